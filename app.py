@@ -1,0 +1,16 @@
+"""Stalking Provision Atlas: entry point (`streamlit run app.py`)."""
+
+import streamlit as st
+
+from ui.layout import sidebar
+
+st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/map.py", title="Map", icon=":material/map:", url_path="map", default=True),
+        st.Page("pages/data_methods.py", title="Data & methods", icon=":material/description:", url_path="data-and-methods"),
+    ]
+)
+sidebar()
+navigation.run()

@@ -1,0 +1,68 @@
+"""Load the shipped data files (``data/``) and join them into what the pages show.
+
+Pure functions with paths as arguments; the Streamlit pages wrap them in ``st.cache_data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .boundaries import read_shipped_geojson
+from .forces import read_force_table
+from .services import PROVISION_CLASS_LABELS, PROVISION_CLASSES, load_register as _load_register, load_sources, provision_by_force
+
+
+def load_forces(path: Path = paths.FORCES_CSV) -> pd.DataFrame:
+    return read_force_table(path)
+
+
+def load_boundary_geojson(path: Path = paths.BOUNDARIES_GEOJSON) -> dict:
+    return read_shipped_geojson(path)
+
+
+def load_sources_table(path: Path = paths.SOURCES_CSV) -> pd.DataFrame:
+    return load_sources(path, name=Path(path).name)
+
+
+def load_register(
+    path=paths.SERVICES_CSV,
+    *,
+    forces: pd.DataFrame | None = None,
+    sources: pd.DataFrame | None = None,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """Read and validate a register against the force table and the sources table."""
+    forces = load_forces() if forces is None else forces
+    sources = load_sources_table() if sources is None else sources
+    label = name or (Path(path).name if isinstance(path, (str, Path)) else "register.csv")
+    return _load_register(path, force_codes=set(forces["code"]), source_ids=set(sources["source_id"]), name=label)
+
+
+@dataclass
+class AtlasData:
+    forces: pd.DataFrame
+    boundaries: dict
+    register: pd.DataFrame
+    sources: pd.DataFrame
+
+
+def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
+    forces = load_forces(data_dir / "forces" / "forces.csv")
+    sources = load_sources_table(data_dir / "services" / "sources.csv")
+    register = load_register(data_dir / "services" / "register.csv", forces=forces, sources=sources)
+    boundaries = load_boundary_geojson(data_dir / "boundaries" / "pfa_dec2023_simplified.geojson")
+    return AtlasData(forces=forces, boundaries=boundaries, register=register, sources=sources)
+
+
+def provision_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """One row per force: name, region, population and its provision class (with label and rank)."""
+    provision = provision_by_force(register, list(forces["code"]))
+    table = forces.merge(provision, on="code", how="left", validate="one_to_one")
+    table["provision_label"] = table["provision_class"].map(PROVISION_CLASS_LABELS)
+    order = {key: rank for rank, key in enumerate(PROVISION_CLASSES)}
+    table["provision_rank"] = table["provision_class"].map(order)
+    return table

@@ -1,0 +1,89 @@
+"""``build-data``: turn the official inputs and research drafts into the files the app ships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .boundaries import measure_simplification, read_boundaries, simplify_shared_arcs, to_compact_geojson
+from .catalogue import catalogue_table, dataset, source_markdown
+from .errors import InputError
+from .forces import build_force_table, force_names
+from .register_build import build_register
+
+ONS_BOUNDARY_SHAPEFILE = Path("boundaries") / "original" / "PFA_DEC_2023_EW_BSC.shp"
+
+
+@dataclass
+class BuildReport:
+    written: list[Path]
+    boundary_kb: float
+    max_deviation_m: float
+    overlap_gap_km2: float
+    register_rows: int
+    sources: int
+
+    def lines(self) -> list[str]:
+        return [f"wrote {p}" for p in self.written] + [
+            f"boundaries: {self.boundary_kb:.0f} KB, max deviation {self.max_deviation_m:.0f} m, "
+            f"overlap + gap {self.overlap_gap_km2:.3f} km²",
+            f"register: {self.register_rows} rows, {self.sources} sources",
+        ]
+
+
+def _write_text(path: Path, text: str, written: list[Path]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    written.append(path)
+
+
+def _write_csv(path: Path, frame: pd.DataFrame, written: list[Path]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n")
+    written.append(path)
+
+
+def build_data(source_dir: Path, research_dir: Path | None = None, data_dir: Path = paths.DATA_DIR) -> BuildReport:
+    """Rebuild every shipped file under ``data_dir`` from ``source_dir`` (``shared/data``)."""
+    source_dir = Path(source_dir)
+    research_dir = Path(research_dir) if research_dir else source_dir.parent / "research"
+    for needed in (source_dir / ONS_BOUNDARY_SHAPEFILE, research_dir / "service_register_draft.csv"):
+        if not needed.exists():
+            raise InputError("not found; give --source the shared/data folder (research beside it)", where=str(needed))
+
+    written: list[Path] = []
+    forces = build_force_table(source_dir)
+    _write_csv(data_dir / "forces" / "forces.csv", forces, written)
+    _write_text(data_dir / "forces" / "SOURCE.md", source_markdown([dataset("forces")]), written)
+
+    original = read_boundaries(source_dir / ONS_BOUNDARY_SHAPEFILE, force_names(forces)).frame
+    simplified = simplify_shared_arcs(original)
+    simplified["name"] = simplified["code"].map(force_names(forces))
+    geojson = to_compact_geojson(simplified)
+    _write_text(data_dir / "boundaries" / "pfa_dec2023_simplified.geojson", geojson, written)
+    quality = measure_simplification(original, simplified)
+    boundary_source = source_markdown([dataset("boundaries")]) + (
+        "\n## Measured by the build\n\n"
+        f"- size {len(geojson.encode()) / 1024:.0f} KB, {quality.vertices:,} vertices\n"
+        f"- largest deviation from the ONS BSC outline {quality.max_deviation_m:.0f} m ({quality.worst_force})\n"
+        f"- overlap between neighbours {quality.overlap_km2:.3f} km², gaps {quality.gap_km2:.3f} km²\n"
+    )
+    _write_text(data_dir / "boundaries" / "SOURCE.md", boundary_source, written)
+
+    register, sources = build_register(research_dir, forces)
+    _write_csv(data_dir / "services" / "register.csv", register, written)
+    _write_csv(data_dir / "services" / "sources.csv", sources, written)
+    _write_text(data_dir / "services" / "SOURCE.md", source_markdown([dataset("services")]), written)
+
+    _write_csv(data_dir / "catalogue.csv", catalogue_table(), written)
+    return BuildReport(
+        written=written,
+        boundary_kb=len(geojson.encode()) / 1024,
+        max_deviation_m=quality.max_deviation_m,
+        overlap_gap_km2=quality.overlap_km2 + quality.gap_km2,
+        register_rows=len(register),
+        sources=len(sources),
+    )

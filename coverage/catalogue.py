@@ -1,0 +1,123 @@
+"""The datasets the atlas ships: publisher, period, licence and what was done to each.
+
+One list feeds the Data & methods page, ``data/catalogue.csv`` and every ``SOURCE.md``
+that ``build-data`` writes, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+OGL_V3 = "Open Government Licence v3.0"
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+
+ONS_ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
+    "Contains OS data © Crown copyright and database right 2023."
+)
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    key: str
+    file: str
+    title: str
+    publisher: str
+    period: str
+    licence: str
+    attribution: str
+    obtained_from: str
+    processing: str
+
+
+DATASETS: tuple[Dataset, ...] = (
+    Dataset(
+        key="boundaries",
+        file="data/boundaries/pfa_dec2023_simplified.geojson",
+        title="Police Force Areas (December 2023) Boundaries EW BSC",
+        publisher="Office for National Statistics (Open Geography Portal)",
+        period="December 2023 boundaries (PFA23CD / PFA23NM)",
+        licence=OGL_V3,
+        attribution=ONS_ATTRIBUTION,
+        obtained_from=(
+            "ONS shapefile PFA_DEC_2023_EW_BSC (EPSG:27700, 43 features), as committed in the public "
+            "GitHub repository burysek/immigration_and_crime (commit 7609310, 2025-05-11); see shared/data/PROVENANCE.md"
+        ),
+        processing=(
+            "Checked (43 unique PFA codes, polygons, valid); simplified on shared arcs with the topojson "
+            "package (Douglas–Peucker, 350 m tolerance on the British National Grid) so neighbours never "
+            "overlap or leave gaps; reprojected to EPSG:4326; coordinates rounded to 4 decimal places; "
+            "fields kept: code, name. Display only: not an official boundary."
+        ),
+    ),
+    Dataset(
+        key="forces",
+        file="data/forces/forces.csv",
+        title="Police force areas: names, country, region, population mid-2023, area",
+        publisher="Office for National Statistics",
+        period="Population mid-2023 (published 15 July 2024); names and LAD → PFA lookup December 2023",
+        licence=OGL_V3,
+        attribution="Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
+        obtained_from=(
+            "ONS 'Local Authority District to Community Safety Partnerships to Police Force Areas (December 2023)' "
+            "lookup and 'Estimates of the population for England and Wales: mid-2023' (sheets MYE2, MYE4, MYE5), "
+            "summed from local authorities to force areas; region from the nesting of forces under regions in the "
+            "ONS police force area data tables (year ending December 2023). Copies from public GitHub repositories "
+            "jamesLSI/ecom185 and burysek/immigration_and_crime; see shared/data/PROVENANCE.md"
+        ),
+        processing=(
+            "One row per force: ONS code and name (display name 'City of London' for ONS 'London, City of'), "
+            "country, region, population mid-2023 all ages and aged 16+, land area (km², MYE5), number of local "
+            "authorities. Population 16+ is the denominator for per-person rates."
+        ),
+    ),
+    Dataset(
+        key="services",
+        file="data/services/register.csv",
+        title="Register of specialist stalking services by police force area (first version: multi-agency units and clinics)",
+        publisher="Stalking Provision Atlas, from a research draft citing public sources",
+        period="Services from 2012 to early 2026; search completed early 2026 (latest source dated 3 Feb 2026)",
+        licence="Register: Open Government Licence v3.0 terms offered by the project; each fact belongs to its cited source",
+        attribution="Stalking Provision Atlas service register; see data/services/sources.csv for every source",
+        obtained_from="shared/research/service_register_draft.csv and services_and_demand.md (numbered source list)",
+        processing=(
+            "Multi-agency stalking units (MASIP-type) and multi-agency clinics or panels kept from the draft; "
+            "force names matched to ONS codes; a 'none found' row (source R001, the research search) added for "
+            "each searched force with no unit or clinic; City of London left without a row because the search "
+            "did not cover it in depth, so it shows as unknown. Each row carries status, confidence and source ids."
+        ),
+    ),
+)
+
+
+def catalogue_table() -> pd.DataFrame:
+    return pd.DataFrame([asdict(d) for d in DATASETS])
+
+
+def dataset(key: str) -> Dataset:
+    for entry in DATASETS:
+        if entry.key == key:
+            return entry
+    raise KeyError(key)
+
+
+def source_markdown(entries: list[Dataset]) -> str:
+    """SOURCE.md text for a data folder."""
+    lines = ["# Source", "", "Written by `python -m coverage build-data`; do not edit by hand.", ""]
+    for entry in entries:
+        lines += [
+            f"## `{entry.file}`",
+            "",
+            f"- **Title:** {entry.title}",
+            f"- **Publisher:** {entry.publisher}",
+            f"- **Period:** {entry.period}",
+            f"- **Licence:** {entry.licence}",
+            f"- **Attribution:** {entry.attribution}",
+            f"- **Obtained from:** {entry.obtained_from}",
+            f"- **What was done:** {entry.processing}",
+            "",
+        ]
+    return "\n".join(lines)

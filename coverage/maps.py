@@ -1,0 +1,195 @@
+"""Folium map builders. No Streamlit here: the page passes the map to streamlit-folium.
+
+The map loads Leaflet from the app itself (``/app/static/vendor/leaflet``), never from a CDN:
+many police, council and NHS networks block CDNs, and a page about stalking must not tell third
+parties who is looking. Every string from data is HTML-escaped before it reaches a tooltip.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+from collections.abc import Mapping
+
+import folium
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from .catalogue import ONS_ATTRIBUTION, OSM_ATTRIBUTION
+
+LEAFLET_BASE_URL = "/app/static/vendor/leaflet"
+
+# UK Government Analysis Function palette (afcharts 1.2 "sequential" dark → light, and the
+# "focus" grey): darker means more provision. Each class also differs in outline pattern and is
+# named in the tooltip, legend and table, so colour is never the only cue.
+PROVISION_STYLES: dict[str, dict[str, object]] = {
+    "multi_agency_unit": {"fillColor": "#12436D", "fillOpacity": 0.85, "dashArray": None, "pattern": "solid, dark blue"},
+    "clinic_or_panel": {"fillColor": "#6BACE6", "fillOpacity": 0.85, "dashArray": None, "pattern": "solid, light blue"},
+    "none_found": {"fillColor": "#BFBFBF", "fillOpacity": 0.6, "dashArray": None, "pattern": "solid, grey"},
+    "unknown": {"fillColor": "#FFFFFF", "fillOpacity": 0.9, "dashArray": "4 3", "pattern": "white, dashed outline"},
+}
+
+ENGLAND_AND_WALES_BOUNDS = [[49.85, -6.45], [55.85, 1.80]]
+
+
+def _offline_assets(fmap: folium.Map, base_url: str) -> None:
+    """Replace folium's CDN scripts and styles with the app's own copy of Leaflet (all it needs)."""
+    fmap.default_js = [("leaflet", f"{base_url}/leaflet.js")]
+    fmap.default_css = [("leaflet_css", f"{base_url}/leaflet.css")]
+
+
+class Legend(MacroElement):
+    """A Leaflet control listing the classes as swatches with text labels."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomleft"});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "atlas-legend");
+            div.setAttribute("role", "list");
+            div.setAttribute("aria-label", {{ this.title_json }});
+            div.style.cssText = "background:#fff;padding:6px 8px;border:1px solid #555;font:12px/1.4 sans-serif;";
+            div.innerHTML = {{ this.body_json }};
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, entries: list[tuple[str, dict[str, object], int]]):
+        super().__init__()
+        import json
+
+        self._name = "Legend"
+        rows = [f"<strong>{html.escape(title)}</strong>"]
+        for label, style, count in entries:
+            border = "1px dashed #333" if style.get("dashArray") else "1px solid #333"
+            rows.append(
+                '<div role="listitem" class="atlas-legend-item">'
+                f'<span style="display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;'
+                f'background:{style["fillColor"]};border:{border}"></span>'
+                f"{html.escape(label)} ({count})</div>"
+            )
+        self.title_json = json.dumps(title)
+        self.body_json = json.dumps("".join(rows))
+
+
+class Attribution(MacroElement):
+    """Adds the required data attribution to Leaflet's attribution control (as text, escaped)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        import json
+
+        self._name = "Attribution"
+        self.text_json = json.dumps(html.escape(text))
+
+
+def _escape_properties(properties: Mapping[str, object]) -> dict[str, object]:
+    return {k: html.escape(v) if isinstance(v, str) else v for k, v in properties.items()}
+
+
+def provision_geojson(boundaries: dict, table: pd.DataFrame) -> dict:
+    """Boundaries with each force's display properties attached (escaped for HTML)."""
+    rows = table.set_index("code")
+    features = []
+    for feature in boundaries["features"]:
+        code = feature["properties"]["code"]
+        row = rows.loc[code]
+        population = row.get("pop_mid2023")
+        properties = {
+            "code": code,
+            "name": row["name"],
+            "provision_class": row["provision_class"],
+            "provision_label": row["provision_label"],
+            "population": "unknown" if pd.isna(population) else f"{int(population):,}",
+        }
+        features.append({"type": "Feature", "properties": _escape_properties(properties), "geometry": feature["geometry"]})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _style(feature: dict) -> dict[str, object]:
+    style = PROVISION_STYLES.get(feature["properties"]["provision_class"], PROVISION_STYLES["unknown"])
+    result = {"fillColor": style["fillColor"], "fillOpacity": style["fillOpacity"], "color": "#333333", "weight": 0.8}
+    if style["dashArray"]:
+        result["dashArray"] = style["dashArray"]
+    return result
+
+
+def provision_map(
+    boundaries: dict,
+    table: pd.DataFrame,
+    class_labels: Mapping[str, str],
+    *,
+    tiles: bool = False,
+    asset_base_url: str = LEAFLET_BASE_URL,
+) -> folium.Map:
+    """Choropleth of provision class per force, with tooltip, legend and attribution.
+
+    ``tiles`` adds an OpenStreetMap basemap (off by default: it needs the internet and tells the
+    tile server who is looking; the choropleth reads well without it).
+    """
+    fmap = folium.Map(
+        location=[52.6, -1.9],
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        attribution_control=True,
+        zoom_control=True,
+        max_bounds=True,
+        min_zoom=5,
+        zoom_snap=0.25,
+    )
+    _offline_assets(fmap, asset_base_url)
+    if tiles:
+        folium.TileLayer("OpenStreetMap", attr=OSM_ATTRIBUTION, name="OpenStreetMap basemap").add_to(fmap)
+
+    folium.GeoJson(
+        provision_geojson(boundaries, table),
+        name="Police force areas",
+        style_function=_style,
+        highlight_function=lambda _feature: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "provision_label", "population"],
+            aliases=["Force area", "Provision", "Population (mid-2023)"],
+            sticky=True,
+        ),
+        zoom_on_click=False,
+    ).add_to(fmap)
+
+    counts = table["provision_class"].value_counts()
+    entries = [
+        (class_labels[key], PROVISION_STYLES[key], int(counts.get(key, 0)))
+        for key in class_labels
+        if key in PROVISION_STYLES
+    ]
+    Legend("Stalking provision", entries).add_to(fmap)
+    Attribution(ONS_ATTRIBUTION).add_to(fmap)
+    fmap.fit_bounds(ENGLAND_AND_WALES_BOUNDS)
+    return fmap
+
+
+def selected_outline(boundaries: dict, code: str | None) -> folium.FeatureGroup:
+    """A thick outline of the selected force, added without redrawing the base map."""
+    group = folium.FeatureGroup(name="Selected force")
+    if code:
+        features = [copy.deepcopy(f) for f in boundaries["features"] if f["properties"]["code"] == code]
+        if features:
+            folium.GeoJson(
+                {"type": "FeatureCollection", "features": features},
+                style_function=lambda _f: {"fill": False, "color": "#F46A25", "weight": 4},
+                interactive=False,
+            ).add_to(group)
+    return group

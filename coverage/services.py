@@ -1,0 +1,632 @@
+"""The service register: its schema, loading and validation, and provision status per force.
+
+The register (``data/services/register.csv``) holds one row per specialist stalking service,
+placed by the police force areas it covers (never by address). Every row cites at least one
+source in ``data/services/sources.csv`` and carries a confidence (high/medium/low).
+
+All functions are pure: data in, data out. Problems in a file raise
+:class:`~coverage.errors.InputErrors`, one message per problem naming file, line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from .errors import InputError, InputErrors
+
+SERVICE_TYPES = (
+    "multi_agency_unit",
+    "stalking_clinic",
+    "advocacy",
+    "perpetrator_programme",
+    "police_team",
+    "helpline",
+    "education",
+    "funding_stream",
+    "none_found",
+)
+SERVICE_TYPE_LABELS = {
+    "multi_agency_unit": "Multi-agency stalking unit",
+    "stalking_clinic": "Multi-agency stalking clinic or panel",
+    "advocacy": "Independent stalking advocacy (ISAC/ISA)",
+    "perpetrator_programme": "Perpetrator programme",
+    "police_team": "Dedicated police team or post",
+    "helpline": "Helpline",
+    "education": "Education and prevention",
+    "funding_stream": "Funding stream",
+    "none_found": "Searched, nothing found",
+}
+
+STATUSES = ("active", "pilot", "ended", "unknown")
+STATUS_LABELS = {"active": "Active", "pilot": "Pilot", "ended": "Ended", "unknown": "Status unknown"}
+
+COVERAGES = ("force_wide", "partial", "national", "unknown")
+COVERAGE_LABELS = {
+    "force_wide": "Whole force area",
+    "partial": "Part of the force area",
+    "national": "National",
+    "unknown": "Coverage unknown",
+}
+
+CONFIDENCES = ("high", "medium", "low")
+CONFIDENCE_LABELS = {
+    "high": "High: primary or official page read directly",
+    "medium": "Medium: secondary report or partial excerpt",
+    "low": "Low: indirect, dated or inferred",
+}
+
+REGISTER_COLUMNS = [
+    "service_id",
+    "force_codes",
+    "service_type",
+    "service_name",
+    "provider",
+    "coverage",
+    "start_year",
+    "end_year",
+    "status",
+    "funding",
+    "source_ids",
+    "confidence",
+    "last_verified",
+    "notes",
+]
+SOURCES_COLUMNS = ["source_id", "publisher", "title", "date", "url", "note"]
+
+NATIONAL_FORCE_CODES = "ALL"
+LIST_SEPARATOR = ";"
+FORCE_CODE_PATTERN = re.compile(r"^(E23|W15)\d{6}$")
+SERVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+SOURCE_ID_PATTERN = re.compile(r"^[A-Z]+[0-9]+$")
+LAST_VERIFIED_PATTERN = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+MAX_ROWS = 5_000
+MAX_BYTES = 20_000_000
+
+ALLOWED_CONTROL_CHARACTERS = "\t\n"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+# Statuses under which a service still counts towards a force's provision class.
+COUNTING_STATUSES = ("active", "pilot", "unknown")
+
+PROVISION_CLASSES = ("multi_agency_unit", "clinic_or_panel", "none_found", "unknown")
+PROVISION_CLASS_LABELS = {
+    "multi_agency_unit": "Multi-agency stalking unit",
+    "clinic_or_panel": "Multi-agency clinic or panel",
+    "none_found": "None found in the search",
+    "unknown": "Unknown (not searched)",
+}
+# Provision classes earned by a counting service of the given type, best first.
+_CLASS_EARNING_TYPES = (("multi_agency_unit", "multi_agency_unit"), ("clinic_or_panel", "stalking_clinic"))
+
+PROVISION_RULES = [
+    "A force area is classed 'Multi-agency stalking unit' if at least one multi-agency stalking "
+    "unit covers all or part of it and its status is active, pilot or unknown.",
+    "Otherwise it is classed 'Multi-agency clinic or panel' if a multi-agency stalking clinic or "
+    "panel covers all or part of it with status active, pilot or unknown.",
+    "Otherwise it is classed 'None found in the search' if the area was searched: the register has an "
+    "explicit 'searched, nothing found' row for it, or any other local row (ended services included).",
+    "Otherwise it is classed 'Unknown': the register has no local row for the area, so nothing is claimed "
+    "either way.",
+    "Services that have ended never count towards a class.",
+    "National services (force code ALL, such as the National Stalking Helpline) are open to every area "
+    "and do not change any area's class.",
+    "'None found' means the search found no evidence of a service; it is not proof that none exists.",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Row models
+
+
+def _reject(reason: str) -> PydanticCustomError:
+    # The reason travels in the context so braces in user data are never read as a template.
+    return PydanticCustomError("register_value", "{reason}", {"reason": reason})
+
+
+def _one_of(value: str, allowed: Sequence[str], field: str) -> str:
+    if not value:
+        raise _reject(f"{field} is missing; allowed: {', '.join(allowed)}")
+    if value not in allowed:
+        raise _reject(f"'{value}' is not an allowed {field}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def _required(value: str, field: str) -> str:
+    if not value:
+        raise _reject(f"{field} is missing")
+    return value
+
+
+def split_list(cell: str) -> list[str]:
+    """Items of a ';'-separated cell, stripped, blanks dropped."""
+    return [item.strip() for item in cell.split(LIST_SEPARATOR) if item.strip()]
+
+
+def _context(info: ValidationInfo, key: str) -> Collection[str] | None:
+    return (info.context or {}).get(key)
+
+
+class RegisterRow(BaseModel):
+    """One validated register row. Values stay strings, exactly as written (lists normalised)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service_id: str
+    force_codes: str
+    service_type: str
+    service_name: str
+    provider: str
+    coverage: str
+    start_year: str
+    end_year: str
+    status: str
+    funding: str
+    source_ids: str
+    confidence: str
+    last_verified: str
+    notes: str
+
+    @field_validator("service_id")
+    @classmethod
+    def _service_id(cls, value: str) -> str:
+        _required(value, "service_id")
+        if not SERVICE_ID_PATTERN.match(value):
+            raise _reject(f"service_id '{value}' may contain only letters, digits, '-', '_' and '.'")
+        return value
+
+    @field_validator("force_codes")
+    @classmethod
+    def _force_codes(cls, value: str, info: ValidationInfo) -> str:
+        if value == NATIONAL_FORCE_CODES:
+            return value
+        codes = split_list(value)
+        if not codes:
+            raise _reject("no force code given (ONS PFA codes separated by ';', or ALL for a national service)")
+        if NATIONAL_FORCE_CODES in codes:
+            raise _reject("ALL stands for a national service and cannot be combined with force codes")
+        known = _context(info, "force_codes")
+        for code in codes:
+            if known is not None and code not in known:
+                raise _reject(f"unknown force code '{code}'")
+            if known is None and not FORCE_CODE_PATTERN.match(code):
+                raise _reject(f"'{code}' is not an ONS police force area code such as E23000001")
+        repeated = sorted({code for code in codes if codes.count(code) > 1})
+        if repeated:
+            raise _reject(f"force code '{repeated[0]}' is listed twice")
+        return LIST_SEPARATOR.join(codes)
+
+    @field_validator("service_type")
+    @classmethod
+    def _service_type(cls, value: str, info: ValidationInfo) -> str:
+        _one_of(value, SERVICE_TYPES, "service_type")
+        if value == "none_found" and info.data.get("force_codes") == NATIONAL_FORCE_CODES:
+            raise _reject("a none_found row records one area's search; it cannot have force_codes ALL")
+        return value
+
+    @field_validator("service_name")
+    @classmethod
+    def _service_name(cls, value: str) -> str:
+        return _required(value, "service_name")
+
+    @field_validator("coverage")
+    @classmethod
+    def _coverage(cls, value: str, info: ValidationInfo) -> str:
+        _one_of(value, COVERAGES, "coverage")
+        force_codes = info.data.get("force_codes")
+        if force_codes == NATIONAL_FORCE_CODES and value in ("force_wide", "partial"):
+            raise _reject(f"coverage '{value}' contradicts force_codes ALL; use national or unknown")
+        if force_codes not in (None, NATIONAL_FORCE_CODES) and value == "national":
+            raise _reject("coverage 'national' needs force_codes ALL")
+        return value
+
+    @field_validator("start_year", "end_year")
+    @classmethod
+    def _year(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        if not value.isascii() or not value.isdigit():
+            raise _reject(f"'{value}' is not a whole year such as 2019 (leave blank if unknown)")
+        if not FIRST_YEAR <= int(value) <= LAST_YEAR:
+            raise _reject(f"year {value} is outside {FIRST_YEAR}-{LAST_YEAR}")
+        start = info.data.get("start_year")
+        if info.field_name == "end_year" and start and int(value) < int(start):
+            raise _reject(f"end_year {value} is before start_year {start}")
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        return _one_of(value, STATUSES, "status")
+
+    @field_validator("source_ids")
+    @classmethod
+    def _source_ids(cls, value: str, info: ValidationInfo) -> str:
+        ids = split_list(value)
+        if not ids:
+            raise _reject("no source id given; every row needs at least one source")
+        known = _context(info, "source_ids")
+        for source_id in ids:
+            if known is not None and source_id not in known:
+                raise _reject(f"unknown source id '{source_id}' (not in the sources table)")
+        repeated = sorted({source_id for source_id in ids if ids.count(source_id) > 1})
+        if repeated:
+            raise _reject(f"source id '{repeated[0]}' is listed twice")
+        return LIST_SEPARATOR.join(ids)
+
+    @field_validator("confidence")
+    @classmethod
+    def _confidence(cls, value: str) -> str:
+        return _one_of(value, CONFIDENCES, "confidence")
+
+    @field_validator("last_verified")
+    @classmethod
+    def _last_verified(cls, value: str) -> str:
+        if not value:
+            raise _reject("last_verified is missing (YYYY-MM or YYYY-MM-DD)")
+        match = LAST_VERIFIED_PATTERN.match(value)
+        try:
+            if not match:
+                raise ValueError
+            year, month, day = match.groups()
+            dt.date(int(year), int(month), int(day or 1))
+        except ValueError:
+            raise _reject(f"'{value}' is not a date in the form YYYY-MM or YYYY-MM-DD") from None
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            raise _reject(f"year {year} is outside {FIRST_YEAR}-{LAST_YEAR}")
+        return value
+
+
+class SourceRow(BaseModel):
+    """One validated row of the sources table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_id: str
+    publisher: str
+    title: str
+    date: str
+    url: str
+    note: str
+
+    @field_validator("source_id")
+    @classmethod
+    def _source_id(cls, value: str) -> str:
+        _required(value, "source_id")
+        if not SOURCE_ID_PATTERN.match(value):
+            raise _reject(f"source_id '{value}' should be capital letters then digits, such as S050")
+        return value
+
+    @field_validator("publisher", "title", "date")
+    @classmethod
+    def _text(cls, value: str, info: ValidationInfo) -> str:
+        return _required(value, info.field_name or "value")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        # Only web links: a renderer may turn this into <a href>, so no javascript: or data: URLs.
+        if value and not re.match(r"^https?://\S+$", value):
+            raise _reject(f"'{value}' is not a single http(s) web address")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating tables
+
+
+@dataclass(frozen=True)
+class _TableSpec:
+    columns: list[str]
+    model: type[BaseModel]
+    id_field: str
+    kind: str
+
+
+_REGISTER_SPEC = _TableSpec(REGISTER_COLUMNS, RegisterRow, "service_id", "service register")
+_SOURCES_SPEC = _TableSpec(SOURCES_COLUMNS, SourceRow, "source_id", "sources table")
+
+# A record is (CSV line number where it starts, {column: raw value}).
+_Record = tuple[int, dict[str, Any]]
+
+
+def _read_bytes(source: Any, name: str) -> bytes | str:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as file:
+                return file.read(MAX_BYTES + 1)
+        except OSError as error:
+            raise InputErrors([f"{name}: cannot be read ({error.strerror or error})"]) from None
+    if hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        return source.read(MAX_BYTES + 1)
+    raise TypeError(f"expected a path, bytes or a file-like object, got {type(source).__name__}")
+
+
+def _decode(data: bytes | str, name: str) -> str:
+    if len(data) > MAX_BYTES:
+        raise InputErrors([f"{name}: file is larger than {MAX_BYTES // 1_000_000} MB; is this the right file?"])
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputErrors(
+            [f"{name} line {line}: is not UTF-8 text (undecodable byte); save it as 'CSV UTF-8'"]
+        ) from None
+
+
+def _describe_columns(columns: Iterable[str]) -> str:
+    return ", ".join(f"'{column}'" for column in columns)
+
+
+def _check_header(header: list[str], spec: _TableSpec, name: str) -> list[str]:
+    expected = spec.columns
+    if not set(header) & set(expected):
+        return [
+            f"{name} line 1: does not look like the {spec.kind} (no expected column in the header); "
+            f"expected columns: {', '.join(expected)}"
+        ]
+    problems = []
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        problems.append(f"{name} line 1: column(s) {_describe_columns(repeated)} appear more than once")
+    missing = [column for column in expected if column not in header]
+    if missing:
+        problems.append(f"{name} line 1: missing column(s) {_describe_columns(missing)}")
+    extra = [column for column in header if column not in expected]
+    if extra:
+        problems.append(
+            f"{name} line 1: unexpected column(s) {_describe_columns(extra)}; allowed: {', '.join(expected)}"
+        )
+    return problems
+
+
+def _too_many_rows(count: int, name: str) -> InputErrors:
+    return InputErrors([f"{name}: has more than {MAX_ROWS:,} rows ({count:,} or more); the limit is {MAX_ROWS:,}"])
+
+
+def _parse_csv(source: Any, spec: _TableSpec, name: str) -> list[_Record]:
+    text = _decode(_read_bytes(source, name), name)
+    if not text.strip():
+        raise InputErrors([f"{name}: the file is empty; expected a header line with {', '.join(spec.columns)}"])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[_Record] = []
+    problems: list[str] = []
+    header: list[str] | None = None
+    line = 0
+    try:
+        for fields in reader:
+            start_line, line = line + 1, reader.line_num
+            if not fields or all(not field.strip() for field in fields):
+                continue
+            if header is None:
+                header = [field.strip() for field in fields]
+                header_problems = _check_header(header, spec, name)
+                if header_problems:
+                    raise InputErrors(header_problems)
+                continue
+            if len(fields) != len(header):
+                problems.append(f"{name} line {start_line}: has {len(fields)} field(s) but the header has {len(header)}")
+                continue
+            records.append((start_line, dict(zip(header, fields))))
+            if len(records) > MAX_ROWS:
+                raise _too_many_rows(len(records), name)
+    except csv.Error as error:
+        raise InputErrors([f"{name} line {line + 1}: is not a readable CSV ({error})"]) from None
+    if problems:
+        raise InputErrors(problems)
+    return records
+
+
+def _frame_records(frame: pd.DataFrame, spec: _TableSpec, name: str) -> list[_Record]:
+    header = [str(column).strip() for column in frame.columns]
+    header_problems = _check_header(header, spec, name)
+    if header_problems:
+        raise InputErrors(header_problems)
+    if len(frame) > MAX_ROWS:
+        raise _too_many_rows(len(frame), name)
+    rows = frame.to_dict(orient="records")
+    # Line numbers as if the frame were written to CSV with a header on line 1.
+    return [(index + 2, {str(k).strip(): v for k, v in row.items()}) for index, row in enumerate(rows)]
+
+
+def _clean_cell(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def _control_character(text: str) -> str | None:
+    for character in text:
+        if unicodedata.category(character) == "Cc" and character not in ALLOWED_CONTROL_CHARACTERS:
+            return character
+    return None
+
+
+def _validate_records(records: list[_Record], spec: _TableSpec, name: str, context: dict) -> pd.DataFrame:
+    problems: list[str] = []
+    rows: list[dict[str, str]] = []
+    first_line_of_id: dict[str, int] = {}
+    for line, raw in records:
+        where = f"{name} line {line}"
+        cells = {column: _clean_cell(raw.get(column)) for column in spec.columns}
+        bad_characters = False
+        for column, text in cells.items():
+            character = _control_character(text)
+            if character is not None:
+                problems.append(
+                    f"{where}, field '{column}': contains control character U+{ord(character):04X}; "
+                    "only tab and newline are allowed"
+                )
+                bad_characters = True
+        if bad_characters:
+            continue
+        try:
+            row = spec.model.model_validate(cells, context=context)
+        except ValidationError as error:
+            for detail in error.errors():
+                field = detail["loc"][0] if detail["loc"] else "row"
+                problems.append(f"{where}, field '{field}': {detail['msg']}")
+            continue
+        row_id = getattr(row, spec.id_field)
+        if row_id in first_line_of_id:
+            problems.append(
+                f"{where}, field '{spec.id_field}': duplicate {spec.id_field} '{row_id}' "
+                f"(first used on line {first_line_of_id[row_id]})"
+            )
+            continue
+        first_line_of_id[row_id] = line
+        rows.append(row.model_dump())
+    if problems:
+        raise InputErrors(problems)
+    return pd.DataFrame({column: pd.Series([row[column] for row in rows], dtype="str") for column in spec.columns})
+
+
+def validate_sources(frame: pd.DataFrame, *, name: str = "sources.csv") -> pd.DataFrame:
+    """Validate a sources table held in a DataFrame (e.g. built in code); returns the clean table."""
+    return _validate_records(_frame_records(frame, _SOURCES_SPEC, name), _SOURCES_SPEC, name, {})
+
+
+def validate_register(
+    frame: pd.DataFrame,
+    *,
+    force_codes: Collection[str],
+    source_ids: Collection[str],
+    name: str = "register.csv",
+) -> pd.DataFrame:
+    """Validate a register held in a DataFrame (e.g. from a table editor); returns the clean table.
+
+    Row *i* of the frame is reported as line *i + 2*, as if written to CSV under a header.
+    """
+    context = {"force_codes": frozenset(force_codes), "source_ids": frozenset(source_ids)}
+    return _validate_records(_frame_records(frame, _REGISTER_SPEC, name), _REGISTER_SPEC, name, context)
+
+
+def load_sources(source: Any, *, name: str = "sources.csv") -> pd.DataFrame:
+    """Read and validate a sources CSV (path, bytes or file-like) into a table of strings.
+
+    Raises InputErrors naming file, line and field for every problem found.
+    """
+    return _validate_records(_parse_csv(source, _SOURCES_SPEC, name), _SOURCES_SPEC, name, {})
+
+
+def load_register(
+    source: Any,
+    *,
+    force_codes: Collection[str],
+    source_ids: Collection[str],
+    name: str = "register.csv",
+) -> pd.DataFrame:
+    """Read and validate a register CSV (path, bytes or file-like) into a table of strings.
+
+    Every value is kept as text (years too, blank meaning unknown), stripped of surrounding
+    whitespace; text such as ``<script>`` is data and is kept: escaping is the renderer's job.
+    ``force_codes`` are the known ONS PFA codes, ``source_ids`` the ids in the sources table.
+    Raises InputErrors naming file, line and field for every problem found.
+    """
+    context = {"force_codes": frozenset(force_codes), "source_ids": frozenset(source_ids)}
+    return _validate_records(_parse_csv(source, _REGISTER_SPEC, name), _REGISTER_SPEC, name, context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def neutralise_formula(value: str) -> str:
+    """Make a cell safe for spreadsheets: prefix ``'`` if it starts with = + - @, tab or CR."""
+    if value and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def export_register_csv(df: pd.DataFrame) -> bytes:
+    """The table as UTF-8 CSV bytes (with BOM, so spreadsheets read '£' right), formulas neutralised.
+
+    For people to download; the shipped data file is written without neutralising.
+    """
+    safe = df.copy()
+    for column in safe.columns:
+        safe[column] = [neutralise_formula(_clean_cell(value)) for value in safe[column]]
+    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+# ---------------------------------------------------------------------------------------------
+# Provision per force
+
+
+def short_service_name(service_name: str) -> str:
+    """The name before any ' - ' explanation, for compact lists."""
+    return service_name.split(" - ", 1)[0].strip()
+
+
+def _covers(force_codes_cell: str, code: str) -> bool:
+    return code in split_list(force_codes_cell)
+
+
+def _local_rows(register: pd.DataFrame, code: str) -> pd.DataFrame:
+    mask = [cell != NATIONAL_FORCE_CODES and _covers(cell, code) for cell in register["force_codes"]]
+    return register[mask]
+
+
+def provision_by_force(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.DataFrame:
+    """Provision class of each force area, from the best service the register holds for it.
+
+    Classes, best first (``PROVISION_CLASSES``):
+
+    - ``multi_agency_unit``: a multi-agency stalking unit covers all or part of the area and
+      its status is active, pilot or unknown;
+    - ``clinic_or_panel``: otherwise, a multi-agency stalking clinic or panel does so;
+    - ``none_found``: otherwise, the area was searched: it has a ``none_found`` row or any other
+      local row (an ended unit, say);
+    - ``unknown``: otherwise; no local row at all, so nothing is claimed either way.
+
+    Ended services never count. National rows (force code ``ALL``) are open to every area
+    and do not change any area's class. "None found" is absence of evidence, not evidence of
+    absence.
+
+    Returns one row per code, in the order given, with columns ``code``, ``provision_class``,
+    ``units`` (short names of the services that earned the class, joined by "; ") and
+    ``n_services`` (how many services earned it; 0 for none_found and unknown).
+    """
+    rows = []
+    for code in force_codes:
+        local = _local_rows(register, code)
+        counting = local[local["status"].isin(COUNTING_STATUSES)]
+        provision_class, earning = ("none_found" if len(local) else "unknown"), []
+        for candidate_class, service_type in _CLASS_EARNING_TYPES:
+            names = counting.loc[counting["service_type"] == service_type, "service_name"].tolist()
+            if names:
+                provision_class, earning = candidate_class, names
+                break
+        short_names = list(dict.fromkeys(short_service_name(name) for name in earning))
+        rows.append(
+            {"code": code, "provision_class": provision_class, "units": "; ".join(short_names), "n_services": len(earning)}
+        )
+    result = pd.DataFrame(rows, columns=["code", "provision_class", "units", "n_services"])
+    return result.astype({"n_services": "int64"})
+
+
+def services_for_force(register: pd.DataFrame, code: str, include_national: bool = True) -> pd.DataFrame:
+    """Register rows that cover one force area: its local rows first, then national ones."""
+    parts = [_local_rows(register, code)]
+    if include_national:
+        parts.append(register[register["force_codes"] == NATIONAL_FORCE_CODES])
+    return pd.concat(parts).reset_index(drop=True)

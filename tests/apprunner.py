@@ -1,0 +1,109 @@
+"""Start the real app on a free loopback port and drive Debian's Chromium with Playwright.
+
+Used by the browser tests and by bench/map.py. Nothing leaves this machine: every request to a
+host other than the app's own is aborted and recorded, so a test can prove the map needs no CDN.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_app(timeout_s: float = 60):
+    """Yield the base URL of `streamlit run app.py` served on 127.0.0.1."""
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    log = open(REPO_ROOT / "bench" / "out" / f"streamlit-{port}.log", "w") if (REPO_ROOT / "bench" / "out").is_dir() else subprocess.DEVNULL
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start (exit {process.poll()})")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def block_outside_requests(context, base_url: str) -> list[str]:
+    """Abort every request not addressed to the app; return the list they are recorded in."""
+    app_host = urlparse(base_url).netloc
+    blocked: list[str] = []
+
+    def handle(route):
+        url = route.request.url
+        if urlparse(url).netloc == app_host or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", handle)
+    return blocked
+
+
+def map_frame(page, timeout_ms: float = 30_000):
+    """The streamlit-folium iframe once its Leaflet map exists."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if "streamlit_folium" in frame.url:
+                return frame
+        page.wait_for_timeout(50)
+    raise TimeoutError("no map frame")
+
+
+def wait_for_shapes(page, count: int = 43, timeout_ms: float = 30_000):
+    frame = map_frame(page, timeout_ms)
+    frame.wait_for_function(
+        f"document.querySelectorAll('path.leaflet-interactive').length >= {count}", timeout=timeout_ms
+    )
+    return frame

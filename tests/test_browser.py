@@ -1,0 +1,74 @@
+"""The running app in Debian's Chromium: 43 force shapes, the legend, a click, and no CDN at all."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.apprunner import block_outside_requests, launch_chromium, running_app, wait_for_shapes
+
+pytestmark = pytest.mark.browser
+
+if not shutil.which("chromium") and not __import__("os").path.exists("/usr/bin/chromium"):
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    blocked = block_outside_requests(context, app_url)
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    assert frame.locator("path.leaflet-interactive").count() == 43
+    legend = frame.locator(".atlas-legend")
+    legend.wait_for()
+    legend_text = legend.inner_text()
+    for label in ("Multi-agency stalking unit", "None found", "Unknown"):
+        assert label in legend_text
+    attribution = frame.locator(".leaflet-control-attribution").inner_text()
+    assert "Office for National Statistics" in attribution
+    page.get_by_text("All 43 force areas").wait_for()
+    page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
+    assert blocked == [], f"the page tried to reach other hosts: {blocked[:5]}"
+    context.close()
+
+
+def test_clicking_a_force_opens_its_profile(app_url, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    block_outside_requests(context, app_url)
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    # Features are drawn in code order; index 5 is E23000006, Cheshire.
+    frame.locator("path.leaflet-interactive").nth(5).dispatch_event("click")
+    page.get_by_role("heading", name="Cheshire").wait_for(timeout=20_000)
+    page.get_by_text("Harm Reduction Unit").first.wait_for()
+    assert "force=E23000006" in page.url
+    context.close()
+
+
+def test_link_with_force_reproduces_the_view(app_url, browser):
+    context = browser.new_context()
+    block_outside_requests(context, app_url)
+    page = context.new_page()
+    page.goto(app_url + "/?force=E23000034")
+    page.get_by_role("heading", name="City of London").wait_for(timeout=30_000)
+    page.get_by_text("Unknown is not the same as none").wait_for()
+    context.close()

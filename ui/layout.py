@@ -1,0 +1,26 @@
+"""The sidebar every page shares: what the data are, how old, and the attribution they require."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from coverage.catalogue import ONS_ATTRIBUTION
+
+DATA_VINTAGE = (
+    "**Data vintage**\n\n"
+    "- Boundaries: ONS police force areas, December 2023\n"
+    "- Population: ONS mid-2023 estimates\n"
+    "- Services: research search completed early 2026"
+)
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.markdown(DATA_VINTAGE)
+        st.caption(ONS_ATTRIBUTION)
+        st.caption("Every figure's source, period and licence: see Data & methods.")
+
+
+def attribution_caption(with_osm: bool = False) -> None:
+    text = ONS_ATTRIBUTION + (" © OpenStreetMap contributors." if with_osm else "")
+    st.caption(text)
