@@ -8,8 +8,8 @@ st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/map.py", title="Map", icon=":material/map:", url_path="map", default=True),
-        st.Page("pages/data_methods.py", title="Data & methods", icon=":material/description:", url_path="data-and-methods"),
+        st.Page("pages/map.py", title="Map", url_path="map", default=True),
+        st.Page("pages/data_methods.py", title="Data & methods", url_path="data-and-methods"),
     ]
 )
 sidebar()

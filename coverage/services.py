@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from .errors import InputError, InputErrors
+from .errors import InputErrors
 
 SERVICE_TYPES = (
     "multi_agency_unit",
@@ -404,9 +404,10 @@ def _too_many_rows(count: int, name: str) -> InputErrors:
 
 
 def _parse_csv(source: Any, spec: _TableSpec, name: str) -> list[_Record]:
+    empty = InputErrors([f"{name}: the file is empty; expected a header line with {', '.join(spec.columns)}"])
     text = _decode(_read_bytes(source, name), name)
     if not text.strip():
-        raise InputErrors([f"{name}: the file is empty; expected a header line with {', '.join(spec.columns)}"])
+        raise empty
     reader = csv.reader(io.StringIO(text, newline=""))
     records: list[_Record] = []
     problems: list[str] = []
@@ -431,6 +432,8 @@ def _parse_csv(source: Any, spec: _TableSpec, name: str) -> list[_Record]:
                 raise _too_many_rows(len(records), name)
     except csv.Error as error:
         raise InputErrors([f"{name} line {line + 1}: is not a readable CSV ({error})"]) from None
+    if header is None:
+        raise empty
     if problems:
         raise InputErrors(problems)
     return records
@@ -582,8 +585,8 @@ def _covers(force_codes_cell: str, code: str) -> bool:
 
 
 def _local_rows(register: pd.DataFrame, code: str) -> pd.DataFrame:
-    mask = [cell != NATIONAL_FORCE_CODES and _covers(cell, code) for cell in register["force_codes"]]
-    return register[mask]
+    flags = [cell != NATIONAL_FORCE_CODES and _covers(cell, code) for cell in register["force_codes"]]
+    return register.loc[pd.Series(flags, index=register.index, dtype=bool)]
 
 
 def provision_by_force(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.DataFrame:
@@ -618,7 +621,12 @@ def provision_by_force(register: pd.DataFrame, force_codes: Sequence[str]) -> pd
                 break
         short_names = list(dict.fromkeys(short_service_name(name) for name in earning))
         rows.append(
-            {"code": code, "provision_class": provision_class, "units": "; ".join(short_names), "n_services": len(earning)}
+            {
+                "code": code,
+                "provision_class": provision_class,
+                "units": "; ".join(short_names),
+                "n_services": len(earning),
+            }
         )
     result = pd.DataFrame(rows, columns=["code", "provision_class", "units", "n_services"])
     return result.astype({"n_services": "int64"})
@@ -628,5 +636,5 @@ def services_for_force(register: pd.DataFrame, code: str, include_national: bool
     """Register rows that cover one force area: its local rows first, then national ones."""
     parts = [_local_rows(register, code)]
     if include_national:
-        parts.append(register[register["force_codes"] == NATIONAL_FORCE_CODES])
+        parts.append(register.loc[register["force_codes"] == NATIONAL_FORCE_CODES])
     return pd.concat(parts).reset_index(drop=True)

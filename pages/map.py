@@ -70,7 +70,7 @@ with map_column:
     )
     st.caption(f"Key — {legend}. Selected force: orange outline.")
     attribution_caption(with_osm=show_tiles)
-    st.page_link("pages/data_methods.py", label="Sources, periods and licences", icon=":material/description:")
+    st.page_link("pages/data_methods.py", label="Sources, periods and licences")
 
 with table_column:
     st.markdown("**All 43 force areas**")

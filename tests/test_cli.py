@@ -1,0 +1,76 @@
+"""`python -m coverage`: exit codes, one-line reasons on stderr, and a reproducible data build."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import subprocess
+import sys
+
+import pytest
+
+from coverage import paths
+from coverage.build import build_data
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "coverage", *args], cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_validate_shipped_files_succeeds():
+    result = run_cli("validate", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ok"] is True
+
+
+def test_validate_good_boundaries_exits_0(shared_data):
+    result = run_cli("validate", "--boundaries", str(shared_data / "boundaries/original/PFA_DEC_2023_EW_BSC.shp"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["boundaries"]
+    assert report["forces"] == 43 and report["code_field"] == "PFA23CD" and report["crs"] == "EPSG:27700"
+
+
+@pytest.mark.parametrize(
+    "content, name, reason",
+    [
+        ("code,name\n", "forces.csv", "unsupported file type '.csv'"),
+        ("not json at all", "pfa.geojson", "cannot be read as a boundary file"),
+    ],
+)
+def test_validate_bad_boundaries_exits_2_with_one_line(tmp_path, content, name, reason):
+    bad = tmp_path / name
+    bad.write_text(content)
+    result = run_cli("validate", "--boundaries", str(bad))
+    assert result.returncode == 2
+    assert reason in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_bad_register_exits_2_naming_row_and_field(tmp_path):
+    lines = paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",E23000001,", ",E23000099,", 1)
+    bad = tmp_path / "register.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("validate", "--services", str(bad))
+    assert result.returncode == 2
+    assert "line 2" in result.stderr and "force_codes" in result.stderr and "E23000099" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_source_folder_is_bad_input(tmp_path):
+    result = run_cli("build-data", "--source", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "not found" in result.stderr
+
+
+def test_build_data_reproduces_the_shipped_files(shared_data, tmp_path):
+    report = build_data(shared_data, data_dir=tmp_path)
+    assert report.boundary_kb <= 200
+    assert report.max_deviation_m <= 500
+    assert report.overlap_gap_km2 <= 0.5
+    for written in report.written:
+        shipped = paths.DATA_DIR / written.relative_to(tmp_path)
+        assert filecmp.cmp(written, shipped, shallow=False), f"{shipped} differs from what build-data writes"

@@ -1,0 +1,86 @@
+"""The folium map as generated code: offline assets, escaped text, legend and classes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit_folium import generate_leaflet_string
+
+from coverage import atlas_data
+from coverage.maps import PROVISION_STYLES, provision_geojson, provision_map, selected_outline
+from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+
+LABELS = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    data = atlas_data.load_all()
+    return data, atlas_data.provision_table(data.forces, data.register)
+
+
+def _rendered(fmap) -> str:
+    page = fmap.get_root().render()
+    return page + generate_leaflet_string(fmap)
+
+
+def test_map_loads_only_the_apps_own_leaflet(shipped):
+    data, table = shipped
+    fmap = provision_map(data.boundaries, table, LABELS)
+    code = _rendered(fmap)
+    urls = set(re.findall(r"https?://[^\s\"')]+", code))
+    assert urls == set(), f"external URLs in the map: {sorted(urls)[:5]}"
+    assert "/app/static/vendor/leaflet/leaflet.js" in code
+    assert "/app/static/vendor/leaflet/leaflet.css" in code
+
+
+def test_basemap_is_opt_in_and_attributed(shipped):
+    data, table = shipped
+    code = _rendered(provision_map(data.boundaries, table, LABELS, tiles=True))
+    assert "tile.openstreetmap.org" in code
+    assert "OpenStreetMap contributors" in code
+
+
+def test_every_force_is_drawn_with_its_class_and_the_legend_counts_them(shipped):
+    data, table = shipped
+    geojson = provision_geojson(data.boundaries, table)
+    assert len(geojson["features"]) == 43
+    classes = [f["properties"]["provision_class"] for f in geojson["features"]]
+    assert set(classes) <= set(PROVISION_STYLES)
+    code = _rendered(provision_map(data.boundaries, table, LABELS))
+    assert "Multi-agency stalking unit (5)" in code
+    assert "Unknown (not searched) (1)" in code
+    assert "Office for National Statistics licensed under the Open Government Licence" in code
+
+
+def test_text_from_data_is_escaped_before_it_reaches_the_map(shipped):
+    data, table = shipped
+    hostile = table.copy()
+    hostile.loc[hostile["code"] == "E23000006", "name"] = '<script>alert("x")</script> & <b>bold</b>'
+    geojson = provision_geojson(data.boundaries, hostile)
+    cheshire = next(f for f in geojson["features"] if f["properties"]["code"] == "E23000006")
+    assert cheshire["properties"]["name"] == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    code = _rendered(provision_map(data.boundaries, hostile, LABELS))
+    assert "<script>alert" not in code
+
+
+def test_unknown_is_drawn_differently_from_none_found_without_relying_on_colour():
+    assert PROVISION_STYLES["unknown"]["dashArray"] and not PROVISION_STYLES["none_found"]["dashArray"]
+    assert len({s["fillColor"] for s in PROVISION_STYLES.values()}) == len(PROVISION_STYLES)
+
+
+def test_selected_outline_holds_only_the_chosen_force(shipped):
+    data, _ = shipped
+    group = selected_outline(data.boundaries, "E23000006")
+    layers = list(group._children.values())
+    assert len(layers) == 1
+    assert [f["properties"]["code"] for f in layers[0].data["features"]] == ["E23000006"]
+    assert list(selected_outline(data.boundaries, None)._children.values()) == []
+    assert list(selected_outline(data.boundaries, "E23000099")._children.values()) == []
+
+
+def test_map_payload_is_small(shipped):
+    data, table = shipped
+    fmap = provision_map(data.boundaries, table, LABELS)
+    assert len(_rendered(fmap).encode()) <= 600 * 1024
