@@ -1,8 +1,13 @@
 """Stalking Provision Atlas: entry point (`streamlit run app.py`)."""
 
+import os
+import time
+
 import streamlit as st
 
 from ui.layout import sidebar
+
+_started = time.perf_counter()
 
 st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
 
@@ -14,3 +19,8 @@ navigation = st.navigation(
 )
 sidebar()
 navigation.run()
+
+# bench/map.py sets ATLAS_RUN_TIMES to measure the server time of each script run.
+if run_times := os.environ.get("ATLAS_RUN_TIMES"):
+    with open(run_times, "a", encoding="utf-8") as log:
+        log.write(f"{navigation.url_path or 'map'}\t{time.perf_counter() - _started:.4f}\n")

@@ -95,6 +95,8 @@ def _read_any(path: Path) -> gpd.GeoDataFrame:
 
 def _pick_field(frame: gpd.GeoDataFrame, pattern: re.Pattern[str], what: str, where: str) -> str:
     matches = [c for c in frame.columns if pattern.match(str(c))]
+    if not matches and what in frame.columns:
+        return what  # the atlas's own boundary file (fields "code" and "name")
     if not matches:
         columns = ", ".join(str(c) for c in frame.columns if c != frame.geometry.name) or "none"
         raise InputError(
@@ -115,7 +117,7 @@ def check_boundaries(frame: gpd.GeoDataFrame, known_forces: Mapping[str, str], *
             where=where,
         )
     code_field = _pick_field(frame, CODE_FIELD, "code", where)
-    name_columns = [c for c in frame.columns if NAME_FIELD.match(str(c))]
+    name_columns = [c for c in frame.columns if NAME_FIELD.match(str(c))] or [c for c in frame.columns if c == "name"]
     codes = frame[code_field].astype(str).str.strip()
 
     problems: list[str] = []
@@ -269,3 +271,31 @@ def read_shipped_geojson(path: Path | str) -> dict:
     """The shipped, simplified boundaries as a GeoJSON mapping (what the map draws)."""
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
+MAX_UPLOAD_BYTES = 50_000_000
+
+
+def read_uploaded_boundaries(files: list[tuple[str, bytes]], known_forces: Mapping[str, str]) -> Boundaries:
+    """Check uploaded boundary file(s): one GeoJSON/GeoPackage/zip, or the parts of one shapefile."""
+    if not files:
+        raise InputError("no file uploaded")
+    total = sum(len(content) for _, content in files)
+    if total > MAX_UPLOAD_BYTES:
+        raise InputError(f"the upload is {total / 1e6:.0f} MB; the limit is {MAX_UPLOAD_BYTES // 1_000_000} MB")
+    suffixes = {Path(name).suffix.lower() for name, _ in files}
+    if len(files) > 1 and not suffixes <= SHAPEFILE_PARTS:
+        raise InputError("upload one GeoJSON, GeoPackage or zip file, or the .shp/.shx/.dbf/.prj parts of one shapefile")
+    with tempfile.TemporaryDirectory() as workdir:
+        for name, content in files:
+            (Path(workdir) / Path(name).name).write_bytes(content)
+        if len(files) > 1 or suffixes <= SHAPEFILE_PARTS:
+            shapefiles = [Path(workdir) / Path(n).name for n, _ in files if n.lower().endswith(".shp")]
+            if not shapefiles:
+                raise InputError(f"the shapefile parts include no .shp file ({', '.join(n for n, _ in files)})")
+            missing = {".shx", ".dbf"} - suffixes
+            if missing:
+                raise InputError(f"a shapefile needs its {' and '.join(sorted(missing))} file(s) too; upload all parts or a zip")
+            return read_boundaries(shapefiles[0], known_forces)
+        return read_boundaries(Path(workdir) / Path(files[0][0]).name, known_forces)

@@ -45,7 +45,7 @@ class Legend(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: "bottomleft"});
+        var {{ this.get_name() }} = L.control({position: "topright"});
         {{ this.get_name() }}.onAdd = function () {
             var div = L.DomUtil.create("div", "atlas-legend");
             div.setAttribute("role", "list");
@@ -84,6 +84,7 @@ class Attribution(MacroElement):
         """
         {% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text_json }});
+        {{ this._parent.get_name() }}.attributionControl.getContainer().style.fontSize = "11px";
         {% endmacro %}
         """
     )

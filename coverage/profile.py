@@ -9,7 +9,9 @@ import pandas as pd
 
 from .services import SERVICE_TYPE_LABELS, services_for_force
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+# Characters that start emphasis, links, images, code, HTML, tables or maths. Hyphens and dots
+# only matter at the start of a line, and every data string here follows other text.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~$])")
 
 
 def escape_markdown(text: str) -> str:
@@ -71,11 +73,11 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
     label = str(row["provision_label"])
     if row["provision_class"] == "unknown":
         summary = (
-            f"**{escape_markdown(name)}**: provision is **unknown** — the research search did not cover this "
+            f"**{escape_markdown(name)}**: Unknown (not searched) — provision is unknown: the research search did not cover this "
             "force in enough depth to say whether a multi-agency unit or clinic exists. Unknown is not the same as none."
         )
     else:
-        summary = f"**{escape_markdown(name)}**: {escape_markdown(label.lower())}."
+        summary = f"**{escape_markdown(name)}**: {escape_markdown(label)}."
     return ForceProfile(
         code=code,
         heading=name,
@@ -88,6 +90,18 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
         sources=source_table,
         empty_message="No register rows for this force: its provision is unknown.",
     )
+
+
+def provision_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The table beside the map: best-served first, then by name; population as text with commas."""
+    ordered = table.sort_values(["provision_rank", "name"])
+    return pd.DataFrame(
+        {
+            "Force area": ordered["name"],
+            "Provision": ordered["provision_label"],
+            "Population (mid-2023)": [_count_text(p) for p in ordered["pop_mid2023"]],
+        }
+    ).reset_index(drop=True)
 
 
 def national_summary_sentence(table: pd.DataFrame) -> str:

@@ -6,15 +6,17 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.maps import PROVISION_STYLES, selected_outline
-from coverage.profile import force_profile, national_summary_sentence
+from coverage.profile import force_profile, national_summary_sentence, provision_rows
 from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
-from ui import data
+from ui import data, session
 from ui.layout import attribution_caption
 
 FORCE_KEY = "force"
 MAP_KEY = "provision_map"
+BASEMAP_KEY = "basemap"
 
 atlas = data.atlas()
+boundaries = session.boundaries(atlas.boundaries)
 table = data.provision()
 names = dict(zip(table["code"], table["name"]))
 codes = sorted(names, key=names.get)
@@ -34,36 +36,29 @@ def _select_clicked_force() -> None:
 
 st.title("Specialist stalking provision by police force area")
 st.markdown(national_summary_sentence(table))
+if session.boundaries_name():
+    notice, reset = st.columns([5, 1])
+    notice.info(f"Drawn with your uploaded boundary file ({session.boundaries_name()}), for this session only.")
+    reset.button("Use the ONS boundaries", on_click=session.clear_boundaries)
 
-controls = st.columns([2, 1])
-selected = controls[0].selectbox(
-    "Force area",
-    options=codes,
-    format_func=names.get,
-    key=FORCE_KEY,
-    index=None,
-    placeholder="Choose a force, or click one on the map",
-)
-show_tiles = controls[1].toggle(
-    "OpenStreetMap basemap",
-    value=False,
-    help="Off by default: the basemap needs the internet and tells the tile server who is looking.",
-)
-if selected:
-    st.query_params[FORCE_KEY] = selected
-elif FORCE_KEY in st.query_params:
-    del st.query_params[FORCE_KEY]
+map_column, side_column = st.columns([3, 2], gap="medium")
 
-map_column, table_column = st.columns([3, 2], gap="medium")
+# The map is sent first so its component starts loading while the widgets beside it render;
+# it reads the widgets' values from session state, where Streamlit keeps them between runs.
+selected = st.session_state.get(FORCE_KEY)
+show_tiles = bool(st.session_state.get(BASEMAP_KEY, False))
 with map_column:
     st_folium(
-        data.base_map(show_tiles),
+        data.base_map(show_tiles, boundaries),
         key=MAP_KEY,
         height=620,
         use_container_width=True,
         returned_objects=["last_active_drawing"],
-        feature_group_to_add=selected_outline(atlas.boundaries, selected),
+        feature_group_to_add=selected_outline(boundaries, selected),
         on_change=_select_clicked_force,
+        # Skips rendering the whole HTML page folium would write to a file; the map's script is
+        # the same (tests/test_maps.py checks it) and the run takes a third of the time.
+        render=False,
     )
     legend = " · ".join(
         f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_STYLES[key]['pattern']}" for key in PROVISION_CLASSES
@@ -72,19 +67,28 @@ with map_column:
     attribution_caption(with_osm=show_tiles)
     st.page_link("pages/data_methods.py", label="Sources, periods and licences")
 
-with table_column:
-    st.markdown("**All 43 force areas**")
-    shown = table.sort_values(["provision_rank", "name"])[
-        ["name", "provision_label", "region", "pop_mid2023"]
-    ].rename(
-        columns={
-            "name": "Force area",
-            "provision_label": "Provision",
-            "region": "Region / country",
-            "pop_mid2023": "Population mid-2023",
-        }
+with side_column:
+    st.selectbox(
+        "Force area",
+        options=codes,
+        format_func=names.get,
+        key=FORCE_KEY,
+        index=None,
+        placeholder="Choose a force, or click one on the map",
     )
-    st.dataframe(shown, hide_index=True, height=620, width="stretch")
+    st.toggle(
+        "OpenStreetMap basemap",
+        key=BASEMAP_KEY,
+        help="Off by default: the basemap needs the internet and tells the tile server who is looking.",
+    )
+    st.markdown("**All 43 force areas**")
+    with st.container(height=470):
+        st.table(provision_rows(table).set_index("Force area"))
+
+if selected:
+    st.query_params[FORCE_KEY] = selected
+elif FORCE_KEY in st.query_params:
+    del st.query_params[FORCE_KEY]
 
 st.divider()
 if not selected:
@@ -92,12 +96,11 @@ if not selected:
 else:
     profile = force_profile(selected, table, atlas.register, atlas.sources)
     st.header(profile.heading)
-    facts = st.columns(4)
-    facts[0].metric("Provision", profile.provision_label)
-    facts[1].metric("Population (mid-2023)", profile.population_text)
-    facts[2].metric("Population aged 16+", profile.population_16plus_text)
-    facts[3].metric("Region / country", profile.region)
     st.markdown(profile.summary)
+    facts = st.columns(3)
+    facts[0].metric("Population (mid-2023)", profile.population_text)
+    facts[1].metric("Population aged 16+", profile.population_16plus_text)
+    facts[2].metric("Region / country", profile.region)
     if profile.services.empty:
         st.warning(profile.empty_message)
     else:

@@ -11,6 +11,7 @@ import shapely
 from coverage.boundaries import (
     measure_simplification,
     read_boundaries,
+    read_uploaded_boundaries,
     simplify_shared_arcs,
     to_compact_geojson,
 )
@@ -163,3 +164,19 @@ def test_real_ons_geojson_is_accepted(shared_data, known_forces):
     result = read_boundaries(shared_data / "boundaries/police_force_areas_dec2023_bsc.geojson", known_forces)
     assert result.source_crs == "EPSG:4326"
     assert len(result.frame) == 43
+
+
+def test_uploaded_shapefile_parts_are_read_together(grid, known_forces, tmp_path):
+    grid.to_file(tmp_path / "pfa.shp")
+    parts = [(p.name, p.read_bytes()) for p in tmp_path.iterdir() if p.stem == "pfa"]
+    assert len(read_uploaded_boundaries(parts, known_forces).frame) == 43
+    without_index = [(n, c) for n, c in parts if not n.endswith(".shx")]
+    with pytest.raises(InputError, match=r"needs its \.shx file"):
+        read_uploaded_boundaries(without_index, known_forces)
+
+
+def test_uploaded_mixture_of_files_is_refused(known_forces):
+    with pytest.raises(InputError, match="upload one GeoJSON"):
+        read_uploaded_boundaries([("a.geojson", b"{}"), ("b.csv", b"x")], known_forces)
+    with pytest.raises(InputError, match="no file uploaded"):
+        read_uploaded_boundaries([], known_forces)

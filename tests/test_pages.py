@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -25,7 +29,7 @@ def test_map_page_states_the_takeaway_and_lists_all_forces():
     text = _text(at)
     assert "Of the 43 police force areas in England and Wales, **5** have a multi-agency stalking unit" in text
     assert "Office for National Statistics licensed under the Open Government Licence v.3.0" in text
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) == 43
     assert set(table["Provision"]) == {
         "Multi-agency stalking unit",
@@ -42,13 +46,13 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert not at.exception
     assert at.header[0].value == "Cheshire"
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Provision"] == "Multi-agency stalking unit"
+    assert "**Cheshire**: Multi-agency stalking unit." in _text(at)
     assert metrics["Population (mid-2023)"] == "1,119,495"
-    services = at.dataframe[1].value
+    services = at.dataframe[0].value
     assert services["Service"].str.contains("Harm Reduction Unit").any()
     ended = services[services["Service"].str.contains("Integrated Anti-Stalking Unit")]
     assert list(ended["Status"]) == ["ended"]
-    sources = at.dataframe[2].value
+    sources = at.dataframe[1].value
     assert "S054" in set(sources["Source"])
     assert sources["Link"].notna().any()
     assert at.query_params["force"] == ["E23000006"] or at.query_params["force"] == "E23000006"
@@ -112,3 +116,73 @@ def test_every_page_runs_without_exception(page):
     at.switch_page(page)
     at.run()
     assert not at.exception
+
+
+def _data_page() -> AppTest:
+    at = _app()
+    at.switch_page("pages/data_methods.py")
+    return at.run()
+
+
+def _uploader(at: AppTest, key: str):
+    return next(u for u in at.get("file_uploader") if u.key == key)
+
+
+def test_wrong_kind_of_boundary_file_gets_a_clear_message_and_the_map_is_unchanged():
+    at = _data_page()
+    _uploader(at, "boundary_upload").set_value(("notes.zip", _zip_bytes({"readme.txt": b"hi"}), "application/zip")).run()
+    assert not at.exception
+    assert "cannot be used" in at.error[0].value
+    problems = at.dataframe[-1].value
+    assert "the zip holds no .shp file (it holds readme.txt)" in problems["Problem"].iloc[0]
+
+
+def test_boundary_file_with_42_forces_names_the_missing_force(known_forces):
+    at = _data_page()
+    geojson = json.loads(paths.BOUNDARIES_GEOJSON.read_text())
+    geojson["features"] = [f for f in geojson["features"] if f["properties"]["code"] != "E23000019"]
+    _uploader(at, "boundary_upload").set_value(("pfa.geojson", json.dumps(geojson).encode(), "application/geo+json")).run()
+    problems = " ".join(at.dataframe[-1].value["Problem"])
+    assert "has 42 features" in problems and "E23000019 (Nottinghamshire)" in problems
+
+
+def test_a_valid_boundary_file_can_draw_the_map_for_this_session():
+    at = _data_page()
+    content = paths.BOUNDARIES_GEOJSON.read_bytes()
+    _uploader(at, "boundary_upload").set_value(("my_pfa.geojson", content, "application/geo+json")).run()
+    assert at.success[0].value.startswith("43 force areas")
+    at.button(key="use_boundaries").click().run()
+    assert not at.exception
+    at.switch_page("pages/map.py").run()
+    assert not at.exception
+    assert "my_pfa.geojson" in at.info[0].value
+
+
+def test_register_with_unknown_force_and_html_name_is_explained_not_rendered():
+    at = _data_page()
+    lines = paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",E23000001,", ",E23000099,", 1).replace("Stalking Threat Assessment Centre", "<script>alert(1)</script>")
+    _uploader(at, "register_upload").set_value(("edited.csv", "\n".join(lines).encode(), "text/csv")).run()
+    assert not at.exception
+    assert "keeps using the shipped register" in at.error[0].value
+    problem = at.dataframe[-1].value["Problem"].iloc[0]
+    assert "line 2" in problem and "force_codes" in problem and "E23000099" in problem
+
+
+def test_valid_register_with_script_in_a_name_is_accepted_as_plain_text():
+    at = _data_page()
+    text = paths.SERVICES_CSV.read_text(encoding="utf-8").replace(
+        "Stalking Threat Assessment Centre", "<script>alert(1)</script> Centre", 1
+    )
+    _uploader(at, "register_upload").set_value(("edited.csv", text.encode(), "text/csv")).run()
+    assert not at.exception
+    assert at.success[0].value.startswith("46 rows")
+    assert all("<script>" not in m.value for m in at.markdown)
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()

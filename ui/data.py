@@ -23,8 +23,8 @@ def provision(data_dir: str = str(paths.DATA_DIR)) -> pd.DataFrame:
     return atlas_data.provision_table(data.forces, data.register)
 
 
-def base_map(tiles: bool, data_dir: str = str(paths.DATA_DIR)):
+def base_map(tiles: bool, boundaries: dict, data_dir: str = str(paths.DATA_DIR)):
     """A fresh folium map each run: streamlit-folium renames a map's layers as it renders it,
     so a map object cannot be cached and rendered twice (its second script draws nothing)."""
     labels = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
-    return provision_map(atlas(data_dir).boundaries, provision(data_dir), labels, tiles=tiles)
+    return provision_map(boundaries, provision(data_dir), labels, tiles=tiles)

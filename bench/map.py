@@ -1,0 +1,137 @@
+"""Benchmark the map against the foundation issue's targets; prints a table (and --json).
+
+    python bench/map.py            # everything, including headless Chromium timings
+    python bench/map.py --no-browser
+
+Targets: shipped boundaries ≤ 200 KB, ≤ 500 m from the ONS BSC outline, overlap + gap ≤ 0.5 km²;
+map HTML ≤ 600 KB; warm rerun of the Map page ≤ 0.3 s server time; 43 shapes visible ≤ 5 s on a
+first visit and ≤ 1.5 s on a second visit, with no network beyond the app itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from coverage import atlas_data, paths  # noqa: E402
+from coverage.boundaries import measure_simplification, read_boundaries  # noqa: E402
+from coverage.forces import force_names  # noqa: E402
+from coverage.maps import provision_map, selected_outline  # noqa: E402
+from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES  # noqa: E402
+
+SHARED_BSC = REPO.parent / "shared" / "data" / "boundaries" / "original" / "PFA_DEC_2023_EW_BSC.shp"
+
+
+def boundary_figures() -> dict:
+    figures = {"boundary_file_kb": round(paths.BOUNDARIES_GEOJSON.stat().st_size / 1024, 1)}
+    if SHARED_BSC.exists():
+        import geopandas as gpd
+
+        forces = atlas_data.load_forces()
+        original = read_boundaries(SHARED_BSC, force_names(forces)).frame
+        shipped = gpd.read_file(paths.BOUNDARIES_GEOJSON)
+        quality = measure_simplification(original, shipped)
+        figures |= {
+            "max_deviation_m": round(quality.max_deviation_m),
+            "worst_force": quality.worst_force,
+            "overlap_plus_gap_km2": round(quality.overlap_km2 + quality.gap_km2, 3),
+            "vertices": quality.vertices,
+        }
+    return figures
+
+
+def map_payload_kb() -> float:
+    """What st_folium sends: the map script, header and HTML, plus the selected-force layer."""
+    from streamlit_folium import _get_feature_group_string, _get_header, _get_html, _get_map_string
+
+    data = atlas_data.load_all()
+    table = atlas_data.provision_table(data.forces, data.register)
+    labels = {k: PROVISION_CLASS_LABELS[k] for k in PROVISION_CLASSES}
+    fmap = provision_map(data.boundaries, table, labels)
+    fmap.get_root().render()
+    fmap.render()
+    html, header = _get_html(fmap), _get_header(fmap)
+    script = _get_map_string(fmap)
+    group = _get_feature_group_string(selected_outline(data.boundaries, "E23000006"), map=fmap, idx=0)
+    return round(sum(len(part.encode()) for part in (html, header, script, group)) / 1024, 1)
+
+
+def browser_figures(reruns: int = 6) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO))
+    from tests.apprunner import block_outside_requests, launch_chromium, running_app, wait_for_shapes
+
+    log = Path(tempfile.mkdtemp()) / "run_times.tsv"
+    os.environ["ATLAS_RUN_TIMES"] = str(log)
+    figures: dict = {}
+    with running_app() as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        # Warm the server's caches once, in a throwaway context.
+        warm = browser.new_context()
+        block_outside_requests(warm, url)
+        page = warm.new_page()
+        page.goto(url)
+        wait_for_shapes(page)
+        warm.close()
+
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        blocked = block_outside_requests(context, url)
+        page = context.new_page()
+        start = time.perf_counter()
+        page.goto(url)
+        wait_for_shapes(page)
+        figures["first_visit_s"] = round(time.perf_counter() - start, 2)
+
+        page2 = context.new_page()
+        start = time.perf_counter()
+        page2.goto(url)
+        wait_for_shapes(page2)
+        figures["second_visit_s"] = round(time.perf_counter() - start, 2)
+        page2.close()
+
+        log.write_text("")
+        select = page.get_by_role("combobox", name="Force area")
+        for index in range(reruns):
+            select.click()
+            select.fill(["Cheshire", "Hampshire", "Durham"][index % 3])
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(1200)
+        times = [float(line.split("\t")[1]) for line in log.read_text().splitlines() if line.startswith("map")]
+        figures["warm_rerun_server_s_median"] = round(statistics.median(times), 3) if times else None
+        figures["warm_rerun_server_s_max"] = round(max(times), 3) if times else None
+        figures["warm_reruns_measured"] = len(times)
+        figures["outside_requests"] = len(blocked)
+        page.screenshot(path=str(REPO / "docs" / "map.png"))
+        browser.close()
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures = boundary_figures() | {"map_html_kb": map_payload_kb()}
+    if not args.no_browser:
+        figures |= browser_figures()
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        width = max(map(len, figures))
+        for key, value in figures.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""What this visitor has uploaded for their own session: never written to disk, never shared."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from coverage.boundaries import simplify_shared_arcs, to_compact_geojson
+from coverage.errors import InputError, InputErrors
+
+BOUNDARIES_KEY = "uploaded_boundaries"
+BOUNDARIES_NAME_KEY = "uploaded_boundaries_name"
+
+
+def use_boundaries(frame, name: str) -> None:
+    import json
+
+    simplified = simplify_shared_arcs(frame)
+    st.session_state[BOUNDARIES_KEY] = json.loads(to_compact_geojson(simplified))
+    st.session_state[BOUNDARIES_NAME_KEY] = name
+
+
+def clear_boundaries() -> None:
+    st.session_state.pop(BOUNDARIES_KEY, None)
+    st.session_state.pop(BOUNDARIES_NAME_KEY, None)
+
+
+def boundaries(shipped: dict) -> dict:
+    return st.session_state.get(BOUNDARIES_KEY) or shipped
+
+
+def boundaries_name() -> str | None:
+    return st.session_state.get(BOUNDARIES_NAME_KEY)
+
+
+def problems_table(error: InputError) -> pd.DataFrame:
+    """One located problem per row, shown as plain text (a dataframe never renders HTML)."""
+    problems = error.problems if isinstance(error, InputErrors) else [error.reason]
+    where = [error.where or ""] * len(problems)
+    return pd.DataFrame({"File": where, "Problem": problems})
