@@ -14,6 +14,7 @@ st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
 navigation = st.navigation(
     [
         st.Page("pages/map.py", title="Map", url_path="map", default=True),
+        st.Page("pages/evidence.py", title="Edit the evidence", url_path="evidence"),
         st.Page("pages/data_methods.py", title="Data & methods", url_path="data-and-methods"),
     ]
 )

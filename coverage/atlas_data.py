@@ -13,6 +13,7 @@ import pandas as pd
 from . import paths
 from .boundaries import read_shipped_geojson
 from .forces import read_force_table
+from .indicators import read_indicators
 from .services import PROVISION_CLASS_LABELS, PROVISION_CLASSES, load_register as _load_register, load_sources, provision_by_force
 
 
@@ -48,6 +49,7 @@ class AtlasData:
     boundaries: dict
     register: pd.DataFrame
     sources: pd.DataFrame
+    indicators: pd.DataFrame
 
 
 def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
@@ -55,7 +57,8 @@ def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
     sources = load_sources_table(data_dir / "services" / "sources.csv")
     register = load_register(data_dir / "services" / "register.csv", forces=forces, sources=sources)
     boundaries = load_boundary_geojson(data_dir / "boundaries" / "pfa_dec2023_simplified.geojson")
-    return AtlasData(forces=forces, boundaries=boundaries, register=register, sources=sources)
+    indicators = read_indicators(data_dir / "indicators" / "indicators.csv", force_codes=set(forces["code"]))
+    return AtlasData(forces=forces, boundaries=boundaries, register=register, sources=sources, indicators=indicators)
 
 
 def provision_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:

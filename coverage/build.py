@@ -12,6 +12,7 @@ from .boundaries import measure_simplification, read_boundaries, simplify_shared
 from .catalogue import catalogue_table, dataset, source_markdown
 from .errors import InputError
 from .forces import build_force_table, force_names
+from .indicators import build_indicators, indicators_csv
 from .register_build import build_register
 
 ONS_BOUNDARY_SHAPEFILE = Path("boundaries") / "original" / "PFA_DEC_2023_EW_BSC.shp"
@@ -77,6 +78,10 @@ def build_data(source_dir: Path, research_dir: Path | None = None, data_dir: Pat
     _write_csv(data_dir / "services" / "register.csv", register, written)
     _write_csv(data_dir / "services" / "sources.csv", sources, written)
     _write_text(data_dir / "services" / "SOURCE.md", source_markdown([dataset("services")]), written)
+
+    indicators = build_indicators(source_dir, forces)
+    _write_text(data_dir / "indicators" / "indicators.csv", indicators_csv(indicators), written)
+    _write_text(data_dir / "indicators" / "SOURCE.md", source_markdown([dataset("indicators")]), written)
 
     _write_csv(data_dir / "catalogue.csv", catalogue_table(), written)
     return BuildReport(

@@ -77,20 +77,38 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset(
         key="services",
         file="data/services/register.csv",
-        title="Register of specialist stalking services by police force area (first version: multi-agency units and clinics)",
-        publisher="Stalking Provision Atlas, from a research draft citing public sources",
-        period="Services from 2012 to early 2026; search completed early 2026 (latest source dated 3 Feb 2026)",
+        title="Register of specialist stalking services by police force area, with a sources table",
+        publisher="Stalking Provision Atlas, from a research draft citing public sources, checked in part",
+        period=(
+            "Services from 2010 to 2026; research search completed early 2026 (latest source dated 3 Feb 2026); "
+            "40 of the most consequential claims re-checked against stored copies of public pages on 2026-11-26"
+        ),
         licence="Register: Open Government Licence v3.0 terms offered by the project; each fact belongs to its cited source",
         attribution="Stalking Provision Atlas service register; see data/services/sources.csv for every source",
-        obtained_from="shared/research/service_register_draft.csv and services_and_demand.md (numbered source list)",
+        obtained_from=(
+            "shared/research/service_register_draft.csv and services_and_demand.md (numbered source list); checks and "
+            "corrections in data/services/verification.csv and CHANGES.md (new sources V001–V019)"
+        ),
         processing=(
-            "Multi-agency stalking units (MASIP-type) and multi-agency clinics or panels kept from the draft; "
-            "force names matched to ONS codes; a 'none found' row (source R001, the research search) added for "
-            "each searched force with no unit or clinic; City of London left without a row because the search "
-            "did not cover it in depth, so it shows as unknown. Each row carries status, confidence and source ids."
+            "One row per service (multi-agency unit, clinic or panel, independent stalking advocacy, perpetrator "
+            "programme, dedicated police team, national helpline, education, funding stream), placed by the force "
+            "areas it covers, never by address; force names matched to ONS codes; a 'none found' row (source R001, "
+            "the research search) for each searched force with no local specialist service; City of London left "
+            "without a row because the search did not cover it in depth, so it shows as unknown. Corrections from "
+            "the checks are applied in code (coverage/register_build.py) and listed in CHANGES.md. Each row carries "
+            "status, confidence, last-verified date and source ids."
         ),
     ),
 )
+
+
+def _indicators_dataset() -> Dataset:
+    from .indicators import INDICATOR_DATASET
+
+    return Dataset(key="indicators", file="data/indicators/indicators.csv", **INDICATOR_DATASET)
+
+
+DATASETS = DATASETS + (_indicators_dataset(),)
 
 
 def catalogue_table() -> pd.DataFrame:

@@ -20,13 +20,16 @@ from .catalogue import ONS_ATTRIBUTION, OSM_ATTRIBUTION
 
 LEAFLET_BASE_URL = "/app/static/vendor/leaflet"
 
-# UK Government Analysis Function palette (afcharts 1.2 "sequential" dark → light, and the
-# "focus" grey): darker means more provision. Each class also differs in outline pattern and is
-# named in the tooltip, legend and table, so colour is never the only cue.
+# UK Government Analysis Function palette (afcharts 1.2 "sequential", dark → light): darker means
+# more provision, and the steps stay distinct in greyscale. "Unknown" is white with a dashed outline.
+# The class is also named in the tooltip, legend and table, and the lettered service badges
+# (U, C, A, P, T) mark each area's services, so colour is never the only cue.
 PROVISION_STYLES: dict[str, dict[str, object]] = {
-    "multi_agency_unit": {"fillColor": "#12436D", "fillOpacity": 0.85, "dashArray": None, "pattern": "solid, dark blue"},
-    "clinic_or_panel": {"fillColor": "#6BACE6", "fillOpacity": 0.85, "dashArray": None, "pattern": "solid, light blue"},
-    "none_found": {"fillColor": "#BFBFBF", "fillOpacity": 0.6, "dashArray": None, "pattern": "solid, grey"},
+    "multi_agency_unit": {"fillColor": "#12436D", "fillOpacity": 0.9, "dashArray": None, "pattern": "darkest blue"},
+    "clinic_or_panel": {"fillColor": "#2073BC", "fillOpacity": 0.9, "dashArray": None, "pattern": "mid blue"},
+    "advocacy": {"fillColor": "#6BACE6", "fillOpacity": 0.9, "dashArray": None, "pattern": "light blue"},
+    "other_local": {"fillColor": "#ADD1F1", "fillOpacity": 0.9, "dashArray": None, "pattern": "palest blue"},
+    "national_only": {"fillColor": "#E6E6E6", "fillOpacity": 0.9, "dashArray": None, "pattern": "light grey"},
     "unknown": {"fillColor": "#FFFFFF", "fillOpacity": 0.9, "dashArray": "4 3", "pattern": "white, dashed outline"},
 }
 
@@ -168,6 +171,7 @@ def provision_map(
             sticky=True,
         ),
         zoom_on_click=False,
+        control=False,
     ).add_to(fmap)
 
     counts = table["provision_class"].value_counts()
@@ -194,3 +198,50 @@ def selected_outline(boundaries: dict, code: str | None) -> folium.FeatureGroup:
                 interactive=False,
             ).add_to(group)
     return group
+
+
+# One toggleable layer per service type: a lettered badge at a point inside each force area that
+# has that service. Letters and the layer names carry the meaning; colour only repeats it.
+SERVICE_LAYERS: tuple[tuple[str, str, str, str], ...] = (
+    ("has_multi_agency_unit", "U", "Multi-agency stalking units", "#12436D"),
+    ("has_clinic_or_panel", "C", "Multi-agency clinics or panels", "#2073BC"),
+    ("has_advocacy", "A", "Specialist stalking advocacy", "#28A197"),
+    ("has_perpetrator_programme", "P", "Perpetrator programmes", "#801650"),
+    ("has_police_team", "T", "Dedicated police teams", "#3D3D3D"),
+)
+
+
+def representative_points(boundaries: dict) -> dict[str, tuple[float, float]]:
+    """A point guaranteed inside each force area (lat, lon), where its badges sit."""
+    from shapely.geometry import shape
+
+    points = {}
+    for feature in boundaries["features"]:
+        point = shape(feature["geometry"]).representative_point()
+        points[feature["properties"]["code"]] = (round(point.y, 4), round(point.x, 4))
+    return points
+
+
+def add_service_layers(
+    fmap: folium.Map, flags: pd.DataFrame, names: Mapping[str, str], points: Mapping[str, tuple[float, float]]
+) -> None:
+    """Add one overlay per service type and a layer control to switch them on and off."""
+    for index, (column, letter, title, colour) in enumerate(SERVICE_LAYERS):
+        group = folium.FeatureGroup(name=f"{letter}: {title}", show=True)
+        present = flags.loc[flags[column].astype(bool), "code"]
+        for code in present:
+            if code not in points:
+                continue
+            name = html.escape(names.get(code, code))
+            badge = (
+                f'<div class="atlas-badge" title="{html.escape(title)}: {name}" '
+                f'style="background:{colour};color:#fff;border:1px solid #fff;border-radius:3px;'
+                f'font:bold 11px/14px sans-serif;width:14px;height:14px;text-align:center;">{letter}</div>'
+            )
+            folium.Marker(
+                location=points[code],
+                icon=folium.DivIcon(html=badge, icon_size=(16, 16), icon_anchor=(8 - 16 * index + 32, 8)),
+                tooltip=f"{name}: {html.escape(title.lower())}",
+            ).add_to(group)
+        group.add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)

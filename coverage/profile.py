@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .services import SERVICE_TYPE_LABELS, services_for_force
+from .services import (
+    COVERAGE_LABELS,
+    NATIONAL_FORCE_CODES,
+    SERVICE_TYPE_LABELS,
+    STATUS_LABELS,
+    services_for_force,
+)
 
 # Characters that start emphasis, links, images, code, HTML, tables or maths. Hyphens and dots
 # only matter at the start of a line, and every data string here follows other text.
@@ -51,8 +57,10 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
             "Service": local["service_name"],
             "Type": local["service_type"].map(SERVICE_TYPE_LABELS).fillna(local["service_type"]),
             "Provider": local["provider"].replace("", "not recorded"),
+            "Coverage": local["coverage"].map(COVERAGE_LABELS).fillna(local["coverage"]),
             "Years": [_years(s, e) for s, e in zip(local["start_year"], local["end_year"])],
-            "Status": local["status"],
+            "Status": local["status"].map(STATUS_LABELS).fillna(local["status"]),
+            "Funding": local["funding"].replace("", "not recorded"),
             "Confidence": local["confidence"],
             "Last verified": local["last_verified"],
             "Sources": local["source_ids"].str.replace(";", ", "),
@@ -92,6 +100,23 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
     )
 
 
+def national_services(register: pd.DataFrame) -> pd.DataFrame:
+    """Services open to people in every force area (helplines, national advocacy, education)."""
+    national = register[register["force_codes"].eq(NATIONAL_FORCE_CODES)]
+    national = national[national["service_type"].ne("funding_stream")]
+    return pd.DataFrame(
+        {
+            "Service": national["service_name"],
+            "Type": national["service_type"].map(SERVICE_TYPE_LABELS).fillna(national["service_type"]),
+            "Provider": national["provider"],
+            "Years": [_years(s, e) for s, e in zip(national["start_year"], national["end_year"])],
+            "Status": national["status"].map(STATUS_LABELS).fillna(national["status"]),
+            "Confidence": national["confidence"],
+            "Sources": national["source_ids"].str.replace(";", ", "),
+        }
+    ).reset_index(drop=True)
+
+
 def provision_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The table beside the map: best-served first, then by name; population as text with commas."""
     ordered = table.sort_values(["provision_rank", "name"])
@@ -104,20 +129,79 @@ def provision_rows(table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+_CLASS_PHRASES = {
+    "multi_agency_unit": "have a multi-agency stalking unit",
+    "clinic_or_panel": "a multi-agency stalking clinic or panel but no unit",
+    "advocacy": "specialist stalking advocacy but no multi-agency work",
+    "other_local": "only a perpetrator programme or a dedicated police team",
+    "national_only": "only the national services (nothing found locally)",
+    "unknown": "unknown (not searched)",
+}
+
+
 def national_summary_sentence(table: pd.DataFrame) -> str:
     """The map's takeaway in words, from the provision table."""
+    from .services import PROVISION_CLASSES
+
     counts = table["provision_class"].value_counts()
-    total = len(table)
-    unit = int(counts.get("multi_agency_unit", 0))
-    clinic = int(counts.get("clinic_or_panel", 0))
-    none_found = int(counts.get("none_found", 0))
-    unknown = int(counts.get("unknown", 0))
-    population_share = (
-        table.loc[table["provision_class"] == "multi_agency_unit", "pop_mid2023_16plus"].sum()
-        / table["pop_mid2023_16plus"].sum()
+    unit = table["provision_class"] == "multi_agency_unit"
+    population_share = table.loc[unit, "pop_mid2023_16plus"].sum() / table["pop_mid2023_16plus"].sum()
+    parts = []
+    for key in PROVISION_CLASSES:
+        count = int(counts.get(key, 0))
+        phrase = _CLASS_PHRASES[key]
+        if key == "multi_agency_unit":
+            phrase += f" (home to {population_share:.0%} of people aged 16+)"
+        if key == "unknown":
+            phrase = f"{'is' if count == 1 else 'are'} {phrase}"
+        parts.append(f"**{count}** {phrase}")
+    return f"Of the {len(table)} police force areas in England and Wales, " + "; ".join(parts[:-1]) + f"; and {parts[-1]}."
+
+
+@dataclass
+class DemandSummary:
+    """A force's recorded stalking-and-harassment offences beside its comparators."""
+
+    offences_2023: str
+    offences_2022: str
+    change: str
+    rate_2023: str
+    rank_text: str
+    comparison: pd.DataFrame  # display-ready rows: the force, region/country, England and Wales, peers
+    takeaway: str
+
+
+def demand_summary(indicators: pd.DataFrame, forces: pd.DataFrame, code: str, peer_codes=None) -> DemandSummary:
+    from .indicators import comparison, format_change, format_rate, indicator_wide
+
+    wide = indicator_wide(indicators).set_index("code")
+    row = wide.loc[code]
+    table = comparison(indicators, forces, code, list(peer_codes) if peer_codes else None)
+    shown = pd.DataFrame(
+        {
+            "Area": table["comparator"],
+            "Offences YE Dec 2023": [_count_text(v) for v in table["offences_2023"]],
+            "Rate per 1,000 aged 16+ (YE Dec 2023)": [format_rate(v) for v in table["rate_2023"]],
+            "Rate YE Dec 2022": [format_rate(v) for v in table["rate_2022"]],
+            "Change in offences": [format_change(v) for v in table["change_pct"]],
+        }
     )
-    return (
-        f"Of the {total} police force areas in England and Wales, **{unit}** have a multi-agency stalking unit "
-        f"(home to {population_share:.0%} of people aged 16+), **{clinic}** have a multi-agency stalking clinic or "
-        f"panel, in **{none_found}** neither was found, and **{unknown}** {'is' if unknown == 1 else 'are'} unknown."
+    name = forces.set_index("code").loc[code, "name"]
+    england_wales = table.iloc[2]
+    direction = "higher than" if row["rate_2023"] > england_wales["rate_2023"] else "lower than"
+    if abs(row["rate_2023"] - england_wales["rate_2023"]) < 0.05:
+        direction = "the same as"
+    takeaway = (
+        f"{name} recorded {format_rate(row['rate_2023'])} stalking and harassment offences per 1,000 people aged 16+ "
+        f"in the year ending December 2023, {direction} England and Wales ({format_rate(england_wales['rate_2023'])}); "
+        f"{int(row['rank_rate_2023'])} of 43, where 1 is the highest rate."
+    )
+    return DemandSummary(
+        offences_2023=_count_text(row["offences_2023"]),
+        offences_2022=_count_text(row["offences_2022"]),
+        change=format_change(row["change_pct"]),
+        rate_2023=format_rate(row["rate_2023"]),
+        rank_text=f"{int(row['rank_rate_2023'])} of 43",
+        comparison=shown,
+        takeaway=takeaway,
     )

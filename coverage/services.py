@@ -102,29 +102,56 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Statuses under which a service still counts towards a force's provision class.
 COUNTING_STATUSES = ("active", "pilot", "unknown")
 
-PROVISION_CLASSES = ("multi_agency_unit", "clinic_or_panel", "none_found", "unknown")
+# Provision classes of a force area, best first.
+PROVISION_CLASSES = (
+    "multi_agency_unit",
+    "clinic_or_panel",
+    "advocacy",
+    "other_local",
+    "national_only",
+    "unknown",
+)
 PROVISION_CLASS_LABELS = {
     "multi_agency_unit": "Multi-agency stalking unit",
     "clinic_or_panel": "Multi-agency clinic or panel",
-    "none_found": "None found in the search",
+    "advocacy": "Specialist advocacy, no multi-agency unit",
+    "other_local": "Perpetrator programme or police team only",
+    "national_only": "National services only (none found locally)",
     "unknown": "Unknown (not searched)",
 }
-# Provision classes earned by a counting service of the given type, best first.
-_CLASS_EARNING_TYPES = (("multi_agency_unit", "multi_agency_unit"), ("clinic_or_panel", "stalking_clinic"))
+# The service types that earn each class (when local and counting), best class first. Types not
+# listed here (education, funding_stream, helpline, none_found) never earn a class.
+CLASS_EARNING_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("multi_agency_unit", ("multi_agency_unit",)),
+    ("clinic_or_panel", ("stalking_clinic",)),
+    ("advocacy", ("advocacy",)),
+    ("other_local", ("perpetrator_programme", "police_team")),
+)
+# The local service types reported by provision_flags, with their flag column.
+SERVICE_TYPE_FLAG_COLUMNS = {
+    "multi_agency_unit": "has_multi_agency_unit",
+    "stalking_clinic": "has_clinic_or_panel",
+    "advocacy": "has_advocacy",
+    "perpetrator_programme": "has_perpetrator_programme",
+    "police_team": "has_police_team",
+}
 
 PROVISION_RULES = [
-    "A force area is classed 'Multi-agency stalking unit' if at least one multi-agency stalking "
-    "unit covers all or part of it and its status is active, pilot or unknown.",
-    "Otherwise it is classed 'Multi-agency clinic or panel' if a multi-agency stalking clinic or "
-    "panel covers all or part of it with status active, pilot or unknown.",
-    "Otherwise it is classed 'None found in the search' if the area was searched: the register has an "
-    "explicit 'searched, nothing found' row for it, or any other local row (ended services included).",
-    "Otherwise it is classed 'Unknown': the register has no local row for the area, so nothing is claimed "
+    "Each force area takes the best class earned by one of its own local services, in this order: "
+    "multi-agency stalking unit; multi-agency stalking clinic or panel; specialist stalking advocacy; "
+    "a stalking perpetrator programme or a dedicated police stalking team or post.",
+    "A service counts only if its status is active, pilot or unknown; a service that has ended never counts.",
+    "A service whose status is unknown still counts, and the area is flagged 'status unknown' when a kind of "
+    "provision rests only on such services.",
+    "Education and prevention work (such as school assemblies), funding streams and local helplines never earn "
+    "a class on their own.",
+    "National services (force code ALL, such as the National Stalking Helpline, Paladin and the Alice Ruggles "
+    "Trust) are open to every area and never change an area's class.",
+    "An area is classed 'National services only' when it was searched but no counting local service was found: "
+    "the register has a 'searched, nothing found' row for it, or only local rows that do not count.",
+    "An area is classed 'Unknown' when the register has no local row for it at all, so nothing is claimed "
     "either way.",
-    "Services that have ended never count towards a class.",
-    "National services (force code ALL, such as the National Stalking Helpline) are open to every area "
-    "and do not change any area's class.",
-    "'None found' means the search found no evidence of a service; it is not proof that none exists.",
+    "'Nothing found' means the search found no evidence of a service; it is not proof that none exists.",
 ]
 
 
@@ -589,47 +616,140 @@ def _local_rows(register: pd.DataFrame, code: str) -> pd.DataFrame:
     return register.loc[pd.Series(flags, index=register.index, dtype=bool)]
 
 
+@dataclass(frozen=True)
+class _ForceProvision:
+    """What the register says about one force area (local rows only)."""
+
+    code: str
+    provision_class: str
+    earning_names: tuple[str, ...]
+    counting_types: frozenset[str]
+    status_unknown_types: tuple[str, ...]
+    class_status_unknown: bool
+    searched: bool
+
+
+def _force_provision(register: pd.DataFrame, code: str) -> _ForceProvision:
+    local = _local_rows(register, code)
+    counting = local[local["status"].isin(COUNTING_STATUSES)]
+    types = counting["service_type"].tolist()
+    statuses = counting["status"].tolist()
+    counting_types = frozenset(types)
+    # Types present among counting rows only through rows whose status is unknown.
+    unknown_only = tuple(
+        service_type
+        for service_type in SERVICE_TYPES
+        if service_type in SERVICE_TYPE_FLAG_COLUMNS
+        and service_type in counting_types
+        and all(status == "unknown" for kind, status in zip(types, statuses) if kind == service_type)
+    )
+    provision_class = "national_only" if len(local) else "unknown"
+    earning: list[str] = []
+    class_status_unknown = False
+    for candidate_class, earning_types in CLASS_EARNING_TYPES:
+        rows = counting[counting["service_type"].isin(earning_types)]
+        if len(rows):
+            provision_class, earning = candidate_class, rows["service_name"].tolist()
+            class_status_unknown = bool((rows["status"] == "unknown").all())
+            break
+    return _ForceProvision(
+        code=code,
+        provision_class=provision_class,
+        earning_names=tuple(earning),
+        counting_types=counting_types,
+        status_unknown_types=unknown_only,
+        class_status_unknown=class_status_unknown,
+        searched=bool(len(local)),
+    )
+
+
+def provision_class_of(register: pd.DataFrame, code: str) -> str:
+    """The provision class of one force area (see :func:`provision_by_force`)."""
+    return _force_provision(register, code).provision_class
+
+
 def provision_by_force(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.DataFrame:
-    """Provision class of each force area, from the best service the register holds for it.
+    """Provision class of each force area, from the best local service the register holds for it.
 
-    Classes, best first (``PROVISION_CLASSES``):
+    Classes, best first (``PROVISION_CLASSES``), each earned by a local service (not force code ALL)
+    whose status is active, pilot or unknown:
 
-    - ``multi_agency_unit``: a multi-agency stalking unit covers all or part of the area and
-      its status is active, pilot or unknown;
-    - ``clinic_or_panel``: otherwise, a multi-agency stalking clinic or panel does so;
-    - ``none_found``: otherwise, the area was searched: it has a ``none_found`` row or any other
-      local row (an ended unit, say);
+    - ``multi_agency_unit``: a multi-agency stalking unit;
+    - ``clinic_or_panel``: otherwise, a multi-agency stalking clinic or panel;
+    - ``advocacy``: otherwise, specialist stalking advocacy;
+    - ``other_local``: otherwise, a stalking perpetrator programme or a dedicated police team or post;
+    - ``national_only``: otherwise, if the area was searched: it has a ``none_found`` row or only local
+      rows that do not count (ended services, education, funding streams, local helplines);
     - ``unknown``: otherwise; no local row at all, so nothing is claimed either way.
 
-    Ended services never count. National rows (force code ``ALL``) are open to every area
-    and do not change any area's class. "None found" is absence of evidence, not evidence of
-    absence.
+    Ended services never count; education and funding-stream rows never earn a class; national rows
+    (force code ``ALL``) are open to every area and never change a class. "Nothing found" is absence
+    of evidence, not evidence of absence.
 
     Returns one row per code, in the order given, with columns ``code``, ``provision_class``,
     ``units`` (short names of the services that earned the class, joined by "; ") and
-    ``n_services`` (how many services earned it; 0 for none_found and unknown).
+    ``n_services`` (how many services earned it; 0 for national_only and unknown).
     """
     rows = []
     for code in force_codes:
-        local = _local_rows(register, code)
-        counting = local[local["status"].isin(COUNTING_STATUSES)]
-        provision_class, earning = ("none_found" if len(local) else "unknown"), []
-        for candidate_class, service_type in _CLASS_EARNING_TYPES:
-            names = counting.loc[counting["service_type"] == service_type, "service_name"].tolist()
-            if names:
-                provision_class, earning = candidate_class, names
-                break
-        short_names = list(dict.fromkeys(short_service_name(name) for name in earning))
+        found = _force_provision(register, code)
+        short_names = list(dict.fromkeys(short_service_name(name) for name in found.earning_names))
         rows.append(
             {
                 "code": code,
-                "provision_class": provision_class,
+                "provision_class": found.provision_class,
                 "units": "; ".join(short_names),
-                "n_services": len(earning),
+                "n_services": len(found.earning_names),
             }
         )
     result = pd.DataFrame(rows, columns=["code", "provision_class", "units", "n_services"])
     return result.astype({"n_services": "int64"})
+
+
+PROVISION_FLAGS_COLUMNS = [
+    "code",
+    *SERVICE_TYPE_FLAG_COLUMNS.values(),
+    "searched",
+    "provision_class",
+    "status_unknown_types",
+    "class_status_unknown",
+]
+
+
+def provision_flags(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.DataFrame:
+    """One row per force area: which kinds of local provision it has, and its class.
+
+    Columns (``PROVISION_FLAGS_COLUMNS``):
+
+    - ``has_multi_agency_unit``, ``has_clinic_or_panel``, ``has_advocacy``,
+      ``has_perpetrator_programme``, ``has_police_team``: a local row of that service type
+      (multi_agency_unit, stalking_clinic, advocacy, perpetrator_programme, police_team) counts,
+      i.e. its status is active, pilot or unknown;
+    - ``searched``: the register has any local row for the area (a ``none_found`` row included);
+    - ``provision_class``: as :func:`provision_by_force`;
+    - ``status_unknown_types``: the service types (of the five above, in ``SERVICE_TYPES`` order,
+      joined by ";") that count only through rows whose status is unknown, so a page can flag them
+      "status unknown"; empty if none;
+    - ``class_status_unknown``: the class rests only on services whose status is unknown.
+
+    National rows never set a flag.
+    """
+    rows = []
+    for code in force_codes:
+        found = _force_provision(register, code)
+        row: dict[str, object] = {"code": code}
+        for service_type, column in SERVICE_TYPE_FLAG_COLUMNS.items():
+            row[column] = service_type in found.counting_types
+        row.update(
+            searched=found.searched,
+            provision_class=found.provision_class,
+            status_unknown_types=LIST_SEPARATOR.join(found.status_unknown_types),
+            class_status_unknown=found.class_status_unknown,
+        )
+        rows.append(row)
+    result = pd.DataFrame(rows, columns=PROVISION_FLAGS_COLUMNS)
+    bool_columns = [*SERVICE_TYPE_FLAG_COLUMNS.values(), "searched", "class_status_unknown"]
+    return result.astype({column: "bool" for column in bool_columns})
 
 
 def services_for_force(register: pd.DataFrame, code: str, include_national: bool = True) -> pd.DataFrame:
@@ -638,3 +758,58 @@ def services_for_force(register: pd.DataFrame, code: str, include_national: bool
     if include_national:
         parts.append(register.loc[register["force_codes"] == NATIONAL_FORCE_CODES])
     return pd.concat(parts).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing two versions of the register
+
+
+REGISTER_DIFF_COLUMNS = ["change", "service_id", "field", "old", "new"]
+_CHANGE_ORDER = {"removed": 0, "added": 1, "changed": 2}
+
+
+def _keyed_rows(frame: pd.DataFrame, which: str) -> dict[str, dict[str, str]]:
+    if "service_id" not in frame.columns:
+        raise ValueError(f"the {which} register has no service_id column")
+    rows: dict[str, dict[str, str]] = {}
+    for record in frame.to_dict(orient="records"):
+        service_id = _clean_cell(record["service_id"])
+        if not service_id:
+            raise ValueError(f"the {which} register has a row without a service_id")
+        if service_id in rows:
+            raise ValueError(f"the {which} register lists service_id '{service_id}' more than once")
+        rows[service_id] = {str(column): _clean_cell(value) for column, value in record.items()}
+    return rows
+
+
+def register_diff(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """What changed between two versions of the register, keyed on ``service_id``.
+
+    One row per removed or added service (``field`` blank; ``old`` or ``new`` holds its service
+    name) and, for a service in both, one row per field whose value differs (``change`` =
+    "changed"). Values are compared as stripped text, so 2019 and "2019" are equal and a blank
+    cell equals a missing one. A column present in only one version counts as blank in the other.
+    Rows are ordered by service_id, then removed, added, changed, then field in register order.
+    Columns: ``REGISTER_DIFF_COLUMNS`` (change, service_id, field, old, new). A missing or
+    repeated service_id raises ValueError.
+    """
+    before, after = _keyed_rows(old, "old"), _keyed_rows(new, "new")
+    extra = [str(c) for c in [*old.columns, *new.columns] if str(c) not in REGISTER_COLUMNS]
+    fields = [c for c in REGISTER_COLUMNS if c != "service_id"] + list(dict.fromkeys(extra))
+    rows: list[dict[str, str]] = []
+    for service_id in sorted(set(before) | set(after)):
+        if service_id not in after:
+            name = before[service_id].get("service_name", "")
+            rows.append({"change": "removed", "service_id": service_id, "field": "", "old": name, "new": ""})
+        elif service_id not in before:
+            name = after[service_id].get("service_name", "")
+            rows.append({"change": "added", "service_id": service_id, "field": "", "old": "", "new": name})
+        else:
+            for field in fields:
+                was, now = before[service_id].get(field, ""), after[service_id].get(field, "")
+                if was != now:
+                    rows.append({"change": "changed", "service_id": service_id, "field": field, "old": was, "new": now})
+    rows.sort(key=lambda row: (row["service_id"], _CHANGE_ORDER[row["change"]]))
+    return pd.DataFrame(rows, columns=REGISTER_DIFF_COLUMNS, dtype="str") if rows else pd.DataFrame(
+        {column: pd.Series([], dtype="str") for column in REGISTER_DIFF_COLUMNS}
+    )

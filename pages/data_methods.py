@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coverage.atlas_data import load_register, provision_table
 from coverage.boundaries import read_uploaded_boundaries
 from coverage.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, catalogue_table
 from coverage.services import PROVISION_RULES, export_register_csv
@@ -48,10 +47,10 @@ st.markdown(
 )
 
 st.header("Service register")
-st.dataframe(atlas.register, hide_index=True, width="stretch")
+st.dataframe(data.register(), hide_index=True, width="stretch")
 st.download_button(
     "Download the register (CSV)",
-    data=export_register_csv(atlas.register),
+    data=export_register_csv(data.register()),
     file_name="stalking_service_register.csv",
     mime="text/csv",
 )
@@ -68,48 +67,29 @@ st.header("Check your own files")
 st.markdown(
     "Check a police force area boundary file downloaded from the ONS Open Geography Portal (GeoJSON, "
     "GeoPackage, a zipped shapefile, or the .shp/.shx/.dbf/.prj parts; EPSG:27700 or EPSG:4326; "
-    "PFAxxCD/PFAxxNM fields of any vintage) or an edited service register. Nothing you upload is saved "
+    "PFAxxCD/PFAxxNM fields of any vintage). Nothing you upload is saved "
     "or shared; it lasts for your session only."
 )
-boundary_column, register_column = st.columns(2)
-with boundary_column:
-    uploads = st.file_uploader(
-        "Boundary file",
-        type=["geojson", "json", "gpkg", "zip", "shp", "shx", "dbf", "prj", "cpg"],
-        accept_multiple_files=True,
-        key="boundary_upload",
-    )
-    if uploads:
-        try:
-            checked = read_uploaded_boundaries([(f.name, f.getvalue()) for f in uploads], force_names(atlas.forces))
-        except InputError as error:
-            st.error("This boundary file cannot be used. Nothing has changed on the map.")
-            st.dataframe(session.problems_table(error), hide_index=True, width="stretch")
-        else:
-            st.success(
-                f"{len(checked.frame)} force areas, fields {checked.code_field}, CRS {checked.source_crs}."
-                + (f" Repaired {len(checked.repaired)} invalid geometr(ies)." if checked.repaired else "")
-            )
-            if checked.repaired:
-                st.dataframe(pd.DataFrame({"Repaired": checked.repaired}), hide_index=True)
-            if st.button("Draw the map with this file (this session only)", key="use_boundaries"):
-                session.use_boundaries(checked.frame, ", ".join(f.name for f in uploads))
-                st.success("Done: the Map page now draws your file.")
-with register_column:
-    register_upload = st.file_uploader("Service register (CSV)", type=["csv"], key="register_upload")
-    if register_upload is not None:
-        try:
-            uploaded = load_register(
-                register_upload.getvalue(), forces=atlas.forces, sources=atlas.sources, name=register_upload.name
-            )
-        except InputError as error:
-            st.error("This register has problems; the atlas keeps using the shipped register.")
-            st.dataframe(session.problems_table(error), hide_index=True, width="stretch")
-        else:
-            classes = provision_table(atlas.forces, uploaded)
-            st.success(f"{len(uploaded)} rows, all valid.")
-            st.dataframe(
-                classes[["name", "provision_label"]].rename(columns={"name": "Force area", "provision_label": "Provision"}),
-                hide_index=True,
-                width="stretch",
-            )
+uploads = st.file_uploader(
+    "Boundary file",
+    type=["geojson", "json", "gpkg", "zip", "shp", "shx", "dbf", "prj", "cpg"],
+    accept_multiple_files=True,
+    key="boundary_upload",
+)
+if uploads:
+    try:
+        checked = read_uploaded_boundaries([(f.name, f.getvalue()) for f in uploads], force_names(atlas.forces))
+    except InputError as error:
+        st.error("This boundary file cannot be used. Nothing has changed on the map.")
+        st.dataframe(session.problems_table(error), hide_index=True, width="stretch")
+    else:
+        st.success(
+            f"{len(checked.frame)} force areas, fields {checked.code_field}, CRS {checked.source_crs}."
+            + (f" Repaired {len(checked.repaired)} invalid geometr(ies)." if checked.repaired else "")
+        )
+        if checked.repaired:
+            st.dataframe(pd.DataFrame({"Repaired": checked.repaired}), hide_index=True)
+        if st.button("Draw the map with this file (this session only)", key="use_boundaries"):
+            session.use_boundaries(checked.frame, ", ".join(f.name for f in uploads))
+            st.success("Done: the Map page now draws your file.")
+st.page_link("pages/evidence.py", label="Check or use an edited service register: Edit the evidence")

@@ -6,9 +6,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.maps import PROVISION_STYLES, selected_outline
-from coverage.profile import force_profile, national_summary_sentence, provision_rows
+from coverage.profile import national_summary_sentence, provision_rows
 from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
-from ui import data, session
+from ui import data, profile_view, session
 from ui.layout import attribution_caption
 
 FORCE_KEY = "force"
@@ -94,21 +94,4 @@ st.divider()
 if not selected:
     st.info("Choose a force above, or click one on the map, to see its profile.")
 else:
-    profile = force_profile(selected, table, atlas.register, atlas.sources)
-    st.header(profile.heading)
-    st.markdown(profile.summary)
-    facts = st.columns(3)
-    facts[0].metric("Population (mid-2023)", profile.population_text)
-    facts[1].metric("Population aged 16+", profile.population_16plus_text)
-    facts[2].metric("Region / country", profile.region)
-    if profile.services.empty:
-        st.warning(profile.empty_message)
-    else:
-        st.dataframe(profile.services, hide_index=True, width="stretch")
-        st.markdown("**Sources for this force**")
-        st.dataframe(
-            profile.sources,
-            hide_index=True,
-            width="stretch",
-            column_config={"Link": st.column_config.LinkColumn("Link", display_text="open")},
-        )
+    profile_view.render(selected, table)

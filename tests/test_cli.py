@@ -51,12 +51,13 @@ def test_validate_bad_boundaries_exits_2_with_one_line(tmp_path, content, name, 
 
 def test_validate_bad_register_exits_2_naming_row_and_field(tmp_path):
     lines = paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines()
-    lines[1] = lines[1].replace(",E23000001,", ",E23000099,", 1)
+    met = next(i for i, line in enumerate(lines) if line.startswith("E23000001-multi_agency_unit"))
+    lines[met] = lines[met].replace(",E23000001,", ",E23000099,", 1)
     bad = tmp_path / "register.csv"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_cli("validate", "--services", str(bad))
     assert result.returncode == 2
-    assert "line 2" in result.stderr and "force_codes" in result.stderr and "E23000099" in result.stderr
+    assert f"line {met + 1}" in result.stderr and "force_codes" in result.stderr and "E23000099" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -49,7 +49,9 @@ def test_every_force_is_drawn_with_its_class_and_the_legend_counts_them(shipped)
     classes = [f["properties"]["provision_class"] for f in geojson["features"]]
     assert set(classes) <= set(PROVISION_STYLES)
     code = _rendered(provision_map(data.boundaries, table, LABELS))
-    assert "Multi-agency stalking unit (5)" in code
+    counts = table["provision_class"].value_counts()
+    for key, label in LABELS.items():
+        assert f"{label} ({int(counts.get(key, 0))})" in code
     assert "Unknown (not searched) (1)" in code
     assert "Office for National Statistics licensed under the Open Government Licence" in code
 
@@ -65,8 +67,9 @@ def test_text_from_data_is_escaped_before_it_reaches_the_map(shipped):
     assert "<script>alert" not in code
 
 
-def test_unknown_is_drawn_differently_from_none_found_without_relying_on_colour():
-    assert PROVISION_STYLES["unknown"]["dashArray"] and not PROVISION_STYLES["none_found"]["dashArray"]
+def test_every_class_has_a_distinct_style_and_unknown_is_dashed():
+    assert set(PROVISION_STYLES) == set(PROVISION_CLASSES)
+    assert PROVISION_STYLES["unknown"]["dashArray"] and not PROVISION_STYLES["national_only"]["dashArray"]
     assert len({s["fillColor"] for s in PROVISION_STYLES.values()}) == len(PROVISION_STYLES)
 
 
@@ -111,3 +114,32 @@ def test_markdown_from_data_is_inert():
         "\\<script\\>x\\</script\\> \\[link\\](http://e.vil) \\*bold\\*"
     )
     assert escape_markdown("Multi-agency stalking unit.") == "Multi-agency stalking unit."
+
+
+def test_each_service_type_is_a_switchable_layer_of_lettered_badges(shipped):
+    from coverage.maps import SERVICE_LAYERS, add_service_layers, representative_points
+    from coverage.services import provision_flags
+
+    data, table = shipped
+    flags = provision_flags(data.register, list(data.forces["code"]))
+    names = dict(zip(data.forces["code"], data.forces["name"]))
+    fmap = provision_map(data.boundaries, table, LABELS)
+    add_service_layers(fmap, flags, names, representative_points(data.boundaries))
+    code = fmap.get_root().render()
+    assert "L.control.layers" in code
+    for column, letter, title, _ in SERVICE_LAYERS:
+        assert f"{letter}: {title}" in code
+        assert code.count(f"\\u003e{letter}\\u003c/div\\u003e") == int(flags[column].sum())
+    assert "Cheshire: multi-agency stalking units" in code
+
+
+def test_badges_sit_inside_their_force_area(shipped):
+    from shapely.geometry import Point, shape
+
+    from coverage.maps import representative_points
+
+    data, _ = shipped
+    points = representative_points(data.boundaries)
+    for feature in data.boundaries["features"]:
+        lat, lon = points[feature["properties"]["code"]]
+        assert shape(feature["geometry"]).buffer(0.001).contains(Point(lon, lat))

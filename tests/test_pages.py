@@ -27,14 +27,16 @@ def test_map_page_states_the_takeaway_and_lists_all_forces():
     assert not at.exception
     assert at.title[0].value == "Specialist stalking provision by police force area"
     text = _text(at)
-    assert "Of the 43 police force areas in England and Wales, **5** have a multi-agency stalking unit" in text
+    assert "Of the 43 police force areas in England and Wales, **4** have a multi-agency stalking unit" in text
     assert "Office for National Statistics licensed under the Open Government Licence v.3.0" in text
     table = at.table[0].value
     assert len(table) == 43
     assert set(table["Provision"]) == {
         "Multi-agency stalking unit",
         "Multi-agency clinic or panel",
-        "None found in the search",
+        "Specialist advocacy, no multi-agency unit",
+        "Perpetrator programme or police team only",
+        "National services only (none found locally)",
         "Unknown (not searched)",
     }
     assert "Data vintage" in "\n".join(m.value for m in at.sidebar.markdown)
@@ -47,12 +49,16 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert at.header[0].value == "Cheshire"
     metrics = {m.label: m.value for m in at.metric}
     assert "**Cheshire**: Multi-agency stalking unit." in _text(at)
-    assert metrics["Population (mid-2023)"] == "1,119,495"
+    assert metrics["Population aged 16+ (mid-2023)"] == "920,836"
+    assert metrics["Stalking & harassment offences, YE Dec 2023"] == "13,691"
+    assert metrics["Offences per 1,000 aged 16+"] == f"{13_691 / 920_836 * 1000:.1f}"
     services = at.dataframe[0].value
     assert services["Service"].str.contains("Harm Reduction Unit").any()
     ended = services[services["Service"].str.contains("Integrated Anti-Stalking Unit")]
-    assert list(ended["Status"]) == ["ended"]
-    sources = at.dataframe[1].value
+    assert list(ended["Status"]) == ["Ended"]
+    national = at.dataframe[1].value
+    assert national["Service"].str.contains("National Stalking Helpline").any()
+    sources = at.dataframe[2].value
     assert "S054" in set(sources["Source"])
     assert sources["Link"].notna().any()
     assert at.query_params["force"] == ["E23000006"] or at.query_params["force"] == "E23000006"
@@ -158,26 +164,89 @@ def test_a_valid_boundary_file_can_draw_the_map_for_this_session():
     assert "my_pfa.geojson" in at.info[0].value
 
 
-def test_register_with_unknown_force_and_html_name_is_explained_not_rendered():
-    at = _data_page()
-    lines = paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines()
-    lines[1] = lines[1].replace(",E23000001,", ",E23000099,", 1).replace("Stalking Threat Assessment Centre", "<script>alert(1)</script>")
-    _uploader(at, "register_upload").set_value(("edited.csv", "\n".join(lines).encode(), "text/csv")).run()
+def _evidence_page() -> AppTest:
+    at = _app()
+    at.switch_page("pages/evidence.py")
+    return at.run()
+
+
+def _shipped_lines() -> list[str]:
+    return paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines()
+
+
+def _met_line(lines: list[str]) -> int:
+    return next(i for i, line in enumerate(lines) if line.startswith("E23000001-multi_agency_unit"))
+
+
+def test_register_with_unknown_force_is_explained_and_the_register_in_use_is_kept():
+    at = _evidence_page()
+    lines = _shipped_lines()
+    met = _met_line(lines)
+    lines[met] = lines[met].replace(",E23000001,", ",E23000099,", 1)
+    _uploader(at, "evidence_upload").set_value(("edited.csv", "\n".join(lines).encode(), "text/csv")).run()
     assert not at.exception
-    assert "keeps using the shipped register" in at.error[0].value
+    assert "cannot be used" in at.error[0].value
     problem = at.dataframe[-1].value["Problem"].iloc[0]
-    assert "line 2" in problem and "force_codes" in problem and "E23000099" in problem
+    assert f"line {met + 1}" in problem and "force_codes" in problem and "E23000099" in problem
+    assert not at.get("button") or all(b.key != "use_register" for b in at.button)
 
 
-def test_valid_register_with_script_in_a_name_is_accepted_as_plain_text():
-    at = _data_page()
-    text = paths.SERVICES_CSV.read_text(encoding="utf-8").replace(
-        "Stalking Threat Assessment Centre", "<script>alert(1)</script> Centre", 1
-    )
-    _uploader(at, "register_upload").set_value(("edited.csv", text.encode(), "text/csv")).run()
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "the file is empty"),
+        (b"\xff\xfe\x00b\x00a\x00d", "not UTF-8"),
+        (b"hello,world\n1,2\n", "does not look like the service register"),
+    ],
+)
+def test_unusable_uploads_get_a_clear_message(content, expected):
+    at = _evidence_page()
+    _uploader(at, "evidence_upload").set_value(("bad.csv", content, "text/csv")).run()
     assert not at.exception
-    assert at.success[0].value.startswith("46 rows")
+    assert expected in " ".join(at.dataframe[-1].value["Problem"])
+
+
+def test_extra_column_and_too_many_rows_are_refused():
+    at = _evidence_page()
+    lines = _shipped_lines()
+    extra = [lines[0] + ",comment"] + [line + ",x" for line in lines[1:]]
+    _uploader(at, "evidence_upload").set_value(("extra.csv", "\n".join(extra).encode(), "text/csv")).run()
+    assert "unexpected column(s) 'comment'" in " ".join(at.dataframe[-1].value["Problem"])
+    many = [lines[0]] + [lines[1].replace(lines[1].split(",")[0], f"row-{i}", 1) for i in range(10_000)]
+    _uploader(at, "evidence_upload").set_value(("many.csv", "\n".join(many).encode(), "text/csv")).run()
+    assert not at.exception
+    assert "more than 5,000 rows" in " ".join(at.dataframe[-1].value["Problem"])
+
+
+def test_edited_register_shows_a_diff_and_can_be_used_for_this_session_only():
+    at = _evidence_page()
+    lines = _shipped_lines()
+    met = _met_line(lines)
+    lines[met] = lines[met].replace("Stalking Threat Assessment Centre", "<script>alert(1)</script> Centre", 1)
+    cheshire_clinic = next(i for i, line in enumerate(lines) if line.startswith("E23000006-stalking_clinic"))
+    removed_id = lines.pop(cheshire_clinic).split(",")[0]
+    lines.append(lines[met].replace("E23000001-multi_agency_unit-1", "E23000012-multi_agency_unit-9", 1)
+                 .replace(",E23000001,", ",E23000012,", 1).replace("=", ""))
+    lines[-1] = lines[-1].replace("<script>alert(1)</script> Centre", "=HYPERLINK(\"http://e.vil\") unit", 1)
+    _uploader(at, "evidence_upload").set_value(("edited.csv", "\n".join(lines).encode(), "text/csv")).run()
+    assert not at.exception
+    assert "1 added, 1 changed, 1 removed" in at.success[0].value
+    changes = at.dataframe[-1].value
+    assert set(changes["change"]) == {"added", "changed", "removed"}
+    assert removed_id in set(changes["service_id"])
+    assert "begin with = + - or @" in at.warning[0].value
     assert all("<script>" not in m.value for m in at.markdown)
+
+    at.button(key="use_register").click().run()
+    assert not at.exception
+    assert "edited.csv" in at.info[0].value
+    at.switch_page("pages/map.py").run()
+    table = at.table[0].value
+    assert table.loc["Humberside", "Provision"] == "Multi-agency stalking unit"
+
+    fresh = _app().run()  # another visitor still sees the published register
+    assert fresh.table[0].value.loc["Humberside", "Provision"] != "Multi-agency stalking unit"
+    assert paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines() == _shipped_lines()
 
 
 def _zip_bytes(members: dict[str, bytes]) -> bytes:

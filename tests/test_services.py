@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -11,19 +12,37 @@ import pandas as pd
 import pytest
 
 from coverage.errors import InputErrors
-from coverage.register_build import build_register, force_code_for_name, force_name_index, parse_source_list
+from coverage import register_build
+from coverage.register_build import (
+    ADDED_NONE_FOUND_NAME,
+    CHECK_DATE,
+    NONE_FOUND_NAME,
+    AddedService,
+    Correction,
+    FundingNote,
+    OtherRowRule,
+    assemble_register,
+    build_register,
+    force_code_for_name,
+    force_name_index,
+    parse_source_list,
+)
 from coverage.services import (
     MAX_ROWS,
     PROVISION_CLASS_LABELS,
     PROVISION_CLASSES,
+    PROVISION_FLAGS_COLUMNS,
     PROVISION_RULES,
     REGISTER_COLUMNS,
+    REGISTER_DIFF_COLUMNS,
     SOURCES_COLUMNS,
     export_register_csv,
     load_register,
     load_sources,
     neutralise_formula,
     provision_by_force,
+    provision_flags,
+    register_diff,
     services_for_force,
     validate_register,
 )
@@ -333,9 +352,27 @@ def test_export_neutralises_formula_cells_only():
 # Provision classes
 
 
+def flags_of(table: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    return provision_flags(table, codes).set_index("code")
+
+
 def test_provision_classes_and_rules_are_described():
-    assert PROVISION_CLASSES == ("multi_agency_unit", "clinic_or_panel", "none_found", "unknown")
-    assert set(PROVISION_CLASS_LABELS) == set(PROVISION_CLASSES)
+    assert PROVISION_CLASSES == (
+        "multi_agency_unit",
+        "clinic_or_panel",
+        "advocacy",
+        "other_local",
+        "national_only",
+        "unknown",
+    )
+    assert PROVISION_CLASS_LABELS == {
+        "multi_agency_unit": "Multi-agency stalking unit",
+        "clinic_or_panel": "Multi-agency clinic or panel",
+        "advocacy": "Specialist advocacy, no multi-agency unit",
+        "other_local": "Perpetrator programme or police team only",
+        "national_only": "National services only (none found locally)",
+        "unknown": "Unknown (not searched)",
+    }
     assert all(rule.endswith(".") for rule in PROVISION_RULES)
 
 
@@ -347,8 +384,10 @@ def test_fixture_register_classes():
     assert classes(table, FORCE_CODES) == {
         "E23000001": "multi_agency_unit",
         "E23000034": "unknown",
-        "E23000035": "none_found",
-        "W15000002": "none_found",  # its only unit has ended
+        "E23000035": "national_only",
+        "W15000002": "national_only",  # its only unit has ended
+        "E23000026": "unknown",
+        "E23000017": "unknown",
     }
     met = result.iloc[0]
     assert met["units"] == "Stalking Threat Assessment Centre (STAC)" and met["n_services"] == 1
@@ -360,36 +399,64 @@ def test_unit_counts_unless_ended(status):
     assert classes(table, ["E23000001"]) == {"E23000001": "multi_agency_unit"}
 
 
-def test_ended_unit_does_not_count_but_shows_the_force_was_searched():
+def test_ended_services_do_not_count_but_show_the_force_was_searched():
     table = register(
         {"force_codes": "E23000001", "service_type": "multi_agency_unit", "status": "ended"},
         {"force_codes": "E23000001", "service_type": "stalking_clinic", "status": "ended"},
+        {"force_codes": "E23000001", "service_type": "advocacy", "status": "ended"},
+        {"force_codes": "E23000001", "service_type": "police_team", "status": "ended"},
     )
-    assert classes(table, ["E23000001"]) == {"E23000001": "none_found"}
+    assert classes(table, ["E23000001"]) == {"E23000001": "national_only"}
+    flags = flags_of(table, ["E23000001"]).loc["E23000001"]
+    assert flags["searched"] and not flags[["has_multi_agency_unit", "has_advocacy", "has_police_team"]].any()
 
 
-def test_unit_beats_clinic_and_clinic_beats_none_found():
+@pytest.mark.parametrize(
+    ("service_types", "expected"),
+    [
+        (["police_team", "advocacy", "stalking_clinic", "multi_agency_unit"], "multi_agency_unit"),
+        (["police_team", "stalking_clinic", "advocacy"], "clinic_or_panel"),
+        (["perpetrator_programme", "advocacy", "none_found"], "advocacy"),
+        (["perpetrator_programme"], "other_local"),
+        (["police_team", "none_found"], "other_local"),
+        (["none_found"], "national_only"),
+        (["education"], "national_only"),
+        (["funding_stream"], "national_only"),
+        (["helpline"], "national_only"),
+        ([], "unknown"),
+    ],
+)
+def test_the_best_counting_local_service_sets_the_class(service_types, expected):
+    table = register(*({"force_codes": "E23000035", "service_type": kind} for kind in service_types))
+    assert classes(table, ["E23000035"]) == {"E23000035": expected}
+
+
+def test_class_earning_names_and_counts():
     table = register(
         {"force_codes": "E23000001", "service_type": "stalking_clinic", "service_name": "Clinic"},
         {"force_codes": "E23000001", "service_type": "multi_agency_unit", "service_name": "Unit A - detail"},
         {"force_codes": "E23000001", "service_type": "multi_agency_unit", "service_name": "Unit B", "status": "pilot"},
-        {"force_codes": "E23000035", "service_type": "stalking_clinic", "service_name": "Panel"},
+        {"force_codes": "E23000035", "service_type": "police_team", "service_name": "Team"},
+        {"force_codes": "E23000035", "service_type": "perpetrator_programme", "service_name": "COBI"},
         {"force_codes": "E23000035", "service_type": "none_found", "status": "unknown"},
     )
-    result = provision_by_force(table, ["E23000001", "E23000035"]).set_index("code")
-    assert result.loc["E23000001", "provision_class"] == "multi_agency_unit"
+    result = provision_by_force(table, ["E23000001", "E23000035", "W15000002"]).set_index("code")
     assert result.loc["E23000001", "units"] == "Unit A; Unit B"
     assert result.loc["E23000001", "n_services"] == 2
-    assert result.loc["E23000035", "provision_class"] == "clinic_or_panel"
+    assert result.loc["E23000035", "provision_class"] == "other_local"
+    assert result.loc["E23000035", "units"] == "Team; COBI"
+    assert result.loc["W15000002", "units"] == "" and result.loc["W15000002", "n_services"] == 0
 
 
 def test_national_rows_do_not_change_a_forces_class():
     table = register(
         {"force_codes": "ALL", "service_type": "multi_agency_unit", "coverage": "national"},
+        {"force_codes": "ALL", "service_type": "advocacy", "coverage": "national"},
         {"force_codes": "ALL", "service_type": "helpline", "coverage": "national"},
         {"force_codes": "E23000035", "service_type": "none_found", "status": "unknown"},
     )
-    assert classes(table, ["E23000001", "E23000035"]) == {"E23000001": "unknown", "E23000035": "none_found"}
+    assert classes(table, ["E23000001", "E23000035"]) == {"E23000001": "unknown", "E23000035": "national_only"}
+    assert not flags_of(table, ["E23000001"]).loc["E23000001", "has_advocacy"]
 
 
 def test_no_rows_is_unknown():
@@ -407,6 +474,51 @@ def test_a_row_covering_several_forces_counts_for_each():
     }
 
 
+def test_provision_flags_columns_and_types():
+    table = register(
+        {"force_codes": "E23000001", "service_type": "multi_agency_unit"},
+        {"force_codes": "E23000001", "service_type": "advocacy", "status": "pilot"},
+        {"force_codes": "E23000001", "service_type": "perpetrator_programme", "status": "ended"},
+        {"force_codes": "E23000035", "service_type": "police_team"},
+        {"force_codes": "E23000035", "service_type": "stalking_clinic", "status": "unknown"},
+    )
+    result = provision_flags(table, ["E23000001", "E23000035", "W15000002"])
+    assert list(result.columns) == PROVISION_FLAGS_COLUMNS
+    assert list(result["code"]) == ["E23000001", "E23000035", "W15000002"]
+    rows = result.set_index("code").to_dict(orient="index")
+    assert rows["E23000001"] == {
+        "has_multi_agency_unit": True,
+        "has_clinic_or_panel": False,
+        "has_advocacy": True,
+        "has_perpetrator_programme": False,  # ended
+        "has_police_team": False,
+        "searched": True,
+        "provision_class": "multi_agency_unit",
+        "status_unknown_types": "",
+        "class_status_unknown": False,
+    }
+    assert rows["E23000035"]["has_clinic_or_panel"] and rows["E23000035"]["has_police_team"]
+    assert rows["E23000035"]["status_unknown_types"] == "stalking_clinic"
+    assert rows["E23000035"]["class_status_unknown"]
+    assert rows["W15000002"]["provision_class"] == "unknown" and not rows["W15000002"]["searched"]
+    for column in PROVISION_FLAGS_COLUMNS[1:7] + ["class_status_unknown"]:
+        assert result[column].dtype == bool, column
+
+
+def test_status_unknown_types_lists_types_that_count_only_through_unknown_rows():
+    table = register(
+        {"force_codes": "E23000001", "service_type": "advocacy", "status": "unknown"},
+        {"force_codes": "E23000001", "service_type": "advocacy", "status": "active"},
+        {"force_codes": "E23000001", "service_type": "perpetrator_programme", "status": "unknown"},
+        {"force_codes": "E23000001", "service_type": "police_team", "status": "unknown"},
+        {"force_codes": "E23000001", "service_type": "education", "status": "unknown"},
+        {"force_codes": "E23000001", "service_type": "multi_agency_unit", "status": "ended"},
+    )
+    flags = flags_of(table, ["E23000001"]).loc["E23000001"]
+    assert flags["status_unknown_types"] == "perpetrator_programme;police_team"
+    assert flags["provision_class"] == "advocacy" and not flags["class_status_unknown"]
+
+
 def test_services_for_force_lists_local_rows_then_national():
     table = load(FIXTURES / "register.csv")
     with_national = services_for_force(table, "E23000001")
@@ -414,6 +526,74 @@ def test_services_for_force_lists_local_rows_then_national():
     local_only = services_for_force(table, "E23000001", include_national=False)
     assert list(local_only["service_id"]) == ["E23000001-multi_agency_unit-1"]
     assert list(services_for_force(table, "E23000034", include_national=False)["service_id"]) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Register diff
+
+
+def diff_records(old: pd.DataFrame, new: pd.DataFrame) -> list[tuple[str, str, str, str, str]]:
+    result = register_diff(old, new)
+    assert list(result.columns) == REGISTER_DIFF_COLUMNS
+    return [tuple(row) for row in result.itertuples(index=False)]
+
+
+def test_register_diff_of_identical_registers_is_empty():
+    table = load(FIXTURES / "register.csv")
+    result = register_diff(table, table.copy())
+    assert list(result.columns) == REGISTER_DIFF_COLUMNS and result.empty
+
+
+def test_register_diff_added_removed_and_changed():
+    old = register(
+        {"service_id": "a", "service_name": "Kept", "status": "active"},
+        {"service_id": "b", "service_name": "Gone"},
+    )
+    new = register(
+        {"service_id": "a", "service_name": "Kept", "status": "unknown", "end_year": "2026"},
+        {"service_id": "c", "service_name": "New one"},
+    )
+    assert diff_records(old, new) == [
+        ("changed", "a", "end_year", "", "2026"),
+        ("changed", "a", "status", "active", "unknown"),
+        ("removed", "b", "", "Gone", ""),
+        ("added", "c", "", "", "New one"),
+    ]
+
+
+def test_register_diff_compares_text_and_ignores_row_order():
+    old = register({"service_id": "a", "start_year": "2019"}, {"service_id": "b", "notes": None})
+    new = register({"service_id": "b"}, {"service_id": "a"}).astype(object)
+    new["start_year"] = ["", 2019]
+    new["notes"] = [float("nan"), " "]
+    assert diff_records(old, new) == []
+
+
+def test_register_diff_column_in_one_version_only_counts_as_blank():
+    old = register({"service_id": "a"})
+    new = register({"service_id": "a"}).assign(reviewer="AB")
+    assert diff_records(old, new) == [("changed", "a", "reviewer", "", "AB")]
+
+
+@pytest.mark.parametrize("which", ["old", "new"])
+def test_register_diff_rejects_repeated_or_missing_ids(which):
+    good = register({"service_id": "a"})
+    bad = register({"service_id": "a"}, {"service_id": "a"})
+    with pytest.raises(ValueError, match=f"the {which} register lists service_id 'a' more than once"):
+        register_diff(bad, good) if which == "old" else register_diff(good, bad)
+    with pytest.raises(ValueError, match="no service_id column"):
+        register_diff(good.drop(columns=["service_id"]), good)
+
+
+def test_register_diff_of_build_correction():
+    """A correction shows up as field changes of one service."""
+    built, _ = build_register(FIXTURES / "research", fixture_forces())
+    edited = built.copy()
+    edited.loc[edited["service_id"] == "W15000002-stalking_clinic-1", ["status", "end_year"]] = ["ended", "2025"]
+    assert diff_records(built, edited) == [
+        ("changed", "W15000002-stalking_clinic-1", "end_year", "", "2025"),
+        ("changed", "W15000002-stalking_clinic-1", "status", "pilot", "ended"),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,30 +621,65 @@ def test_source_list_parsing():
     assert sources.loc["S004", "note"] == "figures (two of them) not read"
 
 
-def test_build_from_fixture_research():
+@pytest.fixture
+def no_overlay(monkeypatch):
+    """The build without the verification overlay (which names rows of the real draft, like the Met's)."""
+    for name in ("FUNDING", "CORRECTIONS", "ADDED_SERVICES"):
+        monkeypatch.setattr(register_build, name, ())
+
+
+def test_build_from_fixture_research(no_overlay):
     built, sources = build_register(FIXTURES / "research", fixture_forces())
     assert list(built.columns) == REGISTER_COLUMNS and list(sources.columns) == SOURCES_COLUMNS
     assert list(built["service_id"]) == [
+        "ALL-education-1",
+        "ALL-helpline-1",
         "E23000001-multi_agency_unit-1",
         "E23000001-stalking_clinic-1",
-        "E23000035-none_found-1",
+        "E23000017-none_found-1",
+        "E23000026-none_found-1",
+        "E23000026-police_team-1",
+        "E23000035-advocacy-1",
         "W15000002-stalking_clinic-1",
     ]
-    unit = built.iloc[0]
+    rows = built.set_index("service_id")
+    unit = rows.loc["E23000001-multi_agency_unit-1"]
     assert unit["service_name"] == "Stalking Threat Assessment Centre (STAC)"
     assert unit["notes"] == "MASIP pilot site; NHSE funded"
     assert unit["coverage"] == "force_wide" and unit["last_verified"] == "2026-02" and unit["funding"] == ""
-    clinic = built.iloc[1]
+    clinic = rows.loc["E23000001-stalking_clinic-1"]
     assert clinic["service_name"] == "Old clinic" and clinic["notes"] == "police, probation; monthly"
-    assert built.iloc[3]["coverage"] == "unknown"
-    assert built.iloc[2]["source_ids"] == "R001"
-    assert "R001" in set(sources["source_id"])
+    assert rows.loc["W15000002-stalking_clinic-1", "coverage"] == "unknown"
+    assert rows.loc["E23000035-advocacy-1", "service_type"] == "advocacy"  # draft "isac"
+    # National rows: force code ALL, coverage national; "other" typed through the curated rules.
+    assert rows.loc["ALL-education-1", ["force_codes", "coverage"]].tolist() == ["ALL", "national"]
+    # A draft "nothing found" row: fixed name, low confidence, its sources (none here) plus R001.
+    nothing = rows.loc["E23000017-none_found-1"]
+    assert nothing["service_name"] == NONE_FOUND_NAME and nothing["source_ids"] == "R001"
+    assert nothing["confidence"] == "low" and nothing["status"] == "unknown"
+    assert nothing["notes"] == "Research draft: No stalking-specific local service identified in this search"
+    # A force with only a police team gets an added none_found row.
+    added = rows.loc["E23000026-none_found-1"]
+    assert added["service_name"] == ADDED_NONE_FOUND_NAME and added["source_ids"] == "R001"
+    assert {"R001", "V001"} <= set(sources["source_id"])
     assert classes(built, FORCE_CODES) == {
         "E23000001": "multi_agency_unit",
         "E23000034": "unknown",  # City of London was not searched in depth
-        "E23000035": "none_found",
+        "E23000035": "advocacy",
         "W15000002": "clinic_or_panel",
+        "E23000026": "other_local",
+        "E23000017": "national_only",
     }
+
+
+def test_build_reports_what_it_left_out_and_unused_curation():
+    built = assemble_register(FIXTURES / "research", fixture_forces())
+    assert built.left_out == [
+        "service_register_draft.csv line 6: City of London: 'nothing found' row left out: "
+        "the force was not searched in depth"
+    ]
+    # The real curation names rows the small fixture does not have.
+    assert any("Durham" in item for item in built.unused_curation)
 
 
 def test_build_accepts_display_name_for_city_of_london():
@@ -473,10 +688,18 @@ def test_build_accepts_display_name_for_city_of_london():
     assert "E23000034" not in set(built["force_codes"])
 
 
-def copy_research(tmp_path: Path) -> Path:
+def copy_research(tmp_path: Path, source: Path = FIXTURES / "research") -> Path:
     target = tmp_path / "research"
-    shutil.copytree(FIXTURES / "research", target)
+    shutil.copytree(source, target)
     return target
+
+
+def append_draft_row(research: Path, line: str) -> int:
+    draft = research / "service_register_draft.csv"
+    text = draft.read_text(encoding="utf-8")
+    text = text if text.endswith("\n") else text + "\n"
+    draft.write_text(text + line + "\n", encoding="utf-8")
+    return len(text.splitlines()) + 1
 
 
 def test_build_rejects_unmatched_force_name(tmp_path):
@@ -509,39 +732,220 @@ def test_build_rejects_malformed_source_entry(tmp_path):
     assert caught.value.problems[0].startswith("services_and_demand.md line 15: source entry not in the form")
 
 
+def test_build_rejects_an_unmapped_other_row(tmp_path):
+    research = copy_research(tmp_path)
+    line = append_draft_row(research, "Gwent,other,Stalking awareness roadshow,Gwent Police,full,2025,,active,S003,low")
+    with pytest.raises(InputErrors) as caught:
+        build_register(research, fixture_forces())
+    [problem] = caught.value.problems
+    assert problem.startswith(f"service_register_draft.csv line {line}, field 'service_type': 'other' row ")
+    assert "Stalking awareness roadshow" in problem and "OTHER_ROW_RULES" in problem
+
+
+def test_build_rejects_an_other_row_matching_two_rules(tmp_path, monkeypatch):
+    rules = (OtherRowRule("Gwent", "roadshow", "police_team", "x"), OtherRowRule("Gwent", "awareness", None, "y"))
+    monkeypatch.setattr(register_build, "OTHER_ROW_RULES", rules)
+    research = copy_research(tmp_path)
+    append_draft_row(research, "Gwent,other,Stalking awareness roadshow,Gwent Police,full,2025,,active,S003,low")
+    with pytest.raises(InputErrors, match="matches 2 curated rules"):
+        build_register(research, fixture_forces())
+
+
+def test_other_rules_can_leave_a_row_out_with_a_reason(tmp_path, monkeypatch):
+    rules = (*register_build.OTHER_ROW_RULES, OtherRowRule("Gwent", "roadshow", None, "an awareness event"))
+    monkeypatch.setattr(register_build, "OTHER_ROW_RULES", rules)
+    research = copy_research(tmp_path)
+    line = append_draft_row(research, "Gwent,other,Stalking awareness roadshow,Gwent Police,full,2025,,active,S003,low")
+    built = assemble_register(research, fixture_forces())
+    assert f"service_register_draft.csv line {line}: Gwent: 'Stalking awareness roadshow' left out: an awareness event" in built.left_out
+    assert "Stalking awareness roadshow" not in set(built.register["service_name"])
+
+
+def test_funding_corrections_and_added_services_are_applied(monkeypatch):
+    monkeypatch.setattr(register_build, "FUNDING", (FundingNote("Gwent", "stalking panel", "Gwent PCC"),))
+    monkeypatch.setattr(
+        register_build,
+        "CORRECTIONS",
+        (
+            Correction("Gwent", "stalking panel", "panel ended in 2025 (V002).", changes=(("status", "ended"), ("end_year", "2025")), add_sources=("V002",)),
+            Correction("Metropolitan Police", "Stalking Threat Assessment Centre", "confirmed (V001).", add_sources=("V001",)),
+        ),
+    )
+    monkeypatch.setattr(
+        register_build,
+        "ADDED_SERVICES",
+        (AddedService("Gwent", {"service_type": "advocacy", "service_name": "New ISAC", "coverage": "unknown", "status": "active", "source_ids": "V003", "confidence": "medium"}),),
+    )
+    built = assemble_register(FIXTURES / "research", fixture_forces())
+    assert all(item.startswith("other-row rule") for item in built.unused_curation)
+    rows = built.register.set_index("service_id")
+    panel = rows.loc["W15000002-stalking_clinic-1"]
+    assert panel[["status", "end_year", "funding", "source_ids", "last_verified"]].tolist() == [
+        "ended", "2025", "Gwent PCC", "S003;S004;V002", CHECK_DATE
+    ]
+    assert panel["notes"].endswith("against stored copies of public pages: panel ended in 2025 (V002).")
+    assert rows.loc["E23000001-multi_agency_unit-1", "source_ids"] == "S001;S002;V001"
+    new = rows.loc["W15000002-advocacy-1"]
+    assert new["service_name"] == "New ISAC" and new["last_verified"] == CHECK_DATE
+    # The panel has ended, but the added advocacy counts: no none_found row for Gwent.
+    assert "W15000002-none_found-1" not in rows.index
+
+
+def test_ended_specialist_service_leads_to_an_added_none_found_row(monkeypatch):
+    monkeypatch.setattr(
+        register_build, "CORRECTIONS", (Correction("Gwent", "stalking panel", "ended.", changes=(("status", "ended"),)),)
+    )
+    built, _ = build_register(FIXTURES / "research", fixture_forces())
+    assert "W15000002-none_found-1" in set(built["service_id"])
+    assert classes(built, ["W15000002"]) == {"W15000002": "national_only"}
+
+
+def test_a_curated_fragment_matching_two_rows_is_an_error(monkeypatch):
+    monkeypatch.setattr(register_build, "FUNDING", (FundingNote("Metropolitan Police", "c", "x"),))
+    with pytest.raises(InputErrors, match="matches 2 draft rows"):
+        build_register(FIXTURES / "research", fixture_forces())
+
+
+def test_a_correction_citing_an_unknown_source_is_an_error(monkeypatch):
+    monkeypatch.setattr(
+        register_build, "CORRECTIONS", (Correction("Gwent", "stalking panel", "x", add_sources=("V999",)),)
+    )
+    with pytest.raises(InputErrors, match="unknown source id"):
+        build_register(FIXTURES / "research", fixture_forces())
+
+
 # ---------------------------------------------------------------------------------------------
 # Building from the real research draft
 
+DATA_SERVICES = REPO_ROOT / "data" / "services"
 EXPECTED_REAL_CLASSES = {
-    "multi_agency_unit": {"E23000001", "E23000030", "E23000006", "E23000023", "E23000008"},
-    "clinic_or_panel": {"E23000037", "E23000028", "E23000019"},
+    # Durham's D-SIP was a multi-agency unit in the draft; the verification (data/services/CHANGES.md)
+    # reclassified it as a multi-agency panel: no co-located team or clinical perpetrator work was found.
+    "multi_agency_unit": {"E23000001", "E23000030", "E23000006", "E23000023"},
+    "clinic_or_panel": {"E23000037", "E23000028", "E23000019", "E23000008"},
     "unknown": {"E23000034"},
 }
 
 
-def test_build_from_real_research_draft():
+def needs_real_research():
     if not RESEARCH_DIR.is_dir() or not ONS_FORCE_LOOKUP.exists():
         pytest.skip("the shared research draft and ONS lookup are not present")
-    all_forces = ons_forces()
-    assert len(all_forces) == 43
-    built, sources = build_register(RESEARCH_DIR, all_forces)
 
-    result = provision_by_force(built, list(all_forces["code"]))
+
+@pytest.fixture(scope="module")
+def real_build():
+    needs_real_research()
+    return assemble_register(RESEARCH_DIR, ons_forces())
+
+
+def test_real_build_covers_every_force(real_build):
+    codes = list(ons_forces()["code"])
+    assert len(codes) == 43
+    local_codes = {code for cell in real_build.register["force_codes"] if cell != "ALL" for code in cell.split(";")}
+    assert set(codes) - local_codes == {"E23000034"}  # only City of London (not searched) has no row
+
+
+def test_real_build_every_row_resolves_to_a_source(real_build):
+    known_sources = set(real_build.sources["source_id"])
+    for service_id, cell in zip(real_build.register["service_id"], real_build.register["source_ids"]):
+        cited = [item for item in cell.split(";") if item]
+        assert cited and set(cited) <= known_sources, service_id
+
+
+def test_real_build_classes(real_build):
+    result = provision_by_force(real_build.register, list(ons_forces()["code"]))
     by_class: dict[str, set[str]] = {}
     for code, provision_class in zip(result["code"], result["provision_class"]):
         by_class.setdefault(provision_class, set()).add(code)
     for provision_class, codes in EXPECTED_REAL_CLASSES.items():
-        assert by_class[provision_class] == codes
-    assert len(by_class["none_found"]) == 34
+        assert by_class[provision_class] == codes, provision_class
+    assert set(by_class) == set(PROVISION_CLASSES)
+    assert sum(len(codes) for codes in by_class.values()) == 43
 
-    known_sources = set(sources["source_id"])
-    for service_id, cell in zip(built["service_id"], built["source_ids"]):
-        cited = cell.split(";")
-        assert cited and set(cited) <= known_sources, service_id
 
-    # The built tables are exactly what the shipped-file loaders accept.
-    reloaded_sources = load_sources(sources.to_csv(index=False).encode())
+def test_real_build_every_searched_force_says_what_was_found(real_build):
+    register = real_build.register
+    flags = provision_flags(register, list(ons_forces()["code"])).set_index("code")
+    for code, row in flags.iterrows():
+        if code == "E23000034":
+            assert not row["searched"]
+            continue
+        specialist = row[["has_multi_agency_unit", "has_clinic_or_panel", "has_advocacy", "has_perpetrator_programme"]].any()
+        has_none_found = ((register["force_codes"] == code) & (register["service_type"] == "none_found")).any()
+        assert specialist != has_none_found, code
+
+
+def test_real_build_uses_every_curated_entry_and_leaves_out_only_listed_rows(real_build):
+    assert real_build.unused_curation == []
+    assert [item.split(": ")[1] for item in real_build.left_out] == ["City of London", "Devon and Cornwall", "Kent"]
+
+
+def test_real_build_notes_cite_only_the_rows_own_sources(real_build):
+    for _, row in real_build.register.iterrows():
+        cited_in_notes = set(re.findall(r"\b[SRV]\d{3}\b", row["notes"]))
+        assert cited_in_notes <= set(row["source_ids"].split(";")), row["service_id"]
+
+
+def test_real_build_types_and_national_rows(real_build):
+    register = real_build.register.set_index("service_id")
+    national = register[register["force_codes"] == "ALL"]
+    assert set(national["coverage"]) == {"national"}
+    assert sorted(national["service_type"]) == ["advocacy", "education", "funding_stream", "helpline"]
+    assert set(register["service_type"]) <= set(register_build.DRAFT_SERVICE_TYPES.values()) | {
+        "none_found", "police_team", "education", "funding_stream"
+    }
+    # Draft rows without source ids take table A's ids plus R001.
+    assert register.loc["W15000002-none_found-1", "source_ids"].startswith("S129;R001")
+    assert register.loc["E23000012-none_found-1", "source_ids"].startswith("R001")
+
+
+def test_real_build_rows_reload_unchanged(real_build):
+    reloaded_sources = load_sources(real_build.sources.to_csv(index=False).encode())
     reloaded = load_register(
-        built.to_csv(index=False).encode(), force_codes=all_forces["code"], source_ids=reloaded_sources["source_id"]
+        real_build.register.to_csv(index=False).encode(),
+        force_codes=ons_forces()["code"],
+        source_ids=reloaded_sources["source_id"],
     )
-    pd.testing.assert_frame_equal(reloaded, built)
+    pd.testing.assert_frame_equal(reloaded, real_build.register)
+
+
+def test_real_build_rejects_an_unmapped_other_row(tmp_path):
+    needs_real_research()
+    research = copy_research(tmp_path, RESEARCH_DIR)
+    line = append_draft_row(research, "Suffolk,other,Stalking awareness roadshow,Suffolk Police,full,2025,,active,S171,low")
+    with pytest.raises(InputErrors) as caught:
+        build_register(research, ons_forces())
+    [problem] = caught.value.problems
+    assert problem.startswith(f"service_register_draft.csv line {line}, field 'service_type': 'other' row ")
+
+
+VERIFICATION_RESULTS = {"confirmed", "contradicted", "not_found", "partly_confirmed"}
+
+
+def test_verification_log_matches_the_build(real_build):
+    path = DATA_SERVICES / "verification.csv"
+    if not path.exists():
+        pytest.skip("data/services/verification.csv is not present")
+    log = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(log.columns) == ["service_id", "claim_checked", "result", "evidence", "checked_on", "note"]
+    assert set(log["result"]) <= VERIFICATION_RESULTS
+    assert set(log["checked_on"]) == {CHECK_DATE}
+    built_ids = set(real_build.register["service_id"])
+    logged = {item for item in log["service_id"] if item}
+    assert logged <= built_ids, logged - built_ids
+    checked = set(real_build.register.loc[real_build.register["last_verified"] == CHECK_DATE, "service_id"])
+    assert checked <= logged, checked - logged
+    # Every source added by the verification is cited in the log.
+    verification_sources = {s for s in real_build.sources["source_id"] if s.startswith("V")}
+    cited = {source for text in log["evidence"] for source in verification_sources if f"[{source}]" in text}
+    assert cited == verification_sources
+
+
+def test_shipped_register_is_the_build(real_build):
+    shipped_register, shipped_sources = DATA_SERVICES / "register.csv", DATA_SERVICES / "sources.csv"
+    if not shipped_register.exists():
+        pytest.skip("data/services/register.csv is not present")
+    shipped = pd.read_csv(shipped_register, dtype=str, keep_default_na=False)
+    assert register_diff(shipped, real_build.register).empty
+    sources = pd.read_csv(shipped_sources, dtype=str, keep_default_na=False)
+    assert list(sources["source_id"]) == list(real_build.sources["source_id"])

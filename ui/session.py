@@ -38,3 +38,17 @@ def problems_table(error: InputError) -> pd.DataFrame:
     problems = error.problems if isinstance(error, InputErrors) else [error.reason]
     where = [error.where or ""] * len(problems)
     return pd.DataFrame({"File": where, "Problem": problems})
+
+
+def use_register(register: pd.DataFrame, name: str) -> None:
+    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY
+
+    st.session_state[REGISTER_KEY] = register
+    st.session_state[REGISTER_NAME_KEY] = name
+
+
+def clear_register() -> None:
+    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY
+
+    st.session_state.pop(REGISTER_KEY, None)
+    st.session_state.pop(REGISTER_NAME_KEY, None)

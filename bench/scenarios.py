@@ -1,0 +1,126 @@
+"""Benchmark the scenario cost model; prints a table (and --json).
+
+    python bench/scenarios.py
+    python bench/scenarios.py --json
+
+Targets: a national rollout (all 43 forces × every role in the shipped presets × 10 years, full tables)
+≤ 20 ms; a tornado (6 factors × 2 runs) ≤ 0.5 s. Offence counts come from ../shared/data when it is beside
+the checkout (this is a developer tool, not the app), otherwise from a synthetic 12 per 1,000 people 16+.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from coverage import paths  # noqa: E402
+from coverage.forces import read_force_table  # noqa: E402
+from coverage.scenario_schema import load_preset, scenario_from_dict, scenario_to_dict  # noqa: E402
+from coverage.scenarios import present_value, run_scenario, to_json_summary, tornado  # noqa: E402
+
+SHARED_CRIME = REPO.parent / "shared" / "data" / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
+TARGET_RUN_MS = 20.0
+TARGET_TORNADO_S = 0.5
+
+
+def offences(forces: pd.DataFrame) -> tuple[dict[str, float], str]:
+    if SHARED_CRIME.exists():
+        table = pd.read_csv(SHARED_CRIME, sep=";", dtype=str)
+        out = {
+            str(c).strip(): float(str(v).replace(" ", "").replace("\u00a0", ""))
+            for c, v in zip(table.iloc[:, 0], table["Stalking and harassment"])
+            if str(c).strip().startswith(("E23", "W15"))
+        }
+        if len(out) == 43:
+            return out, "ONS YE Dec 2023 (../shared/data)"
+    return {c: float(p) * 0.012 for c, p in zip(forces["code"], forces["pop_mid2023_16plus"])}, "synthetic"
+
+
+def national_rollout(forces: pd.DataFrame):
+    """One unit model holding every role and fixed line of the four salary-based presets, in all 43 forces."""
+    base = scenario_to_dict(load_preset("cheshire_hru_like"))
+    unit = base["unit_models"][0]
+    unit["id"], unit["name"] = "all_roles", "Every role in the shipped presets"
+    unit["roles"], unit["fixed_costs"] = [], []
+    for pid in ("cheshire_hru_like", "met_stac_like", "hampshire_masp_like", "advocacy_only"):
+        other = scenario_to_dict(load_preset(pid))["unit_models"][0]
+        unit["roles"] += other["roles"]
+        unit["fixed_costs"] += other.get("fixed_costs", [])
+    base["name"] = "National rollout (benchmark)"
+    base["horizon_years"] = 10
+    base["unit_models"] = [unit]
+    base["deployments"] = [
+        {"force_code": code, "start_year_offset": i % 3, "unit_model": "all_roles"} for i, code in enumerate(forces["code"])
+    ]
+    return scenario_from_dict(base, where="benchmark scenario")
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+
+    forces = read_force_table(paths.FORCES_CSV)
+    off, off_source = offences(forces)
+    scenario = national_rollout(forces)
+    run_scenario(scenario, forces, off)  # warm up imports and caches
+
+    run_times = timed(lambda: run_scenario(scenario, forces, off), args.repeat)
+    pv_times = timed(lambda: present_value(scenario, forces, off), args.repeat)
+    tornado_times = timed(lambda: tornado(scenario, forces, off), max(5, args.repeat // 10))
+    result = run_scenario(scenario, forces, off)
+    summary = to_json_summary(result)
+
+    figures = {
+        "forces": len(result.by_force),
+        "roles_per_unit": len(scenario.unit_models[0].roles),
+        "cost_lines": len(result.by_force) * (
+            len(scenario.unit_models[0].roles) + len(scenario.unit_models[0].fixed_costs)
+            + (scenario.unit_models[0].non_pay.value > 0)
+        ),
+        "years": scenario.horizon_years,
+        "detail_rows": len(result.detail),
+        "offences": off_source,
+        "run_scenario_ms_median": round(statistics.median(run_times) * 1000, 2),
+        "run_scenario_ms_p90": round(sorted(run_times)[int(0.9 * (len(run_times) - 1))] * 1000, 2),
+        "present_value_only_ms_median": round(statistics.median(pv_times) * 1000, 2),
+        "tornado_s_median": round(statistics.median(tornado_times), 4),
+        "target_run_ms": TARGET_RUN_MS,
+        "target_tornado_s": TARGET_TORNADO_S,
+        "national_present_value_gbp": summary["present_value"],
+        "national_fte_total": summary["fte_total"],
+    }
+    figures["run_ok"] = figures["run_scenario_ms_median"] <= TARGET_RUN_MS
+    figures["tornado_ok"] = figures["tornado_s_median"] <= TARGET_TORNADO_S
+
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        width = max(len(k) for k in figures)
+        print("Scenario model benchmark (national rollout: 43 forces × every preset role × 10 years)")
+        for key, value in figures.items():
+            print(f"  {key.ljust(width)}  {value}")
+    return 0 if figures["run_ok"] and figures["tornado_ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Altair chart builders. Each chart carries its title, subtitle (measure, unit, period), takeaway,
+source and licence inside the image, so a PNG or SVG export stands alone.
+
+Colours are the UK Government Analysis Function palettes (afcharts 1.2); the highlighted bar is
+also labelled with its name and value, so colour is never the only cue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+# afcharts 1.2: "focus" palette (dark blue, grey) and the "duo" orange for the highlighted item.
+AF_DARK_BLUE = "#12436D"
+AF_GREY = "#BFBFBF"
+AF_ORANGE = "#F46A25"
+AF_TEXT = "#3D3D3D"
+# Liberation Sans is metric-compatible with Arial and ships with Debian (fonts-liberation).
+FONT = "Liberation Sans, Arial, DejaVu Sans, sans-serif"
+
+
+@dataclass(frozen=True)
+class ChartText:
+    title: str
+    subtitle: str
+    takeaway: str
+    source: str
+
+    def footer_lines(self) -> list[str]:
+        return [self.takeaway, self.source] if self.takeaway else [self.source]
+
+
+def _footer(text: ChartText, width: int) -> alt.Chart:
+    lines = pd.DataFrame({"line": text.footer_lines(), "row": range(len(text.footer_lines()))})
+    return (
+        alt.Chart(lines)
+        .mark_text(align="left", baseline="top", fontSize=11, color=AF_TEXT, font=FONT, limit=width)
+        .encode(x=alt.value(0), y=alt.Y("row:O", axis=None), text="line:N")
+        .properties(width=width, height=16 * len(lines))
+    )
+
+
+def _titled(chart: alt.TopLevelMixin, text: ChartText, width: int) -> alt.VConcatChart:
+    return (
+        alt.vconcat(chart, _footer(text, width), spacing=8)
+        .properties(
+            title=alt.TitleParams(
+                text=text.title,
+                subtitle=[text.subtitle],
+                anchor="start",
+                font=FONT,
+                fontSize=16,
+                subtitleFont=FONT,
+                subtitleFontSize=12,
+                subtitleColor=AF_TEXT,
+            )
+        )
+        .configure_view(stroke=None)
+        .configure_axis(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT)
+    )
+
+
+def ranked_bar_chart(
+    rows: pd.DataFrame,
+    *,
+    value_column: str,
+    value_title: str,
+    value_format: str,
+    text: ChartText,
+    highlight_code: str | None = None,
+    reference_value: float | None = None,
+    reference_label: str | None = None,
+    width: int = 560,
+) -> alt.VConcatChart:
+    """Horizontal bars of every force ranked by ``value_column`` (the "ski slope").
+
+    ``rows`` needs columns code, name and the value column; missing values are left out and
+    listed in the takeaway by the caller, never drawn as zero.
+    """
+    data = rows[["code", "name", value_column]].dropna(subset=[value_column]).copy()
+    data["highlight"] = data["code"].eq(highlight_code) if highlight_code else False
+    data["label"] = data.apply(
+        lambda r: f"{r['name']}: {format(r[value_column], value_format)}" if r["highlight"] else "", axis=1
+    )
+    order = data.sort_values(value_column, ascending=False)["name"].tolist()
+    height = max(14 * len(data), 120)
+    base = alt.Chart(data).encode(
+        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelFontSize=10, labelLimit=160)),
+        x=alt.X(f"{value_column}:Q", title=value_title, axis=alt.Axis(format=value_format, grid=False)),
+        tooltip=[alt.Tooltip("name:N", title="Force area"), alt.Tooltip(f"{value_column}:Q", title=value_title, format=value_format)],
+    )
+    bars = base.mark_bar(height=10).encode(
+        color=alt.condition(alt.datum.highlight, alt.value(AF_ORANGE), alt.value(AF_DARK_BLUE)),
+        stroke=alt.condition(alt.datum.highlight, alt.value("#000000"), alt.value(None)),
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=11, fontWeight="bold", color="#000000", font=FONT).encode(
+        text="label:N"
+    )
+    layers: list[alt.Chart] = [bars, labels]
+    if reference_value is not None:
+        reference = pd.DataFrame({"value": [reference_value], "label": [reference_label or ""]})
+        rule = alt.Chart(reference).mark_rule(color=AF_TEXT, strokeDash=[4, 3]).encode(x="value:Q")
+        rule_label = (
+            alt.Chart(reference)
+            .mark_text(align="left", dx=4, dy=-4, baseline="bottom", fontSize=10, color=AF_TEXT, font=FONT)
+            .encode(x="value:Q", y=alt.value(0), text="label:N")
+        )
+        layers += [rule, rule_label]
+    chart = alt.layer(*layers).properties(width=width, height=height)
+    return _titled(chart, text, width)
+
+
+def stacked_share_chart(
+    shares: pd.DataFrame,
+    *,
+    category_order: Sequence[str],
+    colours: Sequence[str],
+    text: ChartText,
+    width: int = 560,
+) -> alt.VConcatChart:
+    """100% stacked bars: one bar per measure (``measure``), segments ``category`` with ``share`` 0–1,
+    each segment labelled with its percentage where it is wide enough to hold the text."""
+    data = shares.copy()
+    data["order"] = data["category"].map({c: i for i, c in enumerate(category_order)})
+    data["label"] = data["share"].map(lambda s: f"{s:.0%}" if s >= 0.06 else "")
+    base = alt.Chart(data).encode(
+        y=alt.Y("measure:N", title=None, sort=list(dict.fromkeys(data["measure"]))),
+        x=alt.X("share:Q", stack="normalize", title="Share", axis=alt.Axis(format="%")),
+        order=alt.Order("order:Q"),
+        tooltip=["measure:N", "category:N", alt.Tooltip("share:Q", format=".1%")],
+    )
+    bars = base.mark_bar(stroke="#FFFFFF", strokeWidth=1).encode(
+        color=alt.Color(
+            "category:N",
+            scale=alt.Scale(domain=list(category_order), range=list(colours)),
+            legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=300),
+        )
+    )
+    labels = base.mark_text(color="#FFFFFF", fontWeight="bold", dx=-14, font=FONT).encode(
+        text="label:N", x=alt.X("share:Q", stack="normalize", bandPosition=1)
+    )
+    chart = alt.layer(bars, labels).properties(width=width, height=40 * data["measure"].nunique())
+    return _titled(chart, text, width)

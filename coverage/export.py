@@ -1,0 +1,18 @@
+"""Safe exports: cells a spreadsheet would run as formulas are neutralised before they leave the app."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .services import FORMULA_TRIGGERS
+
+
+def formula_like_cells(frame: pd.DataFrame, id_column: str = "service_id") -> pd.DataFrame:
+    """Every text cell that begins with = + - @ (or tab/CR): where it is and what it says."""
+    found = []
+    for position, row in enumerate(frame.itertuples(index=False), start=2):
+        record = row._asdict()
+        for column, value in record.items():
+            if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+                found.append({"line": position, "row id": record.get(id_column, ""), "column": column, "value": value})
+    return pd.DataFrame(found, columns=["line", "row id", "column", "value"])

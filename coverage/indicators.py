@@ -1,0 +1,918 @@
+"""Demand-side evidence: recorded offences, population and rates per force, with comparators.
+
+Long form, one row per (area, indicator, period), for the 43 territorial police force areas and
+their comparators: each English region, England, Wales and England and Wales. Comparator counts
+are the sums of their forces, so a comparator's rate uses the same population as its forces.
+
+Offences come from the ONS "Police force area data tables" (police recorded crime by offence group
+and police force area, years ending December 2022 and December 2023). The ONS offence group
+"Stalking and harassment" also covers harassment and malicious communications: it is not a
+stalking-only count, and every label below says so. Population comes from the force table
+(ONS mid-2023 population estimates). All sources: Open Government Licence v3.0.
+
+All functions are pure (data in, data out) except the build, which reads the folder it is given,
+and :func:`read_indicators`, which reads the shipped CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from . import paths
+from .errors import InputError, InputErrors
+from .forces import FORCE_CODE_PATTERN, read_force_table
+
+INDICATORS_CSV = paths.DATA_DIR / "indicators" / "indicators.csv"
+
+INDICATOR_COLUMNS = ["area_code", "area_name", "area_type", "indicator", "period", "value", "unit", "source"]
+AREA_TYPES = ("force", "region", "country", "england_and_wales")
+
+OFFENCES = "stalking_harassment_offences"
+POPULATION_16PLUS = "population_16plus"
+POPULATION_ALL_AGES = "population_all_ages"
+RATE = "stalking_harassment_rate_per_1000_16plus"
+CHANGE = "stalking_harassment_change_pct"
+INDICATORS = (OFFENCES, POPULATION_16PLUS, POPULATION_ALL_AGES, RATE, CHANGE)
+
+PERIOD_2022 = "YE Dec 2022"
+PERIOD_2023 = "YE Dec 2023"
+OFFENCE_PERIODS = (PERIOD_2022, PERIOD_2023)
+POPULATION_PERIOD = "mid-2023"
+CHANGE_PERIOD = f"{PERIOD_2022} to {PERIOD_2023}"
+PERIOD_YEAR = {PERIOD_2022: 2022, PERIOD_2023: 2023}
+
+INDICATOR_PERIODS = {
+    OFFENCES: OFFENCE_PERIODS,
+    POPULATION_16PLUS: (POPULATION_PERIOD,),
+    POPULATION_ALL_AGES: (POPULATION_PERIOD,),
+    RATE: OFFENCE_PERIODS,
+    CHANGE: (CHANGE_PERIOD,),
+}
+INDICATOR_UNITS = {
+    OFFENCES: "offences",
+    POPULATION_16PLUS: "people",
+    POPULATION_ALL_AGES: "people",
+    RATE: "offences per 1,000 people aged 16+",
+    CHANGE: "%",
+}
+COUNT_INDICATORS = (OFFENCES, POPULATION_16PLUS, POPULATION_ALL_AGES)
+
+OFFENCE_GROUP_NOTE = (
+    "The ONS offence group 'Stalking and harassment' covers stalking, harassment and malicious "
+    "communications; it is not a count of stalking alone."
+)
+
+INDICATOR_LABELS = {
+    OFFENCES: "Stalking and harassment offences recorded by the police (incl. harassment and malicious communications)",
+    POPULATION_16PLUS: "Population aged 16 and over",
+    POPULATION_ALL_AGES: "Population, all ages",
+    RATE: "Stalking and harassment offences per 1,000 people aged 16+ (incl. harassment and malicious communications)",
+    CHANGE: "Change in stalking and harassment offences (incl. harassment and malicious communications), %",
+}
+
+INDICATOR_NOTES = {
+    OFFENCES: (
+        f"{OFFENCE_GROUP_NOTE} Police recorded crime, years ending December 2022 and December 2023, from the "
+        "ONS Police force area data tables. Regions, England, Wales and England and Wales are the sums of their "
+        "forces; the England and Wales figure therefore excludes British Transport Police, which the ONS "
+        "England and Wales total includes."
+    ),
+    POPULATION_16PLUS: (
+        "ONS mid-2023 population estimates (published 15 July 2024), local authorities summed to police force "
+        "areas. The denominator for per-person rates."
+    ),
+    POPULATION_ALL_AGES: (
+        "ONS mid-2023 population estimates (published 15 July 2024), local authorities summed to police force areas."
+    ),
+    RATE: (
+        f"{OFFENCE_GROUP_NOTE} Offences ÷ population aged 16+ × 1,000. Both years use the ONS mid-2023 "
+        "estimate of the population aged 16+, the only 16+ estimate the atlas ships, so the rate for the year "
+        "ending December 2022 uses a population from a year after the middle of that period. Stored unrounded; "
+        "shown to 1 decimal place."
+    ),
+    CHANGE: (
+        f"{OFFENCE_GROUP_NOTE} Percentage change in police recorded offences from the year ending December 2022 "
+        "to the year ending December 2023. Changes in recording practice affect it as well as changes in crime."
+    ),
+}
+
+OGL = "Open Government Licence v3.0"
+ONS_CRIME_TABLES = "ONS Police force area data tables (police recorded crime by offence group and police force area)"
+ONS_POPULATION = (
+    "ONS Estimates of the population for England and Wales: mid-2023 (published 15 July 2024), "
+    "local authorities summed to police force areas"
+)
+
+# The offences file for each period, inside the shared/data folder given to the build.
+ONS_OFFENCE_FILES = {
+    PERIOD_2022: Path("crime") / "ons_pfa_recorded_crime_by_offence_group_december2022.csv",
+    PERIOD_2023: Path("crime") / "ons_pfa_recorded_crime_by_offence_group_december2023.csv",
+}
+ONS_OFFENCE_COLUMN = "Stalking and harassment"
+
+ENGLAND_AND_WALES = ("K04000001", "England and Wales")
+COUNTRY_CODES = {"England": "E92000001", "Wales": "W92000004"}
+REGION_CODE_PATTERN = re.compile(r"^E12\d{6}$")
+AREA_CODE_PATTERN = re.compile(r"^[EKNSW]\d{8}$")
+REGION_CODES = frozenset(f"E120000{i:02d}" for i in range(1, 10))
+COMPARATOR_CODES = REGION_CODES | frozenset(COUNTRY_CODES.values()) | {ENGLAND_AND_WALES[0]}
+
+INDICATOR_DATASET = {
+    "title": (
+        "Stalking and harassment offences (incl. harassment and malicious communications), population and "
+        "rates per 1,000 aged 16+, by police force area, region, country and England and Wales"
+    ),
+    "publisher": "Office for National Statistics",
+    "period": "Offences: years ending December 2022 and December 2023; population: mid-2023",
+    "licence": OGL,
+    "attribution": "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
+    "obtained_from": (
+        "ONS 'Police force area data tables' (Crime in England and Wales), police recorded crime by offence group "
+        "and police force area, years ending December 2022 and December 2023, copied byte-for-byte from the "
+        "public GitHub repository burysek/immigration_and_crime (commit 7609310, 2025-05-11; "
+        "data/external/Crime_rates_December2022.csv and Crime_rates_December2023.csv); population mid-2023 from "
+        "the atlas's force table (ONS mid-2023 population estimates); see shared/data/PROVENANCE.md"
+    ),
+    "processing": (
+        "Offence group 'Stalking and harassment' (covers stalking, harassment and malicious communications) taken "
+        "for the 43 territorial forces. Regions, England, Wales and England and Wales are the sums of their "
+        "forces, checked to equal the ONS rows; the England and Wales sum excludes British Transport Police "
+        "(270 offences in the year ending December 2022, 299 in the year ending December 2023), which the ONS "
+        "England and Wales row includes. Rates per 1,000 people aged 16+ use the mid-2023 population for both "
+        "years. Change is the percentage change from the year ending December 2022 to December 2023. "
+        "Values unrounded."
+    ),
+}
+
+_AREA_TYPE_ORDER = {area_type: i for i, area_type in enumerate(reversed(AREA_TYPES))}
+_NOTE_MARKER = re.compile(r"\[note\s*\d+\]", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Display helpers
+
+
+def format_rate(value: float | None) -> str:
+    """A rate per 1,000 to 1 decimal place, e.g. ``12.3``; ``n/a`` when unknown."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{value:,.1f}"
+
+
+def format_change(value: float | None) -> str:
+    """A percentage change with its sign, e.g. ``+3.2%`` or ``−14.9%``; ``n/a`` when unknown."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    text = f"{abs(value):,.1f}%"
+    if text == "0.0%":
+        return text
+    return ("+" if value > 0 else "\u2212") + text
+
+
+def rate_per_1000(offences: float, population: float) -> float:
+    """Offences per 1,000 people; the single formula every rate in the atlas uses."""
+    return offences / population * 1000
+
+
+def change_pct(before: float, after: float) -> float:
+    """Percentage change; NaN when there is nothing to change from."""
+    return (after - before) / before * 100 if before else math.nan
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the ONS police force area tables
+
+
+@dataclass(frozen=True)
+class _OnsTable:
+    """One ONS offence table: counts by area code, and the British Transport Police row if any."""
+
+    path: Path
+    counts: dict[str, int]
+    btp: int | None
+
+
+def _normalise_heading(text: str) -> str:
+    return " ".join(_NOTE_MARKER.sub(" ", text).split()).casefold()
+
+
+def _parse_count(text: str) -> int | None:
+    # ONS separates thousands with spaces (sometimes none at all); any whitespace is a separator.
+    digits = re.sub(r"[\s,]", "", text)
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def _read_ons_table(path: Path) -> _OnsTable:
+    where = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("not found; expected the ONS police force area data table here", where=where) from None
+    except OSError as error:
+        raise InputError(f"cannot be read ({error.strerror or error})", where=where) from None
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", where=where) from None
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    header: list[str] | None = None
+    columns: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    first_line: dict[str, int] = {}
+    btp: int | None = None
+    problems: list[str] = []
+    line = 0
+    try:
+        for fields in reader:
+            start_line, line = line + 1, reader.line_num
+            if header is None:
+                # Title rows may sit above the header; the header is the row naming 'Area Code'.
+                headings = [_normalise_heading(field) for field in fields]
+                if "area code" not in headings:
+                    continue
+                header = headings
+                wanted = {
+                    "area code": "Area Code",
+                    "area name": "Area Name",
+                    _normalise_heading(ONS_OFFENCE_COLUMN): ONS_OFFENCE_COLUMN,
+                }
+                missing = [label for key, label in wanted.items() if key not in headings]
+                if missing:
+                    raise InputError(
+                        f"line {start_line}: no column {', '.join(repr(m) for m in missing)} in the header",
+                        where=where,
+                    )
+                columns = {label: headings.index(key) for key, label in wanted.items()}
+                continue
+            cells = fields + [""] * (len(header) - len(fields))
+            code = cells[columns["Area Code"]].strip()
+            is_btp = not code and "british transport police" in _normalise_heading(cells[columns["Area Name"]])
+            if not (AREA_CODE_PATTERN.match(code) or is_btp):
+                continue  # a note, a title or a blank line
+            if len(fields) <= max(columns.values()):
+                problems.append(f"line {start_line}: has {len(fields)} field(s); the header has {len(header)}")
+                continue
+            raw = fields[columns[ONS_OFFENCE_COLUMN]].strip()
+            value = _parse_count(raw)
+            if value is None:
+                problems.append(
+                    f"line {start_line}, field '{ONS_OFFENCE_COLUMN}': '{raw}' is not a whole number of offences"
+                )
+                continue
+            if is_btp:
+                btp = value
+            elif code in counts:
+                problems.append(f"line {start_line}: area code {code} appears twice (first on line {first_line[code]})")
+            else:
+                counts[code] = value
+                first_line[code] = start_line
+    except csv.Error as error:
+        raise InputError(f"line {line + 1}: is not a readable ';'-separated table ({error})", where=where) from None
+    if header is None:
+        raise InputError(
+            "no header row naming 'Area Code'; is this the ONS police force area data table?", where=where
+        )
+    if problems:
+        raise InputErrors(problems, where=where)
+    return _OnsTable(path=path, counts=counts, btp=btp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Areas: the forces and their comparators
+
+
+@dataclass(frozen=True)
+class _Area:
+    code: str
+    name: str
+    area_type: str
+    members: tuple[str, ...]
+
+
+_FORCE_TABLE_NEEDS = ("code", "name", "country", "region_code", "region", "pop_mid2023", "pop_mid2023_16plus")
+
+
+def _check_force_table(forces: pd.DataFrame) -> None:
+    missing = [column for column in _FORCE_TABLE_NEEDS if column not in forces.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", where="force table")
+    problems = []
+    for row in forces.itertuples(index=False):
+        if row.country not in COUNTRY_CODES:
+            problems.append(f"force {row.code}: country '{row.country}' is neither England nor Wales")
+        elif row.country == "Wales" and row.region_code != COUNTRY_CODES["Wales"]:
+            problems.append(f"force {row.code}: a Welsh force should have region_code {COUNTRY_CODES['Wales']}")
+        elif row.country == "England" and not REGION_CODE_PATTERN.match(str(row.region_code)):
+            problems.append(f"force {row.code}: region_code '{row.region_code}' is not an English region (E12) code")
+        for column in ("pop_mid2023", "pop_mid2023_16plus"):
+            value = getattr(row, column)
+            if pd.isna(value) or value <= 0:
+                problems.append(f"force {row.code}: {column} must be a positive number, not {value}")
+    if problems:
+        raise InputErrors(problems, where="force table")
+
+
+def _areas(forces: pd.DataFrame) -> list[_Area]:
+    """The forces, then each English region, England, Wales and England and Wales."""
+    areas = [_Area(row.code, row.name, "force", (row.code,)) for row in forces.sort_values("code").itertuples()]
+    for region_code, group in forces.groupby("region_code", sort=True):
+        if REGION_CODE_PATTERN.match(region_code):
+            areas.append(_Area(region_code, group["region"].iloc[0], "region", tuple(sorted(group["code"]))))
+    for country, group in forces.groupby("country", sort=True):
+        areas.append(_Area(COUNTRY_CODES[country], country, "country", tuple(sorted(group["code"]))))
+    areas.append(_Area(*ENGLAND_AND_WALES, "england_and_wales", tuple(sorted(forces["code"]))))
+    return areas
+
+
+def _check_against_ons(table: _OnsTable, areas: list[_Area], force_codes: Collection[str]) -> None:
+    """Check every force is present and each comparator's ONS row equals the sum of its forces.
+
+    The ONS England and Wales row alone may exceed its forces' sum, by the British Transport Police
+    count (ONS note 3). When the table has a BTP row the difference must equal it exactly.
+    """
+    where = str(table.path)
+    problems = []
+    missing = sorted(set(force_codes) - set(table.counts))
+    if missing:
+        problems.append(f"no row for force(s) {', '.join(missing)}")
+    unknown = sorted(code for code in table.counts if FORCE_CODE_PATTERN.match(code) and code not in force_codes)
+    if unknown:
+        problems.append(f"force code(s) not in the force table: {', '.join(unknown)}")
+    if problems:
+        raise InputErrors(problems, where=where)
+
+    for area in areas:
+        if area.area_type == "force":
+            continue
+        if area.code not in table.counts:
+            problems.append(f"no row for {area.name} ({area.code}) to check the sum of its forces against")
+            continue
+        forces_sum = sum(table.counts[code] for code in area.members)
+        ons_value = table.counts[area.code]
+        difference = ons_value - forces_sum
+        if area.area_type == "england_and_wales":
+            if table.btp is not None and difference != table.btp:
+                problems.append(
+                    f"{area.name} row {ons_value:,} minus the sum of its {len(area.members)} forces "
+                    f"({forces_sum:,}) is {difference:,}, not the British Transport Police count {table.btp:,}"
+                )
+            elif difference < 0:
+                problems.append(f"{area.name} row {ons_value:,} is less than the sum of its forces ({forces_sum:,})")
+        elif difference != 0:
+            problems.append(
+                f"{area.name} ({area.code}) row {ons_value:,} differs from the sum of its "
+                f"{len(area.members)} forces ({forces_sum:,})"
+            )
+    if problems:
+        raise InputErrors(problems, where=where)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the long table
+
+
+def _offence_source(period: str) -> str:
+    year = PERIOD_YEAR[period]
+    return f"{ONS_CRIME_TABLES}, year ending December {year}, offence group '{ONS_OFFENCE_COLUMN}'; {OGL}"
+
+
+def _rate_source(period: str) -> str:
+    return (
+        f"Offences: {ONS_CRIME_TABLES}, year ending December {PERIOD_YEAR[period]}, offence group "
+        f"'{ONS_OFFENCE_COLUMN}'; population aged 16+: ONS mid-2023 population estimates (used for both years); "
+        f"{OGL}"
+    )
+
+
+_CHANGE_SOURCE = (
+    f"{ONS_CRIME_TABLES}, years ending December 2022 and December 2023, offence group '{ONS_OFFENCE_COLUMN}'; {OGL}"
+)
+
+
+def _sum_of_forces(area: _Area) -> str:
+    count = len(area.members)
+    return f"Sum of the {count} police force area{'s' if count != 1 else ''} in {area.name}"
+
+
+def _area_note(
+    area: _Area,
+    periods: Sequence[str],
+    counts: Mapping[str, int],
+    england_and_wales_rows: Mapping[str, int] | None,
+) -> str:
+    """What a comparator's figure is: the sum of its forces; for England and Wales, without BTP."""
+    if area.area_type == "force":
+        return ""
+    note = f" {_sum_of_forces(area)}"
+    if area.area_type != "england_and_wales":
+        return note + "."
+    note += "; excludes British Transport Police (BTP), which is not a territorial police force area."
+    for period in periods:
+        if england_and_wales_rows and period in england_and_wales_rows:
+            ons_value = england_and_wales_rows[period]
+            note += (
+                f" The ONS England and Wales row for the year ending December {PERIOD_YEAR[period]} ({ons_value:,}) "
+                f"includes {ons_value - counts[period]:,} BTP offences."
+            )
+    return note
+
+
+def _area_rows(
+    area: _Area,
+    counts: Mapping[str, int],
+    populations: tuple[int, int],
+    england_and_wales_rows: Mapping[str, int] | None,
+) -> list[tuple]:
+    """(area_code, area_name, area_type, indicator, period, value, source) rows for one area."""
+    head = (area.code, area.name, area.area_type)
+    pop16, pop_all = populations
+    population_source = f"{ONS_POPULATION}; {OGL}."
+    if area.area_type != "force":
+        population_source += f" {_sum_of_forces(area)}."
+    rows = []
+    for period in OFFENCE_PERIODS:
+        note = _area_note(area, (period,), counts, england_and_wales_rows)
+        rows.append((*head, OFFENCES, period, float(counts[period]), f"{_offence_source(period)}.{note}"))
+    rows.append((*head, POPULATION_16PLUS, POPULATION_PERIOD, float(pop16), population_source))
+    rows.append((*head, POPULATION_ALL_AGES, POPULATION_PERIOD, float(pop_all), population_source))
+    for period in OFFENCE_PERIODS:
+        note = _area_note(area, (period,), counts, england_and_wales_rows)
+        rows.append((*head, RATE, period, rate_per_1000(counts[period], pop16), f"{_rate_source(period)}.{note}"))
+    change = change_pct(counts[PERIOD_2022], counts[PERIOD_2023])
+    if not math.isnan(change):
+        note = _area_note(area, OFFENCE_PERIODS, counts, england_and_wales_rows)
+        rows.append((*head, CHANGE, CHANGE_PERIOD, change, f"{_CHANGE_SOURCE}.{note}"))
+    return rows
+
+
+def indicators_from_counts(
+    offences: Mapping[str, Mapping[str, int]],
+    forces: pd.DataFrame,
+    *,
+    england_and_wales_rows: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """The long indicator table from offence counts per force.
+
+    ``offences`` maps each period (``YE Dec 2022``, ``YE Dec 2023``) to {force code: count}.
+    ``england_and_wales_rows`` are the ONS England and Wales totals (which include British
+    Transport Police), quoted in the source text of the England and Wales rows.
+    """
+    _check_force_table(forces)
+    if set(offences) != set(OFFENCE_PERIODS):
+        raise InputError(f"offence counts needed for exactly {', '.join(OFFENCE_PERIODS)}; got {', '.join(offences)}")
+    codes = list(forces["code"])
+    problems = []
+    for period in OFFENCE_PERIODS:
+        missing = [code for code in codes if code not in offences[period]]
+        if missing:
+            problems.append(f"{period}: no offence count for {', '.join(missing)}")
+        negative = [code for code in codes if code in offences[period] and offences[period][code] < 0]
+        if negative:
+            problems.append(f"{period}: negative offence count for {', '.join(negative)}")
+    if problems:
+        raise InputErrors(problems, where="offence counts")
+
+    pop16 = {row.code: int(row.pop_mid2023_16plus) for row in forces.itertuples()}
+    pop_all = {row.code: int(row.pop_mid2023) for row in forces.itertuples()}
+    rows: list[tuple] = []
+    for area in _areas(forces):
+        counts = {period: sum(int(offences[period][c]) for c in area.members) for period in OFFENCE_PERIODS}
+        populations = (sum(pop16[c] for c in area.members), sum(pop_all[c] for c in area.members))
+        rows += _area_rows(area, counts, populations, england_and_wales_rows)
+    frame = pd.DataFrame(rows, columns=[c for c in INDICATOR_COLUMNS if c != "unit"])
+    frame["unit"] = frame["indicator"].map(INDICATOR_UNITS)
+    return _sorted(frame[INDICATOR_COLUMNS])
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    indicator_order = {name: i for i, name in enumerate(INDICATORS)}
+    keys = pd.DataFrame(
+        {
+            "indicator": frame["indicator"].map(indicator_order),
+            "period": frame["period"],
+            "type": frame["area_type"].map(_AREA_TYPE_ORDER),
+            "code": frame["area_code"],
+        }
+    )
+    order = keys.sort_values(["indicator", "period", "type", "code"], kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def build_indicators(source_dir: Path, forces: pd.DataFrame) -> pd.DataFrame:
+    """Build the long indicator table from the ONS tables in ``source_dir`` (``shared/data``).
+
+    Reads the police force area data tables for the years ending December 2022 and 2023,
+    checks every force in ``forces`` is present and that each comparator's ONS row equals the
+    sum of its forces (England and Wales exceeds it by British Transport Police), and returns
+    the table described in the module docstring. Raises InputError naming file and problem.
+    """
+    _check_force_table(forces)
+    areas = _areas(forces)
+    force_codes = set(forces["code"])
+    offences: dict[str, dict[str, int]] = {}
+    england_and_wales_rows: dict[str, int] = {}
+    for period, relative in ONS_OFFENCE_FILES.items():
+        table = _read_ons_table(Path(source_dir) / relative)
+        _check_against_ons(table, areas, force_codes)
+        offences[period] = {code: table.counts[code] for code in force_codes}
+        england_and_wales_rows[period] = table.counts[ENGLAND_AND_WALES[0]]
+    frame = indicators_from_counts(offences, forces, england_and_wales_rows=england_and_wales_rows)
+    return validate_indicators(frame, force_codes=force_codes, name="indicators built from " + str(source_dir))
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and reading the shipped file
+
+
+def _reject(reason: str) -> PydanticCustomError:
+    # The reason travels in the context so braces in data are never read as a template.
+    return PydanticCustomError("indicator_value", "{reason}", {"reason": reason})
+
+
+def _expected_area_type(code: str) -> str | None:
+    if FORCE_CODE_PATTERN.match(code):
+        return "force"
+    if code in REGION_CODES:
+        return "region"
+    if code in COUNTRY_CODES.values():
+        return "country"
+    if code == ENGLAND_AND_WALES[0]:
+        return "england_and_wales"
+    return None
+
+
+class IndicatorRow(BaseModel):
+    """One validated row of the long indicator table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    area_code: str
+    area_name: str
+    area_type: str
+    indicator: str
+    period: str
+    value: float
+    unit: str
+    source: str
+
+    @field_validator("area_code")
+    @classmethod
+    def _area_code(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            raise _reject("area_code is missing")
+        known = (info.context or {}).get("area_codes")
+        if known is not None and value not in known:
+            raise _reject(f"unknown area code '{value}' (not a force in the force table or a comparator area)")
+        return value
+
+    @field_validator("area_name", "unit", "source")
+    @classmethod
+    def _required(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            raise _reject(f"{info.field_name} is missing")
+        return value
+
+    @field_validator("area_type")
+    @classmethod
+    def _area_type(cls, value: str, info: ValidationInfo) -> str:
+        if value not in AREA_TYPES:
+            raise _reject(f"'{value}' is not an area type; allowed: {', '.join(AREA_TYPES)}")
+        expected = _expected_area_type(info.data.get("area_code", ""))
+        if expected is not None and value != expected:
+            raise _reject(f"area type '{value}' does not fit code {info.data['area_code']} (a {expected})")
+        return value
+
+    @field_validator("indicator")
+    @classmethod
+    def _indicator(cls, value: str) -> str:
+        if value not in INDICATORS:
+            raise _reject(f"unknown indicator '{value}'; allowed: {', '.join(INDICATORS)}")
+        return value
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str, info: ValidationInfo) -> str:
+        allowed = INDICATOR_PERIODS.get(info.data.get("indicator", ""))
+        if allowed is not None and value not in allowed:
+            raise _reject(f"period '{value}' is not one of {', '.join(allowed)} for {info.data['indicator']}")
+        return value
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse_value(cls, value: Any) -> float:
+        if isinstance(value, bool):
+            raise _reject(f"'{value}' is not a number")
+        if isinstance(value, str):
+            if not value.strip():
+                raise _reject("value is missing")
+            try:
+                value = float(value)
+            except ValueError:
+                raise _reject(f"'{value}' is not a number") from None
+        if value is None or pd.isna(value):
+            raise _reject("value is missing")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise _reject(f"'{value}' is not a number") from None
+
+    @field_validator("value")
+    @classmethod
+    def _check_value(cls, value: float, info: ValidationInfo) -> float:
+        indicator = info.data.get("indicator")
+        if not math.isfinite(value):
+            raise _reject(f"{value} is not a finite number")
+        if indicator != CHANGE and value < 0:
+            raise _reject(f"{value:g} is negative; {indicator or 'this indicator'} cannot be")
+        if indicator in COUNT_INDICATORS and not value.is_integer():
+            raise _reject(f"{value:g} is not a whole number of {INDICATOR_UNITS[indicator]}")
+        return value
+
+    @field_validator("unit", mode="after")
+    @classmethod
+    def _unit(cls, value: str, info: ValidationInfo) -> str:
+        expected = INDICATOR_UNITS.get(info.data.get("indicator", ""))
+        if expected is not None and value != expected:
+            raise _reject(f"unit '{value}' should be '{expected}' for {info.data['indicator']}")
+        return value
+
+
+# A record is (CSV line number, {column: raw value}).
+_Record = tuple[int, dict[str, Any]]
+
+
+def _check_header(header: Sequence[str], name: str) -> None:
+    problems = []
+    missing = [c for c in INDICATOR_COLUMNS if c not in header]
+    if missing:
+        problems.append(f"{name} line 1: missing column(s) {', '.join(missing)}")
+    extra = [c for c in header if c not in INDICATOR_COLUMNS]
+    if extra:
+        problems.append(f"{name} line 1: unexpected column(s) {', '.join(map(str, extra))}")
+    repeated = sorted({c for c in header if list(header).count(c) > 1})
+    if repeated:
+        problems.append(f"{name} line 1: column(s) {', '.join(repeated)} appear more than once")
+    if problems:
+        raise InputErrors(problems)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip()
+    if value is None or (not isinstance(value, (int, float, np.number)) and pd.isna(value)):
+        return ""
+    return value
+
+
+def _validate_records(records: list[_Record], name: str, area_codes: frozenset[str]) -> pd.DataFrame:
+    problems: list[str] = []
+    rows: list[dict[str, Any]] = []
+    first_line: dict[tuple[str, str, str], int] = {}
+    for line, raw in records:
+        cells = {column: _clean(raw.get(column)) for column in INDICATOR_COLUMNS}
+        for column in INDICATOR_COLUMNS:
+            if column != "value" and not isinstance(cells[column], str):
+                cells[column] = str(cells[column])
+        try:
+            row = IndicatorRow.model_validate(cells, context={"area_codes": area_codes})
+        except ValidationError as error:
+            for detail in error.errors():
+                field = detail["loc"][0] if detail["loc"] else "row"
+                problems.append(f"{name} line {line}, field '{field}': {detail['msg']}")
+            continue
+        key = (row.area_code, row.indicator, row.period)
+        if key in first_line:
+            problems.append(
+                f"{name} line {line}, field 'area_code': duplicate row for {row.area_code}, {row.indicator}, "
+                f"{row.period} (first on line {first_line[key]})"
+            )
+            continue
+        first_line[key] = line
+        rows.append(row.model_dump())
+    if problems:
+        raise InputErrors(problems)
+    frame = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+    text_columns = [c for c in INDICATOR_COLUMNS if c != "value"]
+    frame[text_columns] = frame[text_columns].astype(str)
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+
+
+def validate_indicators(
+    frame: pd.DataFrame, *, force_codes: Collection[str], name: str = "indicators.csv"
+) -> pd.DataFrame:
+    """Validate a long indicator table; returns it clean (value as float, the rest as text).
+
+    Area codes must be forces in ``force_codes`` or comparator areas (English regions, England,
+    Wales, England and Wales). Row *i* is reported as line *i + 2*, as if written to CSV under a
+    header. Raises InputErrors naming file, line and field for every problem found.
+    """
+    _check_header([str(c) for c in frame.columns], name)
+    records = [(i + 2, row) for i, row in enumerate(frame.to_dict(orient="records"))]
+    return _validate_records(records, name, frozenset(force_codes) | COMPARATOR_CODES)
+
+
+def indicators_csv(frame: pd.DataFrame) -> str:
+    """CSV text of the indicator table: counts as whole numbers, other values unrounded (exact round trip)."""
+    text = frame[INDICATOR_COLUMNS].copy()
+    text["value"] = [
+        str(int(value)) if indicator in COUNT_INDICATORS else repr(float(value))
+        for indicator, value in zip(frame["indicator"], frame["value"])
+    ]
+    return text.to_csv(index=False, lineterminator="\n")
+
+
+def read_indicators(path: Path | str = INDICATORS_CSV, *, force_codes: Collection[str] | None = None) -> pd.DataFrame:
+    """Read and validate the shipped indicator CSV (``data/indicators/indicators.csv``).
+
+    ``force_codes`` defaults to the codes in the shipped force table.
+    """
+    name = str(path)
+    if force_codes is None:
+        force_codes = list(read_force_table(paths.FORCES_CSV)["code"])
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("not found; run `python -m coverage build-data --source ../shared/data`", where=name) from None
+    except OSError as error:
+        raise InputError(f"cannot be read ({error.strerror or error})", where=name) from None
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", where=name) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[_Record] = []
+    header: list[str] | None = None
+    line = 0
+    problems = []
+    try:
+        for fields in reader:
+            start_line, line = line + 1, reader.line_num
+            if header is None:
+                header = [field.strip() for field in fields]
+                _check_header(header, name)
+                continue
+            if not fields:
+                continue
+            if len(fields) != len(header):
+                problems.append(
+                    f"{name} line {start_line}: has {len(fields)} field(s) but the header has {len(header)}"
+                )
+                continue
+            records.append((start_line, dict(zip(header, fields))))
+    except csv.Error as error:
+        raise InputError(f"line {line + 1}: is not a readable CSV ({error})", where=name) from None
+    if header is None:
+        raise InputError("the file is empty; expected a header line", where=name)
+    if problems:
+        raise InputErrors(problems)
+    return _validate_records(records, name, frozenset(force_codes) | COMPARATOR_CODES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparators and ranking
+
+
+def _values(indicators: pd.DataFrame, indicator: str, period: str) -> pd.Series:
+    rows = indicators[(indicators["indicator"] == indicator) & (indicators["period"] == period)]
+    return rows.set_index("area_code")["value"]
+
+
+def indicator_wide(indicators: pd.DataFrame, period_rate: str = PERIOD_2023) -> pd.DataFrame:
+    """One row per force for ranked charts and tables, highest ``period_rate`` rate first.
+
+    Columns: code, name, offences_2022, offences_2023, change_pct, rate_2022, rate_2023 (per 1,000
+    aged 16+), pop_16plus and ``rank_rate_<year of period_rate>`` (1 = highest rate; ties share
+    the best rank).
+    """
+    if period_rate not in OFFENCE_PERIODS:
+        raise InputError(f"period '{period_rate}' is not one of {', '.join(OFFENCE_PERIODS)}", where="indicator_wide")
+    force_rows = indicators[indicators["area_type"] == "force"]
+    names = force_rows.drop_duplicates("area_code").set_index("area_code")["area_name"].sort_index()
+    wide = pd.DataFrame({"code": names.index, "name": names.to_numpy()})
+
+    def column(indicator: str, period: str) -> pd.Series:
+        return wide["code"].map(_values(force_rows, indicator, period))
+
+    wide["offences_2022"] = column(OFFENCES, PERIOD_2022).astype("Int64")
+    wide["offences_2023"] = column(OFFENCES, PERIOD_2023).astype("Int64")
+    wide["change_pct"] = column(CHANGE, CHANGE_PERIOD).astype("float64")
+    wide["rate_2022"] = column(RATE, PERIOD_2022).astype("float64")
+    wide["rate_2023"] = column(RATE, PERIOD_2023).astype("float64")
+    wide["pop_16plus"] = column(POPULATION_16PLUS, POPULATION_PERIOD).astype("Int64")
+    rate = f"rate_{PERIOD_YEAR[period_rate]}"
+    rank = f"rank_{rate}"
+    wide[rank] = wide[rate].rank(ascending=False, method="min").astype("Int64")
+    return wide.sort_values([rank, "code"], na_position="last").reset_index(drop=True)
+
+
+def _area_summary(indicators: pd.DataFrame, code: str) -> dict[str, float]:
+    rows = indicators[indicators["area_code"] == code].set_index(["indicator", "period"])["value"]
+
+    def get(indicator: str, period: str) -> float:
+        return float(rows.get((indicator, period), math.nan))
+
+    return {
+        "offences_2023": get(OFFENCES, PERIOD_2023),
+        "rate_2023": get(RATE, PERIOD_2023),
+        "rate_2022": get(RATE, PERIOD_2022),
+        "change_pct": get(CHANGE, CHANGE_PERIOD),
+    }
+
+
+def peer_group_summary(indicators: pd.DataFrame, peer_codes: Sequence[str]) -> dict[str, float]:
+    """Pooled figures for a group of forces: rates are total offences ÷ total population 16+ × 1,000."""
+    codes = list(dict.fromkeys(peer_codes))
+
+    def total(indicator: str, period: str) -> float:
+        values = _values(indicators, indicator, period)
+        missing = [code for code in codes if code not in values.index]
+        if missing:
+            raise InputError(f"no {indicator} ({period}) for {', '.join(missing)}", where="peer group")
+        return float(sum(values[code] for code in codes))
+
+    offences = {period: total(OFFENCES, period) for period in OFFENCE_PERIODS}
+    population = total(POPULATION_16PLUS, POPULATION_PERIOD)
+    return {
+        "offences_2023": offences[PERIOD_2023],
+        "rate_2023": rate_per_1000(offences[PERIOD_2023], population),
+        "rate_2022": rate_per_1000(offences[PERIOD_2022], population),
+        "change_pct": change_pct(offences[PERIOD_2022], offences[PERIOD_2023]),
+    }
+
+
+COMPARISON_COLUMNS = [
+    "comparator", "code", "offences_2023", "rate_2023", "rate_2022", "change_pct", "difference_rate_2023",
+]
+
+
+def comparison(
+    indicators: pd.DataFrame,
+    forces: pd.DataFrame,
+    code: str,
+    peer_codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """A force beside its region (Wales for a Welsh force), England and Wales and, if given, its peers.
+
+    Columns: comparator, code (blank for the peer group), offences_2023, rate_2023 and rate_2022
+    (per 1,000 aged 16+), change_pct, and difference_rate_2023: the force's YE Dec 2023 rate minus
+    the comparator's, in rate points (positive: the force is higher).
+    """
+    known = dict(zip(forces["code"], forces.itertuples(index=False)))
+    if code not in known:
+        raise InputError(f"unknown force code '{code}'", where="comparison")
+    unknown_peers = [peer for peer in (peer_codes or []) if peer not in known]
+    if unknown_peers:
+        raise InputError(f"unknown peer force code(s) {', '.join(unknown_peers)}", where="comparison")
+    available = set(indicators["area_code"])
+    force = known[code]
+    region_code = force.region_code
+    region_name = force.region
+    rows = []
+    for area_code, label in ((code, force.name), (region_code, region_name), ENGLAND_AND_WALES):
+        if area_code not in available:
+            raise InputError(f"no indicator rows for {label} ({area_code})", where="comparison")
+        rows.append({"comparator": label, "code": area_code, **_area_summary(indicators, area_code)})
+    if peer_codes:
+        peers = list(dict.fromkeys(peer_codes))
+        label = f"Peer group ({len(peers)} force{'s' if len(peers) != 1 else ''})"
+        rows.append({"comparator": label, "code": "", **peer_group_summary(indicators, peers)})
+    table = pd.DataFrame(rows)
+    table["offences_2023"] = table["offences_2023"].astype("Int64")
+    table["difference_rate_2023"] = table["rate_2023"].iloc[0] - table["rate_2023"]
+    return table[COMPARISON_COLUMNS]
+
+
+def similar_forces(forces: pd.DataFrame, code: str, n: int = 5) -> list[str]:
+    """The ``n`` forces most like ``code`` in size and density, nearest first.
+
+    The atlas's own simple method, NOT HMICFRS's most similar groups: each force is placed by the
+    log of its population aged 16+ and the log of its population density (all ages, mid-2023,
+    per km² of land), each standardised to mean 0 and standard deviation 1 across the forces
+    given; neighbours are the nearest by straight-line distance, ties broken by code.
+    """
+    if code not in set(forces["code"]):
+        raise InputError(f"unknown force code '{code}'", where="similar_forces")
+    if n < 0:
+        raise InputError(f"the number of similar forces must be 0 or more, not {n}", where="similar_forces")
+    table = forces.set_index("code")
+    features = pd.DataFrame(
+        {
+            "size": np.log(table["pop_mid2023_16plus"].astype(float)),
+            "density": np.log(table["pop_mid2023"].astype(float) / table["area_sq_km"].astype(float)),
+        }
+    )
+    spread = features.std(ddof=0).replace(0, 1)
+    scaled = (features - features.mean()) / spread
+    distance = np.sqrt(((scaled - scaled.loc[code]) ** 2).sum(axis=1)).drop(code)
+    ranked = distance.rename("distance").reset_index().sort_values(["distance", "code"])
+    return list(ranked["code"].head(n))

@@ -1,0 +1,193 @@
+"""The postcode lottery in numbers: who is covered, who is not, and how unequal it is.
+
+Inputs are plain tables (the force table, the per-force provision flags, offences by force), so
+the Postcode lottery page, ``python -m coverage summary`` and the briefing packs share one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .services import COUNTING_STATUSES, NATIONAL_FORCE_CODES, split_list
+
+# The local specialist service types that make up "provision" (education and funding streams are
+# not services a victim can use; national services are the same everywhere).
+LOCAL_SERVICE_TYPES = ("multi_agency_unit", "stalking_clinic", "advocacy", "perpetrator_programme", "police_team")
+
+COVERAGE_MEASURES: tuple[tuple[str, str], ...] = (
+    ("has_multi_agency_unit", "Multi-agency stalking unit"),
+    ("has_clinic_or_panel", "Multi-agency clinic or panel"),
+    ("has_advocacy", "Specialist stalking advocacy"),
+    ("has_perpetrator_programme", "Stalking perpetrator programme"),
+    ("has_police_team", "Dedicated police team"),
+    ("no_specialist_service", "No local specialist service found"),
+)
+
+
+def _with_no_service_flag(flags: pd.DataFrame) -> pd.DataFrame:
+    flags = flags.copy()
+    local = [c for c, _ in COVERAGE_MEASURES if c != "no_specialist_service"]
+    # "No local specialist service found" needs a search: unknown areas are neither covered nor not.
+    flags["no_specialist_service"] = ~flags[local].any(axis=1) & flags["provision_class"].ne("unknown")
+    return flags
+
+
+def coverage_shares(
+    flags: pd.DataFrame, forces: pd.DataFrame, offences: Mapping[str, float]
+) -> pd.DataFrame:
+    """For each kind of provision: forces with it, and the share of people aged 16+ and of recorded
+    stalking-and-harassment offences in those forces. Unknown forces are counted separately."""
+    table = _with_no_service_flag(flags).merge(forces[["code", "pop_mid2023_16plus"]], on="code")
+    table["offences"] = table["code"].map(offences).astype(float)
+    population = table["pop_mid2023_16plus"].astype(float)
+    rows = []
+    for column, label in COVERAGE_MEASURES:
+        mask = table[column].astype(bool)
+        rows.append(
+            {
+                "measure": column,
+                "label": label,
+                "forces": int(mask.sum()),
+                "population_16plus": int(population[mask].sum()),
+                "population_16plus_share": float(population[mask].sum() / population.sum()),
+                "offences": float(table.loc[mask, "offences"].sum()),
+                "offences_share": float(table.loc[mask, "offences"].sum() / table["offences"].sum()),
+            }
+        )
+    unknown = table["provision_class"].eq("unknown")
+    rows.append(
+        {
+            "measure": "unknown",
+            "label": "Unknown (not searched)",
+            "forces": int(unknown.sum()),
+            "population_16plus": int(population[unknown].sum()),
+            "population_16plus_share": float(population[unknown].sum() / population.sum()),
+            "offences": float(table.loc[unknown, "offences"].sum()),
+            "offences_share": float(table.loc[unknown, "offences"].sum() / table["offences"].sum()),
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def _counts_in_year(row: pd.Series, year: int, snapshot_year: int) -> bool:
+    start = int(row["start_year"]) if str(row["start_year"]).strip() else None
+    end = int(row["end_year"]) if str(row["end_year"]).strip() else None
+    if year == snapshot_year:
+        return row["status"] in COUNTING_STATUSES and (start is None or start <= year)
+    # Before the snapshot a service counts only where its dates place it; a service with no start
+    # year cannot be placed in time, so it counts in the snapshot year alone.
+    return start is not None and start <= year and (end is None or end >= year)
+
+
+def services_per_force(
+    register: pd.DataFrame, force_codes: Sequence[str], year: int | None = None, snapshot_year: int = 2026
+) -> pd.Series:
+    """Number of local specialist services (of LOCAL_SERVICE_TYPES) counting in each force in ``year``."""
+    year = snapshot_year if year is None else year
+    counts = pd.Series(0, index=list(force_codes), dtype=int)
+    local = register[register["service_type"].isin(LOCAL_SERVICE_TYPES) & register["force_codes"].ne(NATIONAL_FORCE_CODES)]
+    for _, row in local.iterrows():
+        if _counts_in_year(row, year, snapshot_year):
+            for code in split_list(row["force_codes"]):
+                if code in counts.index:
+                    counts[code] += 1
+    return counts
+
+
+def weighted_gini(values: np.ndarray, weights: np.ndarray) -> float:
+    """Population-weighted Gini coefficient (0 = every person equally served, 1 = all provision in one place)."""
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    if values.size == 0 or weights.sum() == 0 or np.allclose(values, 0):
+        return 0.0
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cumulative_weight = np.cumsum(w) / w.sum()
+    cumulative_value = np.cumsum(v * w) / (v * w).sum()
+    previous_value = np.concatenate([[0.0], cumulative_value[:-1]])
+    previous_weight = np.concatenate([[0.0], cumulative_weight[:-1]])
+    area = np.sum((cumulative_weight - previous_weight) * (cumulative_value + previous_value))
+    return float(1 - area)
+
+
+@dataclass(frozen=True)
+class Inequality:
+    year: int
+    gini: float
+    top_quintile_per_100k: float
+    bottom_quintile_per_100k: float
+    forces_with_none: int
+    population_share_with_none: float
+
+    @property
+    def quintile_ratio(self) -> float | None:
+        return None if self.bottom_quintile_per_100k == 0 else self.top_quintile_per_100k / self.bottom_quintile_per_100k
+
+
+INEQUALITY_METHOD = (
+    "Provision is the number of local specialist stalking services (multi-agency units, clinics or panels, "
+    "advocacy, perpetrator programmes, dedicated police teams) counting in a force area, per 100,000 people "
+    "aged 16+ (ONS mid-2023). The Gini coefficient is weighted by population aged 16+: 0 would mean every "
+    "person lives in an area with the same provision per head, 1 that all provision is in one place. "
+    "Quintiles are of population aged 16+, ranked by provision per head. Unknown areas (not searched) are left out."
+)
+
+
+def inequality(
+    register: pd.DataFrame,
+    forces: pd.DataFrame,
+    provision_classes: Mapping[str, str],
+    year: int | None = None,
+    snapshot_year: int = 2026,
+) -> Inequality:
+    """Inequality of local provision per head across the searched forces in one year."""
+    year = snapshot_year if year is None else year
+    searched = forces[forces["code"].map(provision_classes).ne("unknown")]
+    counts = services_per_force(register, list(searched["code"]), year, snapshot_year)
+    population = searched.set_index("code")["pop_mid2023_16plus"].astype(float)
+    per_100k = counts / population * 100_000
+    order = per_100k.sort_values().index
+    cumulative = population[order].cumsum() / population.sum()
+    bottom = order[cumulative.to_numpy() <= 0.2]
+    top = order[cumulative.to_numpy() > 0.8]
+    bottom = bottom if len(bottom) else order[:1]
+
+    def _rate(codes) -> float:
+        return float(counts[codes].sum() / population[codes].sum() * 100_000)
+
+    none = counts[counts == 0].index
+    return Inequality(
+        year=year,
+        gini=weighted_gini(per_100k.to_numpy(), population.to_numpy()),
+        top_quintile_per_100k=_rate(top),
+        bottom_quintile_per_100k=_rate(bottom),
+        forces_with_none=int(len(none)),
+        population_share_with_none=float(population[none].sum() / population.sum()),
+    )
+
+
+def inequality_over_time(
+    register: pd.DataFrame,
+    forces: pd.DataFrame,
+    provision_classes: Mapping[str, str],
+    years: Sequence[int],
+    snapshot_year: int = 2026,
+) -> pd.DataFrame:
+    rows = []
+    for year in years:
+        result = inequality(register, forces, provision_classes, year, snapshot_year)
+        counts = services_per_force(register, list(forces["code"]), year, snapshot_year)
+        rows.append(
+            {
+                "year": year,
+                "gini": result.gini,
+                "forces_with_no_local_service": result.forces_with_none,
+                "population_share_with_no_local_service": result.population_share_with_none,
+                "local_services": int(counts.sum()),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,820 @@
+"""The staffing and cost model: new stalking units, force by force, year by year.
+
+``run_scenario(scenario, forces, offences_by_force)`` is pure and vectorised (numpy): one row per cost
+line (a role, a fixed-cost line, or a unit's non-pay) and one column per year, then tidy tables.
+
+Method (every step is visible in the output columns):
+
+* **Years.** Year 1 is the financial year starting in ``start_year`` (2026 → 2026/27); the horizon runs
+  ``horizon_years`` years. A deployment starts ``start_year_offset`` years after year 1.
+* **FTE.** ``fixed`` roles have their stated FTE. ``demand`` roles have
+  FTE = referrals per year ÷ caseload per FTE, **not rounded** (a planner rounds to posts; the model
+  keeps the fraction so totals are exact). Referrals per year in a force = referral rate × that force's
+  police-recorded offences in the ONS "Stalking and harassment" group (which also includes harassment
+  and malicious communications), or a fixed number per unit. Ramp-up multiplies FTE in the unit's first
+  years (``[0.5, 0.8]`` → 50% in its first year, 80% in its second, 100% after).
+* **Prices.** All inputs are at ``price_base_year`` prices (2024 → 2024/25). The GDP deflator
+  ``g_y`` gives the price index ``D_Y = Π_{y=base+1..Y}(1+g_y)``. Real pay per FTE grows by
+  ``pay_uplift`` a year from the price base: real pay in year Y = loaded cost × (1+pay_uplift)^(Y−base);
+  nominal = real × D_Y. Non-pay (and fixed lines indexed to non-pay) grow by ``non_pay_inflation``
+  in nominal terms; real = nominal ÷ D_Y. Loaded cost per FTE = salary × (1 + on-cost rate) × (1 +
+  overhead rate): overheads are charged on salary plus employer on-costs.
+* **Recruitment.** New hires in a year = the rise in FTE since last year + attrition rate × last
+  year's FTE (leavers replaced); each costs ``recruitment_training_cost_per_new_fte`` (non-pay indexed).
+* **Non-pay and fixed lines** are paid in full from the unit's first year (ramp-up scales FTE only).
+* **Optimism bias** multiplies every cost: cost = (staff + recruitment + non-pay + fixed) × (1 + OB);
+  the uplift is shown in its own ``optimism_bias`` column.
+* **Discounting** (HM Treasury Green Book convention): real costs are discounted at the scenario's
+  rate with year 1 as year 0 of the appraisal, i.e. undiscounted: discount factor = 1/(1+r)^(t−1) for
+  year t = 1, 2, …. The horizon is at most 30 years, inside the Green Book's 3.5% band (years 0–30).
+* **Steady state** (``fte_total``, ``steady_annual_cost_real``, ``cost_per_referral``,
+  ``cost_per_100k_16plus``): every deployed unit fully staffed, for one year at year-1 real prices,
+  with recruitment only replacing attrition; per 100,000 people aged 16+ in the forces covered
+  (each force counted once).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, InputErrors
+from .scenario_schema import (
+    AGENCIES,
+    Scenario,
+    fiscal_year_label,
+    read_source_list,
+    scenario_hash,
+    scenario_to_dict,
+    source_ids_used,
+)
+
+__all__ = [
+    "ScenarioResult",
+    "run_scenario",
+    "present_value",
+    "to_json_summary",
+    "tornado",
+    "TORNADO_FACTORS",
+    "to_xlsx",
+    "scenario_hash",
+    "coverage_before_after",
+    "with_deployments",
+]
+
+FORCE_COLUMNS_NEEDED = ("code", "name", "pop_mid2023_16plus")
+LINE_TYPES = ("staff", "fixed", "non_pay")
+NON_PAY_LINE = "Unit non-pay (accommodation, IT, travel, supervision)"
+
+DETAIL_COLUMNS = [
+    "force_code", "force_name", "unit_model", "deployment", "year", "year_index", "fiscal_year",
+    "line_type", "role", "agency", "grade", "fte",
+    "staff_cost_nominal", "staff_cost_real",
+    "non_pay", "non_pay_real",
+    "fixed_cost", "fixed_cost_real",
+    "recruitment", "recruitment_real",
+    "optimism_bias", "optimism_bias_real",
+    "cost_nominal", "cost_real", "discount_factor", "pv",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Compile: scenario + forces + offences → flat arrays (one entry per cost line)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Compiled:
+    scenario: Scenario
+    years: np.ndarray
+    t: np.ndarray
+    deflator: np.ndarray  # D_Y, price index relative to price base (nominal = real × D)
+    pay_real: np.ndarray  # real pay index (1+u)^(Y-base)
+    non_pay_nominal: np.ndarray  # N_Y nominal non-pay index
+    # per line (text columns are small integer codes into the lists beside them)
+    key: np.ndarray  # index into keys: (line_type, role, agency)
+    keys: list[tuple[str, str, str]]
+    grade: np.ndarray
+    grades: list[str]
+    agency: np.ndarray  # index into AGENCIES
+    line_type: np.ndarray  # 0 staff, 1 fixed, 2 non_pay
+    unit: np.ndarray
+    unit_ids: list[str]
+    dep: np.ndarray
+    force: np.ndarray  # index into force_codes
+    offset: np.ndarray
+    is_staff: np.ndarray
+    is_demand: np.ndarray
+    salary: np.ndarray
+    oncost: np.ndarray
+    overhead: np.ndarray
+    fte_fixed: np.ndarray
+    caseload: np.ndarray
+    amount: np.ndarray
+    pay_indexed: np.ndarray
+    rec_cost: np.ndarray
+    attrition: np.ndarray
+    ramp: np.ndarray  # (L, T) ramp table row of each line's unit, padded with 1.0
+    # per deployment
+    dep_force: np.ndarray
+    dep_referrals: np.ndarray  # referrals per year per deployment (nan when no demand section)
+    # per force (only forces with a deployment)
+    force_codes: list[str]
+    force_names: list[str]
+    force_pop16: np.ndarray
+
+
+def _rate_path(values: list[float], n: int) -> np.ndarray:
+    """Rates for growth years 1..n after the price base; the last given value repeats."""
+    if n <= 0:
+        return np.zeros(0)
+    arr = np.asarray(values, dtype=float)
+    idx = np.minimum(np.arange(n), len(arr) - 1)
+    return arr[idx]
+
+
+def _index(values: list[float], base: int, years: np.ndarray) -> np.ndarray:
+    n = int(years.max()) - base
+    cum = np.concatenate([[1.0], np.cumprod(1.0 + _rate_path(values, n))])
+    return cum[years - base]
+
+
+def _check_forces(forces: pd.DataFrame) -> None:
+    missing = [c for c in FORCE_COLUMNS_NEEDED if c not in getattr(forces, "columns", [])]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", where="force table")
+
+
+def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None) -> _Compiled:
+    _check_forces(forces)
+    s = scenario
+    T = s.horizon_years
+    t = np.arange(T)
+    years = s.start_year + t
+    base = s.price_base_year
+    deflator = _index(s.gdp_deflator.values(), base, years)
+    non_pay_nominal = _index(s.non_pay_inflation.values(), base, years)
+    pay_real = (1.0 + s.pay_uplift.value) ** (years - base).astype(float)
+
+    codes = list(forces["code"].astype(str))
+    names = dict(zip(codes, forces["name"].astype(str)))
+    pops = dict(zip(codes, pd.to_numeric(forces["pop_mid2023_16plus"], errors="coerce").astype(float)))
+
+    problems: list[str] = []
+    for i, dep in enumerate(s.deployments):
+        if dep.force_code not in names:
+            problems.append(f"deployments[{i}].force_code: {dep.force_code} is not in the force table")
+    if problems:
+        raise InputErrors(problems, where="scenario")
+
+    covered: list[str] = []
+    for dep in s.deployments:
+        if dep.force_code not in covered:
+            covered.append(dep.force_code)
+    force_pos = {c: i for i, c in enumerate(covered)}
+
+    # referrals per deployment
+    dep_refs = np.full(len(s.deployments), np.nan)
+    if s.demand is not None:
+        if s.demand.fixed_referrals_per_year is not None:
+            dep_refs[:] = s.demand.fixed_referrals_per_year.value
+        else:
+            rate = s.demand.referral_rate.rate
+            offences = offences_by_force if offences_by_force is not None else {}
+            for i, dep in enumerate(s.deployments):
+                code = dep.force_code
+                value = offences[code] if code in offences else None
+                try:
+                    value = float(value) if value is not None else None
+                except (TypeError, ValueError):
+                    value = None
+                if value is None or not math.isfinite(value) or value < 0:
+                    problems.append(
+                        f"{names[code]} ({code}): no usable count of police-recorded 'Stalking and harassment' "
+                        "offences, which the referral rate needs"
+                    )
+                    continue
+                dep_refs[i] = rate * value
+            if problems:
+                raise InputErrors(sorted(set(problems)), where="offences_by_force")
+
+    # one template table holding every unit's lines; deployments index into it
+    unit_ids = [u.id for u in s.unit_models]
+    upos = {uid: i for i, uid in enumerate(unit_ids)}
+    ramp_table = np.ones((len(unit_ids), T))
+    tpl: dict[str, list] = {k: [] for k in (
+        "line_type", "role", "agency", "grade", "is_staff", "is_demand", "salary", "oncost", "overhead",
+        "fte_fixed", "caseload", "amount", "pay_indexed", "rec_cost", "attrition", "unit",
+    )}
+    starts, counts = [], []
+    for ui, u in enumerate(s.unit_models):
+        vals = u.ramp_up.values()
+        k = min(len(vals), T)
+        ramp_table[ui, :k] = vals[:k]
+        rows = []
+        for r in u.roles:
+            rows.append(("staff", r.role, r.agency, r.grade, True, r.fte_mode == "demand", r.salary, r.oncost_rate,
+                         r.overhead_rate, r.fte if r.fte is not None else np.nan,
+                         r.caseload_per_fte if r.caseload_per_fte is not None else np.nan, 0.0, True))
+        for fc in u.fixed_costs:
+            rows.append(("fixed", fc.item, fc.agency, "", False, False, 0.0, 0.0, 0.0, np.nan, np.nan, fc.amount,
+                         fc.index == "pay"))
+        if u.non_pay.value > 0:
+            rows.append(("non_pay", NON_PAY_LINE, u.non_pay_agency, "", False, False, 0.0, 0.0, 0.0, np.nan, np.nan,
+                         u.non_pay.value, False))
+        starts.append(len(tpl["line_type"]))
+        counts.append(len(rows))
+        for row in rows:
+            for key, value in zip(("line_type", "role", "agency", "grade", "is_staff", "is_demand", "salary", "oncost",
+                                   "overhead", "fte_fixed", "caseload", "amount", "pay_indexed"), row):
+                tpl[key].append(value)
+            tpl["rec_cost"].append(u.recruitment_training_cost_per_new_fte.value)
+            tpl["attrition"].append(u.attrition_rate.value)
+            tpl["unit"].append(ui)
+
+    n_dep = len(s.deployments)
+    dep_unit = np.fromiter((upos[d.unit_model] for d in s.deployments), dtype=int, count=n_dep)
+    dep_offset = np.fromiter((d.start_year_offset for d in s.deployments), dtype=int, count=n_dep)
+    dep_force = np.fromiter((force_pos[d.force_code] for d in s.deployments), dtype=int, count=n_dep)
+    starts_a, counts_a = np.asarray(starts, dtype=int), np.asarray(counts, dtype=int)
+    per_dep = counts_a[dep_unit] if n_dep else np.zeros(0, dtype=int)
+    L = int(per_dep.sum())
+    dep = np.repeat(np.arange(n_dep), per_dep)
+    first_line = np.concatenate([[0], np.cumsum(per_dep)[:-1]]) if n_dep else np.zeros(0, dtype=int)
+    tix = (np.repeat(starts_a[dep_unit], per_dep) + np.arange(L) - np.repeat(first_line, per_dep)) if L else np.zeros(0, dtype=int)
+
+    def take(name, dtype=float):
+        return np.asarray(tpl[name], dtype=dtype)[tix] if L else np.zeros(0, dtype=dtype)
+
+    # small integer codes for the text columns (tables group on these, not on strings)
+    key_index: dict[tuple, int] = {}
+    tpl_key = np.asarray([key_index.setdefault((lt, ro, ag), len(key_index))
+                          for lt, ro, ag in zip(tpl["line_type"], tpl["role"], tpl["agency"])], dtype=int)
+    keys = list(key_index)
+    grade_index: dict[str, int] = {}
+    tpl_grade = np.asarray([grade_index.setdefault(g, len(grade_index)) for g in tpl["grade"]], dtype=int)
+    agency_codes = {a: i for i, a in enumerate(AGENCIES)}
+    tpl_agency = np.asarray([agency_codes[a] for a in tpl["agency"]], dtype=int)
+    line_types = ["staff", "fixed", "non_pay"]
+    tpl_lt = np.asarray([line_types.index(x) for x in tpl["line_type"]], dtype=int)
+
+    return _Compiled(
+        scenario=s, years=years, t=t, deflator=deflator, pay_real=pay_real, non_pay_nominal=non_pay_nominal,
+        key=tpl_key[tix] if L else np.zeros(0, dtype=int), keys=keys,
+        grade=tpl_grade[tix] if L else np.zeros(0, dtype=int), grades=list(grade_index),
+        agency=tpl_agency[tix] if L else np.zeros(0, dtype=int),
+        line_type=tpl_lt[tix] if L else np.zeros(0, dtype=int),
+        unit=take("unit", int), unit_ids=unit_ids,
+        dep=dep, force=dep_force[dep] if L else np.zeros(0, dtype=int), offset=dep_offset[dep] if L else np.zeros(0, dtype=int),
+        is_staff=take("is_staff", bool), is_demand=take("is_demand", bool),
+        salary=take("salary"), oncost=take("oncost"), overhead=take("overhead"), fte_fixed=take("fte_fixed"),
+        caseload=take("caseload"), amount=take("amount"), pay_indexed=take("pay_indexed", bool),
+        rec_cost=take("rec_cost"), attrition=take("attrition"),
+        ramp=ramp_table[take("unit", int)] if L else np.ones((0, T)),
+        dep_force=dep_force, dep_referrals=dep_refs,
+        force_codes=covered, force_names=[names[c] for c in covered],
+        force_pop16=np.asarray([pops[c] for c in covered], dtype=float),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Compute
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Knobs:
+    """Multipliers and overrides used by the tornado; all neutral by default."""
+
+    salary: float = 1.0
+    oncost: float = 1.0
+    caseload: float = 1.0
+    referrals: float = 1.0
+    optimism_bias: float | None = None
+    discount_rate: float | None = None
+
+
+def _steady_fte(c: _Compiled, k: _Knobs) -> np.ndarray:
+    refs = c.dep_referrals[c.dep] * k.referrals if len(c.dep) else np.zeros(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        demand_fte = refs / (c.caseload * k.caseload)
+    fte = np.where(c.is_demand, demand_fte, c.fte_fixed)
+    return np.where(c.is_staff, np.nan_to_num(fte, nan=0.0), 0.0)
+
+
+def _compute(c: _Compiled, k: _Knobs = _Knobs(), *, full: bool = True) -> dict[str, Any]:
+    s = c.scenario
+    ob = s.optimism_bias.value if k.optimism_bias is None else k.optimism_bias
+    r = s.discount_rate.value if k.discount_rate is None else k.discount_rate
+    T = len(c.t)
+    disc = 1.0 / (1.0 + r) ** c.t.astype(float)
+    non_pay_real = c.non_pay_nominal / c.deflator
+
+    steady = _steady_fte(c, k)
+    kk = c.t[None, :] - c.offset[:, None]
+    active = kk >= 0
+    ramp = np.where(active, np.take_along_axis(c.ramp, np.clip(kk, 0, T - 1), axis=1), 0.0)
+    fte = steady[:, None] * ramp
+
+    loaded = c.salary * k.salary * (1.0 + c.oncost * k.oncost) * (1.0 + c.overhead)
+    staff_real = fte * loaded[:, None] * c.pay_real[None, :]
+
+    prev = np.zeros_like(fte)
+    prev[:, 1:] = fte[:, :-1]
+    hires = np.maximum(fte - prev, 0.0) + c.attrition[:, None] * prev
+    rec_real = hires * c.rec_cost[:, None] * non_pay_real[None, :]
+
+    idx_real = np.where(c.pay_indexed[:, None], c.pay_real[None, :], non_pay_real[None, :])
+    amt_real = c.amount[:, None] * active * idx_real
+
+    sub_real = staff_real + rec_real + amt_real
+    cost_real = sub_real * (1.0 + ob)
+    pv_total = float((cost_real.sum(axis=0) * disc).sum()) if cost_real.size else 0.0
+    if not full:
+        return {"pv": pv_total}
+
+    D = c.deflator[None, :]
+    is_fixed = (c.line_type == 1)[:, None]
+    is_np = (c.line_type == 2)[:, None]
+    out = {
+        "active": active, "fte": fte, "steady": steady, "disc": disc, "ob": ob, "r": r,
+        "staff_real": staff_real, "staff_nom": staff_real * D,
+        "rec_real": rec_real, "rec_nom": rec_real * D,
+        "fixed_real": amt_real * is_fixed, "fixed_nom": amt_real * is_fixed * D,
+        "np_real": amt_real * is_np, "np_nom": amt_real * is_np * D,
+        "ob_real": sub_real * ob, "ob_nom": sub_real * ob * D,
+        "cost_real": cost_real, "cost_nom": cost_real * D,
+        "pv": cost_real * disc[None, :], "pv_total": pv_total,
+        "loaded": loaded, "non_pay_real": non_pay_real,
+    }
+    return out
+
+
+def present_value(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None = None) -> float:
+    """Present value (real, discounted) of a scenario's costs, without building tables."""
+    return _compute(_compile(scenario, forces, offences_by_force), full=False)["pv"]
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    scenario_hash: str
+    price_base: str  # e.g. "2024/25 prices"
+    detail: pd.DataFrame
+    by_year: pd.DataFrame
+    by_force: pd.DataFrame
+    by_role: pd.DataFrame
+    by_agency: pd.DataFrame
+    totals: dict[str, Any]
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+
+def coverage_before_after(forces: pd.DataFrame, existing: Iterable[str], deployed: Iterable[str]) -> dict[str, Any]:
+    """Forces with a multi-agency unit, and their share of the 16+ population, before → after."""
+    _check_forces(forces)
+    codes = list(forces["code"].astype(str))
+    pop = dict(zip(codes, pd.to_numeric(forces["pop_mid2023_16plus"], errors="coerce").astype(float)))
+    existing = set(existing)
+    unknown = sorted(c for c in existing if c not in pop)
+    if unknown:
+        raise InputError(f"not force codes in the force table: {', '.join(unknown)}", where="existing units")
+    deployed = set(deployed)
+    after = existing | deployed
+    total = float(sum(pop.values()))
+
+    def share(cs):
+        return float(sum(pop[c] for c in cs) / total) if total else 0.0
+
+    return {
+        "forces_total": len(codes),
+        "before_forces": len(existing),
+        "after_forces": len(after),
+        "before_share_16plus": share(existing),
+        "after_share_16plus": share(after),
+        "added_forces": sorted(after - existing),
+        "already_covered_in_scenario": sorted(existing & deployed),
+    }
+
+
+def run_scenario(
+    scenario: Scenario,
+    forces: pd.DataFrame,
+    offences_by_force: Mapping[str, float] | None = None,
+    *,
+    existing_units: Iterable[str] = (),
+) -> ScenarioResult:
+    """Cost a scenario: FTE and cost per force, role and year; totals in nominal, real and present value.
+
+    ``offences_by_force`` maps ONS force code → police-recorded offences in the 'Stalking and harassment'
+    group for a year (needed when the scenario's demand is a referral rate). ``existing_units`` are the
+    force codes that already have a multi-agency unit (for the coverage before → after figures).
+
+    Text columns of ``detail`` (force, unit, fiscal year, line type, role, agency, grade) are pandas
+    categoricals: they compare and export like strings but keep the national table small and fast.
+    """
+    c = _compile(scenario, forces, offences_by_force)
+    m = _compute(c)
+    s = scenario
+    T = len(c.t)
+    L = len(c.line_type)
+    labels = [fiscal_year_label(int(y)) for y in c.years]
+
+    # detail: one row per active (line, year); text columns are categoricals built from integer codes
+    li, yi = np.nonzero(m["active"])
+    role_names = list(dict.fromkeys(k[1] for k in c.keys))
+    role_of_key = np.asarray([role_names.index(k[1]) for k in c.keys], dtype=int)
+
+    def cat(codes, categories):
+        return pd.Categorical.from_codes(np.asarray(codes, dtype=int), categories=pd.Index(list(categories), dtype=object))
+
+    detail = pd.DataFrame({
+        "force_code": cat(c.force[li], c.force_codes),
+        "force_name": cat(c.force[li], c.force_names),
+        "unit_model": cat(c.unit[li], c.unit_ids),
+        "deployment": c.dep[li],
+        "year": c.years[yi],
+        "year_index": yi + 1,
+        "fiscal_year": cat(yi, labels),
+        "line_type": cat(c.line_type[li], LINE_TYPES),
+        "role": cat(role_of_key[c.key[li]] if len(li) else np.zeros(0, dtype=int), role_names),
+        "agency": cat(c.agency[li], AGENCIES),
+        "grade": cat(c.grade[li], c.grades),
+        "fte": m["fte"][li, yi],
+        "staff_cost_nominal": m["staff_nom"][li, yi],
+        "staff_cost_real": m["staff_real"][li, yi],
+        "non_pay": m["np_nom"][li, yi],
+        "non_pay_real": m["np_real"][li, yi],
+        "fixed_cost": m["fixed_nom"][li, yi],
+        "fixed_cost_real": m["fixed_real"][li, yi],
+        "recruitment": m["rec_nom"][li, yi],
+        "recruitment_real": m["rec_real"][li, yi],
+        "optimism_bias": m["ob_nom"][li, yi],
+        "optimism_bias_real": m["ob_real"][li, yi],
+        "cost_nominal": m["cost_nom"][li, yi],
+        "cost_real": m["cost_real"][li, yi],
+        "discount_factor": m["disc"][yi],
+        "pv": m["pv"][li, yi],
+    }, columns=DETAIL_COLUMNS)
+
+    by_year = pd.DataFrame({
+        "year": c.years,
+        "fiscal_year": labels,
+        "fte": m["fte"].sum(axis=0) if L else np.zeros(T),
+        "cost_nominal": m["cost_nom"].sum(axis=0) if L else np.zeros(T),
+        "cost_real": m["cost_real"].sum(axis=0) if L else np.zeros(T),
+        "discount_factor": m["disc"],
+        "pv": m["pv"].sum(axis=0) if L else np.zeros(T),
+    })
+
+    F = len(c.force_codes)
+    line_nom = m["cost_nom"].sum(axis=1)
+    line_real = m["cost_real"].sum(axis=1)
+    line_pv = m["pv"].sum(axis=1)
+    steady = m["steady"]
+    refs = np.zeros(F)
+    has_demand = s.demand is not None
+    if has_demand and len(c.dep_force):
+        np.add.at(refs, c.dep_force, c.dep_referrals)
+    by_force = pd.DataFrame({
+        "code": c.force_codes,
+        "name": c.force_names,
+        "units": np.bincount(c.dep_force, minlength=F) if F else np.zeros(0, dtype=int),
+        "fte": np.bincount(c.force, weights=steady, minlength=F) if F else np.zeros(0),
+        "cost_nominal": np.bincount(c.force, weights=line_nom, minlength=F) if F else np.zeros(0),
+        "cost_real": np.bincount(c.force, weights=line_real, minlength=F) if F else np.zeros(0),
+        "pv": np.bincount(c.force, weights=line_pv, minlength=F) if F else np.zeros(0),
+        "referrals_per_year": refs if has_demand else np.full(F, np.nan),
+        "pop_16plus": c.force_pop16,
+    })
+
+    def group(codes: np.ndarray, labels_: list[tuple], names: list[str]) -> pd.DataFrame:
+        n = len(labels_)
+        used = np.bincount(codes, minlength=n) > 0 if L else np.zeros(n, dtype=bool)
+        frame = pd.DataFrame([lab for lab, u in zip(labels_, used) if u], columns=names)
+        for col, weights in (("fte", steady), ("cost_nominal", line_nom), ("cost_real", line_real), ("pv", line_pv)):
+            frame[col] = np.bincount(codes, weights=weights, minlength=n)[used] if L else np.zeros(0)
+        return frame.sort_values("cost_real", ascending=False, kind="stable").reset_index(drop=True)
+
+    by_role = group(c.key, [(ro, ag, lt) for lt, ro, ag in c.keys], ["role", "agency", "line_type"])
+    by_agency = group(c.agency, [(a,) for a in AGENCIES], ["agency"])
+
+    # steady state: one year, everything fully staffed, at year-1 real prices
+    ob = m["ob"]
+    p0 = c.pay_real[0]
+    np0 = m["non_pay_real"][0]
+    steady_cost = (
+        steady * m["loaded"] * p0
+        + c.attrition * steady * c.rec_cost * np0
+        + c.amount * np.where(c.pay_indexed, p0, np0)
+    ).sum() * (1.0 + ob) if L else 0.0
+    pop_cov = float(c.force_pop16.sum()) if F else 0.0
+    refs_total = float(refs.sum()) if has_demand else None
+    totals = {
+        "scenario_name": s.name,
+        "price_base": f"{fiscal_year_label(s.price_base_year)} prices",
+        "first_year": fiscal_year_label(s.start_year),
+        "last_year": fiscal_year_label(s.start_year + s.horizon_years - 1),
+        "horizon_years": s.horizon_years,
+        "discount_rate": m["r"],
+        "optimism_bias": ob,
+        "total_cost_nominal": float(by_year["cost_nominal"].sum()),
+        "total_cost_real": float(by_year["cost_real"].sum()),
+        "present_value": float(m["pv_total"]),
+        "fte_total": float(steady.sum()),
+        "fte_peak": float(by_year["fte"].max()) if T else 0.0,
+        "year1_cost_nominal": float(by_year["cost_nominal"].iloc[0]),
+        "year1_cost_real": float(by_year["cost_real"].iloc[0]),
+        "steady_annual_cost_real": float(steady_cost),
+        "referrals_per_year": refs_total,
+        "cost_per_referral": (float(steady_cost) / refs_total) if refs_total else None,
+        "forces_covered": F,
+        "pop_16plus_covered": pop_cov,
+        "cost_per_100k_16plus": (float(steady_cost) / pop_cov * 100_000) if pop_cov else None,
+        "units": len(s.deployments),
+    }
+    coverage = coverage_before_after(forces, existing_units, c.force_codes)
+    return ScenarioResult(
+        scenario=s, scenario_hash=scenario_hash(s), price_base=totals["price_base"], detail=detail,
+        by_year=by_year, by_force=by_force, by_role=by_role, by_agency=by_agency, totals=totals, coverage=coverage,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Outputs
+# --------------------------------------------------------------------------------------------
+
+
+def _num(x, digits=2):
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return round(x, digits)
+
+
+def to_json_summary(result: ScenarioResult) -> dict[str, Any]:
+    """A JSON-ready summary: totals, by_year and by_force (money rounded to pence, FTE to 3 dp)."""
+    t = result.totals
+    summary: dict[str, Any] = {
+        "scenario": result.scenario.name,
+        "scenario_hash": result.scenario_hash,
+        "price_base": result.price_base,
+        "first_year": t["first_year"],
+        "horizon_years": t["horizon_years"],
+        "discount_rate": t["discount_rate"],
+        "optimism_bias": t["optimism_bias"],
+        "total_cost_nominal": _num(t["total_cost_nominal"]),
+        "total_cost_real": _num(t["total_cost_real"]),
+        "present_value": _num(t["present_value"]),
+        "fte_total": _num(t["fte_total"], 3),
+        "year1_cost_nominal": _num(t["year1_cost_nominal"]),
+        "year1_cost_real": _num(t["year1_cost_real"]),
+        "steady_annual_cost_real": _num(t["steady_annual_cost_real"]),
+        "referrals_per_year": _num(t["referrals_per_year"], 1),
+        "cost_per_referral": _num(t["cost_per_referral"]),
+        "cost_per_100k_16plus": _num(t["cost_per_100k_16plus"]),
+        "forces_covered": t["forces_covered"],
+        "coverage": result.coverage,
+        "by_year": [
+            {"year": int(r.year), "fiscal_year": r.fiscal_year, "cost_nominal": _num(r.cost_nominal),
+             "cost_real": _num(r.cost_real), "pv": _num(r.pv), "fte": _num(r.fte, 3)}
+            for r in result.by_year.itertuples(index=False)
+        ],
+        "by_force": [
+            {"code": r.code, "name": r.name, "cost_nominal": _num(r.cost_nominal), "cost_real": _num(r.cost_real),
+             "pv": _num(r.pv), "fte": _num(r.fte, 3)}
+            for r in result.by_force.itertuples(index=False)
+        ],
+    }
+    return summary
+
+
+TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias", "discount_rate")
+
+_FACTOR_LABELS = {
+    "salaries": "Salaries (all roles)",
+    "oncosts": "Employer on-cost rates",
+    "caseload": "Caseload per FTE (demand-driven roles)",
+    "referral_rate": "Referrals per year",
+    "optimism_bias": "Optimism bias (± percentage points)",
+    "discount_rate": "Discount rate",
+}
+
+
+def tornado(
+    scenario: Scenario,
+    forces: pd.DataFrame,
+    offences_by_force: Mapping[str, float] | None = None,
+    factors: Iterable[str] = TORNADO_FACTORS,
+    swing: float = 0.2,
+) -> pd.DataFrame:
+    """One-way sensitivity of the present value: each factor at (1 − swing) and (1 + swing) of its value.
+
+    Optimism bias moves by ± ``swing`` (as a fraction, i.e. ±20 percentage points; never below 0),
+    because its default is 0. Returns one row per factor, largest range first, with the PV at the
+    factor's low and high setting (``pv_low``, ``pv_high``), ``range`` = |pv_high − pv_low| and ``base_pv``.
+    """
+    factors = list(factors)
+    unknown = [f for f in factors if f not in TORNADO_FACTORS]
+    if unknown:
+        raise InputError(f"unknown factor(s) {', '.join(unknown)}; choose from {', '.join(TORNADO_FACTORS)}", where="tornado")
+    if not (0 < swing < 1):
+        raise InputError("swing must be between 0 and 1 (0.2 = ±20%)", where="tornado")
+    c = _compile(scenario, forces, offences_by_force)
+    base = _compute(c, full=False)["pv"]
+    ob0 = scenario.optimism_bias.value
+    r0 = scenario.discount_rate.value
+    rows = []
+    for f in factors:
+        lo_k, hi_k = _Knobs(), _Knobs()
+        if f == "salaries":
+            lo_k.salary, hi_k.salary = 1 - swing, 1 + swing
+            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
+        elif f == "oncosts":
+            lo_k.oncost, hi_k.oncost = 1 - swing, 1 + swing
+            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
+        elif f == "caseload":
+            lo_k.caseload, hi_k.caseload = 1 - swing, 1 + swing
+            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
+        elif f == "referral_rate":
+            lo_k.referrals, hi_k.referrals = 1 - swing, 1 + swing
+            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
+        elif f == "optimism_bias":
+            lo_k.optimism_bias, hi_k.optimism_bias = max(0.0, ob0 - swing), ob0 + swing
+            lo_in, hi_in = f"{lo_k.optimism_bias:.0%}", f"{hi_k.optimism_bias:.0%}"
+        else:  # discount_rate
+            lo_k.discount_rate, hi_k.discount_rate = r0 * (1 - swing), r0 * (1 + swing)
+            lo_in, hi_in = f"{lo_k.discount_rate:.2%}", f"{hi_k.discount_rate:.2%}"
+        pv_lo = _compute(c, lo_k, full=False)["pv"]
+        pv_hi = _compute(c, hi_k, full=False)["pv"]
+        rows.append({
+            "factor": f, "label": _FACTOR_LABELS[f], "low_input": lo_in, "high_input": hi_in,
+            "pv_low": pv_lo, "pv_high": pv_hi, "pv_min": min(pv_lo, pv_hi), "pv_max": max(pv_lo, pv_hi),
+            "range": abs(pv_hi - pv_lo), "base_pv": base,
+        })
+    frame = pd.DataFrame(rows, columns=["factor", "label", "low_input", "high_input", "pv_low", "pv_high",
+                                        "pv_min", "pv_max", "range", "base_pv"])
+    return frame.sort_values("range", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def with_deployments(scenario: Scenario, force_codes: Iterable[str], unit_model: str | None = None,
+                     start_year_offset: int = 0) -> Scenario:
+    """A copy of ``scenario`` with one unit (``unit_model``, default the first) in each of ``force_codes``."""
+    data = scenario_to_dict(scenario)
+    uid = unit_model or scenario.unit_models[0].id
+    data["deployments"] = [
+        {"force_code": code, "start_year_offset": start_year_offset, "unit_model": uid} for code in force_codes
+    ]
+    from .scenario_schema import scenario_from_dict
+
+    return scenario_from_dict(data, where="scenario")
+
+
+# --------------------------------------------------------------------------------------------
+# Excel
+# --------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value):
+    """Text that a spreadsheet could run as a formula gets a leading single quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return _safe_cell(", ".join(str(v) for v in value))
+    return value
+
+
+def _input_rows(s: Scenario) -> list[list]:
+    rows: list[list] = [["section", "field", "value", "source", "assumption", "note"]]
+
+    def p(section, name, param):
+        value = param.value if not isinstance(param.value, list) else ", ".join(f"{v:g}" for v in param.value)
+        rows.append([section, name, value, param.source, param.assumption, param.note])
+
+    rows.append(["scenario", "name", s.name, "", "", s.description])
+    rows.append(["scenario", "schema_version", s.schema_version, "", "", ""])
+    rows.append(["scenario", "price_base_year", fiscal_year_label(s.price_base_year), "", "", "all money at these prices"])
+    rows.append(["scenario", "start_year", fiscal_year_label(s.start_year), "", "", "year 1"])
+    rows.append(["scenario", "horizon_years", s.horizon_years, "", "", ""])
+    for name in ("discount_rate", "optimism_bias", "pay_uplift", "non_pay_inflation", "gdp_deflator"):
+        p("scenario", name, getattr(s, name))
+    if s.demand is not None:
+        if s.demand.referral_rate is not None:
+            rr = s.demand.referral_rate
+            derivation = ""
+            if rr.observed_referrals is not None:
+                derivation = (f"{rr.observed_referrals:g} referrals in {rr.observed_months:g} months × 12/"
+                              f"{rr.observed_months:g} ÷ {rr.reference_offences:,.0f} offences "
+                              f"({rr.reference_area}, {rr.reference_period})")
+            rows.append(["demand", "referral_rate", rr.rate, rr.source, rr.assumption,
+                         "; ".join(x for x in (derivation, f"confidence: {rr.confidence}", rr.offence_group, rr.note) if x)])
+        else:
+            p("demand", "fixed_referrals_per_year", s.demand.fixed_referrals_per_year)
+    for u in s.unit_models:
+        sec = f"unit {u.id}"
+        rows.append([sec, "name", u.name, u.sources, "", u.description])
+        rows.append([sec, "price_year", fiscal_year_label(u.price_year), "", "", ""])
+        for name in ("non_pay", "recruitment_training_cost_per_new_fte", "attrition_rate", "ramp_up"):
+            p(sec, name, getattr(u, name))
+    rows.append([])
+    rows.append(["unit", "role", "agency", "grade", "salary", "oncost_rate", "overhead_rate", "fte_mode", "fte",
+                 "caseload_per_fte", "source", "assumption", "note"])
+    for u in s.unit_models:
+        for r in u.roles:
+            rows.append([u.id, r.role, r.agency, r.grade, r.salary, r.oncost_rate, r.overhead_rate, r.fte_mode,
+                         r.fte, r.caseload_per_fte, r.source, r.assumption, r.note])
+    if any(u.fixed_costs for u in s.unit_models):
+        rows.append([])
+        rows.append(["unit", "fixed-cost item", "agency", "amount", "index", "source", "assumption", "note"])
+        for u in s.unit_models:
+            for f in u.fixed_costs:
+                rows.append([u.id, f.item, f.agency, f.amount, f.index, f.source, f.assumption, f.note])
+    rows.append([])
+    rows.append(["deployment", "force_code", "start_year_offset", "first year", "unit_model"])
+    for i, d in enumerate(s.deployments):
+        rows.append([i, d.force_code, d.start_year_offset, fiscal_year_label(s.start_year + d.start_year_offset), d.unit_model])
+    return rows
+
+
+def to_xlsx(result: ScenarioResult, scenario: Scenario | None = None, path_or_buffer: str | Path | io.IOBase | None = None):
+    """Write Inputs, Results and Sources sheets. Text cells starting with = + - @ are neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    s = scenario or result.scenario
+    if path_or_buffer is None:
+        raise InputError("give a path or a writable buffer", where="to_xlsx")
+    wb = Workbook()
+    bold = Font(bold=True)
+
+    ws = wb.active
+    ws.title = "Inputs"
+    for row in _input_rows(s):
+        ws.append([_safe_cell(v) for v in row])
+    for cell in ws[1]:
+        cell.font = bold
+
+    ws = wb.create_sheet("Results")
+    t = result.totals
+    ws.append([_safe_cell(f"{s.name}: costs at {result.price_base}; nominal = cash; real = {result.price_base}; "
+                          f"PV discounted at {t['discount_rate']:.1%} a year, year 1 undiscounted")])
+    ws["A1"].font = bold
+    ws.append(["total", "value"])
+    for key in ("total_cost_nominal", "total_cost_real", "present_value", "fte_total", "year1_cost_nominal",
+                "year1_cost_real", "steady_annual_cost_real", "referrals_per_year", "cost_per_referral",
+                "cost_per_100k_16plus", "forces_covered", "optimism_bias", "discount_rate"):
+        ws.append([key, _safe_cell(t[key])])
+    cov = result.coverage
+    ws.append(["forces with a unit before → after", f"{cov.get('before_forces')} → {cov.get('after_forces')}"])
+    ws.append(["share of population 16+ served before → after",
+               f"{cov.get('before_share_16plus', 0):.1%} → {cov.get('after_share_16plus', 0):.1%}"])
+    for title, frame in (("By year", result.by_year), ("By force", result.by_force),
+                         ("By role", result.by_role), ("By agency", result.by_agency)):
+        ws.append([])
+        ws.append([title])
+        ws.cell(row=ws.max_row, column=1).font = bold
+        ws.append([_safe_cell(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([_safe_cell(v) for v in row])
+
+    ws = wb.create_sheet("Sources")
+    ws.append(["id", "publisher", "title", "date", "url", "used for"])
+    for cell in ws[1]:
+        cell.font = bold
+    known = read_source_list()
+    for sid in source_ids_used(s):
+        info = known.get(sid, {})
+        ws.append([_safe_cell(v) for v in (sid, info.get("publisher", "(not in SOURCES.md)"), info.get("title", ""),
+                                            info.get("date", ""), info.get("url", ""), info.get("used_for", ""))])
+    ws.append([])
+    ws.append(["Offence counts: ONS police-recorded crime, 'Stalking and harassment' offence group (includes "
+               "harassment and malicious communications). Source: Office for National Statistics licensed under "
+               "the Open Government Licence v.3.0."])
+    wb.save(path_or_buffer)
+    return path_or_buffer
+
+
+def agencies() -> tuple[str, ...]:
+    return AGENCIES

@@ -1,0 +1,71 @@
+"""Edit the evidence: download the register, upload an edited copy, check it, see what changed,
+and use it for this session only. The shipped register is never overwritten."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from coverage.atlas_data import load_register
+from coverage.errors import InputError
+from coverage.export import formula_like_cells
+from coverage.services import export_register_csv, register_diff
+from ui import data, session
+
+atlas = data.atlas()
+current = data.register()
+
+st.title("Edit the evidence")
+st.markdown(
+    "Download the service register, correct or add rows in a spreadsheet, and upload it here. The atlas "
+    "checks every row (force codes, source ids, dates, allowed values) and shows what changed before it "
+    "uses your copy — **for your session only**. The published register is never changed by an upload; "
+    "to correct it for everyone, send the file and its sources to the maintainers."
+)
+
+if data.register_name():
+    st.info(f"You are using your uploaded register ({data.register_name()}) in this session.")
+    st.button("Go back to the published register", on_click=session.clear_register, key="reset_register")
+
+st.download_button(
+    "Download the register in use (CSV)",
+    data=export_register_csv(current),
+    file_name="stalking_service_register.csv",
+    mime="text/csv",
+    key="download_register",
+)
+st.caption(
+    "Columns: " + ", ".join(current.columns) + ". Separate several force codes or source ids with ';'. "
+    "National services use force code ALL."
+)
+
+upload = st.file_uploader("Upload an edited register (CSV, UTF-8)", type=["csv"], key="evidence_upload")
+if upload is not None:
+    try:
+        edited = load_register(upload.getvalue(), forces=atlas.forces, sources=atlas.sources, name=upload.name)
+    except InputError as error:
+        st.error(f"{upload.name} cannot be used: the atlas keeps using the register you had.")
+        st.dataframe(session.problems_table(error), hide_index=True, width="stretch")
+    else:
+        changes = register_diff(current, edited)
+        counts = changes["change"].value_counts() if not changes.empty else {}
+        added, removed = int(counts.get("added", 0)), int(counts.get("removed", 0))
+        changed = changes.loc[changes["change"] == "changed", "service_id"].nunique() if not changes.empty else 0
+        st.success(f"{upload.name}: {len(edited)} rows, all valid. {added} added, {changed} changed, {removed} removed.")
+        suspicious = formula_like_cells(edited)
+        if not suspicious.empty:
+            st.warning(
+                f"{len(suspicious)} cell(s) begin with = + - or @. They are kept as plain text and neutralised in "
+                "every download, so a spreadsheet will not run them."
+            )
+            st.dataframe(suspicious, hide_index=True, width="stretch")
+        if changes.empty:
+            st.markdown("No differences from the register in use.")
+        else:
+            st.markdown("**What changed** (compared with the register in use)")
+            st.dataframe(changes, hide_index=True, width="stretch")
+            st.button(
+                "Use this register for my session",
+                key="use_register",
+                on_click=session.use_register,
+                args=(edited, upload.name),
+            )

@@ -1,0 +1,20 @@
+"""Charts stand alone: title, subtitle, takeaway, source and licence are inside the exported image."""
+
+from __future__ import annotations
+
+import pandas as pd
+import vl_convert as vlc
+
+from coverage.charts import ChartText, ranked_bar_chart
+
+ROWS = pd.DataFrame({"code": ["A", "B", "C"], "name": ["Alpha", "Beta <b>", "Gamma"], "value": [3.0, 1.5, None]})
+TEXT = ChartText("A title", "Measure, unit, period", "Beta is 2nd of 2.", "Source: ONS (OGL v3.0).")
+
+
+def test_ranked_chart_svg_carries_its_text_and_highlights_with_a_label():
+    chart = ranked_bar_chart(ROWS, value_column="value", value_title="Rate", value_format=".1f", text=TEXT, highlight_code="B")
+    svg = vlc.vegalite_to_svg(chart.to_json())
+    for expected in ("A title", "Measure, unit, period", "Beta is 2nd of 2.", "Source: ONS (OGL v3.0)."):
+        assert expected in svg
+    assert "Beta &lt;b&gt;: 1.5" in svg  # the highlighted bar is named, and names are text not markup
+    assert "Gamma" not in svg  # a missing value is left out, never drawn as zero

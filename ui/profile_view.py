@@ -1,0 +1,126 @@
+"""The force profile shown under the map: services, national services, demand and comparators."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import vl_convert as vlc
+
+from coverage.charts import ChartText, ranked_bar_chart
+from coverage.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide, similar_forces
+from coverage.profile import demand_summary, force_profile, national_services
+from ui import data
+
+COMPARE_KEY = "compare"
+PEERS_KEY = "peers"
+COMPARE_OPTIONS = {"ew": "England and Wales", "region": "Its region or country", "peers": "A peer group I choose"}
+DATA_SOURCE = (
+    "Source: ONS police force area data tables (years ending Dec 2022 and Dec 2023) and mid-2023 population "
+    "estimates, Open Government Licence v3.0. The offence group includes harassment and malicious communications."
+)
+
+
+def _comparison_choice(code: str, names: dict[str, str]) -> tuple[str, list[str]]:
+    if COMPARE_KEY not in st.session_state:
+        requested = st.query_params.get(COMPARE_KEY)
+        st.session_state[COMPARE_KEY] = requested if requested in COMPARE_OPTIONS else "ew"
+    choice = st.radio(
+        "Compare with", list(COMPARE_OPTIONS), format_func=COMPARE_OPTIONS.get, key=COMPARE_KEY, horizontal=True
+    )
+    st.query_params[COMPARE_KEY] = choice
+    peers: list[str] = []
+    if choice == "peers":
+        if st.session_state.get("peers_for") != code:
+            requested = [p for p in st.query_params.get_all(PEERS_KEY) if p in names and p != code]
+            st.session_state[PEERS_KEY] = requested or similar_forces(data.atlas().forces, code)
+            st.session_state["peers_for"] = code
+        peers = st.multiselect(
+            "Peer forces",
+            [c for c in sorted(names, key=names.get) if c != code],
+            format_func=names.get,
+            key=PEERS_KEY,
+            help="Starts with the five forces most like this one in size and density (the atlas's own simple "
+            "method, not HMICFRS's most similar groups). Add or remove any.",
+        )
+        st.query_params[PEERS_KEY] = peers
+    elif PEERS_KEY in st.query_params:
+        del st.query_params[PEERS_KEY]
+    return choice, peers
+
+
+def _chart_downloads(chart, stem: str) -> None:
+    spec = chart.to_json()
+    left, right = st.columns(2)
+    left.download_button("Chart as PNG", data=vlc.vegalite_to_png(spec, scale=2), file_name=f"{stem}.png", mime="image/png", key=f"{stem}_png")
+    right.download_button("Chart as SVG", data=vlc.vegalite_to_svg(spec), file_name=f"{stem}.svg", mime="image/svg+xml", key=f"{stem}_svg")
+
+
+def render(code: str, table: pd.DataFrame) -> None:
+    atlas = data.atlas()
+    names = dict(zip(table["code"], table["name"]))
+    profile = force_profile(code, table, data.register(), atlas.sources)
+    st.header(profile.heading)
+    st.markdown(profile.summary)
+
+    demand = demand_summary(atlas.indicators, atlas.forces, code)
+    facts = st.columns(4)
+    facts[0].metric("Population aged 16+ (mid-2023)", profile.population_16plus_text)
+    facts[1].metric("Stalking & harassment offences, YE Dec 2023", demand.offences_2023, help=OFFENCE_GROUP_NOTE)
+    facts[2].metric("Change since YE Dec 2022", demand.change)
+    facts[3].metric("Offences per 1,000 aged 16+", demand.rate_2023, help="Rank " + demand.rank_text)
+
+    st.subheader("Specialist services in this area")
+    if profile.services.empty:
+        st.warning(profile.empty_message)
+    else:
+        st.dataframe(profile.services, hide_index=True, width="stretch")
+    st.subheader("National services every area can use")
+    st.dataframe(national_services(data.register()), hide_index=True, width="stretch")
+    with st.expander(f"Sources for {profile.heading} ({len(profile.sources)})"):
+        st.dataframe(
+            profile.sources,
+            hide_index=True,
+            width="stretch",
+            column_config={"Link": st.column_config.LinkColumn("Link", display_text="open")},
+        )
+
+    st.subheader("Demand beside provision")
+    st.caption(OFFENCE_GROUP_NOTE + " England and Wales here is the sum of the 43 forces (British Transport Police excluded).")
+    choice, peers = _comparison_choice(code, names)
+    comparison = demand_summary(atlas.indicators, atlas.forces, code, peers if choice == "peers" else None).comparison
+    st.markdown(demand.takeaway)
+
+    wide = indicator_wide(atlas.indicators)
+    reference_row = {"ew": 2, "region": 1, "peers": 3 if choice == "peers" and peers else 2}[choice]
+    reference = comparison.iloc[reference_row]
+    chart = ranked_bar_chart(
+        wide,
+        value_column="rate_2023",
+        value_title="Offences per 1,000 people aged 16+",
+        value_format=".1f",
+        text=ChartText(
+            title="Recorded stalking and harassment offences per 1,000 people aged 16+",
+            subtitle="43 police force areas, England and Wales, year ending December 2023",
+            takeaway=demand.takeaway,
+            source=DATA_SOURCE,
+        ),
+        highlight_code=code,
+        reference_value=float(reference["Rate per 1,000 aged 16+ (YE Dec 2023)"]),
+        reference_label=f"{reference['Area']} {reference['Rate per 1,000 aged 16+ (YE Dec 2023)']}",
+    )
+    chart_column, table_column = st.columns([3, 2])
+    with chart_column:
+        st.altair_chart(chart, width="content")
+        _chart_downloads(chart, f"stalking_harassment_rate_{code}")
+    with table_column:
+        st.markdown("**Comparators**")
+        st.table(comparison.set_index("Area"))
+        ranked = pd.DataFrame(
+            {
+                "Rank": wide["rank_rate_2023"].astype(int),
+                "Force area": wide["name"],
+                "Rate per 1,000 aged 16+": [format_rate(v) for v in wide["rate_2023"]],
+            }
+        )
+        st.markdown("**All forces, highest rate first**")
+        st.dataframe(ranked, hide_index=True, width="stretch", height=300)
