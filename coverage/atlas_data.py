@@ -14,7 +14,14 @@ from . import paths
 from .boundaries import read_shipped_geojson
 from .forces import read_force_table
 from .indicators import read_indicators
-from .services import PROVISION_CLASS_LABELS, PROVISION_CLASSES, load_register as _load_register, load_sources, provision_by_force
+from .services import (
+    PROVISION_CLASS_LABELS,
+    PROVISION_CLASSES,
+    load_sources,
+    provision_by_force,
+    provision_flags,
+)
+from .services import load_register as _load_register
 
 
 def load_forces(path: Path = paths.FORCES_CSV) -> pd.DataFrame:
@@ -59,6 +66,11 @@ def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
     boundaries = load_boundary_geojson(data_dir / "boundaries" / "pfa_dec2023_simplified.geojson")
     indicators = read_indicators(data_dir / "indicators" / "indicators.csv", force_codes=set(forces["code"]))
     return AtlasData(forces=forces, boundaries=boundaries, register=register, sources=sources, indicators=indicators)
+
+
+def provision_flags_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """Per-force booleans for each kind of local service, plus the provision class."""
+    return provision_flags(register, list(forces["code"]))
 
 
 def provision_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from .catalogue import catalogue_table, dataset, source_markdown
 from .errors import InputError
 from .forces import build_force_table, force_names
 from .indicators import build_indicators, indicators_csv
+from .postcodes import build_postcode_tables
 from .register_build import build_register
 
 ONS_BOUNDARY_SHAPEFILE = Path("boundaries") / "original" / "PFA_DEC_2023_EW_BSC.shp"
@@ -82,6 +83,17 @@ def build_data(source_dir: Path, research_dir: Path | None = None, data_dir: Pat
     indicators = build_indicators(source_dir, forces)
     _write_text(data_dir / "indicators" / "indicators.csv", indicators_csv(indicators), written)
     _write_text(data_dir / "indicators" / "SOURCE.md", source_markdown([dataset("indicators")]), written)
+
+    outward, local_authorities = build_postcode_tables(
+        source_dir, forces, boundaries_geojson=data_dir / "boundaries" / "pfa_dec2023_simplified.geojson"
+    )
+    _write_csv(data_dir / "postcodes" / "outward_codes.csv", outward, written)
+    _write_csv(data_dir / "postcodes" / "local_authorities.csv", local_authorities, written)
+    _write_text(
+        data_dir / "postcodes" / "SOURCE.md",
+        source_markdown([dataset("postcodes"), dataset("local_authorities")]),
+        written,
+    )
 
     _write_csv(data_dir / "catalogue.csv", catalogue_table(), written)
     return BuildReport(

@@ -102,13 +102,55 @@ DATASETS: tuple[Dataset, ...] = (
 )
 
 
+POSTCODE_ATTRIBUTION = (
+    "Contains Royal Mail data © Royal Mail copyright and database right 2020. Contains OS data © Crown copyright "
+    "and database right 2020. Postcode district centroids compiled by doogal.co.uk."
+)
+
+_LOOKUP_DATASETS = (
+    Dataset(
+        key="postcodes",
+        file="data/postcodes/outward_codes.csv",
+        title="Postcode districts (outward codes) → police force area, with districts that straddle a border flagged",
+        publisher="doogal.co.uk (Chris Bell), compiled from ONS Postcode Directory / OS Code-Point Open; not an official ONS product",
+        period="About late 2020 (districts); force areas December 2023",
+        licence="Open Government Licence v3.0 for the underlying ONS/OS data; doogal's own terms for the compiled table could not be checked",
+        attribution=POSTCODE_ATTRIBUTION,
+        obtained_from=(
+            "doogal 'Postcode districts.csv' as committed in the public GitHub repository dotCoder876/carbonintensity "
+            "(commit 0e94a48, 2020-12-22), with the PFA of each district centroid added by point-in-polygon against "
+            "the ONS December 2023 BSC boundaries; see shared/data/PROVENANCE.md section 4"
+        ),
+        processing=(
+            "One row per district: the force containing its centroid, and every candidate force when the centroid "
+            "lies within 2 km of another force (nearest other force measured on the atlas's simplified boundaries) "
+            "or the district's local-authority name points to another force. Such districts are answered as "
+            "'straddles', never silently assigned. Non-geographic (PO box) districts have no force; postcode areas "
+            "in Scotland, Northern Ireland and the Crown Dependencies are answered 'outside England and Wales'. "
+            "Indicative only: for authoritative postcode → force use the ONS Postcode Directory."
+        ),
+    ),
+    Dataset(
+        key="local_authorities",
+        file="data/postcodes/local_authorities.csv",
+        title="Local Authority District → Police Force Area (December 2023) lookup",
+        publisher="Office for National Statistics (Open Geography Portal)",
+        period="December 2023 (LAD23 → PFA23)",
+        licence=OGL_V3,
+        attribution="Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
+        obtained_from="ONS LAD → CSP → PFA (December 2023) lookup, via the public GitHub repository jamesLSI/ecom185; see shared/data/PROVENANCE.md",
+        processing="Distinct LAD23CD, LAD23NM, PFA23CD; each of the 318 local authorities maps to exactly one force.",
+    ),
+)
+
+
 def _indicators_dataset() -> Dataset:
     from .indicators import INDICATOR_DATASET
 
     return Dataset(key="indicators", file="data/indicators/indicators.csv", **INDICATOR_DATASET)
 
 
-DATASETS = DATASETS + (_indicators_dataset(),)
+DATASETS = DATASETS + (_indicators_dataset(),) + _LOOKUP_DATASETS
 
 
 def catalogue_table() -> pd.DataFrame:

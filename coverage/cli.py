@@ -53,6 +53,67 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lookup(args: argparse.Namespace) -> int:
+    from .postcodes import Lookup
+
+    result = Lookup.from_data_dir(paths.DATA_DIR).lookup(args.query)
+    if result.kind in ("invalid", "not_found"):
+        raise InputError(result.message, where="lookup")
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print(result.message)
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from . import atlas_data
+    from .lottery import national_figures
+
+    data = atlas_data.load_all()
+    figures = national_figures(data.forces, data.register, data.indicators)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return 0
+    print(f"Forces: {figures['forces']} (snapshot: {figures['snapshot']})")
+    for key in ("multi_agency_unit", "clinic_or_panel", "specialist_advocacy", "perpetrator_programme", "police_team", "no_specialist_service", "unknown"):
+        print(
+            f"  {key.replace('_', ' '):<24} {figures[f'forces_with_{key}']:>3} forces, "
+            f"{figures[f'population_16plus_share_{key}']:.1%} of people aged 16+, "
+            f"{figures[f'offences_share_{key}']:.1%} of recorded offences"
+        )
+    inequality = figures["inequality"]
+    print(f"  Gini of local services per 100,000 aged 16+: {inequality['gini_services_per_100k_16plus']}")
+    return 0
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    from . import atlas_data
+    from .lottery import offences_by_force
+    from .scenario_schema import load_scenario_file
+    from .scenarios import run_scenario, to_json_summary, to_xlsx
+
+    scenario = load_scenario_file(args.scenario)
+    data = atlas_data.load_all()
+    flags = atlas_data.provision_flags_table(data.forces, data.register)
+    existing = set(flags.loc[flags["has_multi_agency_unit"], "code"])
+    result = run_scenario(scenario, data.forces, offences_by_force(data.indicators), existing_units=existing)
+    if args.xlsx:
+        to_xlsx(result, scenario, args.xlsx)
+    summary = to_json_summary(result)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+    else:
+        print(f"{scenario.name}: {len(summary['by_force'])} force(s), {len(summary['by_year'])} years")
+        print(f"  total cost (nominal): £{summary['total_cost_nominal']:,.0f}")
+        print(f"  total cost (real):    £{summary['total_cost_real']:,.0f}")
+        print(f"  present value:        £{summary['present_value']:,.0f}")
+        print(f"  FTE (steady state):   {summary['fte_total']:,.1f}")
+        if args.xlsx:
+            print(f"  workbook written to {args.xlsx}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m coverage", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--services", type=Path, help="a service register CSV")
     validate.add_argument("--json", action="store_true", help="print one JSON object")
     validate.set_defaults(handler=_cmd_validate)
+    lookup = commands.add_parser("lookup", help="which police force area a postcode, district, council or force name is in")
+    lookup.add_argument("query", help="e.g. 'CH1 2AB', SO14, Warrington, Cheshire")
+    lookup.add_argument("--json", action="store_true", help="print one JSON object")
+    lookup.set_defaults(handler=_cmd_lookup)
+
+    summary = commands.add_parser("summary", help="national postcode-lottery figures")
+    summary.add_argument("--json", action="store_true", help="print one JSON object")
+    summary.set_defaults(handler=_cmd_summary)
+
+    cost = commands.add_parser("cost", help="staff and cost a scenario (YAML)")
+    cost.add_argument("scenario", type=Path, help="a scenario YAML file (see data/scenarios/presets)")
+    cost.add_argument("--json", action="store_true", help="print one JSON object")
+    cost.add_argument("--xlsx", type=Path, help="also write a workbook with inputs, results and sources")
+    cost.set_defaults(handler=_cmd_cost)
     return parser
 
 

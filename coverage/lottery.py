@@ -191,3 +191,57 @@ def inequality_over_time(
             }
         )
     return pd.DataFrame(rows)
+
+
+def offences_by_force(indicators: pd.DataFrame, period: str = "YE Dec 2023") -> dict[str, float]:
+    """Recorded stalking-and-harassment offences per force (ONS offence group) for one period."""
+    from .indicators import OFFENCES
+
+    rows = indicators[(indicators["indicator"] == OFFENCES) & (indicators["period"] == period) & (indicators["area_type"] == "force")]
+    return dict(zip(rows["area_code"], rows["value"].astype(float)))
+
+
+def national_figures(
+    forces: pd.DataFrame, register: pd.DataFrame, indicators: pd.DataFrame, years: Sequence[int] = range(2015, 2027)
+) -> dict:
+    """The postcode lottery in one JSON-ready mapping: the page, the CLI summary and briefings use it."""
+    from .services import provision_flags
+
+    flags = provision_flags(register, list(forces["code"]))
+    offences = offences_by_force(indicators)
+    shares = coverage_shares(flags, forces, offences).set_index("measure")
+    classes = dict(zip(flags["code"], flags["provision_class"]))
+    now = inequality(register, forces, classes)
+    figures: dict = {
+        "forces": int(len(forces)),
+        "snapshot": "service register as searched in early 2026 and checked 2026-11-26",
+        "offences_period": "YE Dec 2023",
+        "offences_note": "ONS 'Stalking and harassment' offence group: includes harassment and malicious communications",
+        "population_period": "mid-2023, aged 16+",
+    }
+    for measure, short in (
+        ("has_multi_agency_unit", "multi_agency_unit"),
+        ("has_clinic_or_panel", "clinic_or_panel"),
+        ("has_advocacy", "specialist_advocacy"),
+        ("has_perpetrator_programme", "perpetrator_programme"),
+        ("has_police_team", "police_team"),
+        ("no_specialist_service", "no_specialist_service"),
+        ("unknown", "unknown"),
+    ):
+        row = shares.loc[measure]
+        figures[f"forces_with_{short}"] = int(row["forces"])
+        figures[f"population_16plus_share_{short}"] = round(float(row["population_16plus_share"]), 4)
+        figures[f"offences_share_{short}"] = round(float(row["offences_share"]), 4)
+    figures["provision_classes"] = {key: int(count) for key, count in flags["provision_class"].value_counts().items()}
+    figures["inequality"] = {
+        "method": INEQUALITY_METHOD,
+        "gini_services_per_100k_16plus": round(now.gini, 3),
+        "top_quintile_services_per_100k_16plus": round(now.top_quintile_per_100k, 3),
+        "bottom_quintile_services_per_100k_16plus": round(now.bottom_quintile_per_100k, 3),
+        "quintile_ratio": None if now.quintile_ratio is None else round(now.quintile_ratio, 2),
+    }
+    trend = inequality_over_time(register, forces, classes, list(years))
+    figures["by_year"] = [
+        {k: (round(v, 4) if isinstance(v, float) else int(v)) for k, v in row.items()} for row in trend.to_dict("records")
+    ]
+    return figures

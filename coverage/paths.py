@@ -15,6 +15,8 @@ FORCES_CSV = DATA_DIR / "forces" / "forces.csv"
 SERVICES_CSV = DATA_DIR / "services" / "register.csv"
 SOURCES_CSV = DATA_DIR / "services" / "sources.csv"
 CATALOGUE_CSV = DATA_DIR / "catalogue.csv"
+INDICATORS_CSV = DATA_DIR / "indicators" / "indicators.csv"
+SCENARIO_PRESETS_DIR = DATA_DIR / "scenarios" / "presets"
 
 STATIC_DIR = REPO_ROOT / "static"
 LEAFLET_DIR = STATIC_DIR / "vendor" / "leaflet"

@@ -75,3 +75,54 @@ def test_build_data_reproduces_the_shipped_files(shared_data, tmp_path):
     for written in report.written:
         shipped = paths.DATA_DIR / written.relative_to(tmp_path)
         assert filecmp.cmp(written, shipped, shallow=False), f"{shipped} differs from what build-data writes"
+
+
+def test_lookup_answers_a_postcode_and_exits_2_for_an_unknown_one():
+    result = run_cli("lookup", "SO14", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["force_code"] == "E23000030" and answer["kind"] == "outward_code"
+    unknown = run_cli("lookup", "ZZ99 9ZZ")
+    assert unknown.returncode == 2
+    assert "ZZ99" in unknown.stderr and len(unknown.stderr.strip().splitlines()) == 1
+    invalid = run_cli("lookup", "<script>alert(1)</script>")
+    assert invalid.returncode == 2 and "<script>" not in invalid.stderr
+
+
+def test_lookup_outside_england_and_wales_is_an_answer_not_an_error():
+    result = run_cli("lookup", "BT1 1AA")
+    assert result.returncode == 0
+    assert "Northern Ireland" in result.stdout
+
+
+def test_summary_json_has_the_national_figures():
+    result = run_cli("summary", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    for key in ("forces", "forces_with_multi_agency_unit", "population_16plus_share_multi_agency_unit",
+                "offences_share_multi_agency_unit", "forces_with_no_specialist_service"):
+        assert key in figures
+    assert figures["forces"] == 43
+    assert 0 < figures["population_16plus_share_multi_agency_unit"] < 1
+    assert figures["by_year"][-1]["year"] == 2026
+
+
+def test_cost_json_and_workbook(tmp_path):
+    workbook = tmp_path / "cost.xlsx"
+    result = run_cli("cost", str(paths.SCENARIO_PRESETS_DIR / "cheshire_hru_like.yaml"), "--json", "--xlsx", str(workbook))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    for key in ("total_cost_nominal", "total_cost_real", "present_value", "fte_total", "by_year", "by_force"):
+        assert key in summary
+    assert {"year", "cost_nominal", "cost_real", "fte"} <= set(summary["by_year"][0])
+    import openpyxl
+
+    assert {"Inputs", "Results", "Sources"} <= set(openpyxl.load_workbook(workbook).sheetnames)
+
+
+def test_cost_refuses_a_file_that_is_not_a_scenario(tmp_path):
+    bad = tmp_path / "register.yaml"
+    bad.write_text("- just\n- a list\n")
+    result = run_cli("cost", str(bad))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
