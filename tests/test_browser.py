@@ -40,7 +40,7 @@ def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_p
     legend = frame.locator(".atlas-legend")
     legend.wait_for()
     legend_text = legend.inner_text()
-    for label in ("Multi-agency stalking unit", "None found", "Unknown"):
+    for label in ("Multi-agency stalking unit", "National services only", "Unknown (not searched)"):
         assert label in legend_text
     attribution = frame.locator(".leaflet-control-attribution").inner_text()
     assert "Office for National Statistics" in attribution
