@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -11,11 +12,20 @@ _started = time.perf_counter()
 
 st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
 
+PAGES = [
+    ("pages/map.py", "Map", "map"),
+    ("pages/lottery.py", "Postcode lottery", "lottery"),
+    ("pages/scenario_planner.py", "Scenario planner", "scenarios"),
+    ("pages/briefing.py", "Briefing", "briefing"),
+    ("pages/evidence.py", "Edit the evidence", "evidence"),
+    ("pages/data_methods.py", "Data & methods", "data-and-methods"),
+]
+_here = Path(__file__).parent
 navigation = st.navigation(
     [
-        st.Page("pages/map.py", title="Map", url_path="map", default=True),
-        st.Page("pages/evidence.py", title="Edit the evidence", url_path="evidence"),
-        st.Page("pages/data_methods.py", title="Data & methods", url_path="data-and-methods"),
+        st.Page(path, title=title, url_path=url, default=(url == "map"))
+        for path, title, url in PAGES
+        if (_here / path).exists()
     ]
 )
 sidebar()

@@ -144,3 +144,52 @@ def stacked_share_chart(
     )
     chart = alt.layer(bars, labels).properties(width=width, height=40 * data["measure"].nunique())
     return _titled(chart, text, width)
+
+
+def grouped_share_chart(
+    shares: pd.DataFrame,
+    *,
+    category_column: str,
+    measures: Sequence[tuple[str, str]],
+    text: ChartText,
+    width: int = 460,
+) -> alt.VConcatChart:
+    """Side-by-side bars of several shares (0–1) per category, each bar labelled with its percentage.
+
+    ``measures`` pairs a column of ``shares`` with its label; categories keep their row order.
+    """
+    order = list(shares[category_column])
+    long = shares.melt(id_vars=[category_column], value_vars=[m for m, _ in measures], var_name="measure", value_name="share")
+    long["measure"] = long["measure"].map(dict(measures))
+    colours = [AF_DARK_BLUE, AF_ORANGE, "#28A197", "#801650"][: len(measures)]
+    base = alt.Chart(long).encode(
+        y=alt.Y(f"{category_column}:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+        x=alt.X("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        yOffset=alt.YOffset("measure:N", sort=[label for _, label in measures]),
+        tooltip=[f"{category_column}:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color(
+            "measure:N",
+            sort=[label for _, label in measures],
+            scale=alt.Scale(domain=[label for _, label in measures], range=colours),
+            legend=alt.Legend(orient="bottom", title=None, labelLimit=300),
+        )
+    )
+    labels = base.mark_text(align="left", dx=3, fontSize=10, color=AF_TEXT, font=FONT).encode(text=alt.Text("share:Q", format=".0%"))
+    chart = alt.layer(bars, labels).properties(width=width, height=44 * len(order))
+    return _titled(chart, text, width)
+
+
+def labelled_line_chart(
+    rows: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, text: ChartText, width: int = 460
+) -> alt.VConcatChart:
+    """A line with every point labelled with its value (readable without colour or hovering)."""
+    base = alt.Chart(rows).encode(
+        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{y}:Q", title=y_title),
+        tooltip=[x, y],
+    )
+    line = base.mark_line(point=True, color=AF_DARK_BLUE)
+    labels = base.mark_text(dy=-10, fontSize=10, color=AF_TEXT, font=FONT).encode(text=f"{y}:Q")
+    return _titled(alt.layer(line, labels).properties(width=width, height=240), text, width)

@@ -41,7 +41,8 @@ def coverage_shares(
 ) -> pd.DataFrame:
     """For each kind of provision: forces with it, and the share of people aged 16+ and of recorded
     stalking-and-harassment offences in those forces. Unknown forces are counted separately."""
-    table = _with_no_service_flag(flags).merge(forces[["code", "pop_mid2023_16plus"]], on="code")
+    flag_columns = ["code", "provision_class"] + [c for c, _ in COVERAGE_MEASURES]
+    table = _with_no_service_flag(flags)[flag_columns].merge(forces[["code", "pop_mid2023_16plus"]], on="code")
     table["offences"] = table["code"].map(offences).astype(float)
     population = table["pop_mid2023_16plus"].astype(float)
     rows = []
@@ -245,3 +246,64 @@ def national_figures(
         {k: (round(v, 4) if isinstance(v, float) else int(v)) for k, v in row.items()} for row in trend.to_dict("records")
     ]
     return figures
+
+
+SERVICE_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("has_multi_agency_unit", "multi_agency_unit", "a multi-agency stalking unit (police, probation, health and advocates working each case together)"),
+    ("has_clinic_or_panel", "stalking_clinic", "a multi-agency stalking clinic or panel"),
+    ("has_advocacy", "advocacy", "an independent stalking advocate (ISAC) service"),
+    ("has_perpetrator_programme", "perpetrator_programme", "a stalking perpetrator programme"),
+    ("has_police_team", "police_team", "a dedicated police stalking team or post"),
+)
+
+
+@dataclass(frozen=True)
+class AreaAnswer:
+    code: str
+    name: str
+    provision_label: str
+    present: tuple[str, ...]  # plain sentences: what exists, with status
+    missing: tuple[str, ...]  # what was not found
+    comparison: str
+    status_unknown: bool
+
+
+def area_answer(code: str, flags: pd.DataFrame, table: pd.DataFrame, register: pd.DataFrame) -> AreaAnswer:
+    """What exists in one force area and what does not, in words, from the register."""
+    from .services import STATUS_LABELS, services_for_force
+
+    row = table.set_index("code").loc[code]
+    force_flags = flags.set_index("code").loc[code]
+    local = services_for_force(register, code, include_national=False)
+    present, missing = [], []
+    for flag, service_type, description in SERVICE_KINDS:
+        if bool(force_flags[flag]):
+            rows = local[(local["service_type"] == service_type) & local["status"].isin(COUNTING_STATUSES)]
+            named = "; ".join(
+                f"{name} ({STATUS_LABELS.get(status, status).lower()})" for name, status in zip(rows["service_name"], rows["status"])
+            )
+            present.append(f"{description[0].upper()}{description[1:]}: {named}")
+        elif bool(force_flags["has_multi_agency_unit"]) and service_type in ("stalking_clinic", "perpetrator_programme"):
+            continue  # a multi-agency unit does the clinic's and the perpetrator programme's work itself
+        else:
+            missing.append(description)
+    best = table[table["provision_class"] == "multi_agency_unit"]["name"].tolist()
+    none = int((table["provision_class"] == "national_only").sum())
+    if row["provision_class"] == "unknown":
+        comparison = "The search did not cover this area in depth, so its provision is unknown."
+    elif row["provision_class"] == "multi_agency_unit":
+        comparison = f"This is one of the {len(best)} best-served areas, with a multi-agency stalking unit."
+    else:
+        comparison = (
+            f"The best-served areas ({', '.join(best)}) have a multi-agency stalking unit; "
+            f"{none} of 43 areas have no local specialist service found at all."
+        )
+    return AreaAnswer(
+        code=code,
+        name=str(row["name"]),
+        provision_label=str(row["provision_label"]),
+        present=tuple(present),
+        missing=tuple(missing),
+        comparison=comparison,
+        status_unknown=bool(force_flags.get("class_status_unknown", False)),
+    )

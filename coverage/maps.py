@@ -104,7 +104,7 @@ def _escape_properties(properties: Mapping[str, object]) -> dict[str, object]:
     return {k: html.escape(v) if isinstance(v, str) else v for k, v in properties.items()}
 
 
-def provision_geojson(boundaries: dict, table: pd.DataFrame) -> dict:
+def category_geojson(boundaries: dict, table: pd.DataFrame, category_column: str, label_column: str) -> dict:
     """Boundaries with each force's display properties attached (escaped for HTML)."""
     rows = table.set_index("code")
     features = []
@@ -115,31 +115,43 @@ def provision_geojson(boundaries: dict, table: pd.DataFrame) -> dict:
         properties = {
             "code": code,
             "name": row["name"],
-            "provision_class": row["provision_class"],
-            "provision_label": row["provision_label"],
+            "category": row[category_column],
+            "category_label": row[label_column],
             "population": "unknown" if pd.isna(population) else f"{int(population):,}",
         }
         features.append({"type": "Feature", "properties": _escape_properties(properties), "geometry": feature["geometry"]})
     return {"type": "FeatureCollection", "features": features}
 
 
-def _style(feature: dict) -> dict[str, object]:
-    style = PROVISION_STYLES.get(feature["properties"]["provision_class"], PROVISION_STYLES["unknown"])
-    result = {"fillColor": style["fillColor"], "fillOpacity": style["fillOpacity"], "color": "#333333", "weight": 0.8}
-    if style["dashArray"]:
-        result["dashArray"] = style["dashArray"]
-    return result
+def provision_geojson(boundaries: dict, table: pd.DataFrame) -> dict:
+    return category_geojson(boundaries, table, "provision_class", "provision_label")
 
 
-def provision_map(
+def _style_for(styles: Mapping[str, Mapping[str, object]], fallback: str):
+    def style(feature: dict) -> dict[str, object]:
+        chosen = styles.get(feature["properties"]["category"], styles[fallback])
+        result = {"fillColor": chosen["fillColor"], "fillOpacity": chosen["fillOpacity"], "color": "#333333", "weight": 0.8}
+        if chosen["dashArray"]:
+            result["dashArray"] = chosen["dashArray"]
+        return result
+
+    return style
+
+
+def category_map(
     boundaries: dict,
     table: pd.DataFrame,
-    class_labels: Mapping[str, str],
     *,
+    category_column: str,
+    label_column: str,
+    styles: Mapping[str, Mapping[str, object]],
+    labels: Mapping[str, str],
+    legend_title: str,
+    tooltip_alias: str,
     tiles: bool = False,
     asset_base_url: str = LEAFLET_BASE_URL,
 ) -> folium.Map:
-    """Choropleth of provision class per force, with tooltip, legend and attribution.
+    """Choropleth of one category per force, with tooltip, legend (labels and counts) and attribution.
 
     ``tiles`` adds an OpenStreetMap basemap (off by default: it needs the internet and tells the
     tile server who is looking; the choropleth reads well without it).
@@ -161,29 +173,48 @@ def provision_map(
         folium.TileLayer("OpenStreetMap", attr=OSM_ATTRIBUTION, name="OpenStreetMap basemap").add_to(fmap)
 
     folium.GeoJson(
-        provision_geojson(boundaries, table),
+        category_geojson(boundaries, table, category_column, label_column),
         name="Police force areas",
-        style_function=_style,
+        style_function=_style_for(styles, fallback=list(styles)[-1]),
         highlight_function=lambda _feature: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
-            fields=["name", "provision_label", "population"],
-            aliases=["Force area", "Provision", "Population (mid-2023)"],
+            fields=["name", "category_label", "population"],
+            aliases=["Force area", tooltip_alias, "Population (mid-2023)"],
             sticky=True,
         ),
         zoom_on_click=False,
         control=False,
     ).add_to(fmap)
 
-    counts = table["provision_class"].value_counts()
-    entries = [
-        (class_labels[key], PROVISION_STYLES[key], int(counts.get(key, 0)))
-        for key in class_labels
-        if key in PROVISION_STYLES
-    ]
-    Legend("Stalking provision", entries).add_to(fmap)
+    counts = table[category_column].value_counts()
+    entries = [(labels[key], styles[key], int(counts.get(key, 0))) for key in labels if key in styles]
+    Legend(legend_title, entries).add_to(fmap)
     Attribution(ONS_ATTRIBUTION).add_to(fmap)
     fmap.fit_bounds(ENGLAND_AND_WALES_BOUNDS)
     return fmap
+
+
+def provision_map(
+    boundaries: dict,
+    table: pd.DataFrame,
+    class_labels: Mapping[str, str],
+    *,
+    tiles: bool = False,
+    asset_base_url: str = LEAFLET_BASE_URL,
+) -> folium.Map:
+    """Choropleth of provision class per force (see ``category_map``)."""
+    return category_map(
+        boundaries,
+        table,
+        category_column="provision_class",
+        label_column="provision_label",
+        styles=PROVISION_STYLES,
+        labels=class_labels,
+        legend_title="Stalking provision",
+        tooltip_alias="Provision",
+        tiles=tiles,
+        asset_base_url=asset_base_url,
+    )
 
 
 def selected_outline(boundaries: dict, code: str | None) -> folium.FeatureGroup:

@@ -46,7 +46,7 @@ def test_every_force_is_drawn_with_its_class_and_the_legend_counts_them(shipped)
     data, table = shipped
     geojson = provision_geojson(data.boundaries, table)
     assert len(geojson["features"]) == 43
-    classes = [f["properties"]["provision_class"] for f in geojson["features"]]
+    classes = [f["properties"]["category"] for f in geojson["features"]]
     assert set(classes) <= set(PROVISION_STYLES)
     code = _rendered(provision_map(data.boundaries, table, LABELS))
     counts = table["provision_class"].value_counts()
