@@ -68,6 +68,11 @@ def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
     return AtlasData(forces=forces, boundaries=boundaries, register=register, sources=sources, indicators=indicators)
 
 
+def load_verification(path: Path = paths.DATA_DIR / "services" / "verification.csv") -> pd.DataFrame:
+    """The record of checks made on the register's most consequential claims (hand-written evidence)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
 def provision_flags_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
     """Per-force booleans for each kind of local service, plus the provision class."""
     return provision_flags(register, list(forces["code"]))

@@ -9,6 +9,7 @@ from coverage.boundaries import read_uploaded_boundaries
 from coverage.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, catalogue_table
 from coverage.services import PROVISION_RULES, export_register_csv
 from coverage.errors import InputError
+from coverage.indicators import OFFENCE_GROUP_NOTE
 from coverage.forces import force_names
 from ui import data, session
 
@@ -42,8 +43,17 @@ st.markdown(f"Where the optional basemap is shown: {OSM_ATTRIBUTION}. Licence te
 st.header("How a force area is classed")
 st.markdown("\n".join(f"{number}. {rule}" for number, rule in enumerate(PROVISION_RULES, start=1)))
 st.markdown(
-    "The register is a snapshot of a research search completed in early 2026 (latest source dated "
-    "3 February 2026). *None found* means the search found no evidence, not that nothing exists."
+    "**Snapshot:** the register is a research search completed in early 2026 (latest source dated "
+    "3 February 2026), with its key claims re-checked on 26 November 2026. *None found* means the search found "
+    "no evidence, not that nothing exists; *unknown* means the area was not searched in depth."
+)
+
+st.header("Demand measures")
+st.markdown(
+    f"{OFFENCE_GROUP_NOTE} Rates are offences per 1,000 people aged 16+ (ONS mid-2023 estimate; the same "
+    "denominator is used for both years). England and Wales, regions and Wales are the sums of their forces, so "
+    "British Transport Police offences (299 in the year ending December 2023) are left out. City of London's rate "
+    "is per resident, not per daytime population, so it understates the people the force serves."
 )
 
 st.header("Service register")
@@ -54,6 +64,14 @@ st.download_button(
     file_name="stalking_service_register.csv",
     mime="text/csv",
 )
+
+st.header("Checks on the evidence")
+st.markdown(
+    "The most consequential claims (the multi-agency units and clinics, the national services, and advocacy "
+    "services whose funding ended in 2025–26) were re-checked on 2026-11-26 against stored copies of public "
+    "pages. Every change this made to the research draft is listed in `data/services/CHANGES.md`."
+)
+st.dataframe(data.verification(), hide_index=True, width="stretch")
 
 st.header("Sources")
 st.dataframe(

@@ -112,8 +112,11 @@ def test_data_and_methods_page_lists_every_dataset_with_licence():
     assert "Contains OS data © Crown copyright and database right 2023" in _text(at)
     register = at.dataframe[1].value
     assert len(register) >= 43
-    sources = at.dataframe[2].value
+    checks = at.dataframe[2].value
+    assert {"service_id", "claim_checked", "result", "evidence"} <= set(checks.columns)
+    sources = at.dataframe[3].value
     assert "R001" in set(sources["source_id"])
+    assert "Demand measures" in [h.value for h in at.header]
 
 
 @pytest.mark.parametrize("page", ["pages/map.py", "pages/data_methods.py"])

@@ -20,6 +20,11 @@ def atlas(data_dir: str = str(paths.DATA_DIR)) -> atlas_data.AtlasData:
     return atlas_data.load_all(Path(data_dir))
 
 
+@st.cache_data(show_spinner=False)
+def verification() -> pd.DataFrame:
+    return atlas_data.load_verification()
+
+
 def register() -> pd.DataFrame:
     """The register this visitor is using: their validated upload, else the shipped one."""
     uploaded = st.session_state.get(REGISTER_KEY)
