@@ -29,9 +29,14 @@ navigation = st.navigation(
     ]
 )
 sidebar()
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # bench/map.py sets ATLAS_RUN_TIMES to measure the server time of each script run; a run that
+    # a newer rerun interrupted is logged as "interrupted", not mixed with complete runs.
+    if run_times := os.environ.get("ATLAS_RUN_TIMES"):
+        import sys
 
-# bench/map.py sets ATLAS_RUN_TIMES to measure the server time of each script run.
-if run_times := os.environ.get("ATLAS_RUN_TIMES"):
-    with open(run_times, "a", encoding="utf-8") as log:
-        log.write(f"{navigation.url_path or 'map'}\t{time.perf_counter() - _started:.4f}\n")
+        state = "interrupted" if sys.exc_info()[0] else "complete"
+        with open(run_times, "a", encoding="utf-8") as log:
+            log.write(f"{navigation.url_path or 'map'}\t{time.perf_counter() - _started:.4f}\t{state}\n")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from coverage import atlas_data, paths  # noqa: E402
 from coverage.boundaries import measure_simplification, read_boundaries  # noqa: E402
 from coverage.forces import force_names  # noqa: E402
-from coverage.maps import provision_map, selected_outline  # noqa: E402
+from coverage.maps import atlas_map, selected_outline  # noqa: E402
 from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES  # noqa: E402
 
 SHARED_BSC = REPO.parent / "shared" / "data" / "boundaries" / "original" / "PFA_DEC_2023_EW_BSC.shp"
@@ -56,7 +56,7 @@ def map_payload_kb() -> float:
     data = atlas_data.load_all()
     table = atlas_data.provision_table(data.forces, data.register)
     labels = {k: PROVISION_CLASS_LABELS[k] for k in PROVISION_CLASSES}
-    fmap = provision_map(data.boundaries, table, labels)
+    fmap = atlas_map(data.boundaries, table, labels)
     fmap.get_root().render()
     fmap.render()
     html, header = _get_html(fmap), _get_header(fmap)

@@ -79,10 +79,12 @@ def provision_flags_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.Da
 
 
 def provision_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
-    """One row per force: name, region, population and its provision class (with label and rank)."""
+    """One row per force: name, region, population, its provision class (with label and rank) and
+    the per-type flags (``has_multi_agency_unit`` … ``has_police_team``, ``class_status_unknown``)."""
     provision = provision_by_force(register, list(forces["code"]))
     table = forces.merge(provision, on="code", how="left", validate="one_to_one")
     table["provision_label"] = table["provision_class"].map(PROVISION_CLASS_LABELS)
     order = {key: rank for rank, key in enumerate(PROVISION_CLASSES)}
     table["provision_rank"] = table["provision_class"].map(order)
-    return table
+    flags = provision_flags(register, list(forces["code"])).drop(columns=["provision_class"])
+    return table.merge(flags, on="code", how="left", validate="one_to_one")

@@ -276,3 +276,13 @@ def add_service_layers(
             ).add_to(group)
         group.add_to(fmap)
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
+
+
+def atlas_map(boundaries: dict, table: pd.DataFrame, class_labels: Mapping[str, str], *, tiles: bool = False) -> folium.Map:
+    """The Map page's map: provision choropleth plus one switchable badge layer per service type.
+
+    ``table`` is the provision table joined with the per-type flags (``has_*`` columns).
+    """
+    fmap = provision_map(boundaries, table, class_labels, tiles=tiles)
+    add_service_layers(fmap, table, dict(zip(table["code"], table["name"])), representative_points(boundaries))
+    return fmap

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from coverage import atlas_data, paths
-from coverage.maps import add_service_layers, provision_map, representative_points
-from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES, provision_flags
+from coverage.maps import atlas_map
+from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REGISTER_KEY = "uploaded_register"
 REGISTER_NAME_KEY = "uploaded_register_name"
@@ -37,9 +37,7 @@ def register_name() -> str | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _provision(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
-    table = atlas_data.provision_table(forces, register)
-    flags = provision_flags(register, list(forces["code"])).drop(columns=["provision_class"], errors="ignore")
-    return table.merge(flags, on="code", how="left", validate="one_to_one")
+    return atlas_data.provision_table(forces, register)
 
 
 def provision() -> pd.DataFrame:
@@ -47,16 +45,8 @@ def provision() -> pd.DataFrame:
     return _provision(atlas().forces, register())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def badge_points(boundaries: dict) -> dict:
-    return representative_points(boundaries)
-
-
 def base_map(tiles: bool, boundaries: dict):
     """A fresh folium map each run: streamlit-folium renames a map's layers as it renders it,
     so a map object cannot be cached and rendered twice (its second script draws nothing)."""
     labels = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
-    table = provision()
-    fmap = provision_map(boundaries, table, labels, tiles=tiles)
-    add_service_layers(fmap, table, dict(zip(table["code"], table["name"])), badge_points(boundaries))
-    return fmap
+    return atlas_map(boundaries, provision(), labels, tiles=tiles)

@@ -48,11 +48,52 @@ def _comparison_choice(code: str, names: dict[str, str]) -> tuple[str, list[str]
     return choice, peers
 
 
-def _chart_downloads(chart, stem: str) -> None:
-    spec = chart.to_json()
+def _chart_downloads(spec: dict, stem: str) -> None:
+    """PNG (2x) and SVG downloads, rendered only when clicked: rendering takes most of a second."""
     left, right = st.columns(2)
-    left.download_button("Chart as PNG", data=vlc.vegalite_to_png(spec, scale=2), file_name=f"{stem}.png", mime="image/png", key=f"{stem}_png")
-    right.download_button("Chart as SVG", data=vlc.vegalite_to_svg(spec), file_name=f"{stem}.svg", mime="image/svg+xml", key=f"{stem}_svg")
+    left.download_button(
+        "Chart as PNG", data=lambda: vlc.vegalite_to_png(spec, scale=2), file_name=f"{stem}.png", mime="image/png", key=f"{stem}_png"
+    )
+    right.download_button(
+        "Chart as SVG", data=lambda: vlc.vegalite_to_svg(spec), file_name=f"{stem}.svg", mime="image/svg+xml", key=f"{stem}_svg"
+    )
+
+
+@st.cache_data(show_spinner=False)
+def _ranked_rates() -> pd.DataFrame:
+    return indicator_wide(data.atlas().indicators)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _demand(code: str, peers: tuple[str, ...]):
+    atlas = data.atlas()
+    return demand_summary(atlas.indicators, atlas.forces, code, list(peers) or None)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _ranked_chart_spec(code: str, choice: str, peers: tuple[str, ...]) -> dict:
+    """The ranked chart as a Vega-Lite spec: building it with Altair takes a third of a second, so
+    each (force, comparator) is built once per server."""
+    demand = _demand(code, ())
+    comparison = _demand(code, peers).comparison
+    reference = comparison.iloc[{"ew": 2, "region": 1, "peers": 3 if peers else 2}[choice]]
+    rate_column = "Rate per 1,000 aged 16+ (YE Dec 2023)"
+    chart = ranked_bar_chart(
+        _ranked_rates(),
+        value_column="rate_2023",
+        value_title="Offences per 1,000 people aged 16+",
+        value_format=".1f",
+        text=ChartText(
+            title="Recorded stalking and harassment offences per 1,000 people aged 16+",
+            subtitle="43 police force areas, England and Wales, year ending December 2023",
+            takeaway=demand.takeaway,
+            source=DATA_SOURCE,
+        ),
+        highlight_code=code,
+        reference_value=float(reference[rate_column]),
+        reference_label=f"{reference['Area']} {reference[rate_column]}",
+    )
+    return chart.to_dict()
 
 
 def render(code: str, table: pd.DataFrame) -> None:
@@ -62,7 +103,7 @@ def render(code: str, table: pd.DataFrame) -> None:
     st.header(profile.heading)
     st.markdown(profile.summary)
 
-    demand = demand_summary(atlas.indicators, atlas.forces, code)
+    demand = _demand(code, ())
     facts = st.columns(4)
     facts[0].metric("Population aged 16+ (mid-2023)", profile.population_16plus_text)
     facts[1].metric("Stalking & harassment offences, YE Dec 2023", demand.offences_2023, help=OFFENCE_GROUP_NOTE)
@@ -87,34 +128,19 @@ def render(code: str, table: pd.DataFrame) -> None:
     st.subheader("Demand beside provision")
     st.caption(OFFENCE_GROUP_NOTE + " England and Wales here is the sum of the 43 forces (British Transport Police excluded).")
     choice, peers = _comparison_choice(code, names)
-    comparison = demand_summary(atlas.indicators, atlas.forces, code, peers if choice == "peers" else None).comparison
+    peer_key = tuple(peers) if choice == "peers" else ()
+    comparison = _demand(code, peer_key).comparison
     st.markdown(demand.takeaway)
 
-    wide = indicator_wide(atlas.indicators)
-    reference_row = {"ew": 2, "region": 1, "peers": 3 if choice == "peers" and peers else 2}[choice]
-    reference = comparison.iloc[reference_row]
-    chart = ranked_bar_chart(
-        wide,
-        value_column="rate_2023",
-        value_title="Offences per 1,000 people aged 16+",
-        value_format=".1f",
-        text=ChartText(
-            title="Recorded stalking and harassment offences per 1,000 people aged 16+",
-            subtitle="43 police force areas, England and Wales, year ending December 2023",
-            takeaway=demand.takeaway,
-            source=DATA_SOURCE,
-        ),
-        highlight_code=code,
-        reference_value=float(reference["Rate per 1,000 aged 16+ (YE Dec 2023)"]),
-        reference_label=f"{reference['Area']} {reference['Rate per 1,000 aged 16+ (YE Dec 2023)']}",
-    )
+    spec = _ranked_chart_spec(code, choice, peer_key)
     chart_column, table_column = st.columns([3, 2])
     with chart_column:
-        st.altair_chart(chart, width="content")
-        _chart_downloads(chart, f"stalking_harassment_rate_{code}")
+        st.vega_lite_chart(spec, width="content")
+        _chart_downloads(spec, f"stalking_harassment_rate_{code}")
     with table_column:
         st.markdown("**Comparators**")
         st.table(comparison.set_index("Area"))
+        wide = _ranked_rates()
         ranked = pd.DataFrame(
             {
                 "Rank": wide["rank_rate_2023"].astype(int),
