@@ -73,7 +73,7 @@ def money(value: float | None, *, exact: bool = False) -> str:
     if v >= 1e9:
         return f"{sign}£{v / 1e9:,.2f}bn"
     if v >= 1e6:
-        return f"{sign}£{v / 1e6:,.{2 if v < 1e8 else 1}f}m"
+        return f"{sign}£{v / 1e6:,.{2 if v < 1e7 else 1}f}m"
     if v >= 1e4:
         return f"{sign}£{v / 1e3:,.0f}k"
     return f"{sign}£{v:,.0f}"
@@ -172,7 +172,7 @@ def cost_by_year_text(by_year: pd.DataFrame, price_base: str, scenario_name: str
     )
 
 
-def cost_by_year_chart(by_year: pd.DataFrame, *, price_base: str, text: ChartText, width: int = 560) -> alt.VConcatChart:
+def cost_by_year_chart(by_year: pd.DataFrame, *, price_base: str, text: ChartText, width: int = 480) -> alt.VConcatChart:
     """Two lines, nominal and real, told apart by colour, dash and point shape (and the legend)."""
     real = _real_label(price_base)
     long = pd.concat(
@@ -186,7 +186,7 @@ def cost_by_year_chart(by_year: pd.DataFrame, *, price_base: str, text: ChartTex
     long["scaled"] = long["value"] / divisor
     long["label"] = long["value"].map(money)
     domain = [NOMINAL_LABEL, real]
-    legend = alt.Legend(title=None, orient="bottom", symbolStrokeWidth=2.5, symbolSize=90)
+    legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolStrokeWidth=2.5, symbolSize=90)
     base = alt.Chart(long).encode(
         x=alt.X("fiscal_year:O", title="Financial year", sort=list(by_year["fiscal_year"]), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("scaled:Q", title=f"Cost a year ({unit})", axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5"),
@@ -246,27 +246,33 @@ def fte_text(by_role: pd.DataFrame, by_agency: pd.DataFrame, scenario_name: str,
     )
 
 
-def fte_by_role_chart(by_role: pd.DataFrame, *, text: ChartText, width: int = 560) -> alt.VConcatChart:
-    """Horizontal bars, one per role; the agency is in the label and the colour, the FTE in the text."""
+def fte_by_role_chart(by_role: pd.DataFrame, *, text: ChartText, width: int = 520) -> alt.VConcatChart:
+    """Horizontal bars, one per role, each named above its bar with its agency; the FTE is written at its end."""
     staff = fte_by_role_table(by_role)
     staff["bar"] = staff["role"].astype(str) + " (" + staff["agency_label"] + ")"
     staff["value_label"] = staff["fte"].map(lambda v: f"{v:,.1f} FTE")
     present = [AGENCY_LABELS[a] for a in AGENCY_LABELS if AGENCY_LABELS[a] in set(staff["agency_label"])]
     colours = [AF_CATEGORICAL[list(AGENCY_LABELS.values()).index(a) % len(AF_CATEGORICAL)] for a in present]
-    order = list(staff["bar"])
-    height = max(24 * len(staff), 60)
+    max_fte = float(staff["fte"].max()) if len(staff) else 1.0
     base = alt.Chart(staff).encode(
-        y=alt.Y("bar:N", sort=order, title=None, axis=alt.Axis(labelLimit=300, labelFontSize=11)),
-        x=alt.X("fte:Q", title="FTE", axis=alt.Axis(format=",.1f", grid=False), scale=alt.Scale(zero=True)),
+        y=alt.Y("bar:N", sort=list(staff["bar"]), title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0)),
         tooltip=[alt.Tooltip("role:N", title="Role"), alt.Tooltip("agency_label:N", title="Agency"),
                  alt.Tooltip("fte:Q", title="FTE", format=",.2f")],
     )
-    bars = base.mark_bar(height=14).encode(
+    x = alt.X("fte:Q", title="FTE (full-time equivalent posts)", scale=alt.Scale(domain=[0, max_fte * 1.2 or 1]),
+              axis=alt.Axis(format=",.1~f", grid=True, gridColor="#E5E5E5", tickCount=6))
+    bars = base.mark_bar(height=14, yOffset=7).encode(
+        x=x,
         color=alt.Color("agency_label:N", scale=alt.Scale(domain=present, range=colours),
-                        legend=alt.Legend(title="Agency", orient="bottom", columns=3)),
+                        legend=alt.Legend(title="Agency", orient="top", direction="horizontal")),
     )
-    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#000000", font=FONT).encode(text="value_label:N")
-    chart = alt.layer(bars, labels).properties(width=width - 300 if width > 500 else width, height=height)
+    names = base.mark_text(align="left", baseline="bottom", yOffset=-2, fontSize=11, color=AF_TEXT, font=FONT).encode(
+        x=alt.value(0), text="bar:N"
+    )
+    values = base.mark_text(align="left", dx=4, yOffset=7, fontSize=11, color="#000000", font=FONT).encode(
+        x=x, text="value_label:N"
+    )
+    chart = alt.layer(bars, names, values).properties(width=width, height=alt.Step(40))
     return _titled(chart, text, width)
 
 
@@ -281,24 +287,24 @@ HIGH_SIDE = "Higher input"
 def tornado_text(frame: pd.DataFrame, scenario_name: str, price_base: str, discount_rate: float,
                  horizon_years: int, swing: float = 0.2) -> ChartText:
     if frame.empty:
-        takeaway = "No factors to test."
+        takeaway = "No assumptions were tested."
     else:
         base = float(frame["base_pv"].iloc[0])
-        top = frame.iloc[0]
         moving = frame[frame["range"] > 1e-6 * max(abs(base), 1.0)]
         still = [str(x) for x in frame.loc[~frame.index.isin(moving.index), "label"]]
         if moving.empty:
             takeaway = f"None of these assumptions changes the present value of {money(base)}."
         else:
+            top = moving.iloc[0]
             takeaway = (
-                f"{top['label']} move the present value most: from {money(top['pv_min'])} to "
-                f"{money(top['pv_max'])} around {money(base)}."
+                f"The present value of {money(base)} is most sensitive to {top['label']}: "
+                f"{money(top['pv_min'])} to {money(top['pv_max'])}."
             )
             if len(moving) > 1:
                 second = moving.iloc[1]
-                takeaway += f" Next: {str(second['label']).lower()} ({money(second['pv_min'])} to {money(second['pv_max'])})."
+                takeaway += f" Next comes {second['label']}: {money(second['pv_min'])} to {money(second['pv_max'])}."
         if still:
-            takeaway += f" No effect in this scenario: {', '.join(s.lower() for s in still)}."
+            takeaway += f" No effect in this scenario: {'; '.join(still)}."
     return ChartText(
         title="Which assumptions move the total most",
         subtitle=(
@@ -310,57 +316,62 @@ def tornado_text(frame: pd.DataFrame, scenario_name: str, price_base: str, disco
     )
 
 
-def tornado_chart(frame: pd.DataFrame, *, text: ChartText, width: int = 560) -> alt.VConcatChart:
+def tornado_chart(frame: pd.DataFrame, *, text: ChartText, width: int = 520) -> alt.VConcatChart:
     """Bars from the base present value to its value at the low and the high input, largest range on top.
 
-    Each bar end is labelled with its input (×0.8, 20%, …) and the present value, so the two sides are
-    told apart by words as well as colour.
+    Each assumption is named above its bars, and each bar end is labelled with its input (×0.8, 20%, …)
+    and the present value, so the two sides are told apart by words as well as colour.
     """
+    tol = 1e-6 * max(abs(float(frame["base_pv"].iloc[0])), 1.0) if len(frame) else 1e-6
     rows = []
     for r in frame.itertuples(index=False):
-        rows.append({"label": r.label, "side": LOW_SIDE, "start": r.base_pv, "end": r.pv_low,
-                     "text": f"{r.low_input}: {money(r.pv_low)}"})
-        rows.append({"label": r.label, "side": HIGH_SIDE, "start": r.base_pv, "end": r.pv_high,
-                     "text": f"{r.high_input}: {money(r.pv_high)}"})
+        flat_lo, flat_hi = abs(r.pv_low - r.base_pv) <= tol, abs(r.pv_high - r.base_pv) <= tol
+        lo_text = f"{r.low_input}: {money(r.pv_low)}" if not flat_lo else f"{r.low_input}: no change"
+        hi_text = f"{r.high_input}: {money(r.pv_high)}" if not flat_hi else f"{r.high_input}: no change"
+        if flat_lo and flat_hi:
+            lo_text, hi_text = "no effect in this scenario", ""
+        rows.append({"label": r.label, "side": LOW_SIDE, "start": r.base_pv, "end": r.pv_low, "text": lo_text})
+        rows.append({"label": r.label, "side": HIGH_SIDE, "start": r.base_pv, "end": r.pv_high, "text": hi_text})
     data = pd.DataFrame(rows, columns=["label", "side", "start", "end", "text"])
     base_pv = float(frame["base_pv"].iloc[0]) if len(frame) else 0.0
     divisor, unit = money_axis(float(data[["start", "end"]].abs().to_numpy().max()) if len(data) else 0.0)
     data["start_s"] = data["start"] / divisor
     data["end_s"] = data["end"] / divisor
-    data["flat"] = (data["end"] - data["start"]).abs() <= 1e-6 * max(abs(base_pv), 1.0)
-    data.loc[data["flat"] & (data["side"] == HIGH_SIDE), "text"] = ""
-    data.loc[data["flat"] & (data["side"] == LOW_SIDE), "text"] = "no effect"
-    data["goes_down"] = data["end"] < data["start"] - 1e-9
+    flat = (data["end"] - data["start"]).abs() <= tol
+    # a flat lower side is written to the left of the base line, so it never sits on the other bar
+    data["goes_down"] = (data["end"] < data["start"] - tol) | (flat & (data["side"] == LOW_SIDE) & (data["text"] != "no effect in this scenario"))
     order = list(frame["label"])
-    lo = min(data["end_s"].min(), base_pv / divisor) if len(data) else 0.0
-    hi = max(data["end_s"].max(), base_pv / divisor) if len(data) else 1.0
-    pad = (hi - lo) * 0.45 or max(abs(hi), 1.0) * 0.2
-    x_scale = alt.Scale(domain=[lo - pad, hi + pad], zero=False, nice=False)
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelFontSize=11))
+    lo = min(float(data["end_s"].min()), base_pv / divisor) if len(data) else 0.0
+    hi = max(float(data["end_s"].max()), base_pv / divisor) if len(data) else 1.0
+    pad = (hi - lo) * 0.5 or max(abs(hi), 1.0) * 0.3
+    x_scale = alt.Scale(domain=[max(lo - pad, 0.0), hi + pad], zero=False, nice=False)
+    y = alt.Y("label:N", sort=order, title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0))
     enc = alt.Chart(data).encode(y=y)
-    bars = enc.mark_bar(height=16).encode(
+    bars = enc.mark_bar(height=16, yOffset=8).encode(
         x=alt.X("start_s:Q", title=f"Present value ({unit}, {text_price_hint(text)})", scale=x_scale,
-                axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5")),
+                axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5", tickCount=6)),
         x2="end_s:Q",
         color=alt.Color("side:N", scale=alt.Scale(domain=[LOW_SIDE, HIGH_SIDE], range=[AF_DARK_BLUE, AF_ORANGE]),
-                        legend=alt.Legend(title=None, orient="bottom")),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal")),
         tooltip=[alt.Tooltip("label:N", title="Assumption"), alt.Tooltip("text:N", title="Input: present value")],
     )
+    names = enc.transform_filter(alt.datum.side == LOW_SIDE).mark_text(
+        align="left", baseline="bottom", yOffset=-2, fontSize=11, color=AF_TEXT, font=FONT
+    ).encode(x=alt.value(0), text="label:N")
     left = enc.transform_filter(alt.datum.goes_down).mark_text(
-        align="right", dx=-4, fontSize=10, color="#000000", font=FONT
+        align="right", dx=-4, yOffset=8, fontSize=10, color="#000000", font=FONT
     ).encode(x=alt.X("end_s:Q", scale=x_scale), text="text:N")
     right = enc.transform_filter(~alt.datum.goes_down).mark_text(
-        align="left", dx=4, fontSize=10, color="#000000", font=FONT
+        align="left", dx=4, yOffset=8, fontSize=10, color="#000000", font=FONT
     ).encode(x=alt.X("end_s:Q", scale=x_scale), text="text:N")
     rule_data = pd.DataFrame({"x": [base_pv / divisor], "label": [f"Base {money(base_pv)}"]})
     rule = alt.Chart(rule_data).mark_rule(color=AF_TEXT, strokeDash=[4, 3]).encode(x=alt.X("x:Q", scale=x_scale))
     rule_label = (
         alt.Chart(rule_data)
-        .mark_text(align="center", baseline="bottom", dy=-4, fontSize=10, color=AF_TEXT, font=FONT)
+        .mark_text(align="left", baseline="top", dx=4, dy=2, fontSize=10, color=AF_TEXT, font=FONT)
         .encode(x=alt.X("x:Q", scale=x_scale), y=alt.value(0), text="label:N")
     )
-    height = max(34 * len(frame), 80)
-    chart = alt.layer(bars, left, right, rule, rule_label).properties(width=width - 260, height=height)
+    chart = alt.layer(bars, names, left, right, rule, rule_label).properties(width=width, height=alt.Step(44))
     return _titled(chart, text, width)
 
 
@@ -386,8 +397,8 @@ def comparison_text(summary: pd.DataFrame, price_bases: Sequence[str]) -> ChartT
     else:
         ratio = (top["present_value"] / bottom["present_value"]) if bottom["present_value"] else None
         takeaway = (
-            f"{top['label']} costs most ({money(top['present_value'])} present value); {bottom['label']} least "
-            f"({money(bottom['present_value'])})" + (f", {ratio:,.1f} times less." if ratio else ".")
+            f"{top['label']} costs most ({money(top['present_value'])} present value) and {bottom['label']} least "
+            f"({money(bottom['present_value'])})" + (f": {ratio:,.1f} times as much." if ratio else ".")
         )
     bases = sorted(set(price_bases))
     warning = "" if len(bases) <= 1 else " Price bases differ, so the figures are not directly comparable."
@@ -404,7 +415,8 @@ def comparison_text(summary: pd.DataFrame, price_bases: Sequence[str]) -> ChartT
     )
 
 
-def comparison_chart(summary: pd.DataFrame, *, text: ChartText, width: int = 560) -> alt.VConcatChart:
+def comparison_chart(summary: pd.DataFrame, *, text: ChartText, width: int = 520) -> alt.VConcatChart:
+    """One bar per scenario (present value), named above the bar; PV, cash total and FTE written at its end."""
     data = summary.copy()
     divisor, unit = money_axis(float(data["present_value"].max()) if len(data) else 0.0)
     data["pv_s"] = data["present_value"] / divisor
@@ -412,15 +424,20 @@ def comparison_chart(summary: pd.DataFrame, *, text: ChartText, width: int = 560
         f"PV {money(pv)} · cash {money(nom)} · {fte:,.1f} FTE"
         for pv, nom, fte in zip(data["present_value"], data["total_cost_nominal"], data["fte_total"])
     ]
-    order = list(data["label"])
     max_s = float(data["pv_s"].max()) if len(data) else 1.0
+    x = alt.X("pv_s:Q", title=f"Present value ({unit})", scale=alt.Scale(domain=[0, max_s * 1.8 or 1]),
+              axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5", tickCount=5))
     base = alt.Chart(data).encode(
-        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelFontSize=11)),
-        x=alt.X("pv_s:Q", title=f"Present value ({unit})", scale=alt.Scale(domain=[0, max_s * 1.9 or 1]),
-                axis=alt.Axis(format=",.1f", grid=False)),
+        y=alt.Y("label:N", sort=list(data["label"]), title=None, axis=None,
+                scale=alt.Scale(paddingInner=0, paddingOuter=0)),
         tooltip=[alt.Tooltip("label:N", title="Scenario"), alt.Tooltip("value_label:N", title="Totals")],
     )
-    bars = base.mark_bar(height=18, color=AF_DARK_BLUE)
-    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#000000", font=FONT).encode(text="value_label:N")
-    chart = alt.layer(bars, labels).properties(width=width - 230, height=max(40 * len(data), 80))
+    bars = base.mark_bar(height=18, yOffset=9, color=AF_DARK_BLUE).encode(x=x)
+    names = base.mark_text(align="left", baseline="bottom", yOffset=-2, fontSize=11, color=AF_TEXT, font=FONT).encode(
+        x=alt.value(0), text="label:N"
+    )
+    labels = base.mark_text(align="left", dx=4, yOffset=9, fontSize=11, color="#000000", font=FONT).encode(
+        x=x, text="value_label:N"
+    )
+    chart = alt.layer(bars, names, labels).properties(width=width, height=alt.Step(48))
     return _titled(chart, text, width)

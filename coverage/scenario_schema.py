@@ -664,17 +664,18 @@ def load_scenario_text(text: str, *, where: str = "scenario") -> Scenario:
     if "\x00" in text:
         raise InputError("is not a text file", where=where)
     _refuse_aliases(text, where)
+    csv_message = "is a CSV table (for example a service register), not a scenario; scenario files are YAML"
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        if _looks_like_csv(text):
+            raise InputError(csv_message, where=where) from None
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"is not valid YAML{at}: {problem}", where=where) from None
     if isinstance(data, str) and _looks_like_csv(text):
-        raise InputError(
-            "is a CSV table (for example a service register), not a scenario; scenario files are YAML", where=where
-        )
+        raise InputError(csv_message, where=where)
     return scenario_from_dict(data, where=where)
 
 

@@ -72,3 +72,17 @@ def test_link_with_force_reproduces_the_view(app_url, browser):
     page.get_by_role("heading", name="City of London").wait_for(timeout=30_000)
     page.get_by_text("Unknown is not the same as none").wait_for()
     context.close()
+
+
+def test_postcode_link_reproduces_the_answer_when_opened_first(browser):
+    # A shared link may be the first page anyone opens on a fresh server: it must still run inside the
+    # app (sidebar, wide layout), not as a stand-alone page script.
+    with running_app() as fresh_url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        blocked = block_outside_requests(context, fresh_url)
+        page = context.new_page()
+        page.goto(fresh_url + "/lottery?q=SO14")
+        page.get_by_role("heading", name="Hampshire: Multi-agency stalking unit").wait_for(timeout=30_000)
+        page.get_by_text("Data vintage").wait_for(timeout=10_000)
+        assert blocked == []
+        context.close()

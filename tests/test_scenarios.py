@@ -738,3 +738,12 @@ def test_property_removing_a_force_never_raises_the_total(forces, data, pick):
     after = _run(data, forces).totals
     for key in ("total_cost_nominal", "total_cost_real", "present_value", "fte_total"):
         assert after[key] <= before[key] * (1 + 1e-9) + 1e-6
+
+
+def test_a_real_register_csv_is_named_as_a_csv_not_bad_yaml():
+    from coverage import paths
+    from coverage.errors import InputError
+    from coverage.scenario_schema import load_scenario_bytes
+
+    with pytest.raises(InputError, match="is a CSV table"):
+        load_scenario_bytes(paths.SERVICES_CSV.read_bytes(), where="register.csv")

@@ -1,18 +1,25 @@
-"""The Scenario planner's tables and helpers.
+"""The Scenario planner's tables, state and helpers.
 
-The first half is pure (no Streamlit): it turns a scenario into the editable tables the page shows,
-turns the edited tables back into a scenario (every problem named by its field path), places units
-(one force, a list, every force without a unit, waves) and says where on the page a problem is.
-The second half renders: problem tables, charts with their data table and PNG/SVG downloads.
+The first part is pure (no Streamlit calls): it turns a scenario into the editable tables the page
+shows, turns the edited tables back into a scenario (every problem named by its field path), places
+units (one force, a list, every force without a unit, waves) and says where on the page a problem is.
+The second part holds the cached loaders (keyed on a scenario's hash) and render helpers (problem
+tables, charts with PNG/SVG downloads). The last part names every session-state key of the page and
+holds its callbacks (save, open, duplicate, delete, restore, upload, compare) and the link handling.
+
+(The pure part could move to ``coverage/`` — e.g. ``coverage/scenario_tables.py`` — so the CLI and
+other pages can use it; it imports nothing from Streamlit.)
 """
 
 from __future__ import annotations
 
 import copy
 import io
+import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,19 +27,25 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 import vl_convert as vlc
+from streamlit import session_state as ss
 
 from coverage import atlas_data, paths
 from coverage.errors import InputError, InputErrors
 from coverage.lottery import offences_by_force
+from coverage.profile import escape_markdown
+from coverage.scenario_charts import money
 from coverage.scenario_schema import (
-    AGENCIES,
+    MAX_FILE_BYTES,
     Scenario,
     fiscal_year_label,
     list_presets,
     load_preset,
+    load_scenario_bytes,
     read_source_list,
     scenario_from_dict,
+    scenario_hash,
     scenario_to_dict,
+    scenario_to_yaml,
 )
 from coverage.scenarios import ScenarioResult, run_scenario, to_xlsx, tornado
 from coverage.services import neutralise_formula
@@ -552,6 +565,24 @@ def problem_rows(error: InputError, data: Mapping | None = None, *, file_name: s
     return pd.DataFrame(rows, columns=["Field", "Where", "Problem"])
 
 
+def explain_upload_error(error: InputError, data: bytes) -> InputError:
+    """Add what the file seems to be when YAML could not parse it (a CSV table usually fails that way)."""
+    if "is not valid YAML" not in str(error):
+        return error
+    try:
+        lines = [line for line in data[:20_000].decode("utf-8-sig").splitlines()[:5] if line.strip()]
+    except UnicodeDecodeError:
+        return error
+    if len(lines) >= 2 and all(line.count(",") >= 2 or line.count(";") >= 2 for line in lines[:2]):
+        problems = [
+            "looks like a CSV table (for example the service register), not a scenario; scenario files are YAML, "
+            "as downloaded from this page",
+            *(error.problems if isinstance(error, InputErrors) else [error.reason]),
+        ]
+        return InputErrors(problems, where=error.where)
+    return error
+
+
 # --------------------------------------------------------------------------------------------
 # Exports
 # --------------------------------------------------------------------------------------------
@@ -570,8 +601,6 @@ def file_stem(name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
     return stem[:60] or "scenario"
 
-
-AGENCY_OPTIONS = list(AGENCIES)
 
 
 # ============================================================================================
@@ -596,12 +625,31 @@ def source_list() -> dict[str, dict[str, str]]:
     return read_source_list()
 
 
+@st.cache_data(show_spinner=False)
+def forces_table(data_dir: str = str(paths.DATA_DIR)) -> pd.DataFrame:
+    return atlas_data.load_forces(Path(data_dir) / "forces" / "forces.csv")
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def existing_units(forces: pd.DataFrame, register: pd.DataFrame) -> tuple[str, ...]:
-    """Forces that already have a multi-agency unit, in the register this visitor is using."""
+def _existing_units(forces: pd.DataFrame, register: pd.DataFrame) -> tuple[str, ...]:
     flags = atlas_data.provision_flags_table(forces, register)
     has = flags["has_multi_agency_unit"].fillna(False).astype(bool)
     return tuple(sorted(flags.loc[has, "code"].astype(str)))
+
+
+@st.cache_data(show_spinner=False)
+def _shipped_existing_units(data_dir: str = str(paths.DATA_DIR)) -> tuple[str, ...]:
+    atlas = ui_data.atlas(data_dir)
+    return _existing_units(atlas.forces, atlas.register)
+
+
+def existing_units() -> tuple[str, ...]:
+    """Forces that already have a multi-agency unit, in the register this visitor is using
+    (their uploaded register from 'Edit the evidence', else the shipped one)."""
+    uploaded = st.session_state.get(ui_data.REGISTER_KEY)
+    if uploaded is not None:
+        return _existing_units(forces_table(), uploaded)
+    return _shipped_existing_units()
 
 
 @st.cache_data(show_spinner=False)
@@ -612,12 +660,25 @@ def offences(data_dir: str = str(paths.DATA_DIR)) -> dict[str, float]:
 @st.cache_data(show_spinner=False, max_entries=256)
 def run(digest: str, existing: tuple[str, ...], _scenario: Scenario) -> ScenarioResult:
     """Cost a scenario, keyed on its hash (``scenario_hash``) and the forces that already have a unit."""
-    return run_scenario(_scenario, ui_data.atlas().forces, offences(), existing_units=existing)
+    return run_scenario(_scenario, forces_table(), offences(), existing_units=existing)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def tornado_frame(digest: str, _scenario: Scenario) -> pd.DataFrame:
-    return tornado(_scenario, ui_data.atlas().forces, offences(), factors=TORNADO_FACTORS)
+    return tornado(_scenario, forces_table(), offences(), factors=TORNADO_FACTORS)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def yaml_text(digest: str, _scenario: Scenario) -> str:
+    """The scenario as the YAML file people download (keyed on its hash)."""
+    return scenario_to_yaml(_scenario)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chart_spec(key: tuple, _build: Callable[[], Any]) -> dict:
+    """A chart's Vega-Lite spec, built (and validated) once per key: the chart's kind and the hash of
+    everything drawn in it. Altair builds and validates a spec in about 0.1 s, too slow for every run."""
+    return _build().to_dict()
 
 
 def store() -> SQLiteScenarioStore:
@@ -630,16 +691,16 @@ def show_problems(message: str, error: InputError, data: Mapping | None = None, 
     st.dataframe(problem_rows(error, data, file_name=file_name), hide_index=True, width="stretch")
 
 
-def chart_downloads(chart, stem: str) -> None:
-    """PNG and SVG of a chart, made only when asked for (vl-convert)."""
-    spec = chart.to_json()
+def show_chart(spec: dict, stem: str, description: str) -> None:
+    """The chart (its takeaway is also its alt text) and PNG/SVG downloads made only when asked for."""
+    st.vega_lite_chart(spec, width="content", alt=description[:1000])
     left, right = st.columns(2)
     left.download_button(
-        "Chart as PNG", data=lambda: vlc.vegalite_to_png(spec, scale=2), file_name=f"{stem}.png", mime="image/png",
+        "Chart as PNG", data=lambda: vlc.vegalite_to_png(json.dumps(spec), scale=2), file_name=f"{stem}.png", mime="image/png",
         key=f"{stem}_png", on_click="ignore",
     )
     right.download_button(
-        "Chart as SVG", data=lambda: vlc.vegalite_to_svg(spec), file_name=f"{stem}.svg", mime="image/svg+xml",
+        "Chart as SVG", data=lambda: vlc.vegalite_to_svg(json.dumps(spec)), file_name=f"{stem}.svg", mime="image/svg+xml",
         key=f"{stem}_svg", on_click="ignore",
     )
 
@@ -648,3 +709,378 @@ def xlsx_bytes(result: ScenarioResult) -> bytes:
     buffer = io.BytesIO()
     to_xlsx(result, path_or_buffer=buffer)
     return buffer.getvalue()
+
+
+# ============================================================================================
+# Page state and callbacks. Every key is named here; the selection is mirrored in the URL.
+# Callbacks run before the page script, so what they change is drawn in the same run.
+# ============================================================================================
+
+PRESET = "scn_preset"
+WHERE = "scn_where"
+FORCE = "scn_force"
+FORCES = "scn_forces"
+WAVE2 = "scn_wave2"
+WAVE2_YEAR = "scn_wave2_year"
+UNIT = "scn_unit"
+PARAMS = "scn_params"
+ROLES = "scn_roles"
+FIXED = "scn_fixed"
+BASE = "scn_base"  # the scenario being edited, before the edits in the tables (a dict)
+BASE_LABEL = "scn_base_label"
+BASE_SAVED = "scn_base_saved"  # the store name the base came from, if any
+FILE_DEPS = "scn_file_deployments"
+LAST_GOOD = "scn_last_good"  # the last scenario that validated and ran (a dict): what the page shows
+COMPARE = "scn_compare"
+FLASH = "scn_flash"
+UPLOAD = "scn_upload"
+UPLOAD_PROBLEM = "scn_upload_problem"
+SAVE_NAME = "scn_save_name"
+SAVED_PICK = "scn_saved_pick"
+VERSION_PICK = "scn_version_pick"
+DUP_NAME = "scn_dup_name"
+CONFIRM_DELETE = "scn_confirm_delete"
+COMPARE_SAVED = "scn_compare_saved"
+MAX_COMPARE = 4
+EDITOR_KEYS = (PARAMS, ROLES, FIXED, UNIT)
+
+DEFAULT_PRESET = "cheshire_hru_like"
+HAS_PROBLEMS = "scn_has_problems"
+
+
+def force_names() -> dict[str, str]:
+    forces = forces_table()
+    return dict(zip(forces["code"].astype(str), forces["name"].astype(str)))
+
+
+def presets() -> dict[str, dict]:
+    return {p["id"]: p for p in preset_choices()}
+
+
+def flash(kind: str, text: str) -> None:
+    ss.setdefault(FLASH, []).append((kind, text))
+
+
+def set_placement(placement: Placement) -> None:
+    names = force_names()
+    ss[WHERE] = placement.mode
+    ss[FORCE] = placement.force if placement.force in names else ss.get(FORCE)
+    ss[FORCES] = [c for c in placement.forces if c in names]
+    ss[WAVE2] = [c for c in placement.wave2 if c in names]
+    ss[WAVE2_YEAR] = int(placement.wave2_year)
+    ss[FILE_DEPS] = list(placement.file_deployments)
+    remember_placement_widgets()
+
+
+PLACEMENT_KEYS = {"one": (FORCE,), "list": (FORCES,), "waves": (FORCES, WAVE2, WAVE2_YEAR), "no_unit": (), "file": ()}
+DRAWN_MODE = "scn_drawn_mode"
+
+
+def restore_placement_widgets(mode: str) -> None:
+    """Streamlit does not keep a widget's value through runs that do not draw it (the force list while
+    'One force' is chosen). When the placement mode changes, put back what the planner had chosen."""
+    if ss.get(DRAWN_MODE) == mode:
+        return
+    for key in PLACEMENT_KEYS.get(mode, ()):
+        kept = ss.get(f"{key}_kept")
+        if kept is not None:
+            ss[key] = kept
+    single = ss.get(f"{FORCE}_kept")
+    if mode in ("list", "waves") and not ss.get(FORCES) and single:
+        ss[FORCES] = [single]  # a list starts from the force already chosen
+
+
+def remember_placement_widgets(mode: str | None = None) -> None:
+    """Keep the values of the placement widgets drawn in this run (all of them when ``mode`` is None)."""
+    keys = {k for ks in PLACEMENT_KEYS.values() for k in ks} if mode is None else PLACEMENT_KEYS.get(mode, ())
+    for key in keys:
+        if key in ss:
+            ss[f"{key}_kept"] = ss[key]
+    if mode is not None:
+        ss[DRAWN_MODE] = mode
+
+
+def set_base(base: dict, label: str, *, saved: str | None = None, placement: bool = True) -> None:
+    """Start editing ``base``: the tables are rebuilt from it, and (optionally) its placement is shown."""
+    ss[BASE] = base
+    ss[BASE_LABEL] = label
+    ss[BASE_SAVED] = saved
+    if saved:
+        ss[SAVE_NAME] = saved  # saving again adds a version to the same name
+    for key in EDITOR_KEYS:
+        ss.pop(key, None)
+    found = placement_from_deployments(base.get("deployments") or [])
+    if placement:
+        set_placement(found)
+    else:
+        ss[FILE_DEPS] = list(found.file_deployments)
+
+
+def check_runs(scenario: Scenario) -> None:
+    """Raise the cost model's ``InputError`` (an unknown force, missing offence counts) before a scenario
+    replaces the one on screen."""
+    run(scenario_hash(scenario), existing_units(), scenario)
+
+
+def open_saved(name: str, version: int | None = None) -> bool:
+    try:
+        scenario = store().load(name, version)
+        check_runs(scenario)
+    except InputError as error:
+        flash("error", f"{escape_markdown(str(error))} The scenario on screen is unchanged.")
+        return False
+    except (sqlite3.Error, OSError) as error:
+        flash("error", f"The scenario store could not be read ({type(error).__name__}).")
+        return False
+    set_base(scenario_to_dict(scenario), f"saved scenario “{name}”", saved=name)
+    return True
+
+
+def on_preset() -> None:
+    preset = ss[PRESET]
+    set_base(preset_dict(preset), f"preset “{presets()[preset]['name']}”", placement=False)
+
+
+def on_upload() -> None:
+    uploaded = ss.get(UPLOAD)
+    ss.pop(UPLOAD_PROBLEM, None)
+    if uploaded is None:
+        return
+    name, content = uploaded.name, b""
+    try:
+        if uploaded.size > MAX_FILE_BYTES:
+            raise InputError(
+                f"is {uploaded.size / 1_000_000:,.1f} MB; a scenario file is at most {MAX_FILE_BYTES // 1_000_000} MB "
+                "(a few KB is usual)", where=name,
+            )
+        content = uploaded.getvalue()
+        scenario = load_scenario_bytes(content, where=name)
+        check_runs(scenario)
+    except InputError as error:
+        ss[UPLOAD_PROBLEM] = (name, explain_upload_error(error, content))
+        return
+    set_base(scenario_to_dict(scenario), f"uploaded file “{name}”")
+    flash("success", f"Opened {escape_markdown(name)}: “{escape_markdown(scenario.name)}”, {len(scenario.deployments)} "
+                      "unit(s). Edit it below, save it, or add it to the comparison.")
+
+
+def on_save() -> None:
+    name = " ".join(str(ss.get(SAVE_NAME) or "").split())
+    if ss.get(HAS_PROBLEMS):
+        flash("error", "Not saved: the tables have problems (listed at the top). Fix them first; the last valid "
+                        "scenario is still on screen.")
+        return
+    good = dict(ss[LAST_GOOD])
+    if name:
+        good["name"] = name[:160]
+    try:
+        version = store().save(name, scenario_from_dict(good))
+    except InputError as error:
+        flash("error", f"Not saved: {escape_markdown(str(error))}")
+        return
+    except (sqlite3.Error, OSError) as error:
+        flash("error", f"Not saved: the scenario store could not be written ({type(error).__name__}).")
+        return
+    flash("success", f"Saved “{escape_markdown(name)}” as version {version}.")
+    ss[SAVED_PICK] = name
+    ss.pop(VERSION_PICK, None)
+    set_base(good, f"saved scenario “{name}”", saved=name, placement=False)
+
+
+def on_open() -> None:
+    name = ss.get(SAVED_PICK)
+    if name and open_saved(name):
+        flash("success", f"Opened “{escape_markdown(name)}”.")
+
+
+def on_duplicate() -> None:
+    name, new = ss.get(SAVED_PICK), " ".join(str(ss.get(DUP_NAME) or "").split())
+    try:
+        store().duplicate(name, new)
+    except InputError as error:
+        flash("error", f"Not duplicated: {escape_markdown(str(error))}")
+        return
+    except (sqlite3.Error, OSError) as error:
+        flash("error", f"Not duplicated: the scenario store could not be written ({type(error).__name__}).")
+        return
+    flash("success", f"Copied “{escape_markdown(name)}” to “{escape_markdown(new)}”.")
+    ss[SAVED_PICK] = new
+    ss.pop(VERSION_PICK, None)
+
+
+def on_delete(confirmed: bool) -> None:
+    name = ss.get(SAVED_PICK)
+    if not confirmed:
+        ss[CONFIRM_DELETE] = name
+        return
+    ss.pop(CONFIRM_DELETE, None)
+    try:
+        count = store().delete(name)
+    except InputError as error:
+        flash("error", escape_markdown(str(error)))
+        return
+    except (sqlite3.Error, OSError) as error:
+        flash("error", f"Not deleted: the scenario store could not be written ({type(error).__name__}).")
+        return
+    flash("success", f"Deleted “{escape_markdown(name)}” ({count} version{'s' if count != 1 else ''}).")
+    ss.pop(SAVED_PICK, None)
+    ss.pop(VERSION_PICK, None)
+    if ss.get(BASE_SAVED) == name:
+        ss[BASE_SAVED] = None
+        ss[BASE_LABEL] = f"“{name}” (deleted from the store; still on screen until you change it)"
+
+
+def on_cancel_delete() -> None:
+    ss.pop(CONFIRM_DELETE, None)
+
+
+def on_restore() -> None:
+    name, version = ss.get(SAVED_PICK), ss.get(VERSION_PICK)
+    try:
+        new_version = store().restore(name, int(version))
+    except InputError as error:
+        flash("error", f"Not restored: {escape_markdown(str(error))}")
+        return
+    except (sqlite3.Error, OSError) as error:
+        flash("error", f"Not restored: the scenario store could not be written ({type(error).__name__}).")
+        return
+    ss.pop(VERSION_PICK, None)
+    if open_saved(name):
+        flash("success", f"Version {version} of “{escape_markdown(name)}” is current again (saved as version "
+                          f"{new_version}) and is open.")
+
+
+def add_to_compare(label: str, scenario: dict) -> None:
+    entries = ss.setdefault(COMPARE, [])
+    digest = scenario_hash(scenario_from_dict(scenario))
+    if any(e["hash"] == digest for e in entries):
+        flash("info", f"“{escape_markdown(label)}” is already in the comparison.")
+        return
+    if len(entries) >= MAX_COMPARE:
+        flash("warning", f"The comparison already holds {MAX_COMPARE} scenarios, the most this page shows side by "
+                          "side. Remove one to add another.")
+        return
+    taken = {e["label"] for e in entries}
+    final, n = label, 2
+    while final in taken:
+        final, n = f"{label} ({n})", n + 1
+    entries.append({"label": final, "scenario": scenario, "hash": digest})
+    flash("success", f"Added “{escape_markdown(final)}” to the comparison ({len(entries)} of {MAX_COMPARE}).")
+
+
+def on_compare_current(label: str) -> None:
+    if ss.get(HAS_PROBLEMS):
+        flash("warning", "The tables have problems, so the last valid scenario (on screen) was added.")
+    add_to_compare(label, ss[LAST_GOOD])
+
+
+def on_compare_saved() -> None:
+    name = ss.get(COMPARE_SAVED)
+    if not name:
+        return
+    try:
+        scenario = store().load(name)
+    except (InputError, sqlite3.Error, OSError) as error:
+        flash("error", f"Could not add “{escape_markdown(name)}”: {escape_markdown(str(error))}")
+        return
+    add_to_compare(name, scenario_to_dict(scenario))
+
+
+def on_compare_remove(index: int) -> None:
+    entries = ss.get(COMPARE, [])
+    if 0 <= index < len(entries):
+        entries.pop(index)
+
+
+def on_compare_clear() -> None:
+    ss[COMPARE] = []
+
+
+def start_from_link() -> None:
+    """First visit: the URL reproduces a view (?preset=…&where=…&forces=…&wave2=…&from=…&saved=…)."""
+    if BASE in ss:
+        return
+    qp = st.query_params
+    choices = presets()
+    default = DEFAULT_PRESET if DEFAULT_PRESET in choices else next(iter(choices))
+    preset = qp.get("preset") if qp.get("preset") in choices else default
+    ss[PRESET] = preset
+    set_base(preset_dict(preset), f"preset “{choices[preset]['name']}”")
+    names = force_names()
+    mode = qp.get("where")
+    if mode in ("one", "list", "no_unit", "waves"):
+        listed = [c for c in qp.get_all("forces") if c in names]
+        try:
+            year = int(qp.get("from", 3))
+        except ValueError:
+            year = 3
+        set_placement(Placement(
+            mode=mode, force=listed[0] if listed else ss.get(FORCE), forces=tuple(listed),
+            wave2=tuple(c for c in qp.get_all("wave2") if c in names), wave2_year=max(2, min(year, 30)),
+            file_deployments=tuple(ss.get(FILE_DEPS) or ()),
+        ))
+    if qp.get("saved"):
+        open_saved(str(qp.get("saved")))
+
+
+def mirror_to_link() -> None:
+    """Write the selection into the URL (only what changed), so a link reproduces the view."""
+    params: dict[str, str | list[str]] = {"preset": ss[PRESET], "where": ss[WHERE]}
+    if ss[WHERE] == "one" and ss.get(FORCE):
+        params["forces"] = [ss[FORCE]]
+    elif ss[WHERE] in ("list", "waves"):
+        params["forces"] = list(ss.get(FORCES) or [])
+    if ss[WHERE] == "waves":
+        params["wave2"] = list(ss.get(WAVE2) or [])
+        params["from"] = str(ss.get(WAVE2_YEAR))
+    if ss.get(BASE_SAVED):
+        params["saved"] = ss[BASE_SAVED]
+    for key in ("preset", "where", "forces", "wave2", "from", "saved"):
+        if key in params:
+            wanted = [params[key]] if isinstance(params[key], str) else params[key]
+            if st.query_params.get_all(key) != wanted:
+                st.query_params[key] = params[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def placement_now() -> Placement:
+    return Placement(
+        mode=ss[WHERE], force=ss.get(FORCE), forces=tuple(ss.get(FORCES) or ()), wave2=tuple(ss.get(WAVE2) or ()),
+        wave2_year=int(ss.get(WAVE2_YEAR) or 3),
+        file_deployments=tuple(tuple(d) for d in (ss.get(FILE_DEPS) or ())),
+    )
+
+
+def comparison_tables(entries: list[dict], existing: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The side-by-side table (measures × scenarios, as text) and the numbers the chart needs."""
+    names = force_names()
+    rows, summary = {}, []
+    for entry in entries:
+        s = scenario_from_dict(entry["scenario"])
+        r = run(entry["hash"], existing, s)
+        tt, cc = r.totals, r.coverage
+        summary.append({"label": entry["label"], "present_value": tt["present_value"],
+                        "total_cost_nominal": tt["total_cost_nominal"], "fte_total": tt["fte_total"],
+                        "horizon_years": tt["horizon_years"], "price_base": r.price_base})
+        per_referral, per_100k = tt["cost_per_referral"], tt["cost_per_100k_16plus"]
+        rows[entry["label"]] = {
+            "Unit model": ", ".join(u.name for u in s.unit_models),
+            "Where": placement_summary(entry["scenario"]["deployments"], names, s.start_year),
+            "Years": f"{tt['first_year']} to {tt['last_year']}",
+            "Price base": r.price_base,
+            "Units": f"{tt['units']}",
+            "FTE (fully staffed)": f"{tt['fte_total']:,.1f}",
+            "Total cost, cash": money(tt["total_cost_nominal"], exact=True),
+            "Total cost, real": money(tt["total_cost_real"], exact=True),
+            "Present value": money(tt["present_value"], exact=True),
+            "Cost per referral, a year": money(per_referral, exact=True) if per_referral else "—",
+            "Cost per 100,000 aged 16+, a year": money(per_100k, exact=True) if per_100k else "—",
+            "Forces with a unit": f"{cc['before_forces']} → {cc['after_forces']}",
+            "People 16+ served": f"{cc['before_share_16plus']:.0%} → {cc['after_share_16plus']:.0%}",
+            "Discount rate": f"{tt['discount_rate']:.1%}",
+            "Optimism bias": f"{tt['optimism_bias']:.0%}",
+        }
+    table = pd.DataFrame(rows)
+    table.index.name = "Measure"
+    return table, pd.DataFrame(summary)
