@@ -3,16 +3,20 @@ vl-convert renders to SVG and PNG (no browser, no screenshot of the web map, no 
 
 The boundaries are projected once to the British National Grid (EPSG:27700) and drawn with
 Vega's identity projection at a fixed scale, so every force's map has the same frame and the
-base layer (``MapBase``) is built once and reused across the 43 forces of a batch. The chosen
-force gets a thick orange outline with a thin black line inside it (visible in greyscale) and a
-text label joined to it by a leader line; the legend names every class, so colour is never the
-only cue. Unknown areas are white with a dashed outline.
+shared work (``MapBase``: projected shapes, hatching, label points) is done once for a batch of
+43 forces. Fills are the web map's classes and colours (``maps.PROVISION_STYLES``); because the
+palest blue and the light grey are close in greyscale, areas where nothing was found locally are
+also hatched, and unknown areas are white with a dashed outline. The legend is drawn in the same
+coordinates as the map (so it can carry the hatch) and names every class with its count. The
+chosen force gets a thick orange outline with a thin black line inside it, and a text label
+joined to it by a leader line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -26,132 +30,11 @@ from .services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 GRID_WEST, GRID_EAST = 80_000, 660_000
 GRID_SOUTH, GRID_NORTH = 5_000, 662_000
 OUTLINE = "#333333"
+HATCH = "#4D4D4D"
+HATCHED_CLASSES = ("national_only",)
+HATCH_SPACING_M = 9_000
 HALO = "#FFFFFF"
-
-
-def display_text(value: object) -> str:
-    """Data text as it is drawn inside an image: control characters (newlines, tabs) become
-    spaces. Exports (CSV, XLSX) keep the text exactly as it is."""
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-
-
-@lru_cache(maxsize=1)
-def _to_grid():
-    from pyproj import Transformer
-
-    return Transformer.from_crs(4326, 27700, always_xy=True)
-
-
-def project_features(boundaries: dict) -> tuple[list[dict], dict[str, tuple[float, float]]]:
-    """Boundary features in British National Grid metres (rounded to 10 m), and a point inside
-    each force area (for its label's leader line), both keyed by the ONS code."""
-    import shapely
-    from shapely.geometry import mapping, shape
-
-    transformer = _to_grid()
-
-    def to_grid(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.round(np.column_stack([x, y]), -1)
-
-    features, points = [], {}
-    for feature in boundaries["features"]:
-        code = feature["properties"]["code"]
-        geometry = shapely.transform(shape(feature["geometry"]), to_grid)
-        point = geometry.representative_point()
-        points[code] = (float(point.x), float(point.y))
-        features.append({"type": "Feature", "properties": {"code": code}, "geometry": mapping(geometry)})
-    return features, points
-
-
-@dataclass(frozen=True)
-class MapLayout:
-    """Pixel sizes of one rendering of the map (the web/PNG chart, or the PDF inset)."""
-
-    map_height: int = 540
-    label_width: int = 170
-    label_font: int = 13
-    legend_font: int = 12
-    legend: bool = True
-    padding: int = 6
-
-    @property
-    def scale(self) -> float:
-        return (self.map_height - 2 * self.padding) / (GRID_NORTH - GRID_SOUTH)
-
-    @property
-    def map_width(self) -> int:
-        return int(round((GRID_EAST - GRID_WEST) * self.scale)) + 2 * self.padding
-
-    @property
-    def width(self) -> int:
-        return self.map_width + self.label_width
-
-    def pixel(self, x: float, y: float) -> tuple[float, float]:
-        return (
-            self.padding + (x - GRID_WEST) * self.scale,
-            self.padding + (GRID_NORTH - y) * self.scale,
-        )
-
-    def projection(self) -> dict:
-        return {
-            "type": "identity",
-            "reflectY": True,
-            "scale": self.scale,
-            "translate": [self.padding - GRID_WEST * self.scale, self.padding + GRID_NORTH * self.scale],
-        }
-
-
-@dataclass
-class MapBase:
-    """The work shared by every force's map: projected shapes, label points, class per force."""
-
-    features: list[dict]
-    points: dict[str, tuple[float, float]]
-    table: pd.DataFrame  # code, name, provision_class, provision_label, legend_label (one row per force)
-    legend_labels: list[str]
-    colours: list[str]
-
-    def rows(self, highlight_code: str | None) -> pd.DataFrame:
-        """The data behind the map, one row per force area, in the legend's order then by name."""
-        order = {key: rank for rank, key in enumerate(PROVISION_CLASSES)}
-        table = self.table.assign(rank=self.table["provision_class"].map(order)).sort_values(["rank", "name"])
-        return pd.DataFrame(
-            {
-                "Force area": table["name"],
-                "ONS code": table["code"],
-                "Provision (best found)": table["provision_label"],
-                "Outlined on the map": np.where(table["code"].eq(highlight_code), "Yes", ""),
-            }
-        ).reset_index(drop=True)
-
-
-def map_base(boundaries: dict, provision: pd.DataFrame) -> MapBase:
-    """``provision`` needs columns code, name and provision_class (one row per force)."""
-    features, points = project_features(boundaries)
-    table = provision[["code", "name", "provision_class"]].copy()
-    table["provision_label"] = table["provision_class"].map(PROVISION_CLASS_LABELS)
-    counts = table["provision_class"].value_counts()
-    legend = {key: f"{PROVISION_CLASS_LABELS[key]} ({int(counts.get(key, 0))})" for key in PROVISION_CLASSES}
-    table["legend_label"] = table["provision_class"].map(legend)
-    by_code = table.set_index("code")
-    for feature in features:
-        code = feature["properties"]["code"]
-        if code in by_code.index:
-            feature["properties"]["legend_label"] = by_code.at[code, "legend_label"]
-            feature["properties"]["unknown"] = bool(by_code.at[code, "provision_class"] == "unknown")
-        else:  # a shape with no force row is unknown, never "none"
-            feature["properties"]["legend_label"] = legend["unknown"]
-            feature["properties"]["unknown"] = True
-    return MapBase(
-        features=features,
-        points=points,
-        table=table.reset_index(drop=True),
-        legend_labels=[legend[key] for key in PROVISION_CLASSES],
-        colours=[str(PROVISION_STYLES[key]["fillColor"]) for key in PROVISION_CLASSES],
-    )
-
+LEGEND_TITLE = "Specialist stalking provision (best found in each force area)"
 
 FONT_FILES = {
     False: (
@@ -165,10 +48,21 @@ FONT_FILES = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# Text: what is drawn, and how wide it is
+
+
+def display_text(value: object) -> str:
+    """Data text as it is drawn inside an image or PDF: control characters (newlines, tabs)
+    become spaces. Exports (CSV, XLSX) keep the text exactly as it is."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = str(value)
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def font_file(bold: bool = False) -> str | None:
     """Liberation Sans (metric-compatible with Arial), else DejaVu Sans; None if neither is installed."""
-    from pathlib import Path
-
     return next((path for path in FONT_FILES[bold] if Path(path).is_file()), None)
 
 
@@ -180,10 +74,10 @@ def _pil_font(size: float, bold: bool):
     return ImageFont.truetype(path, size=max(int(round(size * 4)), 1)) if path else None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def text_width(text: str, font_size: float, bold: bool = False) -> float:
-    """Width in pixels of ``text`` drawn at ``font_size`` px (measured at 4x for precision);
-    an over-estimate (0.6 em a character) when no font file is installed."""
+    """Width in pixels of ``text`` at ``font_size`` px, measured at 4x for precision; an
+    over-estimate (0.6 em a character) when no font file is installed."""
     font = _pil_font(font_size, bold)
     if font is None:
         return 0.6 * font_size * len(text)
@@ -191,20 +85,18 @@ def text_width(text: str, font_size: float, bold: bool = False) -> float:
 
 
 def wrap_text(text: str, width_px: float, font_size: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap measured with Liberation Sans (the font the images are drawn in)."""
-    words = display_text(text).split(" ")
+    """Greedy word wrap measured in Liberation Sans (the font the images are drawn in)."""
     lines: list[str] = []
     current = ""
-    for word in words:
+    for word in display_text(text).split(" "):
         trial = f"{current} {word}".strip()
         if current and text_width(trial, font_size, bold) > width_px:
             lines.append(current)
             current = word
         else:
             current = trial
-        # A single word wider than the line is split by characters.
-        while text_width(current, font_size, bold) > width_px and len(current) > 1:
-            cut = len(current)
+        while len(current) > 1 and text_width(current, font_size, bold) > width_px:  # one over-long word
+            cut = len(current) - 1
             while cut > 1 and text_width(current[:cut], font_size, bold) > width_px:
                 cut -= 1
             lines.append(current[:cut])
@@ -214,98 +106,280 @@ def wrap_text(text: str, width_px: float, font_size: float, bold: bool = False) 
     return lines
 
 
-def _label_rows(base: MapBase, layout: MapLayout, code: str, name: str, label: str) -> tuple[list[dict], list[dict]]:
-    """Text lines of the chosen force's label, placed in the column right of the map, and its leader."""
-    x, y = base.points[code]
-    _, py = layout.pixel(x, y)
-    name_lines = wrap_text(name, layout.label_width - 14, layout.label_font, bold=True)
-    class_lines = wrap_text(label, layout.label_width - 14, layout.label_font - 1)
-    line_height = layout.label_font + 4
-    height = line_height * (len(name_lines) + len(class_lines))
-    top = min(max(py - line_height / 2, 4), layout.map_height - height - 4)
-    anchor_x = GRID_EAST + 8 / layout.scale  # just right of the map, in grid metres
-    rows = []
-    for i, line in enumerate(name_lines + class_lines):
-        line_y = top + i * line_height + line_height / 2
-        rows.append(
+# ---------------------------------------------------------------------------------------------
+# Shared work: projected shapes, hatching and label points
+
+
+@lru_cache(maxsize=1)
+def _to_grid():
+    from pyproj import Transformer
+
+    return Transformer.from_crs(4326, 27700, always_xy=True)
+
+
+def _hatch(geometry, spacing: float = HATCH_SPACING_M):
+    """Diagonal lines (45°, ``spacing`` metres apart) clipped to ``geometry``."""
+    import shapely
+
+    minx, miny, maxx, maxy = geometry.bounds
+    span = (maxx - minx) + (maxy - miny)
+    start = np.floor((minx - maxy) / spacing) * spacing  # lines y = x - c, aligned to a global grid
+    offsets = np.arange(start, maxx - miny + spacing, spacing)
+    lines = shapely.linestrings(
+        [[(c + miny, miny), (c + miny + span, miny + span)] for c in offsets]
+    )
+    return shapely.intersection(shapely.multilinestrings(lines), shapely.make_valid(geometry))
+
+
+@dataclass
+class MapBase:
+    """The work every force's map shares: projected shapes, hatching, label points, classes."""
+
+    features: list[dict]  # GeoJSON features in grid metres; properties: code, class
+    hatch: list[dict]  # hatching lines for the hatched classes
+    points: dict[str, tuple[float, float]]  # a point inside each force area (grid metres)
+    table: pd.DataFrame  # code, name, provision_class, provision_label, legend_label
+
+    def rows(self, highlight_code: str | None) -> pd.DataFrame:
+        """The data behind the map: one row per force area, in the legend's order then by name."""
+        order = {key: rank for rank, key in enumerate(PROVISION_CLASSES)}
+        table = self.table.assign(rank=self.table["provision_class"].map(order)).sort_values(["rank", "name"])
+        return pd.DataFrame(
             {
-                "x": anchor_x,
-                "y": GRID_NORTH - (line_y - layout.padding) / layout.scale,
-                "text": line,
-                "bold": i < len(name_lines),
+                "Force area": table["name"].to_numpy(),
+                "ONS code": table["code"].to_numpy(),
+                "Provision (best found)": table["provision_label"].to_numpy(),
+                "Outlined on the map": np.where(table["code"].eq(highlight_code), "Yes", ""),
             }
         )
-    first_y = rows[0]["y"]
-    leader = [{"x": x, "y": y, "x2": anchor_x - 3 / layout.scale, "y2": first_y}]
+
+    def legend_entries(self) -> list[tuple[str, str, str]]:
+        """(class, label with count, fill colour) in the classes' order, best first."""
+        counts = self.table["provision_class"].value_counts()
+        return [
+            (key, f"{PROVISION_CLASS_LABELS[key]} ({int(counts.get(key, 0))})", str(PROVISION_STYLES[key]["fillColor"]))
+            for key in PROVISION_CLASSES
+        ]
+
+
+def map_base(boundaries: dict, provision: pd.DataFrame) -> MapBase:
+    """``boundaries``: GeoJSON in EPSG:4326 with properties.code; ``provision``: one row per force
+    with code, name and provision_class. A shape with no force row is drawn as unknown."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    transformer = _to_grid()
+
+    def to_grid(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.round(np.column_stack([x, y]), -1)
+
+    table = provision[["code", "name", "provision_class"]].copy()
+    table["provision_label"] = table["provision_class"].map(PROVISION_CLASS_LABELS)
+    classes = dict(zip(table["code"], table["provision_class"]))
+    features, hatch, points = [], [], {}
+    for feature in boundaries["features"]:
+        code = feature["properties"]["code"]
+        geometry = shapely.transform(shape(feature["geometry"]), to_grid)
+        point = geometry.representative_point()
+        points[code] = (float(point.x), float(point.y))
+        provision_class = classes.get(code, "unknown")
+        features.append(
+            {"type": "Feature", "properties": {"code": code, "class": provision_class}, "geometry": mapping(geometry)}
+        )
+        if provision_class in HATCHED_CLASSES:
+            lines = _hatch(geometry)
+            if not lines.is_empty:
+                hatch.append({"type": "Feature", "properties": {"code": code}, "geometry": mapping(lines)})
+    return MapBase(features=features, hatch=hatch, points=points, table=table.reset_index(drop=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: pixels of one rendering
+
+
+@dataclass(frozen=True)
+class MapLayout:
+    """Pixel sizes of one rendering: the chart (PNG/SVG) or the PDF's inset (no legend, no label)."""
+
+    map_height: int = 540
+    label_width: int = 170
+    label_font: int = 13
+    legend_font: int = 12
+    legend: bool = True
+    label: bool = True
+    padding: int = 6
+
+    @property
+    def scale(self) -> float:
+        return (self.map_height - 2 * self.padding) / (GRID_NORTH - GRID_SOUTH)
+
+    @property
+    def map_width(self) -> int:
+        return int(round((GRID_EAST - GRID_WEST) * self.scale)) + 2 * self.padding
+
+    @property
+    def width(self) -> int:
+        return self.map_width + (self.label_width if self.label else 0)
+
+    @property
+    def legend_row(self) -> int:
+        return self.legend_font + 10
+
+    @property
+    def legend_height(self) -> int:
+        return (12 + 4 * self.legend_row) if self.legend else 0
+
+    @property
+    def height(self) -> int:
+        return self.map_height + self.legend_height
+
+    def pixel(self, x: float, y: float) -> tuple[float, float]:
+        """Grid metres → pixels from the top left of the view."""
+        return self.padding + (x - GRID_WEST) * self.scale, self.padding + (GRID_NORTH - y) * self.scale
+
+    def grid(self, px: float, py: float) -> tuple[float, float]:
+        """Pixels from the top left of the view → grid metres."""
+        return GRID_WEST + (px - self.padding) / self.scale, GRID_NORTH - (py - self.padding) / self.scale
+
+    def projection(self) -> dict:
+        return {
+            "type": "identity",
+            "reflectY": True,
+            "scale": self.scale,
+            "translate": [self.padding - GRID_WEST * self.scale, self.padding + GRID_NORTH * self.scale],
+        }
+
+
+def _box(layout: MapLayout, left: float, top: float, size: float) -> dict:
+    corners = [layout.grid(left, top), layout.grid(left + size, top), layout.grid(left + size, top + size), layout.grid(left, top + size)]
+    # Clockwise in grid metres (y up) is anticlockwise on screen; the identity projection does not care.
+    return {"type": "Polygon", "coordinates": [[list(c) for c in corners + corners[:1]]]}
+
+
+def _legend_data(base: MapBase, layout: MapLayout) -> tuple[list[dict], list[dict], list[dict]]:
+    """Swatches (features), hatching of hatched swatches (features) and text rows, in grid metres."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    swatches, hatches, texts = [], [], []
+    top = layout.map_height + 6
+    x_text, y_text = layout.grid(layout.padding, top + layout.legend_row / 2)
+    texts.append({"x": x_text, "y": y_text, "text": LEGEND_TITLE, "bold": True})
+    column_width = layout.width / 2
+    swatch = layout.legend_font + 3
+    for index, (key, label, _colour) in enumerate(base.legend_entries()):
+        column, row = divmod(index, 3)
+        left = layout.padding + column * column_width
+        row_top = top + (row + 1) * layout.legend_row + 4
+        box = _box(layout, left, row_top, swatch)
+        swatches.append({"type": "Feature", "properties": {"class": key}, "geometry": box})
+        if key in HATCHED_CLASSES:
+            spacing = max(4 / layout.scale, HATCH_SPACING_M * 0.6)
+            lines = _hatch(shape(box), spacing)
+            hatches.append({"type": "Feature", "properties": {}, "geometry": mapping(lines)})
+        x_text, y_text = layout.grid(left + swatch + 6, row_top + swatch / 2)
+        text = wrap_text(label, column_width - swatch - 14, layout.legend_font)[0]
+        texts.append({"x": x_text, "y": y_text, "text": text, "bold": False})
+    del shapely
+    return swatches, hatches, texts
+
+
+def _label_rows(base: MapBase, layout: MapLayout, code: str, name: str, label: str) -> tuple[list[dict], list[dict]]:
+    """The chosen force's label (its name, then its class) right of the map, and a leader line to it."""
+    x, y = base.points[code]
+    _, point_y = layout.pixel(x, y)
+    text_width_px = layout.label_width - 14
+    name_lines = wrap_text(name, text_width_px, layout.label_font, bold=True)[:4]
+    class_lines = wrap_text(label, text_width_px, layout.label_font - 1)
+    line_height = layout.label_font + 4
+    height = line_height * (len(name_lines) + len(class_lines))
+    top = min(max(point_y - line_height / 2, 4), layout.map_height - height - 4)
+    left = layout.map_width + 6
+    rows = []
+    for i, line in enumerate(name_lines + class_lines):
+        gx, gy = layout.grid(left, top + i * line_height + line_height / 2)
+        rows.append({"x": gx, "y": gy, "text": line, "bold": i < len(name_lines)})
+    end_x, _ = layout.grid(left - 3, 0)
+    leader = [{"x": x, "y": y, "x2": end_x, "y2": rows[0]["y"]}]
     return rows, leader
 
 
-def provision_map_layers(
-    base: MapBase,
-    layout: MapLayout,
-    highlight_code: str | None = None,
-    highlight_name: str | None = None,
-) -> alt.LayerChart:
-    """The map as layers (no title or footer): classes, chosen force outline, label and legend."""
-    projection = layout.projection()
-    size = {"width": layout.width, "height": layout.map_height}
-    base_layer = (
-        alt.Chart(alt.NamedData(name="pfa_shapes"))
-        .mark_geoshape(stroke=OUTLINE, strokeWidth=0.5)
-        .encode(
-            color=alt.Color(
-                "properties.legend_label:N",
-                title="Specialist stalking provision (force areas)",
-                scale=alt.Scale(domain=base.legend_labels, range=base.colours),
-                legend=alt.Legend(
-                    orient="bottom",
-                    direction="vertical",
-                    columns=2,
-                    columnPadding=14,
-                    labelLimit=0,
-                    labelFont=FONT,
-                    titleFont=FONT,
-                    labelFontSize=layout.legend_font,
-                    titleFontSize=layout.legend_font,
-                    labelColor=AF_TEXT,
-                    titleColor=AF_TEXT,
-                    symbolType="square",
-                    symbolSize=180,
-                    symbolStrokeColor=OUTLINE,
-                    symbolStrokeWidth=1,
-                )
-                if layout.legend
-                else None,
-            ),
-            strokeDash=alt.condition("datum.properties.unknown", alt.value([4, 3]), alt.value([1, 0])),
-            strokeWidth=alt.condition("datum.properties.unknown", alt.value(1.2), alt.value(0.5)),
-        )
-        .project(**projection)
-        .properties(**size)
+# ---------------------------------------------------------------------------------------------
+# The chart
+
+
+def _geo(name: str, layout: MapLayout) -> alt.Chart:
+    return alt.Chart(alt.NamedData(name=name)).project(**layout.projection()).properties(width=layout.width, height=layout.height)
+
+
+def _points(rows: list[dict], layout: MapLayout) -> alt.Chart:
+    return alt.Chart(pd.DataFrame(rows)).project(**layout.projection()).properties(width=layout.width, height=layout.height)
+
+
+def _class_fill(field: str) -> alt.Color:
+    return alt.Color(
+        f"{field}:N",
+        scale=alt.Scale(domain=list(PROVISION_CLASSES), range=[str(PROVISION_STYLES[k]["fillColor"]) for k in PROVISION_CLASSES]),
+        legend=None,
     )
-    layers: list[alt.Chart] = [base_layer]
-    if highlight_code and highlight_code in base.points:
-        row = base.table.set_index("code").loc[highlight_code]
-        label_rows, leader = _label_rows(base, layout, highlight_code, highlight_name or row["name"], row["provision_label"])
-        selected = alt.Chart(alt.NamedData(name="pfa_selected")).project(**projection).properties(**size)
+
+
+def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart:
+    """The map as layers, without title or footer: classes, hatching, legend, and the chosen
+    force's outline, leader and label. Everything that changes from force to force is a named
+    dataset (filled by ``fill_map``), so one compiled template serves all 43 forces."""
+    unknown = "datum.properties.class == 'unknown'"
+    layers: list[alt.Chart] = [
+        _geo("pfa_shapes", layout)
+        .mark_geoshape(stroke=OUTLINE)
+        .encode(
+            color=_class_fill("properties.class"),
+            strokeDash=alt.condition(unknown, alt.value([4, 3]), alt.value([1, 0])),
+            strokeWidth=alt.condition(unknown, alt.value(1.1), alt.value(0.5)),
+        ),
+        _geo("pfa_hatch", layout).mark_geoshape(filled=False, stroke=HATCH, strokeWidth=0.6),
+    ]
+    if layout.legend:
+        swatches, hatches, texts = _legend_data(base, layout)
         layers += [
-            selected.mark_geoshape(filled=False, stroke=AF_ORANGE, strokeWidth=4.5, strokeJoin="round"),
-            selected.mark_geoshape(filled=False, stroke="#000000", strokeWidth=1),
+            alt.Chart(alt.Data(values=swatches))
+            .mark_geoshape(stroke=OUTLINE, strokeWidth=1)
+            .encode(
+                color=_class_fill("properties.class"),
+                strokeDash=alt.condition(unknown, alt.value([3, 2]), alt.value([1, 0])),
+            )
+            .project(**layout.projection())
+            .properties(width=layout.width, height=layout.height),
+            alt.Chart(alt.Data(values=hatches))
+            .mark_geoshape(filled=False, stroke=HATCH, strokeWidth=0.8)
+            .project(**layout.projection())
+            .properties(width=layout.width, height=layout.height),
         ]
-        leader_chart = alt.Chart(pd.DataFrame(leader)).project(**projection).properties(**size)
+        legend_text = _points(texts, layout)
         layers += [
-            leader_chart.mark_rule(color=HALO, strokeWidth=3.5).encode(
-                longitude="x:Q", latitude="y:Q", longitude2="x2:Q", latitude2="y2:Q"
-            ),
-            leader_chart.mark_rule(color="#000000", strokeWidth=1.3).encode(
-                longitude="x:Q", latitude="y:Q", longitude2="x2:Q", latitude2="y2:Q"
-            ),
-            leader_chart.mark_circle(color="#000000", size=40, opacity=1, stroke=HALO, strokeWidth=1.5).encode(
+            legend_text.transform_filter("datum.bold").mark_text(
+                align="left", baseline="middle", font=FONT, fontSize=layout.legend_font, fontWeight="bold", color=AF_TEXT
+            ).encode(longitude="x:Q", latitude="y:Q", text="text:N"),
+            legend_text.transform_filter("!datum.bold").mark_text(
+                align="left", baseline="middle", font=FONT, fontSize=layout.legend_font, color=AF_TEXT
+            ).encode(longitude="x:Q", latitude="y:Q", text="text:N"),
+        ]
+    selected = _geo("pfa_selected", layout)
+    layers += [
+        selected.mark_geoshape(filled=False, stroke=AF_ORANGE, strokeWidth=4.5, strokeJoin="round"),
+        selected.mark_geoshape(filled=False, stroke="#000000", strokeWidth=1),
+    ]
+    if layout.label:
+        leader = _geo("pfa_leader", layout)
+        ends = {"longitude": "x:Q", "latitude": "y:Q", "longitude2": "x2:Q", "latitude2": "y2:Q"}
+        labels = _geo("pfa_label", layout)
+        layers += [
+            leader.mark_rule(color=HALO, strokeWidth=3.5).encode(**ends),
+            leader.mark_rule(color="#000000", strokeWidth=1.3).encode(**ends),
+            leader.mark_circle(color="#000000", size=40, opacity=1, stroke=HALO, strokeWidth=1.5).encode(
                 longitude="x:Q", latitude="y:Q"
             ),
-        ]
-        labels = alt.Chart(pd.DataFrame(label_rows)).project(**projection).properties(**size)
-        layers += [
             labels.transform_filter("datum.bold").mark_text(
                 align="left", baseline="middle", font=FONT, fontSize=layout.label_font, fontWeight="bold", color="#000000"
             ).encode(longitude="x:Q", latitude="y:Q", text="text:N"),
@@ -316,16 +390,36 @@ def provision_map_layers(
     return alt.layer(*layers)
 
 
-def with_shapes(spec: dict, base: MapBase, highlight_code: str | None) -> dict:
-    """Attach the (shared, already projected) shapes to a compiled spec as named datasets.
+def map_template(base: MapBase, layout: MapLayout, wrap=None) -> dict:
+    """The compiled Vega-Lite spec of the map with every per-force part left empty (see
+    ``fill_map``); ``wrap`` (chart → chart) adds a title and footer."""
+    chart = provision_map_layers(base, layout)
+    if wrap is not None:
+        chart = wrap(chart)
+    else:
+        chart = chart.configure_view(stroke=None).properties(padding=0, background="#FFFFFF")
+    return chart.to_dict(validate=False)
 
-    The shapes go in after Altair has validated the spec, so the 200 KB of coordinates are
-    never validated or copied per force.
+
+def fill_map(
+    template: dict, base: MapBase, layout: MapLayout, highlight_code: str | None = None, highlight_name: str | None = None
+) -> dict:
+    """A copy of ``template`` with the shapes attached and the chosen force outlined and labelled.
+
+    The shapes go in after Altair has built the spec, so the 200 KB of coordinates are never
+    validated or copied per force.
     """
-    spec = dict(spec)
+    spec = dict(template)
     datasets = dict(spec.get("datasets") or {})
     datasets["pfa_shapes"] = base.features
+    datasets["pfa_hatch"] = base.hatch
     datasets["pfa_selected"] = [f for f in base.features if f["properties"]["code"] == highlight_code]
+    datasets["pfa_leader"], datasets["pfa_label"] = [], []
+    if layout.label and highlight_code in base.points:
+        row = base.table.set_index("code").loc[highlight_code]
+        datasets["pfa_label"], datasets["pfa_leader"] = _label_rows(
+            base, layout, highlight_code, highlight_name or row["name"], row["provision_label"]
+        )
     spec["datasets"] = datasets
     return spec
 
@@ -337,11 +431,5 @@ def map_spec(
     highlight_name: str | None = None,
     wrap=None,
 ) -> dict:
-    """A Vega-Lite spec (dict) of the map; ``wrap`` turns the layers into a titled chart."""
-    chart = provision_map_layers(base, layout, highlight_code, highlight_name)
-    if wrap is not None:
-        chart = wrap(chart)
-    else:
-        chart = chart.configure_view(stroke=None).properties(padding=2)
-    return with_shapes(chart.to_dict(), base, highlight_code)
-
+    """A Vega-Lite spec (dict) of the map; ``wrap`` (chart → chart) adds title and footer."""
+    return fill_map(map_template(base, layout, wrap), base, layout, highlight_code, highlight_name)

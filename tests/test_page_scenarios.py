@@ -472,7 +472,7 @@ def _cheshire_yaml(**changes) -> bytes:
     [
         ("broken.yaml", b"name: [unclosed\nkind: scenario\n", "is not valid YAML at line"),
         ("future.yaml", _cheshire_yaml(schema_version=2), "scenario schema version 2, but this app reads version 1"),
-        ("register.csv", paths.SERVICES_CSV.read_bytes()[:4000], "looks like a CSV table"),
+        ("register.csv", paths.SERVICES_CSV.read_bytes()[:4000], "is a CSV table"),
         ("small.csv", b"code,name,value\nE23000006,Cheshire,1\n", "is a CSV table"),
         ("big.yaml", b"# padding\n" * 150_000, "a scenario file is at most 1 MB"),
         ("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a UTF-8 text file"),

@@ -565,24 +565,6 @@ def problem_rows(error: InputError, data: Mapping | None = None, *, file_name: s
     return pd.DataFrame(rows, columns=["Field", "Where", "Problem"])
 
 
-def explain_upload_error(error: InputError, data: bytes) -> InputError:
-    """Add what the file seems to be when YAML could not parse it (a CSV table usually fails that way)."""
-    if "is not valid YAML" not in str(error):
-        return error
-    try:
-        lines = [line for line in data[:20_000].decode("utf-8-sig").splitlines()[:5] if line.strip()]
-    except UnicodeDecodeError:
-        return error
-    if len(lines) >= 2 and all(line.count(",") >= 2 or line.count(";") >= 2 for line in lines[:2]):
-        problems = [
-            "looks like a CSV table (for example the service register), not a scenario; scenario files are YAML, "
-            "as downloaded from this page",
-            *(error.problems if isinstance(error, InputErrors) else [error.reason]),
-        ]
-        return InputErrors(problems, where=error.where)
-    return error
-
-
 # --------------------------------------------------------------------------------------------
 # Exports
 # --------------------------------------------------------------------------------------------
@@ -857,7 +839,7 @@ def on_upload() -> None:
         scenario = load_scenario_bytes(content, where=name)
         check_runs(scenario)
     except InputError as error:
-        ss[UPLOAD_PROBLEM] = (name, explain_upload_error(error, content))
+        ss[UPLOAD_PROBLEM] = (name, error)
         return
     set_base(scenario_to_dict(scenario), f"uploaded file “{name}”")
     flash("success", f"Opened {escape_markdown(name)}: “{escape_markdown(scenario.name)}”, {len(scenario.deployments)} "
