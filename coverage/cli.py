@@ -114,6 +114,19 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_briefing(args: argparse.Namespace) -> int:
+    from . import atlas_data
+    from .briefing import write_all_briefings, write_briefing
+
+    data = atlas_data.load_all()
+    if args.all:
+        written = write_all_briefings(args.out, data, scenario_id=args.scenario, workers=2)
+    else:
+        written = write_briefing(args.out, args.force, data, scenario_id=args.scenario)
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m coverage", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--json", action="store_true", help="print one JSON object")
     cost.add_argument("--xlsx", type=Path, help="also write a workbook with inputs, results and sources")
     cost.set_defaults(handler=_cmd_cost)
+    briefing = commands.add_parser("briefing", help="write a force's (or the national) briefing pack")
+    briefing.add_argument("--force", help="ONS force code, e.g. E23000006 (default: England and Wales)")
+    briefing.add_argument("--all", action="store_true", help="every force and England and Wales, two processes")
+    briefing.add_argument("--scenario", help="a scenario preset id to cost in the pack (see data/scenarios/presets)")
+    briefing.add_argument("--out", type=Path, required=True, help="folder to write into")
+    briefing.set_defaults(handler=_cmd_briefing)
     return parser
 
 

@@ -128,7 +128,9 @@ def _hatch(geometry, spacing: float = HATCH_SPACING_M):
     lines = shapely.linestrings(
         [[(c + miny, miny), (c + miny + span, miny + span)] for c in offsets]
     )
-    return shapely.intersection(shapely.multilinestrings(lines), shapely.make_valid(geometry))
+    clipped = shapely.intersection(shapely.multilinestrings(lines), shapely.make_valid(geometry))
+    parts = [part for part in shapely.get_parts(clipped) if part.geom_type == "LineString" and not part.is_empty]
+    return shapely.multilinestrings(parts) if parts else shapely.MultiLineString()
 
 
 @dataclass
@@ -259,7 +261,6 @@ def _box(layout: MapLayout, left: float, top: float, size: float) -> dict:
 
 def _legend_data(base: MapBase, layout: MapLayout) -> tuple[list[dict], list[dict], list[dict]]:
     """Swatches (features), hatching of hatched swatches (features) and text rows, in grid metres."""
-    import shapely
     from shapely.geometry import mapping, shape
 
     swatches, hatches, texts = [], [], []
@@ -281,7 +282,6 @@ def _legend_data(base: MapBase, layout: MapLayout) -> tuple[list[dict], list[dic
         x_text, y_text = layout.grid(left + swatch + 6, row_top + swatch / 2)
         text = wrap_text(label, column_width - swatch - 14, layout.legend_font)[0]
         texts.append({"x": x_text, "y": y_text, "text": text, "bold": False})
-    del shapely
     return swatches, hatches, texts
 
 

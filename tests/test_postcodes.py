@@ -332,8 +332,8 @@ def _write_source(folder: Path) -> Path:
         "TD1,55.61,-2.81,,,Galashiels,Scottish Borders,1,1,,,False,,,,,False,,outside_ew_or_unmatched",
         "BT1,54.6,-5.93,,,Belfast,Belfast,1,1,,,False,,,,,False,,outside_ew_or_unmatched",
         "JE2,49.19,-2.1,,,St Helier,Jersey,1,1,,,False,,,,,False,,outside_ew_or_unmatched",
-        f"BN91,,,,,Non-geographic,Brighton,1,1,,,True,,,,,False,E23000033,outside_ew_or_unmatched",
-        f"B99,52.48,-1.9,,,Non-geographic,Birmingham,1,1,,,True,E23000014,West Midlands,centroid_within,5000,False,E23000014,agree",
+        "BN91,,,,,Non-geographic,Brighton,1,1,,,True,,,,,False,E23000033,outside_ew_or_unmatched",
+        "B99,52.48,-1.9,,,Non-geographic,Birmingham,1,1,,,True,E23000014,West Midlands,centroid_within,5000,False,E23000014,agree",
         "BF1,,,,,British Forces,British Forces,1,1,,,False,,,,,False,,outside_ew_or_unmatched",
     ]
     (folder / "postcodes").mkdir(parents=True)

@@ -1,0 +1,160 @@
+"""Benchmark briefing packs; prints a table (and --json).
+
+    python bench/briefing.py
+    python bench/briefing.py --json
+    python bench/briefing.py --scenario cheshire_hru_like
+
+Targets: one force's full pack (charts, PDF, data files, zip, written to disk) ≤ 5 s from a cold
+start of the work (data loaded, nothing rendered yet); all 43 forces' packs ≤ 2 minutes, in one
+loop that shares the national work. It also reports how much of the time vl-convert takes
+(Vega-Lite → SVG, and SVG → PNG), which is the slow part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import vl_convert as vlc  # noqa: E402
+
+from coverage import atlas_data, briefing  # noqa: E402
+
+TARGET_ONE_S = 5.0
+TARGET_ALL_S = 120.0
+FORCE = "E23000006"
+
+
+class _Timer:
+    """Adds up the time spent in the vl-convert calls the packs make."""
+
+    def __init__(self) -> None:
+        self.seconds = {"vegalite_to_svg": 0.0, "svg_to_png": 0.0}
+        self.calls = {"vegalite_to_svg": 0, "svg_to_png": 0}
+
+    def install(self) -> None:
+        for name in self.seconds:
+            original = getattr(vlc, name)
+
+            def timed(*args, _original=original, _name=name, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.seconds[_name] += time.perf_counter() - start
+                    self.calls[_name] += 1
+
+            setattr(vlc, name, timed)
+
+    def reset(self) -> None:
+        for name in self.seconds:
+            self.seconds[name], self.calls[name] = 0.0, 0
+
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--scenario", default=None, help="a preset id to add its cost chart to every pack")
+    parser.add_argument("--keep", type=Path, default=None, help="write the packs here instead of a temporary folder")
+    args = parser.parse_args()
+
+    timer = _Timer()
+    timer.install()
+    results: dict = {"scenario": args.scenario}
+
+    start = time.perf_counter()
+    data = atlas_data.load_all()
+    results["load_data_s"] = time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory() as temporary:
+        out = args.keep or Path(temporary)
+
+        # One force, cold: the shared work (provision table, projected map, national charts) and
+        # vl-convert's start-up are inside this time.
+        timer.reset()
+        start = time.perf_counter()
+        paths = briefing.write_briefing(out / "one", FORCE, data, scenario_id=args.scenario)
+        results["one_force_cold_s"] = time.perf_counter() - start
+        results["one_force_files"] = len(paths)
+        results["one_force_bytes"] = sum(p.stat().st_size for p in paths)
+        results["one_force_vl_convert_s"] = timer.total()
+
+        # The same force again, warm (what the Briefing page pays for a force it has not cached).
+        start = time.perf_counter()
+        briefing.write_briefing(out / "one", "E23000007", data, scenario_id=args.scenario)
+        results["one_force_warm_s"] = time.perf_counter() - start
+
+        # All 43 forces in one loop into one folder (the national work is shared).
+        context = briefing.briefing_context(data)
+        timer.reset()
+        each = []
+        start = time.perf_counter()
+        for code in sorted(context.names):
+            t0 = time.perf_counter()
+            briefing.write_briefing(out / "all", code, data, scenario_id=args.scenario, context=context)
+            each.append(time.perf_counter() - t0)
+        results["all_43_s"] = time.perf_counter() - start
+        results["all_43_per_force_median_s"] = statistics.median(each)
+        results["all_43_per_force_max_s"] = max(each)
+        results["all_43_vl_convert_s"] = timer.total()
+        results["all_43_vl_convert_calls"] = dict(timer.calls)
+        results["all_43_vl_convert_split_s"] = {k: round(v, 2) for k, v in timer.seconds.items()}
+        results["all_43_files"] = len(list((out / "all").iterdir()))
+
+        # The same batch split between two processes (this machine has two cores).
+        start = time.perf_counter()
+        written = briefing.write_all_briefings(out / "parallel", data, scenario_id=args.scenario, national=False, workers=2)
+        results["all_43_two_processes_s"] = time.perf_counter() - start
+        results["all_43_two_processes_files"] = len(written)
+
+    results["one_force_ok"] = results["one_force_cold_s"] <= TARGET_ONE_S
+    results["all_43_ok"] = results["all_43_s"] <= TARGET_ALL_S
+
+    if args.json:
+        print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in results.items()}))
+    else:
+        rows = [
+            ("load data", f"{results['load_data_s']:.2f} s", ""),
+            (
+                f"one force ({FORCE}), cold",
+                f"{results['one_force_cold_s']:.2f} s",
+                f"target ≤ {TARGET_ONE_S:.0f} s: {'ok' if results['one_force_ok'] else 'MISSED'}; "
+                f"{results['one_force_files']} files, {results['one_force_bytes'] / 1e6:.1f} MB; "
+                f"vl-convert {results['one_force_vl_convert_s']:.2f} s",
+            ),
+            ("one force, warm", f"{results['one_force_warm_s']:.2f} s", ""),
+            (
+                "all 43 forces",
+                f"{results['all_43_s']:.1f} s",
+                f"target ≤ {TARGET_ALL_S:.0f} s: {'ok' if results['all_43_ok'] else 'MISSED'}; median "
+                f"{results['all_43_per_force_median_s']:.2f} s, max {results['all_43_per_force_max_s']:.2f} s per force",
+            ),
+            (
+                "  of which vl-convert",
+                f"{results['all_43_vl_convert_s']:.1f} s",
+                ", ".join(f"{k} {v} s ({results['all_43_vl_convert_calls'][k]} calls)" for k, v in results["all_43_vl_convert_split_s"].items()),
+            ),
+            (
+                "all 43 forces, 2 processes",
+                f"{results['all_43_two_processes_s']:.1f} s",
+                f"write_all_briefings(workers=2); {results['all_43_two_processes_files']} files",
+            ),
+        ]
+        width = max(len(r[0]) for r in rows)
+        for name, value, note in rows:
+            print(f"{name:<{width}}  {value:>9}  {note}")
+    return 0 if results["one_force_ok"] and results["all_43_ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1286 @@
+"""Briefing packs a campaigner can publish as they are: charts (PNG and SVG), a one-page PDF, the
+data behind every chart (CSV and XLSX, with a sources sheet), alt text, and one zip of it all,
+for one police force area or for England and Wales.
+
+``build_briefing(data, force_code, scenario_id)`` returns the pack in memory (the Briefing page
+offers each file); ``write_briefing(out_dir, force_code, data)`` writes the same files for the
+command line and for batches. Work that does not depend on the force (the provision table, the
+projected map shapes, the coverage chart, the national ranked chart) is done once per data
+version and reused across a batch (``briefing_context``).
+
+Every chart carries its title, subtitle (measure, unit, period), takeaway, source and licence
+inside the image; text that comes from data is drawn as text (SVG escapes it), never as markup.
+Exports neutralise cells a spreadsheet would run as a formula. No address of a service is ever
+shown: services are placed by the area they cover, and UK postcodes are removed from any text a
+briefing shows about a service.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import threading
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .atlas_data import AtlasData, provision_table
+from .catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
+from .charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
+from .errors import InputError
+from .indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
+from .lottery import coverage_shares, offences_by_force
+from .maps import PROVISION_STYLES
+from .scenario_charts import money
+from .services import (
+    COVERAGE_LABELS,
+    NATIONAL_FORCE_CODES,
+    PROVISION_CLASS_LABELS,
+    PROVISION_CLASSES,
+    PROVISION_FLAGS_COLUMNS,
+    SERVICE_TYPE_LABELS,
+    STATUS_LABELS,
+    neutralise_formula,
+    provision_flags,
+    services_for_force,
+    short_service_name,
+    split_list,
+)
+from .static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
+
+NATIONAL_NAME = "England and Wales"
+NATIONAL_SLUG = "england-and-wales"
+PNG_SCALE = 2  # PNGs at twice the chart's pixel size (print and high-density screens)
+CHART_WIDTH = 560  # plot width of bar charts; the map sets its own
+SNAPSHOT = "services as found by a research search in early 2026, partly re-checked on 26 November 2026"
+LOCAL_KINDS = (
+    ("has_multi_agency_unit", "multi-agency stalking unit"),
+    ("has_clinic_or_panel", "multi-agency stalking clinic or panel"),
+    ("has_advocacy", "specialist stalking advocacy"),
+    ("has_perpetrator_programme", "stalking perpetrator programme"),
+    ("has_police_team", "dedicated police stalking team or post"),
+)
+NOT_PROOF = "'Nothing found' means the search found no evidence of a service; it is not proof that none exists."
+NO_ADDRESSES = "Services are placed by the area they cover; no addresses are given."
+PLACEHOLDER = "[postcode removed]"
+# Full UK postcodes (e.g. "CH1 1AA", "SW1A 2AA"): a briefing never shows where a service sits.
+_POSTCODE = re.compile(r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE)
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Small text helpers
+
+
+def without_postcodes(text: object) -> str:
+    """Service text as a briefing may show it: any full UK postcode removed."""
+    return _POSTCODE.sub(PLACEHOLDER, "" if text is None else str(text))
+
+
+def _percent(share: float) -> str:
+    """A share as a whole percentage; "less than 1%" rather than a misleading "0%"."""
+    if 0 < share < 0.005:
+        return "less than 1%"
+    return f"{share:.0%}"
+
+
+def _count(value: object) -> str:
+    return "unknown" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _names(names: Sequence[str]) -> str:
+    names = [display_text(n) for n in names]
+    if not names:
+        return "none"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Titles and footers drawn inside the image (wrapped, never cut off)
+
+TITLE_SIZE, SUBTITLE_SIZE, TAKEAWAY_SIZE, SOURCE_SIZE = 17, 12, 12, 11
+
+
+FOOTER_DATA = "briefing_footer"
+
+
+def titled(chart: alt.TopLevelMixin, *, width: int) -> alt.VConcatChart:
+    """``chart`` framed for a title and subtitle above and a takeaway and source below. The words
+    are filled in by ``apply_text`` on the compiled spec, so one compiled frame serves many packs."""
+    footer_base = alt.Chart(alt.NamedData(name=FOOTER_DATA)).encode(
+        x=alt.value(0), y=alt.Y("y:Q", scale=None, axis=None), text="line:N"
+    )
+    footer = alt.layer(
+        footer_base.transform_filter("datum.kind == 'takeaway'").mark_text(
+            align="left", baseline="top", font=FONT, fontSize=TAKEAWAY_SIZE, fontWeight="bold", color="#000000"
+        ),
+        footer_base.transform_filter("datum.kind == 'source'").mark_text(
+            align="left", baseline="top", font=FONT, fontSize=SOURCE_SIZE, color=AF_TEXT
+        ),
+    ).properties(width=width, height=10)
+    return (
+        alt.vconcat(chart, footer, spacing=14)
+        .properties(
+            title=alt.TitleParams(
+                text="",
+                subtitle="",
+                anchor="start",
+                font=FONT,
+                fontSize=TITLE_SIZE,
+                fontWeight="bold",
+                color="#000000",
+                subtitleFont=FONT,
+                subtitleFontSize=SUBTITLE_SIZE,
+                subtitleColor=AF_TEXT,
+                subtitlePadding=6,
+                offset=12,
+            ),
+            padding=16,
+            background="#FFFFFF",
+        )
+        .configure_view(stroke=None)
+        .configure_axis(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelFontSize=11, titleFontSize=12)
+        .configure_legend(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelFontSize=12, titleFontSize=12)
+    )
+
+
+def apply_text(spec: dict, text: ChartText, *, width: int, title_width: int | None = None) -> dict:
+    """A copy of a compiled ``titled`` spec with its title, subtitle, takeaway and source, each
+    wrapped to the width (measured in the font used), so nothing is truncated."""
+    title_width = title_width or width
+    rows: list[dict] = []
+    y = 0.0
+    for line in wrap_text(text.takeaway, width, TAKEAWAY_SIZE, bold=True) if text.takeaway else []:
+        rows.append({"y": y, "line": line, "kind": "takeaway"})
+        y += TAKEAWAY_SIZE + 5
+    y += 4
+    for line in wrap_text(text.source, width, SOURCE_SIZE):
+        rows.append({"y": y, "line": line, "kind": "source"})
+        y += SOURCE_SIZE + 4
+    spec = dict(spec)
+    spec["title"] = {
+        **spec["title"],
+        "text": wrap_text(text.title, title_width, TITLE_SIZE, bold=True),
+        "subtitle": wrap_text(text.subtitle, title_width, SUBTITLE_SIZE),
+    }
+    vconcat = list(spec["vconcat"])
+    vconcat[-1] = {**vconcat[-1], "height": int(y) + 2}
+    spec["vconcat"] = vconcat
+    spec["datasets"] = {**(spec.get("datasets") or {}), FOOTER_DATA: rows}
+    return spec
+
+
+def chart_spec(chart: alt.TopLevelMixin, text: ChartText, *, width: int, title_width: int | None = None) -> dict:
+    """The compiled spec of ``chart`` with its words inside the image."""
+    return apply_text(titled(chart, width=width).to_dict(validate=False), text, width=width, title_width=title_width)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a pack holds
+
+
+@dataclass
+class BriefingChart:
+    key: str  # map, rates, coverage, scenario-cost
+    heading: str
+    text: ChartText
+    svg: str
+    png: bytes
+    data: pd.DataFrame  # exactly the rows the chart shows
+    sources: pd.DataFrame
+    alt_text: str
+    pending: Future | None = field(default=None, repr=False, compare=False)  # the SVG and PNG being drawn
+
+    def ready(self) -> BriefingChart:
+        """Wait for the SVG and PNG (drawn in the background while the pack's other files are made)."""
+        if self.pending is not None:
+            self.svg, self.png = self.pending.result()
+            self.pending = None
+        return self
+
+    def file_names(self, stem: str) -> dict[str, str]:
+        return {ext: f"{stem}-{self.key}.{ext}" for ext in ("png", "svg", "csv", "xlsx")}
+
+
+@dataclass
+class BriefingPack:
+    code: str | None
+    area_name: str
+    stem: str
+    scenario_id: str | None
+    charts: list[BriefingChart]
+    services: pd.DataFrame
+    pdf: bytes
+    sources: pd.DataFrame
+    files: dict[str, bytes] = field(default_factory=dict)  # every file but the zip, in order
+
+    @property
+    def zip_name(self) -> str:
+        return f"{self.stem}.zip"
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.stem}.pdf"
+
+    def zip_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+            for name, content in self.files.items():
+                stored = name.endswith((".png", ".pdf", ".xlsx"))  # already compressed
+                archive.writestr(name, content, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+        return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Exports: CSV and XLSX with formula-like cells neutralised
+
+
+def _safe(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_, bool)):
+        return "Yes" if value else "No"
+    if isinstance(value, str):
+        return neutralise_formula(value)
+    return value
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a byte-order mark (so spreadsheets read '£' and 'ô'), cells neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise_formula(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        writer.writerow(["" if (v := _safe(value)) is None else v for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_text(value: object) -> object:
+    value = _safe(value)
+    return _ILLEGAL_XLSX.sub(" ", value) if isinstance(value, str) else value
+
+
+def to_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
+    """A workbook with one sheet per (name, table); header bold, columns sized, cells neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, frame in sheets:
+        sheet = workbook.create_sheet(title=name[:31])
+        sheet.append([_xlsx_text(str(c)) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            sheet.append([_xlsx_text(v) for v in row])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for index, column in enumerate(frame.columns, start=1):
+            longest = max([len(str(column))] + [len(str(v)) for v in frame.iloc[:, index - 1].head(200)])
+            letter = sheet.cell(row=1, column=index).column_letter
+            sheet.column_dimensions[letter].width = min(max(10, longest + 2), 70)
+            if longest > 70:
+                for cell in sheet[letter][1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _about_sheet(text: ChartText, alt_text: str) -> pd.DataFrame:
+    """The chart's words, for the workbook that carries its data."""
+    return pd.DataFrame(
+        {
+            "Item": ["Title", "Subtitle", "Takeaway", "Source", "Alt text", "Attribution", "Note"],
+            "Text": [text.title, text.subtitle, text.takeaway, text.source, alt_text, ONS_ATTRIBUTION, OFFENCE_GROUP_NOTE],
+        }
+    )
+
+
+SOURCE_COLUMNS = ["Source", "Publisher", "Title", "Period or date", "Licence", "Link or attribution"]
+
+
+def _dataset_sources(keys: Sequence[str]) -> pd.DataFrame:
+    rows = [
+        {
+            "Source": d.file,
+            "Publisher": d.publisher,
+            "Title": d.title,
+            "Period or date": d.period,
+            "Licence": d.licence,
+            "Link or attribution": d.attribution,
+        }
+        for d in DATASETS
+        if d.key in keys
+    ]
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def _register_sources(sources: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
+    table = sources.set_index("source_id").reindex(sorted(set(ids))).reset_index().fillna("")
+    return pd.DataFrame(
+        {
+            "Source": table["source_id"],
+            "Publisher": table["publisher"],
+            "Title": table["title"],
+            "Period or date": table["date"],
+            "Licence": "See the source (cited as evidence of the service)",
+            "Link or attribution": table["url"],
+        },
+        columns=SOURCE_COLUMNS,
+    )
+
+
+def _scenario_sources(scenario) -> pd.DataFrame:
+    from .scenario_schema import read_source_list, source_ids_used
+
+    listed = read_source_list()
+    rows = []
+    for sid in source_ids_used(scenario):
+        entry = listed.get(sid, {})
+        rows.append(
+            {
+                "Source": sid,
+                "Publisher": entry.get("publisher", ""),
+                "Title": entry.get("title", "(not in data/scenarios/SOURCES.md)"),
+                "Period or date": entry.get("date", ""),
+                "Licence": "See the source (cited for a cost-model input)",
+                "Link or attribution": entry.get("url", ""),
+            }
+        )
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def _cited(register: pd.DataFrame) -> list[str]:
+    return sorted({sid for cell in register["source_ids"] for sid in split_list(str(cell)) if sid})
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared work for a data version
+
+
+def data_version(data: AtlasData) -> str:
+    """A short fingerprint of the data a pack is built from (for caches)."""
+    digest = hashlib.sha256()
+    for frame in (data.forces, data.register, data.sources, data.indicators):
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update("|".join(map(str, frame.columns)).encode())
+    digest.update(str(len(data.boundaries.get("features", []))).encode())
+    for feature in data.boundaries.get("features", []):
+        digest.update(feature["properties"].get("code", "").encode())
+        digest.update(json.dumps(feature["geometry"]["coordinates"][:1], separators=(",", ":"))[:256].encode())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class BriefingContext:
+    data: AtlasData
+    version: str
+    table: pd.DataFrame  # provision_table + flags, one row per force (names from the force table)
+    names: dict[str, str]
+    offences: dict[str, float]
+    wide: pd.DataFrame  # indicator_wide with display names from the force table
+    england_wales: dict[str, float]
+    shares: pd.DataFrame  # lottery.coverage_shares
+    base: MapBase
+    rendered: dict = field(default_factory=dict)  # (key, ...) -> BriefingChart reused across forces
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _england_wales(indicators: pd.DataFrame) -> dict[str, float]:
+    from .indicators import ENGLAND_AND_WALES, OFFENCES, PERIOD_2023, POPULATION_16PLUS, POPULATION_PERIOD, RATE
+
+    rows = indicators[indicators["area_code"] == ENGLAND_AND_WALES[0]].set_index(["indicator", "period"])["value"]
+
+    def get(indicator: str, period: str) -> float:
+        return float(rows.get((indicator, period), np.nan))
+
+    return {
+        "rate_2023": get(RATE, PERIOD_2023),
+        "offences_2023": get(OFFENCES, PERIOD_2023),
+        "pop_16plus": get(POPULATION_16PLUS, POPULATION_PERIOD),
+    }
+
+
+def _build_context(data: AtlasData, version: str) -> BriefingContext:
+    _warm_renderer()
+    forces = data.forces
+    table = provision_table(forces, data.register)
+    missing = [c for c in PROVISION_FLAGS_COLUMNS if c not in table.columns]
+    if missing:  # a provision_table without the per-type flags
+        flags = provision_flags(data.register, list(forces["code"]))
+        table = table.merge(flags[["code", *missing]], on="code", how="left", validate="one_to_one")
+    flags = table[PROVISION_FLAGS_COLUMNS]
+    names = dict(zip(forces["code"], forces["name"].astype(str)))
+    offences = offences_by_force(data.indicators)
+    wide = indicator_wide(data.indicators)
+    wide["name"] = wide["code"].map(names).fillna(wide["name"])
+    shares = coverage_shares(flags, forces, offences)
+    return BriefingContext(
+        data=data,
+        version=version,
+        table=table,
+        names=names,
+        offences=offences,
+        wide=wide,
+        england_wales=_england_wales(data.indicators),
+        shares=shares,
+        base=map_base(data.boundaries, table),
+    )
+
+
+_CONTEXTS: OrderedDict[str, BriefingContext] = OrderedDict()
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def briefing_context(data: AtlasData) -> BriefingContext:
+    """The work shared by every pack of one data version (kept for the last few versions)."""
+    version = data_version(data)
+    with _CONTEXTS_LOCK:
+        if version in _CONTEXTS:
+            _CONTEXTS.move_to_end(version)
+            return _CONTEXTS[version]
+    context = _build_context(data, version)
+    with _CONTEXTS_LOCK:
+        _CONTEXTS[version] = context
+        while len(_CONTEXTS) > 3:
+            _CONTEXTS.popitem(last=False)
+    return context
+
+
+def _render(spec: dict | str) -> tuple[str, bytes]:
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(spec)
+    return svg, vlc.svg_to_png(svg, scale=PNG_SCALE)
+
+
+# vl-convert draws one chart at a time and releases the GIL while it does, so charts are drawn on
+# one background thread while Python builds the PDF and the data files.
+_RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-render")
+_WARMED = threading.Event()
+
+
+def _render_later(spec: dict | str) -> Future:
+    return _RENDERER.submit(_render, spec)
+
+
+def _warm_renderer() -> None:
+    """Start vl-convert (about half a second, once per process) while the caller does other work."""
+    if not _WARMED.is_set():
+        _WARMED.set()
+        _RENDERER.submit(_render, {"mark": "point", "data": {"values": [{"a": 1}]}, "width": 1, "height": 1})
+
+
+def _shared(context: BriefingContext, key: tuple, build: Callable[[], object]):
+    """Something the same for many packs (a national chart, the PDF's map), built once per context."""
+    with context.lock:
+        if key in context.rendered:
+            return context.rendered[key]
+    made = build()
+    with context.lock:
+        return context.rendered.setdefault(key, made)
+
+
+# ---------------------------------------------------------------------------------------------
+# The charts
+
+
+MAP_SOURCE = (
+    "Services: Stalking Provision Atlas service register, from public sources (listed in the data file). "
+    "Boundaries: ONS Police Force Areas (December 2023), simplified for display. " + ONS_ATTRIBUTION
+)
+RATES_SOURCE = (
+    "Offences: ONS Police force area data tables, police recorded crime, year ending December 2023; population aged 16+: "
+    "ONS mid-2023 estimates. " + ONS_ATTRIBUTION
+)
+COVERAGE_SOURCE = (
+    "Services: Stalking Provision Atlas service register. Population: ONS mid-2023 estimates. Offences: ONS Police "
+    "force area data tables, year ending December 2023. " + ONS_ATTRIBUTION
+)
+
+
+def _class_counts(context: BriefingContext) -> pd.Series:
+    return context.table["provision_class"].value_counts()
+
+
+MAP_LAYOUT = MapLayout()
+
+
+def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
+    table = context.table
+    counts = _class_counts(context)
+    shares = context.shares.set_index("measure")
+    unit_share = shares.loc["has_multi_agency_unit", "population_16plus_share"]
+    national = (
+        f"{int(counts.get('multi_agency_unit', 0))} of {len(table)} force areas have a multi-agency stalking unit "
+        f"(home to {_percent(unit_share)} of people aged 16+); in {int(counts.get('national_only', 0))} no local "
+        f"specialist service was found; {int(counts.get('unknown', 0))} not searched (unknown)."
+    )
+    if code:
+        row = table.set_index("code").loc[code]
+        name = display_text(context.names[code])
+        takeaway = f"{name} (outlined in orange): {PROVISION_CLASS_LABELS[row['provision_class']].lower()}. " + national
+    else:
+        takeaway = national
+    text = ChartText(
+        title="Specialist stalking services by police force area",
+        subtitle=(
+            "The best specialist stalking provision found in each of the 43 police force areas of England and Wales; "
+            f"{SNAPSHOT}"
+        ),
+        takeaway=takeaway,
+        source=MAP_SOURCE + " " + NOT_PROOF,
+    )
+    layout = MAP_LAYOUT
+    template = _shared(context, ("map-template",), lambda: map_template(context.base, layout, lambda c: titled(c, width=layout.width)))
+    spec = fill_map(template, context.base, layout, code, context.names.get(code) if code else None)
+    pending = _render_later(apply_text(spec, text, width=layout.width))
+    rows = context.base.rows(code)
+    if not code:
+        rows = rows.drop(columns=["Outlined on the map"])
+    groups = []
+    for key in PROVISION_CLASSES:
+        members = table.loc[table["provision_class"] == key, "name"].sort_values().tolist()
+        groups.append(f"{PROVISION_CLASS_LABELS[key]} ({len(members)}): {_names(members)}.")
+    alt_text = (
+        "Map of the 43 police force areas of England and Wales, each shaded by the best specialist stalking "
+        "service found there, from dark blue (a multi-agency stalking unit) through lighter blues to grey with "
+        "hatching (national services only, none found locally) and white with a dashed outline (unknown, not "
+        "searched). "
+        + (f"{display_text(context.names[code])} is outlined in orange and labelled. " if code else "")
+        + " ".join(groups)
+    )
+    sources = pd.concat(
+        [
+            _dataset_sources(["boundaries", "forces", "services"]),
+            _register_sources(context.data.sources, _cited(context.data.register[context.data.register["force_codes"] != NATIONAL_FORCE_CODES])),
+        ],
+        ignore_index=True,
+    )
+    return BriefingChart("map", "Map: specialist stalking provision", text, "", b"", rows, sources, alt_text, pending)
+
+
+RATE_FORMAT = ".1f"
+
+
+def _rates_template(context: BriefingContext) -> dict:
+    """The ranked chart (coverage.charts.ranked_bar_chart) compiled once, no force highlighted."""
+    wide = context.wide.dropna(subset=["rate_2023"])
+    ew_rate = context.england_wales["rate_2023"]
+    built = ranked_bar_chart(
+        wide.assign(name=wide["name"].map(display_text)),
+        value_column="rate_2023",
+        value_title="Offences per 1,000 people aged 16+ (YE Dec 2023)",
+        value_format=RATE_FORMAT,
+        text=ChartText("", "", "", ""),
+        highlight_code=None,
+        reference_value=ew_rate,
+        reference_label=f"England and Wales {format_rate(ew_rate)}",
+        width=CHART_WIDTH,
+    )
+    return titled(built.vconcat[0], width=CHART_WIDTH).to_dict(validate=False)
+
+
+def _with_highlight(template: dict, code: str | None) -> dict:
+    """The compiled ranked chart with one force's bar highlighted and labelled, set in its data
+    (the ``highlight`` and ``label`` columns ranked_bar_chart draws from)."""
+    spec = dict(template)
+    datasets = dict(spec["datasets"])
+    found = False
+    for name, rows in datasets.items():
+        if rows and isinstance(rows[0], dict) and {"code", "highlight", "label", "rate_2023"} <= rows[0].keys():
+            found = True
+            datasets[name] = [
+                {
+                    **row,
+                    "highlight": row["code"] == code,
+                    "label": f"{row['name']}: {format(row['rate_2023'], RATE_FORMAT)}" if row["code"] == code else "",
+                }
+                for row in rows
+            ]
+    if not found:
+        raise RuntimeError("ranked_bar_chart's data has no highlight/label columns: update briefing._with_highlight")
+    spec["datasets"] = datasets
+    return spec
+
+
+def _rates_chart(context: BriefingContext, code: str | None) -> BriefingChart:
+    wide = context.wide.dropna(subset=["rate_2023"]).copy()
+    ew_rate = context.england_wales["rate_2023"]
+    n = len(context.wide)
+    top, bottom = wide.iloc[0], wide.iloc[-1]
+    if code:
+        row = context.wide.set_index("code").loc[code]
+        name = display_text(context.names[code])
+        if pd.isna(row["rate_2023"]):
+            takeaway = f"{name}: no rate for the year ending December 2023."
+        else:
+            direction = "higher than" if row["rate_2023"] > ew_rate else "lower than"
+            if abs(row["rate_2023"] - ew_rate) < 0.05:
+                direction = "the same as"
+            takeaway = (
+                f"{name}: {format_rate(row['rate_2023'])} offences per 1,000 people aged 16+, {direction} England and "
+                f"Wales ({format_rate(ew_rate)}); {_ordinal(int(row['rank_rate_2023']))} highest of {n}."
+            )
+    else:
+        takeaway = (
+            f"Rates ranged from {format_rate(bottom['rate_2023'])} in {display_text(bottom['name'])} to "
+            f"{format_rate(top['rate_2023'])} in {display_text(top['name'])}; England and Wales: {format_rate(ew_rate)}."
+        )
+    text = ChartText(
+        title="Recorded stalking and harassment offences per 1,000 people aged 16+",
+        subtitle=(
+            "43 police force areas, England and Wales, year ending December 2023. The offence group includes "
+            "harassment and malicious communications"
+        ),
+        takeaway=takeaway,
+        source=RATES_SOURCE,
+    )
+    template = _shared(context, ("rates-template",), lambda: _rates_template(context))
+    spec = _with_highlight(template, code)
+    pending = _render_later(apply_text(spec, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 160))
+    data = pd.DataFrame(
+        {
+            "Rank (1 = highest rate)": wide["rank_rate_2023"].astype("Int64"),
+            "Area": wide["name"],
+            "ONS code": wide["code"],
+            "Offences per 1,000 aged 16+ (YE Dec 2023)": wide["rate_2023"].round(1),
+            "Recorded offences (YE Dec 2023)": wide["offences_2023"],
+            "Population aged 16+ (mid-2023)": wide["pop_16plus"],
+            "Shown as": np.where(wide["code"].eq(code), "Highlighted bar", "Bar"),
+        }
+    )
+    reference = pd.DataFrame(
+        {
+            "Rank (1 = highest rate)": pd.array([pd.NA], dtype="Int64"),
+            "Area": [NATIONAL_NAME],
+            "ONS code": ["K04000001"],
+            "Offences per 1,000 aged 16+ (YE Dec 2023)": [round(ew_rate, 1)],
+            "Recorded offences (YE Dec 2023)": pd.array([int(context.england_wales["offences_2023"])], dtype="Int64"),
+            "Population aged 16+ (mid-2023)": pd.array([int(context.england_wales["pop_16plus"])], dtype="Int64"),
+            "Shown as": ["Reference line (sum of the 43 forces)"],
+        }
+    )
+    data = pd.concat([data, reference], ignore_index=True)
+    alt_text = (
+        f"Horizontal bar chart ranking the {len(wide)} police force areas of England and Wales by recorded stalking "
+        "and harassment offences (the group includes harassment and malicious communications) per 1,000 people aged "
+        f"16+, year ending December 2023, highest first. Highest: {display_text(top['name'])}, "
+        f"{format_rate(top['rate_2023'])}. Lowest: {display_text(bottom['name'])}, {format_rate(bottom['rate_2023'])}. "
+        f"A dashed line marks England and Wales at {format_rate(ew_rate)}. " + (takeaway if code else "")
+    ).strip()
+    sources = _dataset_sources(["indicators", "forces"])
+    return BriefingChart("rates", "Ranked chart: offences per 1,000 aged 16+", text, "", b"", data, sources, alt_text, pending)
+
+
+SHARE_MEASURES = (
+    ("forces", "Police force areas"),
+    ("population", "People aged 16+ (mid-2023)"),
+    ("offences", "Recorded offences (YE Dec 2023)"),
+)
+DARK_FILLS = {"multi_agency_unit", "clinic_or_panel"}
+
+
+def class_shares(context: BriefingContext) -> pd.DataFrame:
+    """Share of forces, of people aged 16+ and of recorded offences in each provision class
+    (classes are exclusive: each force counts once, in the best class it earned)."""
+    table = context.table[["code", "provision_class", "pop_mid2023_16plus"]].copy()
+    table["offences"] = table["code"].map(context.offences).astype(float)
+    table["forces"] = 1.0
+    table["population"] = table["pop_mid2023_16plus"].astype(float)
+    rows = []
+    for measure, label in SHARE_MEASURES:
+        total = table[measure].sum()
+        for key in PROVISION_CLASSES:
+            value = table.loc[table["provision_class"] == key, measure].sum()
+            rows.append(
+                {
+                    "Measure": label,
+                    "Provision (best found)": PROVISION_CLASS_LABELS[key],
+                    "class": key,
+                    "Count": int(round(value)),
+                    "Total": int(round(total)),
+                    "Share": float(value / total) if total else 0.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _coverage_chart(context: BriefingContext) -> BriefingChart:
+    """The same for every pack (it is national), so it is drawn once per data version."""
+    shares = context.shares.set_index("measure")
+    unit = shares.loc["has_multi_agency_unit"]
+    none = shares.loc["no_specialist_service"]
+    unknown = shares.loc["unknown"]
+    takeaway = (
+        f"Force areas with a multi-agency stalking unit are home to {_percent(unit['population_16plus_share'])} of people "
+        f"aged 16+ and recorded {_percent(unit['offences_share'])} of offences; {_percent(none['population_16plus_share'])} "
+        f"of people aged 16+ live where no local specialist service was found, and {_percent(unknown['population_16plus_share'])} "
+        "where provision is unknown."
+    )
+    text = ChartText(
+        title="Who is covered: specialist stalking provision by share of areas, people and offences",
+        subtitle=(
+            "Share of the 43 police force areas, of people aged 16+ (mid-2023) and of recorded stalking and harassment "
+            "offences (year ending December 2023; includes harassment and malicious communications) in each class, %"
+        ),
+        takeaway=takeaway,
+        source=COVERAGE_SOURCE,
+    )
+    rows = class_shares(context)
+    plot = rows.assign(
+        order=rows["class"].map({k: i for i, k in enumerate(PROVISION_CLASSES)}),
+        label=[f"{s:.0%}" if s >= 0.05 else "" for s in rows["Share"]],
+        dark=rows["class"].isin(DARK_FILLS),
+        dashed=rows["class"].eq("unknown"),
+        Measure=rows["Measure"],
+    )
+    labels = [PROVISION_CLASS_LABELS[k] for k in PROVISION_CLASSES]
+    colours = [str(PROVISION_STYLES[k]["fillColor"]) for k in PROVISION_CLASSES]
+    base = alt.Chart(plot).encode(
+        y=alt.Y("Measure:N", title=None, sort=[m for _, m in SHARE_MEASURES], axis=alt.Axis(labelFontSize=12, labelLimit=220)),
+        x=alt.X("Share:Q", stack="normalize", title="Share (%)", axis=alt.Axis(format="%", grid=False)),
+        order=alt.Order("order:Q"),
+    )
+    bars = base.mark_bar(height=34, stroke="#333333", strokeWidth=0.6).encode(
+        color=alt.Color(
+            "Provision (best found):N",
+            scale=alt.Scale(domain=labels, range=colours),
+            legend=alt.Legend(
+                title="Provision (best found in the force area)", orient="top", direction="vertical", columns=2,
+                labelLimit=0, titleLimit=0, symbolType="square", symbolStrokeColor="#333333", symbolStrokeWidth=1,
+                symbolSize=160,
+            ),
+        ),
+        strokeDash=alt.condition("datum.dashed", alt.value([3, 2]), alt.value([1, 0])),
+    )
+    text_marks = base.mark_text(font=FONT, fontSize=12, fontWeight="bold", dx=-4, align="right").encode(
+        x=alt.X("Share:Q", stack="normalize", bandPosition=1),
+        text="label:N",
+        color=alt.condition("datum.dark", alt.value("#FFFFFF"), alt.value("#000000")),
+    )
+    chart = alt.layer(bars, text_marks).properties(width=CHART_WIDTH, height=150)
+    pending = _render_later(chart_spec(chart, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 200))
+    data = rows.drop(columns=["class"]).assign(Share=lambda f: (f["Share"] * 100).round(1)).rename(columns={"Share": "Share (%)"})
+    parts = []
+    for _, measure in SHARE_MEASURES:
+        part = rows[rows["Measure"] == measure]
+        parts.append(
+            f"{measure}: " + "; ".join(f"{p} {_percent(s)}" for p, s in zip(part["Provision (best found)"], part["Share"])) + "."
+        )
+    alt_text = (
+        "Three 100% stacked horizontal bars: police force areas, people aged 16+ and recorded stalking and harassment "
+        "offences, each split by the best specialist stalking provision found in the force area. " + " ".join(parts) + " "
+        + takeaway
+    )
+    sources = _dataset_sources(["services", "forces", "indicators"])
+    return BriefingChart("coverage", "Coverage shares", text, "", b"", data, sources, alt_text, pending)
+
+
+def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str) -> tuple[BriefingChart, dict]:
+    from .scenario_charts import cost_by_year_chart
+    from .scenario_schema import load_preset
+    from .scenarios import run_scenario, with_deployments
+
+    preset = load_preset(scenario_id)
+    table = context.table
+    existing = table.loc[table["has_multi_agency_unit"].astype(bool), "code"].tolist()
+    if code:
+        targets = [code]
+        where = display_text(context.names[code])
+        placement = f"one unit in {where}"
+    else:
+        targets = [c for c in table["code"] if c not in existing]
+        where = NATIONAL_NAME
+        placement = f"one unit in each of the {len(targets)} force areas where no multi-agency stalking unit was found"
+    if not targets:
+        raise InputError("every force area already has a multi-agency stalking unit: nothing to cost", where="scenario")
+    scenario = with_deployments(preset, targets)
+    result = run_scenario(scenario, context.data.forces, context.offences, existing_units=existing)
+    totals = result.totals
+    by_year = result.by_year
+    price_base = result.price_base
+    takeaway = (
+        f"{money(totals['steady_annual_cost_real'])} a year when fully staffed ({price_base}); "
+        f"{money(totals['total_cost_real'])} over {totals['horizon_years']} years in real terms, "
+        f"{money(totals['total_cost_nominal'])} in cash; present value {money(totals['present_value'])} at "
+        f"{totals['discount_rate']:.1%}. {totals['fte_total']:,.1f} full-time equivalent staff."
+    )
+    if code and code in existing:
+        takeaway += f" {where} already has a multi-agency stalking unit: this is the modelled cost of running one like it."
+    text = ChartText(
+        title=f"Cost by year: {display_text(preset.name)}",
+        subtitle=(
+            f"Modelled cost of {placement}, £ a year, {totals['first_year']} to {totals['last_year']}: in cash "
+            f"(nominal) and in real terms ({price_base})"
+        ),
+        takeaway=takeaway,
+        source=(
+            f"Stalking Provision Atlas cost model, preset '{scenario_id}': every input cites its source or is marked as an "
+            "assumption (see the sources sheet). Demand: ONS police recorded stalking and harassment offences, year ending "
+            "December 2023. Discounting: HM Treasury Green Book. " + ONS_ATTRIBUTION
+        ),
+    )
+    built = cost_by_year_chart(by_year, price_base=price_base, text=text, width=CHART_WIDTH)
+    pending = _render_later(chart_spec(built.vconcat[0], text, width=CHART_WIDTH, title_width=CHART_WIDTH + 60))
+    data = pd.DataFrame(
+        {
+            "Financial year": by_year["fiscal_year"],
+            f"Real cost, £ ({price_base})": by_year["cost_real"].round(2),
+            "Cash (nominal) cost, £": by_year["cost_nominal"].round(2),
+            "Full-time equivalent staff": by_year["fte"].round(3),
+            "Discount factor": by_year["discount_factor"].round(6),
+            f"Present value, £ ({price_base})": by_year["pv"].round(2),
+        }
+    )
+    alt_text = (
+        f"Line chart of the modelled yearly cost of {placement} ({display_text(preset.name)}), from "
+        f"{totals['first_year']} to {totals['last_year']}: a solid line with circles gives the cash cost, a dashed line "
+        f"with squares the real cost at {price_base}. Year 1 ({totals['first_year']}): {money(totals['year1_cost_real'])} real. " + takeaway
+    )
+    sources = pd.concat([_scenario_sources(scenario), _dataset_sources(["indicators", "forces"])], ignore_index=True)
+    chart_piece = BriefingChart("scenario-cost", "Scenario cost by year", text, "", b"", data, sources, alt_text, pending)
+    summary = {
+        "name": display_text(preset.name),
+        "placement": placement,
+        "takeaway": takeaway,
+        "scenario_id": scenario_id,
+    }
+    return chart_piece, summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Services: what exists and what does not (never an address)
+
+
+def services_table(context: BriefingContext, code: str | None) -> pd.DataFrame:
+    """Local specialist services of a force (or of every force, for England and Wales), then the
+    national services every area can use. Fields that could hold a location are left out."""
+    register = context.data.register
+    if code:
+        local = services_for_force(register, code, include_national=True)
+    else:
+        local = register
+    local = local[local["service_type"].ne("none_found") & local["service_type"].ne("funding_stream")]
+    national = local["force_codes"].eq(NATIONAL_FORCE_CODES)
+    areas = [
+        "All areas (national)" if cell == NATIONAL_FORCE_CODES else "; ".join(context.names.get(c, c) for c in split_list(cell))
+        for cell in local["force_codes"]
+    ]
+    years = [
+        (f"{s}–{e}" if str(e).strip() else f"from {s}") if str(s).strip() else ("start unknown" + (f"–{e}" if str(e).strip() else ""))
+        for s, e in zip(local["start_year"], local["end_year"])
+    ]
+    table = pd.DataFrame(
+        {
+            "Service": [without_postcodes(v) for v in local["service_name"]],
+            "Type": local["service_type"].map(SERVICE_TYPE_LABELS).fillna(local["service_type"]).to_numpy(),
+            "Provider": [without_postcodes(v) or "not recorded" for v in local["provider"]],
+            "Force area(s) covered": areas,
+            "Coverage": local["coverage"].map(COVERAGE_LABELS).fillna(local["coverage"]).to_numpy(),
+            "Years": years,
+            "Status": local["status"].map(STATUS_LABELS).fillna(local["status"]).to_numpy(),
+            "Confidence": local["confidence"].to_numpy(),
+            "Last verified": local["last_verified"].to_numpy(),
+            "Sources": local["source_ids"].str.replace(";", ", ").to_numpy(),
+            "_national": national.to_numpy(),
+        }
+    )
+    return table.sort_values("_national", kind="stable").drop(columns="_national").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The one-page PDF
+
+
+PDF_MAP_LAYOUT = MapLayout(map_height=600, legend=False, label=False)
+
+
+def _pdf_map(context: BriefingContext):
+    """The PDF's map as vector shapes (fills, dashed unknown outlines, hatching): the same for
+    every pack; the PDF draws the chosen force's outline over it."""
+    from .pdf import MapShape
+
+    layout = PDF_MAP_LAYOUT
+
+    def fractions(coords) -> list[tuple[float, float]]:
+        points = [layout.pixel(x, y) for x, y in coords]
+        return [(round(px / layout.width, 5), round(py / layout.height, 5)) for px, py in points]
+
+    shapes = []
+    for feature in context.base.features:
+        geometry = feature["geometry"]
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        klass = feature["properties"]["class"]
+        shapes.append(
+            MapShape(
+                fill=str(PROVISION_STYLES[klass]["fillColor"]),
+                dashed=klass == "unknown",
+                rings=[fractions(ring) for polygon in polygons for ring in polygon],
+            )
+        )
+    shapes.sort(key=lambda shape: shape.dashed)  # dashed outlines last, so neighbours do not cover them
+    hatch = []
+    for feature in context.base.hatch:
+        geometry = feature["geometry"]
+        lines = {"LineString": [geometry.get("coordinates")], "MultiLineString": geometry.get("coordinates")}.get(geometry["type"], [])
+        hatch += [fractions(line) for line in lines if line and len(line) >= 2]
+    return shapes, hatch
+
+
+def _outline(base: MapBase, layout: MapLayout, code: str) -> list[list[tuple[float, float]]]:
+    """Rings of a force's shape as fractions of the map image's width and height (y down)."""
+    rings: list[list[tuple[float, float]]] = []
+    for feature in base.features:
+        if feature["properties"]["code"] != code:
+            continue
+        geometry = feature["geometry"]
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        for polygon in polygons:
+            for ring in polygon:
+                points = [layout.pixel(x, y) for x, y in ring]
+                rings.append([(px / layout.width, py / layout.height) for px, py in points])
+    return rings
+
+
+def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | None, services: pd.DataFrame):
+    from .pdf import BriefingPage, Headline, ListItem
+
+    table = context.table.set_index("code")
+    counts = _class_counts(context)
+    shares = context.shares.set_index("measure")
+    ew = context.england_wales
+    layout = PDF_MAP_LAYOUT
+    map_shapes, map_hatch = _shared(context, ("pdf-map",), lambda: _pdf_map(context))
+    marker, outline = None, []
+    if code and code in context.base.points:
+        px, py = layout.pixel(*context.base.points[code])
+        marker = (px / layout.width, py / layout.height)
+        outline = _outline(context.base, layout, code)
+    legend = [(PROVISION_CLASS_LABELS[k] + f" ({int(counts.get(k, 0))})", str(PROVISION_STYLES[k]["fillColor"]), k) for k in PROVISION_CLASSES]
+    local_services = services[~services["Force area(s) covered"].eq("All areas (national)")]
+    national_services = services[services["Force area(s) covered"].eq("All areas (national)")]
+
+    def item(row) -> ListItem:
+        detail = f"{row['Type']} · {row['Status']} · confidence {row['Confidence']} · {row['Years']}"
+        return ListItem(short_service_name(row["Service"]), detail)
+
+    if code:
+        row = table.loc[code]
+        name = display_text(context.names[code])
+        wide = context.wide.set_index("code").loc[code]
+        klass = row["provision_class"]
+        title = f"Specialist stalking services: {name}"
+        if klass == "unknown":
+            message = (
+                f"{name}: provision unknown. The research search did not cover this force area in enough depth to say "
+                "whether a multi-agency stalking unit or clinic exists. Unknown is not the same as none."
+            )
+        else:
+            message = f"{name}: {PROVISION_CLASS_LABELS[klass].lower()}."
+        rank = "" if pd.isna(wide["rank_rate_2023"]) else f"{_ordinal(int(wide['rank_rate_2023']))} highest of 43"
+        headlines = [
+            Headline("Best provision found", PROVISION_CLASS_LABELS[klass], "service register, early 2026", small=True),
+            Headline("People aged 16+", _count(row["pop_mid2023_16plus"]), "ONS, mid-2023"),
+            Headline("Stalking and harassment offences*", _count(wide["offences_2023"]), "police recorded, YE Dec 2023"),
+            Headline(
+                "Offences per 1,000 aged 16+*",
+                format_rate(wide["rate_2023"]),
+                f"England and Wales {format_rate(ew['rate_2023'])}; {rank}",
+            ),
+        ]
+        exists_heading = f"What exists in {name}"
+        exists = [item(r) for _, r in local_services.iterrows()]
+        if not exists:
+            exists = [
+                ListItem("No local specialist service found", "")
+                if klass != "unknown"
+                else ListItem("Nothing recorded either way", "The research search did not cover this force area in depth.")
+            ]
+        missing = []
+        if klass == "unknown":
+            missing.append(ListItem("Not known", "Unknown is not the same as none: nothing is claimed either way."))
+        else:
+            for column, label in LOCAL_KINDS:
+                if not bool(row[column]):
+                    missing.append(ListItem(f"No current {label} found", ""))
+        national_heading = "National services every area can use"
+        national = [item(r) for _, r in national_services.iterrows()]
+        cited = sorted({s.strip() for cell in local_services["Sources"] for s in str(cell).split(",") if s.strip()})
+    else:
+        unit = shares.loc["has_multi_agency_unit"]
+        none = shares.loc["no_specialist_service"]
+        title = "Specialist stalking services: England and Wales"
+        message = (
+            f"{int(counts.get('multi_agency_unit', 0))} of {len(table)} police force areas have a multi-agency stalking unit, "
+            f"home to {_percent(unit['population_16plus_share'])} of people aged 16+. In "
+            f"{int(counts.get('national_only', 0))} areas, home to {_percent(none['population_16plus_share'])} of people "
+            "aged 16+, no local specialist service was found."
+        )
+        headlines = [
+            Headline("Force areas with a multi-agency stalking unit", f"{int(counts.get('multi_agency_unit', 0))} of {len(table)}", f"{_percent(unit['population_16plus_share'])} of people aged 16+"),
+            Headline("Force areas with no local specialist service found", f"{int(counts.get('national_only', 0))} of {len(table)}", f"{_percent(none['population_16plus_share'])} of people aged 16+"),
+            Headline("Stalking and harassment offences*", _count(ew["offences_2023"]), "police recorded, YE Dec 2023"),
+            Headline("Offences per 1,000 aged 16+*", format_rate(ew["rate_2023"]), "England and Wales, YE Dec 2023"),
+        ]
+        exists_heading = "What exists: force areas by kind of local service"
+        exists = []
+        for column, label in LOCAL_KINDS:
+            members = table.index[table[column].astype(bool)]
+            exists.append(
+                ListItem(
+                    f"{label[0].upper()}{label[1:]}: {len(members)} of {len(table)} areas",
+                    _names(sorted(context.names[c] for c in members)) if len(members) <= 8 else f"{len(members)} areas: see the map and data",
+                )
+            )
+        missing = [
+            ListItem(
+                f"No local specialist service found: {int(counts.get('national_only', 0))} areas",
+                _names(sorted(context.names[c] for c in table.index[table["provision_class"] == "national_only"])),
+            ),
+            ListItem(
+                f"Unknown, not searched: {int(counts.get('unknown', 0))}",
+                _names(sorted(context.names[c] for c in table.index[table["provision_class"] == "unknown"])) + ". Unknown is not the same as none.",
+            ),
+        ]
+        national_heading = "National services every area can use"
+        national = [item(r) for _, r in national_services.iterrows()]
+        cited = []
+    notes = [
+        f"* {OFFENCE_GROUP_NOTE} Rates are per 1,000 people aged 16+ (ONS mid-2023).",
+        f"{NOT_PROOF} {NO_ADDRESSES}",
+    ]
+    sources = [
+        ONS_ATTRIBUTION,
+        "Offences: ONS Police force area data tables, police recorded crime, year ending December 2023 "
+        f"({OGL_V3}). Population: ONS mid-2023 estimates. Boundaries: ONS Police Force Areas (December 2023), simplified "
+        "for display.",
+        "Services: Stalking Provision Atlas service register (" + SNAPSHOT + ")"
+        + (f"; sources for this area: {', '.join(cited)}" if cited else "")
+        + ". Full details in the data files that come with this briefing.",
+    ]
+    if scenario:
+        sources.append(
+            f"Cost model: Stalking Provision Atlas, preset '{scenario['scenario_id']}'; each input cites its source or is marked "
+            "as an assumption (see the scenario-cost data file)."
+        )
+    return BriefingPage(
+        title=title,
+        subtitle=(
+            "One-page briefing from the Stalking Provision Atlas · " + SNAPSHOT + " · offences year ending December 2023 · "
+            "population mid-2023"
+        ),
+        message=message,
+        headlines=headlines,
+        map_shapes=map_shapes,
+        map_hatch=map_hatch,
+        map_aspect=layout.height / layout.width,
+        marker=marker,
+        outline=outline,
+        marker_label=(display_text(context.names[code]) if code else None),
+        legend=legend,
+        exists_heading=exists_heading,
+        exists=exists,
+        missing_heading="What was not found",
+        missing=missing,
+        national_heading=national_heading,
+        national=national,
+        scenario_heading=(f"Cost of {scenario['placement']}" if scenario else None),
+        scenario_lines=([scenario["name"] + ": " + scenario["takeaway"]] if scenario else []),
+        notes=notes,
+        sources=sources,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The pack
+
+
+def _check_code(context: BriefingContext, force_code: str | None) -> str | None:
+    if force_code is None or str(force_code).strip() == "":
+        return None
+    code = str(force_code).strip()
+    if code not in context.names:
+        shown = display_text(code)[:60]
+        raise InputError(
+            f"unknown force code '{shown}': use one of the 43 ONS police force area codes (E23000001–E23000039, "
+            "W15000001–W15000004), e.g. E23000006 for Cheshire, or none for England and Wales",
+            where="force",
+        )
+    return code
+
+
+def _readme(pack: BriefingPack) -> bytes:
+    lines = [
+        f"Briefing pack: {display_text(pack.area_name)}",
+        "Stalking Provision Atlas",
+        "",
+        ONS_ATTRIBUTION,
+        OFFENCE_GROUP_NOTE,
+        NOT_PROOF,
+        NO_ADDRESSES,
+        "",
+        "Files",
+        f"- {pack.pdf_name}: one-page A4 briefing",
+    ]
+    for chart in pack.charts:
+        names = chart.file_names(pack.stem)
+        lines.append(
+            f"- {names['png']} (PNG, {PNG_SCALE}x), {names['svg']} (SVG): {chart.text.title}; data behind it: "
+            f"{names['csv']}, {names['xlsx']} (with a sources sheet)"
+        )
+    lines += [f"- {pack.stem}-services.csv, {pack.stem}-services.xlsx: the services listed in the briefing (no addresses)", ""]
+    lines.append("Alt text (for copying next to each chart)")
+    for chart in pack.charts:
+        lines += ["", f"{chart.file_names(pack.stem)['png']}:", chart.alt_text]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def build_briefing(
+    data: AtlasData,
+    force_code: str | None = None,
+    scenario_id: str | None = None,
+    *,
+    context: BriefingContext | None = None,
+) -> BriefingPack:
+    """The whole pack for one force (ONS code) or, with ``force_code`` None, England and Wales.
+
+    Raises ``InputError`` for an unknown force code or scenario preset id.
+    """
+    from .pdf import render_pdf
+
+    context = context or briefing_context(data)
+    code = _check_code(context, force_code)
+    scenario_id = (scenario_id or "").strip() or None
+    if scenario_id:
+        from .scenario_schema import load_preset
+
+        load_preset(scenario_id)  # an unknown preset is refused before anything is drawn
+    charts = [
+        _map_chart(context, code),
+        _rates_chart(context, code) if code else _shared(context, ("rates", None), lambda: _rates_chart(context, None).ready()),
+        _shared(context, ("coverage",), lambda: _coverage_chart(context).ready()),
+    ]
+    scenario_summary = None
+    if scenario_id:
+        scenario_chart, scenario_summary = _scenario_chart(context, code, scenario_id)
+        charts.append(scenario_chart)
+    services = services_table(context, code)
+    page = _pdf_content(context, code, scenario_summary, services)
+    pdf = render_pdf(page)
+    area = context.names[code] if code else NATIONAL_NAME
+    stem = f"briefing-{code or NATIONAL_SLUG}" + (f"-{scenario_id}" if scenario_id else "")
+    all_sources = pd.concat([c.sources for c in charts], ignore_index=True).drop_duplicates().reset_index(drop=True)
+    pack = BriefingPack(
+        code=code, area_name=area, stem=stem, scenario_id=scenario_id, charts=charts, services=services,
+        pdf=pdf, sources=all_sources,
+    )
+    tables = {
+        chart.key: (
+            to_csv(chart.data),
+            to_xlsx([("Data", chart.data), ("Sources", chart.sources), ("About", _about_sheet(chart.text, chart.alt_text))]),
+        )
+        for chart in charts
+    }
+    files: dict[str, bytes] = {pack.pdf_name: pdf}
+    for chart in charts:
+        names = chart.file_names(stem)
+        chart.ready()
+        files[names["png"]] = chart.png
+        files[names["svg"]] = chart.svg.encode("utf-8")
+        files[names["csv"]], files[names["xlsx"]] = tables[chart.key]
+    service_sources = pd.concat(
+        [
+            _dataset_sources(["services"]),
+            _register_sources(context.data.sources, sorted({s.strip() for cell in services["Sources"] for s in str(cell).split(",") if s.strip()})),
+        ],
+        ignore_index=True,
+    )
+    files[f"{stem}-services.csv"] = to_csv(services)
+    files[f"{stem}-services.xlsx"] = to_xlsx([("Services", services), ("Sources", service_sources)])
+    pack.files = files
+    files[f"{stem}-README.txt"] = _readme(pack)
+    return pack
+
+
+def write_briefing(
+    out_dir: Path,
+    force_code: str | None,
+    data: AtlasData,
+    *,
+    scenario_id: str | None = None,
+    context: BriefingContext | None = None,
+) -> list[Path]:
+    """Write one pack's files and its zip into ``out_dir`` (created if needed); return their paths,
+    the zip last. File names start ``briefing-<ONS code>`` (or ``briefing-england-and-wales``), so
+    a loop over all 43 forces can share one folder."""
+    pack = build_briefing(data, force_code, scenario_id, context=context)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in pack.files.items():
+        path = out_dir / name
+        path.write_bytes(content)
+        written.append(path)
+    zip_path = out_dir / pack.zip_name
+    zip_path.write_bytes(pack.zip_bytes())
+    written.append(zip_path)
+    return written
+
+
+def _write_some(
+    out_dir: Path, codes: list[str | None], data: AtlasData, scenario_id: str | None
+) -> list[tuple[str | None, list[Path]]]:
+    context = briefing_context(data)
+    return [(code, write_briefing(out_dir, code, data, scenario_id=scenario_id, context=context)) for code in codes]
+
+
+def write_all_briefings(
+    out_dir: Path,
+    data: AtlasData,
+    *,
+    scenario_id: str | None = None,
+    national: bool = True,
+    workers: int = 1,
+) -> list[Path]:
+    """Every force's pack (and, with ``national``, England and Wales's first) into one folder.
+
+    The national work is shared within each worker. ``workers`` > 1 splits the forces between that
+    many processes (vl-convert renders one chart at a time per process); each pays a second or two
+    to start, so it helps for a whole batch, not for one pack.
+    """
+    codes: list[str | None] = ([None] if national else []) + sorted(briefing_context(data).names)
+    out_dir = Path(out_dir)
+    if workers <= 1:
+        done = _write_some(out_dir, codes, data, scenario_id)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [codes[i::workers] for i in range(workers)]
+        # "spawn": vl-convert runs threads of its own, which a forked child must not inherit.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_write_some, out_dir, chunk, data, scenario_id) for chunk in chunks if chunk]
+            done = [item for future in futures for item in future.result()]
+    by_code = dict(done)
+    return [path for code in codes for path in by_code[code]]

@@ -1,0 +1,116 @@
+"""The Briefing page through Streamlit's AppTest: it runs, offers every file, follows the force and
+scenario in the URL, and shows alt text and a data table beside each chart."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from coverage import paths
+
+TIMEOUT = 120
+PAGE = "pages/briefing.py"
+
+
+def _app() -> AppTest:
+    """The whole app (navigation and sidebar), switched to the Briefing page."""
+    app = paths.REPO_ROOT / "app.py"
+    if PAGE not in app.read_text(encoding="utf-8"):
+        pytest.skip("the Briefing page is not registered in app.py")
+    at = AppTest.from_file(str(app), default_timeout=TIMEOUT)
+    at.switch_page(PAGE)
+    return at
+
+
+def _downloads(at: AppTest) -> dict[str, str]:
+    """Download button label → extension of the file it serves."""
+    return {b.proto.label: PurePosixPath(b.proto.url).suffix for b in at.get("download_button")}
+
+
+def _query(at: AppTest, key: str):
+    value = at.query_params.get(key)
+    return value[0] if isinstance(value, list) else value
+
+
+def test_england_and_wales_is_the_default_with_every_download():
+    at = _app().run()
+    assert not at.exception
+    assert at.selectbox(key="briefing_force").value == ""
+    assert at.header[0].value == "Briefing: England and Wales"
+    downloads = [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")]
+    assert downloads[:2] == [".zip", ".pdf"]
+    assert downloads.count(".png") == 3 and downloads.count(".svg") == 3
+    assert downloads.count(".csv") == 4 and downloads.count(".xlsx") == 4  # 3 charts + services
+    assert "force" not in at.query_params
+    assert [s.value for s in at.subheader][:3] == [
+        "Map: specialist stalking provision",
+        "Ranked chart: offences per 1,000 aged 16+",
+        "Coverage shares",
+    ]
+
+
+def test_each_chart_has_its_alt_text_and_table_beside_it():
+    at = _app().run()
+    assert not at.exception
+    alt_texts = [c.value for c in at.code]
+    assert len(alt_texts) == 3
+    assert alt_texts[0].startswith("Map of the 43 police force areas")
+    assert "per 1,000 people aged 16+" in alt_texts[1]
+    tables = [d.value for d in at.dataframe]
+    assert len(tables[0]) == 43  # the map: one row per force
+    assert len(tables[1]) == 44  # the ranked chart: 43 bars and the England and Wales line
+    assert len(tables[2]) == 18  # coverage: 3 measures x 6 classes
+    assert "Contains OS data © Crown copyright and database right 2023" in "\n".join(c.value for c in at.caption)
+
+
+def test_switching_force_rebuilds_the_pack_and_sets_the_url():
+    at = _app().run()
+    at.selectbox(key="briefing_force").set_value("E23000006").run()
+    assert not at.exception
+    assert at.header[0].value == "Briefing: Cheshire"
+    assert _query(at, "force") == "E23000006"
+    assert "Cheshire is outlined in orange" in at.code[0].value
+    services = at.dataframe[-2].value
+    assert services["Service"].str.contains("Harm Reduction Unit").any()
+    assert not {"notes", "Notes", "Address"} & set(services.columns)
+    at.selectbox(key="briefing_force").set_value("").run()
+    assert not at.exception
+    assert at.header[0].value == "Briefing: England and Wales"
+    assert "force" not in at.query_params
+
+
+def test_a_link_reproduces_force_and_scenario():
+    at = _app()
+    at.query_params["force"] = "E23000034"
+    at.query_params["scenario"] = "cheshire_hru_like"
+    at.run()
+    assert not at.exception
+    assert at.header[0].value == "Briefing: City of London"
+    assert at.selectbox(key="briefing_scenario").value == "cheshire_hru_like"
+    assert "Scenario cost by year" in [s.value for s in at.subheader]
+    assert [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")].count(".png") == 4
+
+
+def test_an_unknown_force_or_scenario_in_the_link_is_explained_not_an_error():
+    at = _app()
+    at.query_params["force"] = "<b>E99</b>"
+    at.query_params["scenario"] = "nope"
+    at.run()
+    assert not at.exception
+    assert at.header[0].value == "Briefing: England and Wales"
+    warnings = [w.value for w in at.warning]
+    assert any("No police force area has the code" in w and "\\<b\\>E99\\</b\\>" in w for w in warnings)
+    assert any("No scenario preset is called" in w for w in warnings)
+
+
+def test_choosing_a_scenario_adds_its_cost_chart():
+    at = _app().run()
+    at.selectbox(key="briefing_scenario").set_value("advocacy_only").run()
+    assert not at.exception
+    assert _query(at, "scenario") == "advocacy_only"
+    assert len(at.code) == 4
+    assert "cost" in at.code[3].value
+    labels = _downloads(at)
+    assert any(label.startswith("Everything as one zip") for label in labels)
