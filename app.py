@@ -2,7 +2,6 @@
 
 import os
 import time
-from pathlib import Path
 
 import streamlit as st
 
@@ -13,21 +12,18 @@ _started = time.perf_counter()
 st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
 
 PAGES = [
-    ("pages/map.py", "Map", "map"),
-    ("pages/lottery.py", "Postcode lottery", "lottery"),
-    ("pages/scenario_planner.py", "Scenario planner", "scenarios"),
-    ("pages/briefing.py", "Briefing", "briefing"),
-    ("pages/evidence.py", "Edit the evidence", "evidence"),
-    ("pages/data_methods.py", "Data & methods", "data-and-methods"),
+    ("app_pages/map.py", "Map", "map"),
+    ("app_pages/lottery.py", "Postcode lottery", "lottery"),
+    ("app_pages/scenario_planner.py", "Scenario planner", "scenarios"),
+    ("app_pages/briefing.py", "Briefing", "briefing"),
+    ("app_pages/evidence.py", "Edit the evidence", "evidence"),
+    ("app_pages/data_methods.py", "Data & methods", "data-and-methods"),
 ]
-_here = Path(__file__).parent
-navigation = st.navigation(
-    [
-        st.Page(path, title=title, url_path=url, default=(url == "map"))
-        for path, title, url in PAGES
-        if (_here / path).exists()
-    ]
-)
+# The pages live in app_pages/, not pages/: with a pages/ folder beside app.py Streamlit falls back to
+# its old folder-based navigation for whichever URL is opened first on a fresh server, and runs that
+# page without this script (no sidebar, no layout) or shows "Page not found" for url paths that differ
+# from file names. tests/test_browser.py opens /lottery first on a fresh server to guard this.
+navigation = st.navigation([st.Page(path, title=title, url_path=url, default=(url == "map")) for path, title, url in PAGES])
 sidebar()
 try:
     navigation.run()

@@ -7,6 +7,7 @@ also labelled with its name and value, so colour is never the only cue.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,11 +34,16 @@ class ChartText:
         return [self.takeaway, self.source] if self.takeaway else [self.source]
 
 
+# Average advance of an 11 px Liberation Sans character, to wrap footer lines instead of cutting them.
+_FOOTER_CHAR_PX = 5.8
+
+
 def _footer(text: ChartText, width: int) -> alt.Chart:
-    lines = pd.DataFrame({"line": text.footer_lines(), "row": range(len(text.footer_lines()))})
+    wrapped = [part for line in text.footer_lines() for part in textwrap.wrap(line, int(width / _FOOTER_CHAR_PX)) or [""]]
+    lines = pd.DataFrame({"line": wrapped, "row": range(len(wrapped))})
     return (
         alt.Chart(lines)
-        .mark_text(align="left", baseline="top", fontSize=11, color=AF_TEXT, font=FONT, limit=width)
+        .mark_text(align="left", baseline="top", fontSize=11, color=AF_TEXT, font=FONT)
         .encode(x=alt.value(0), y=alt.Y("row:O", axis=None), text="line:N")
         .properties(width=width, height=16 * len(lines))
     )
@@ -110,39 +116,6 @@ def ranked_bar_chart(
         )
         layers += [rule, rule_label]
     chart = alt.layer(*layers).properties(width=width, height=height)
-    return _titled(chart, text, width)
-
-
-def stacked_share_chart(
-    shares: pd.DataFrame,
-    *,
-    category_order: Sequence[str],
-    colours: Sequence[str],
-    text: ChartText,
-    width: int = 560,
-) -> alt.VConcatChart:
-    """100% stacked bars: one bar per measure (``measure``), segments ``category`` with ``share`` 0–1,
-    each segment labelled with its percentage where it is wide enough to hold the text."""
-    data = shares.copy()
-    data["order"] = data["category"].map({c: i for i, c in enumerate(category_order)})
-    data["label"] = data["share"].map(lambda s: f"{s:.0%}" if s >= 0.06 else "")
-    base = alt.Chart(data).encode(
-        y=alt.Y("measure:N", title=None, sort=list(dict.fromkeys(data["measure"]))),
-        x=alt.X("share:Q", stack="normalize", title="Share", axis=alt.Axis(format="%")),
-        order=alt.Order("order:Q"),
-        tooltip=["measure:N", "category:N", alt.Tooltip("share:Q", format=".1%")],
-    )
-    bars = base.mark_bar(stroke="#FFFFFF", strokeWidth=1).encode(
-        color=alt.Color(
-            "category:N",
-            scale=alt.Scale(domain=list(category_order), range=list(colours)),
-            legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=300),
-        )
-    )
-    labels = base.mark_text(color="#FFFFFF", fontWeight="bold", dx=-14, font=FONT).encode(
-        text="label:N", x=alt.X("share:Q", stack="normalize", bandPosition=1)
-    )
-    chart = alt.layer(bars, labels).properties(width=width, height=40 * data["measure"].nunique())
     return _titled(chart, text, width)
 
 

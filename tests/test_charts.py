@@ -18,3 +18,10 @@ def test_ranked_chart_svg_carries_its_text_and_highlights_with_a_label():
         assert expected in svg
     assert "Beta &lt;b&gt;: 1.5" in svg  # the highlighted bar is named, and names are text not markup
     assert "Gamma" not in svg  # a missing value is left out, never drawn as zero
+
+
+def test_long_takeaways_wrap_instead_of_being_cut():
+    long = ChartText("T", "S", "word " * 60 + "END", "Source: a very long source line " * 5 + "LAST")
+    chart = ranked_bar_chart(ROWS, value_column="value", value_title="Rate", value_format=".1f", text=long, width=300)
+    svg = vlc.vegalite_to_svg(chart.to_json())
+    assert "END" in svg and "LAST" in svg and "…" not in svg

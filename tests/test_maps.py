@@ -90,7 +90,7 @@ def test_map_payload_is_small(shipped):
 
 
 def test_map_script_is_the_same_without_folium_page_render(shipped):
-    # pages/map.py passes render=False to st_folium to save server time; that must not change the map.
+    # app_pages/map.py passes render=False to st_folium to save server time; that must not change the map.
     from streamlit_folium import _get_header, _get_html, _get_map_string
 
     data, table = shipped

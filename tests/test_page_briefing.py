@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from coverage import paths
 
 TIMEOUT = 120
-PAGE = "pages/briefing.py"
+PAGE = "app_pages/briefing.py"
 
 
 def _app() -> AppTest:

@@ -12,7 +12,7 @@ def _page(query: str | None = None) -> AppTest:
     at = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=60)
     if query is not None:
         at.query_params["q"] = query
-    at.switch_page("pages/lottery.py")
+    at.switch_page("app_pages/lottery.py")
     return at.run()
 
 

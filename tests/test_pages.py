@@ -101,7 +101,7 @@ def test_basemap_toggle_adds_openstreetmap_attribution():
 
 def test_data_and_methods_page_lists_every_dataset_with_licence():
     at = _app()
-    at.switch_page("pages/data_methods.py")
+    at.switch_page("app_pages/data_methods.py")
     at.run()
     assert not at.exception
     catalogue = at.dataframe[0].value
@@ -119,7 +119,7 @@ def test_data_and_methods_page_lists_every_dataset_with_licence():
     assert "Demand measures" in [h.value for h in at.header]
 
 
-@pytest.mark.parametrize("page", ["pages/map.py", "pages/data_methods.py"])
+@pytest.mark.parametrize("page", ["app_pages/map.py", "app_pages/data_methods.py"])
 def test_every_page_runs_without_exception(page):
     at = _app()
     at.switch_page(page)
@@ -129,7 +129,7 @@ def test_every_page_runs_without_exception(page):
 
 def _data_page() -> AppTest:
     at = _app()
-    at.switch_page("pages/data_methods.py")
+    at.switch_page("app_pages/data_methods.py")
     return at.run()
 
 
@@ -162,14 +162,14 @@ def test_a_valid_boundary_file_can_draw_the_map_for_this_session():
     assert at.success[0].value.startswith("43 force areas")
     at.button(key="use_boundaries").click().run()
     assert not at.exception
-    at.switch_page("pages/map.py").run()
+    at.switch_page("app_pages/map.py").run()
     assert not at.exception
     assert "my_pfa.geojson" in at.info[0].value
 
 
 def _evidence_page() -> AppTest:
     at = _app()
-    at.switch_page("pages/evidence.py")
+    at.switch_page("app_pages/evidence.py")
     return at.run()
 
 
@@ -243,7 +243,7 @@ def test_edited_register_shows_a_diff_and_can_be_used_for_this_session_only():
     at.button(key="use_register").click().run()
     assert not at.exception
     assert "edited.csv" in at.info[0].value
-    at.switch_page("pages/map.py").run()
+    at.switch_page("app_pages/map.py").run()
     table = at.table[0].value
     assert table.loc["Humberside", "Provision"] == "Multi-agency stalking unit"
 

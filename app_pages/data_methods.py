@@ -110,4 +110,4 @@ if uploads:
         if st.button("Draw the map with this file (this session only)", key="use_boundaries"):
             session.use_boundaries(checked.frame, ", ".join(f.name for f in uploads))
             st.success("Done: the Map page now draws your file.")
-st.page_link("pages/evidence.py", label="Check or use an edited service register: Edit the evidence")
+st.page_link("app_pages/evidence.py", label="Check or use an edited service register: Edit the evidence")
