@@ -11,13 +11,14 @@ _started = time.perf_counter()
 
 st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
 
+# Each file's name is its URL path, so a link, a first visit and AppTest's switch_page all agree.
 PAGES = [
     ("app_pages/map.py", "Map", "map"),
     ("app_pages/lottery.py", "Postcode lottery", "lottery"),
-    ("app_pages/scenario_planner.py", "Scenario planner", "scenarios"),
+    ("app_pages/scenarios.py", "Scenario planner", "scenarios"),
     ("app_pages/briefing.py", "Briefing", "briefing"),
     ("app_pages/evidence.py", "Edit the evidence", "evidence"),
-    ("app_pages/data_methods.py", "Data & methods", "data-and-methods"),
+    ("app_pages/methods.py", "Data & methods", "methods"),
 ]
 # The pages live in app_pages/, not pages/: with a pages/ folder beside app.py Streamlit falls back to
 # its old folder-based navigation for whichever URL is opened first on a fresh server, and runs that

@@ -65,7 +65,7 @@ with map_column:
     )
     st.caption(f"Key — {legend}. Selected force: orange outline.")
     attribution_caption(with_osm=show_tiles)
-    st.page_link("app_pages/data_methods.py", label="Sources, periods and licences")
+    st.page_link("app_pages/methods.py", label="Sources, periods and licences")
 
 with side_column:
     st.selectbox(

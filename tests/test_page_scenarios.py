@@ -29,7 +29,7 @@ from coverage.store import SQLiteScenarioStore
 from ui import scenario_view as view
 
 TIMEOUT = 90
-PAGE = "app_pages/scenario_planner.py"
+PAGE = "app_pages/scenarios.py"
 CHESHIRE, KENT, LANCASHIRE, CUMBRIA, DORSET = "E23000006", "E23000032", "E23000003", "E23000002", "E23000039"
 CASH = "Total cost, cash (nominal)"
 

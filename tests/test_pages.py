@@ -101,7 +101,7 @@ def test_basemap_toggle_adds_openstreetmap_attribution():
 
 def test_data_and_methods_page_lists_every_dataset_with_licence():
     at = _app()
-    at.switch_page("app_pages/data_methods.py")
+    at.switch_page("app_pages/methods.py")
     at.run()
     assert not at.exception
     catalogue = at.dataframe[0].value
@@ -119,7 +119,7 @@ def test_data_and_methods_page_lists_every_dataset_with_licence():
     assert "Demand measures" in [h.value for h in at.header]
 
 
-@pytest.mark.parametrize("page", ["app_pages/map.py", "app_pages/data_methods.py"])
+@pytest.mark.parametrize("page", ["app_pages/map.py", "app_pages/methods.py"])
 def test_every_page_runs_without_exception(page):
     at = _app()
     at.switch_page(page)
@@ -129,7 +129,7 @@ def test_every_page_runs_without_exception(page):
 
 def _data_page() -> AppTest:
     at = _app()
-    at.switch_page("app_pages/data_methods.py")
+    at.switch_page("app_pages/methods.py")
     return at.run()
 
 
