@@ -49,7 +49,7 @@ selected = st.session_state.get(FORCE_KEY)
 show_tiles = bool(st.session_state.get(BASEMAP_KEY, False))
 with map_column:
     st_folium(
-        data.base_map(show_tiles, boundaries),
+        data.base_map(show_tiles, boundaries, session.boundaries_version()),
         key=MAP_KEY,
         height=620,
         use_container_width=True,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 from collections.abc import Mapping
 
 import folium
+from folium.map import Layer
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
@@ -64,8 +66,6 @@ class Legend(MacroElement):
 
     def __init__(self, title: str, entries: list[tuple[str, dict[str, object], int]]):
         super().__init__()
-        import json
-
         self._name = "Legend"
         rows = [f"<strong>{html.escape(title)}</strong>"]
         for label, style, count in entries:
@@ -94,10 +94,20 @@ class Attribution(MacroElement):
 
     def __init__(self, text: str):
         super().__init__()
-        import json
-
         self._name = "Attribution"
         self.text_json = json.dumps(html.escape(text))
+
+
+class AreaGeoJson(folium.GeoJson):
+    """GeoJson whose bounds are the known extent of England and Wales.
+
+    streamlit-folium asks the map for its bounds on every run, and folium finds them by walking
+    every coordinate (a third of the map's server time); the 43 force areas always span England
+    and Wales, so the answer is known.
+    """
+
+    def _get_self_bounds(self):
+        return ENGLAND_AND_WALES_BOUNDS
 
 
 def _escape_properties(properties: Mapping[str, object]) -> dict[str, object]:
@@ -172,7 +182,7 @@ def category_map(
     if tiles:
         folium.TileLayer("OpenStreetMap", attr=OSM_ATTRIBUTION, name="OpenStreetMap basemap").add_to(fmap)
 
-    folium.GeoJson(
+    AreaGeoJson(
         category_geojson(boundaries, table, category_column, label_column),
         name="Police force areas",
         style_function=_style_for(styles, fallback=list(styles)[-1]),
@@ -253,36 +263,81 @@ def representative_points(boundaries: dict) -> dict[str, tuple[float, float]]:
     return points
 
 
+def _script_json(value: object) -> str:
+    """JSON safe to place inside a <script> element (no "</" can close it early)."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
+class BadgeLayer(Layer):
+    """One switchable overlay of lettered badges, drawn in the browser from a compact list.
+
+    A folium Marker per badge costs three rendered elements each; one layer built from JSON keeps
+    the Map page's rerun fast however many services there are.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup();
+        {{ this.badges_json }}.forEach(function (badge) {
+            var icon = L.divIcon({html: badge.html, className: "atlas-badge-icon", iconSize: [16, 16], iconAnchor: {{ this.anchor_json }}});
+            L.marker([badge.lat, badge.lon], {icon: icon, keyboard: false})
+                .bindTooltip(badge.tooltip)
+                .addTo({{ this.get_name() }});
+        });
+        {% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, badges: list[dict], anchor: tuple[int, int]):
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "BadgeLayer"
+        self.badges_json = _script_json(badges)
+        self.anchor_json = json.dumps(list(anchor))
+
+
 def add_service_layers(
     fmap: folium.Map, flags: pd.DataFrame, names: Mapping[str, str], points: Mapping[str, tuple[float, float]]
 ) -> None:
     """Add one overlay per service type and a layer control to switch them on and off."""
     for index, (column, letter, title, colour) in enumerate(SERVICE_LAYERS):
-        group = folium.FeatureGroup(name=f"{letter}: {title}", show=True)
-        present = flags.loc[flags[column].astype(bool), "code"]
-        for code in present:
+        badges = []
+        for code in flags.loc[flags[column].astype(bool), "code"]:
             if code not in points:
                 continue
             name = html.escape(names.get(code, code))
-            badge = (
-                f'<div class="atlas-badge" title="{html.escape(title)}: {name}" '
-                f'style="background:{colour};color:#fff;border:1px solid #fff;border-radius:3px;'
-                f'font:bold 11px/14px sans-serif;width:14px;height:14px;text-align:center;">{letter}</div>'
+            lat, lon = points[code]
+            badges.append(
+                {
+                    "lat": lat,
+                    "lon": lon,
+                    "html": (
+                        f'<div class="atlas-badge" title="{html.escape(title)}: {name}" '
+                        f'style="background:{colour};color:#fff;border:1px solid #fff;border-radius:3px;'
+                        f'font:bold 11px/14px sans-serif;width:14px;height:14px;text-align:center;">{letter}</div>'
+                    ),
+                    "tooltip": f"{name}: {html.escape(title.lower())}",
+                }
             )
-            folium.Marker(
-                location=points[code],
-                icon=folium.DivIcon(html=badge, icon_size=(16, 16), icon_anchor=(8 - 16 * index + 32, 8)),
-                tooltip=f"{name}: {html.escape(title.lower())}",
-            ).add_to(group)
-        group.add_to(fmap)
+        # Badges of one force sit side by side, one slot per service type.
+        BadgeLayer(f"{letter}: {title}", badges, anchor=(8 - 16 * index + 32, 8)).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
 
 
-def atlas_map(boundaries: dict, table: pd.DataFrame, class_labels: Mapping[str, str], *, tiles: bool = False) -> folium.Map:
+def atlas_map(
+    boundaries: dict,
+    table: pd.DataFrame,
+    class_labels: Mapping[str, str],
+    *,
+    tiles: bool = False,
+    points: Mapping[str, tuple[float, float]] | None = None,
+) -> folium.Map:
     """The Map page's map: provision choropleth plus one switchable badge layer per service type.
 
     ``table`` is the provision table joined with the per-type flags (``has_*`` columns).
     """
     fmap = provision_map(boundaries, table, class_labels, tiles=tiles)
-    add_service_layers(fmap, table, dict(zip(table["code"], table["name"])), representative_points(boundaries))
+    points = representative_points(boundaries) if points is None else points
+    add_service_layers(fmap, table, dict(zip(table["code"], table["name"])), points)
     return fmap

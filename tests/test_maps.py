@@ -129,7 +129,7 @@ def test_each_service_type_is_a_switchable_layer_of_lettered_badges(shipped):
     assert "L.control.layers" in code
     for column, letter, title, _ in SERVICE_LAYERS:
         assert f"{letter}: {title}" in code
-        assert code.count(f"\\u003e{letter}\\u003c/div\\u003e") == int(flags[column].sum())
+        assert code.count(f">{letter}<\\/div>") == int(flags[column].sum())
     assert "Cheshire: multi-agency stalking units" in code
 
 
@@ -143,3 +143,16 @@ def test_badges_sit_inside_their_force_area(shipped):
     for feature in data.boundaries["features"]:
         lat, lon = points[feature["properties"]["code"]]
         assert shape(feature["geometry"]).buffer(0.001).contains(Point(lon, lat))
+
+
+def test_the_fixed_map_bounds_enclose_every_force_area(shipped):
+    import shapely
+    from shapely.geometry import shape
+
+    from coverage.maps import ENGLAND_AND_WALES_BOUNDS
+
+    data, _ = shipped
+    west, south, east, north = shapely.total_bounds([shape(f["geometry"]) for f in data.boundaries["features"]])
+    (lat_min, lon_min), (lat_max, lon_max) = ENGLAND_AND_WALES_BOUNDS
+    assert lat_min <= south and lon_min <= west and lat_max >= north and lon_max >= east
+    assert max(south - lat_min, north - lat_max, west - lon_min, lon_max - east) < 0.2  # and are tight

@@ -8,14 +8,19 @@ import pandas as pd
 import streamlit as st
 
 from coverage import atlas_data, paths
-from coverage.maps import atlas_map
+from coverage.maps import atlas_map, representative_points
 from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REGISTER_KEY = "uploaded_register"
 REGISTER_NAME_KEY = "uploaded_register_name"
+REGISTER_VERSION_KEY = "uploaded_register_version"
+SHIPPED = "shipped"
 
 
-@st.cache_data(show_spinner=False)
+# The shipped data and the tables derived from them are read-only, so they are cached as shared
+# objects (cache_resource): copying them out of st.cache_data on every rerun cost a tenth of a second.
+# Pages must not change them in place; they copy before adding columns.
+@st.cache_resource(show_spinner=False)
 def atlas(data_dir: str = str(paths.DATA_DIR)) -> atlas_data.AtlasData:
     return atlas_data.load_all(Path(data_dir))
 
@@ -35,18 +40,30 @@ def register_name() -> str | None:
     return st.session_state.get(REGISTER_NAME_KEY)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _provision(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
-    return atlas_data.provision_table(forces, register)
+def register_version() -> str:
+    """A short key naming the register in use: "shipped", or a hash of the visitor's upload."""
+    return st.session_state.get(REGISTER_VERSION_KEY, SHIPPED)
+
+
+# Keyed on the register's version, not its contents: hashing two data frames on every rerun cost
+# a tenth of a second. The underscored arguments are not hashed.
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _provision(register_version: str, _forces: pd.DataFrame, _register: pd.DataFrame) -> pd.DataFrame:
+    return atlas_data.provision_table(_forces, _register)
 
 
 def provision() -> pd.DataFrame:
     """One row per force: attributes, provision class and per-type flags, for the current register."""
-    return _provision(atlas().forces, register())
+    return _provision(register_version(), atlas().forces, register())
 
 
-def base_map(tiles: bool, boundaries: dict):
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _badge_points(boundaries_version: str, _boundaries: dict) -> dict:
+    return representative_points(_boundaries)
+
+
+def base_map(tiles: bool, boundaries: dict, boundaries_version: str = SHIPPED):
     """A fresh folium map each run: streamlit-folium renames a map's layers as it renders it,
     so a map object cannot be cached and rendered twice (its second script draws nothing)."""
     labels = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
-    return atlas_map(boundaries, provision(), labels, tiles=tiles)
+    return atlas_map(boundaries, provision(), labels, tiles=tiles, points=_badge_points(boundaries_version, boundaries))

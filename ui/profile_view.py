@@ -59,18 +59,19 @@ def _chart_downloads(spec: dict, stem: str) -> None:
     )
 
 
-@st.cache_data(show_spinner=False)
+# Read-only results shared between sessions (cache_resource: no copy on every rerun).
+@st.cache_resource(show_spinner=False)
 def _ranked_rates() -> pd.DataFrame:
     return indicator_wide(data.atlas().indicators)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_resource(show_spinner=False, max_entries=512)
 def _demand(code: str, peers: tuple[str, ...]):
     atlas = data.atlas()
     return demand_summary(atlas.indicators, atlas.forces, code, list(peers) or None)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_resource(show_spinner=False, max_entries=512)
 def _ranked_chart_spec(code: str, choice: str, peers: tuple[str, ...]) -> dict:
     """The ranked chart as a Vega-Lite spec: building it with Altair takes a third of a second, so
     each (force, comparator) is built once per server."""

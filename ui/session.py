@@ -10,23 +10,32 @@ from coverage.errors import InputError, InputErrors
 
 BOUNDARIES_KEY = "uploaded_boundaries"
 BOUNDARIES_NAME_KEY = "uploaded_boundaries_name"
+BOUNDARIES_VERSION_KEY = "uploaded_boundaries_version"
 
 
 def use_boundaries(frame, name: str) -> None:
     import json
 
-    simplified = simplify_shared_arcs(frame)
-    st.session_state[BOUNDARIES_KEY] = json.loads(to_compact_geojson(simplified))
+    import hashlib
+
+    text = to_compact_geojson(simplify_shared_arcs(frame))
+    st.session_state[BOUNDARIES_KEY] = json.loads(text)
     st.session_state[BOUNDARIES_NAME_KEY] = name
+    st.session_state[BOUNDARIES_VERSION_KEY] = hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def clear_boundaries() -> None:
+    st.session_state.pop(BOUNDARIES_VERSION_KEY, None)
     st.session_state.pop(BOUNDARIES_KEY, None)
     st.session_state.pop(BOUNDARIES_NAME_KEY, None)
 
 
 def boundaries(shipped: dict) -> dict:
     return st.session_state.get(BOUNDARIES_KEY) or shipped
+
+
+def boundaries_version() -> str:
+    return st.session_state.get(BOUNDARIES_VERSION_KEY, "shipped")
 
 
 def boundaries_name() -> str | None:
@@ -41,14 +50,19 @@ def problems_table(error: InputError) -> pd.DataFrame:
 
 
 def use_register(register: pd.DataFrame, name: str) -> None:
-    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY
+    import hashlib
+
+    from coverage.services import export_register_csv
+    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY, REGISTER_VERSION_KEY
 
     st.session_state[REGISTER_KEY] = register
     st.session_state[REGISTER_NAME_KEY] = name
+    st.session_state[REGISTER_VERSION_KEY] = hashlib.sha256(export_register_csv(register)).hexdigest()[:16]
 
 
 def clear_register() -> None:
-    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY
+    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY, REGISTER_VERSION_KEY
 
+    st.session_state.pop(REGISTER_VERSION_KEY, None)
     st.session_state.pop(REGISTER_KEY, None)
     st.session_state.pop(REGISTER_NAME_KEY, None)
