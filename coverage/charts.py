@@ -34,28 +34,31 @@ class ChartText:
         return [self.takeaway, self.source] if self.takeaway else [self.source]
 
 
-# Average advance of an 11 px Liberation Sans character, to wrap footer lines instead of cutting them.
-_FOOTER_CHAR_PX = 5.8
+def wrap_lines(text: str, width_px: int, font_px: float) -> list[str]:
+    """Wrap text to a chart's width (an average Liberation Sans character is about half its size)."""
+    chars = max(20, int(width_px / (font_px * 0.52)))
+    return textwrap.wrap(text, chars, break_long_words=True) or [""]
 
 
 def _footer(text: ChartText, width: int) -> alt.Chart:
-    wrapped = [part for line in text.footer_lines() for part in textwrap.wrap(line, int(width / _FOOTER_CHAR_PX)) or [""]]
-    lines = pd.DataFrame({"line": wrapped, "row": range(len(wrapped))})
+    lines = [part for line in text.footer_lines() for part in wrap_lines(line, width, 11)]
+    frame = pd.DataFrame({"line": lines, "row": range(len(lines))})
     return (
-        alt.Chart(lines)
+        alt.Chart(frame)
         .mark_text(align="left", baseline="top", fontSize=11, color=AF_TEXT, font=FONT)
         .encode(x=alt.value(0), y=alt.Y("row:O", axis=None), text="line:N")
-        .properties(width=width, height=16 * len(lines))
+        .properties(width=width, height=15 * len(lines))
     )
 
 
-def _titled(chart: alt.TopLevelMixin, text: ChartText, width: int) -> alt.VConcatChart:
+def titled(chart: alt.TopLevelMixin, text: ChartText, width: int) -> alt.VConcatChart:
+    """Put title, subtitle, takeaway and source inside the chart, so an exported image stands alone."""
     return (
-        alt.vconcat(chart, _footer(text, width), spacing=8)
+        alt.vconcat(chart, _footer(text, width), spacing=12)
         .properties(
             title=alt.TitleParams(
-                text=text.title,
-                subtitle=[text.subtitle],
+                text=wrap_lines(text.title, width, 16),
+                subtitle=wrap_lines(text.subtitle, width, 12),
                 anchor="start",
                 font=FONT,
                 fontSize=16,
@@ -66,6 +69,7 @@ def _titled(chart: alt.TopLevelMixin, text: ChartText, width: int) -> alt.VConca
         )
         .configure_view(stroke=None)
         .configure_axis(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT)
+        .configure_legend(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelLimit=320)
     )
 
 
@@ -116,7 +120,7 @@ def ranked_bar_chart(
         )
         layers += [rule, rule_label]
     chart = alt.layer(*layers).properties(width=width, height=height)
-    return _titled(chart, text, width)
+    return titled(chart, text, width)
 
 
 def grouped_share_chart(
@@ -151,7 +155,7 @@ def grouped_share_chart(
     )
     labels = base.mark_text(align="left", dx=3, fontSize=10, color=AF_TEXT, font=FONT).encode(text=alt.Text("share:Q", format=".0%"))
     chart = alt.layer(bars, labels).properties(width=width, height=44 * len(order))
-    return _titled(chart, text, width)
+    return titled(chart, text, width)
 
 
 def labelled_line_chart(
@@ -165,4 +169,4 @@ def labelled_line_chart(
     )
     line = base.mark_line(point=True, color=AF_DARK_BLUE)
     labels = base.mark_text(dy=-10, fontSize=10, color=AF_TEXT, font=FONT).encode(text=f"{y}:Q")
-    return _titled(alt.layer(line, labels).properties(width=width, height=240), text, width)
+    return titled(alt.layer(line, labels).properties(width=width, height=240), text, width)

@@ -14,13 +14,12 @@ value as text.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
 
-from .charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText
+from .charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText, titled as _titled
 
 __all__ = [
     "AF_CATEGORICAL",
@@ -94,50 +93,6 @@ def source_line(scenario_name: str, price_base: str, *, with_offences: bool = Tr
         "Every input and its source or assumption is in the scenario file (sources: data/scenarios/SOURCES.md)."
     )
     return text + (" " + OFFENCE_SOURCE if with_offences else "")
-
-
-def _wrap(text: str, width_px: int, font_px: float) -> list[str]:
-    chars = max(20, int(width_px / (font_px * 0.52)))
-    return textwrap.wrap(text, chars, break_long_words=True) or [""]
-
-
-# --------------------------------------------------------------------------------------------
-# Frame: title, subtitle, takeaway and source inside the chart
-# --------------------------------------------------------------------------------------------
-
-
-def _footer(text: ChartText, width: int) -> alt.Chart:
-    lines: list[str] = []
-    for part in text.footer_lines():
-        lines += _wrap(part, width, 11)
-    frame = pd.DataFrame({"line": lines, "row": range(len(lines))})
-    return (
-        alt.Chart(frame)
-        .mark_text(align="left", baseline="top", fontSize=11, color=AF_TEXT, font=FONT)
-        .encode(x=alt.value(0), y=alt.Y("row:O", axis=None), text="line:N")
-        .properties(width=width, height=15 * len(lines))
-    )
-
-
-def _titled(chart: alt.TopLevelMixin, text: ChartText, width: int) -> alt.VConcatChart:
-    return (
-        alt.vconcat(chart, _footer(text, width), spacing=12)
-        .properties(
-            title=alt.TitleParams(
-                text=_wrap(text.title, width, 16),
-                subtitle=_wrap(text.subtitle, width, 12),
-                anchor="start",
-                font=FONT,
-                fontSize=16,
-                subtitleFont=FONT,
-                subtitleFontSize=12,
-                subtitleColor=AF_TEXT,
-            )
-        )
-        .configure_view(stroke=None)
-        .configure_axis(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT)
-        .configure_legend(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelLimit=320)
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -147,5 +147,7 @@ def test_a_scenario_with_no_staff_still_draws(forces):
 
 
 def test_long_text_is_wrapped_inside_the_chart_width():
-    lines = sc._wrap("word " * 200, 520, 11)
+    from coverage.charts import wrap_lines
+
+    lines = wrap_lines("word " * 200, 520, 11)
     assert len(lines) > 5 and all(len(line) <= 91 for line in lines)
