@@ -55,7 +55,7 @@ class Legend(MacroElement):
             var div = L.DomUtil.create("div", "atlas-legend");
             div.setAttribute("role", "list");
             div.setAttribute("aria-label", {{ this.title_json }});
-            div.style.cssText = "background:#fff;padding:6px 8px;border:1px solid #555;font:12px/1.4 sans-serif;";
+            div.style.cssText = "background:#fff;padding:4px 6px;border:1px solid #555;";
             div.innerHTML = {{ this.body_json }};
             return div;
         };
@@ -88,6 +88,11 @@ class Attribution(MacroElement):
         {% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text_json }});
         {{ this._parent.get_name() }}.attributionControl.getContainer().style.fontSize = "11px";
+        // Compact controls, so the legend and layer switches leave England and Wales visible.
+        var atlasControlStyle = document.createElement("style");
+        atlasControlStyle.textContent = ".leaflet-control-layers, .atlas-legend {font: 11px/1.35 sans-serif;}"
+            + " .leaflet-control-layers-expanded {padding: 3px 6px;}";
+        document.head.appendChild(atlasControlStyle);
         {% endmacro %}
         """
     )
