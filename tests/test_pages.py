@@ -258,3 +258,20 @@ def _zip_bytes(members: dict[str, bytes]) -> bytes:
         for name, content in members.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def test_comparator_choice_and_peers_live_in_the_url_and_change_the_table():
+    at = _app()
+    at.query_params["force"] = "E23000006"
+    at.run()
+    comparators = at.table[1].value
+    assert list(comparators.index) == ["Cheshire", "North West", "England and Wales"]
+    at.radio(key="compare").set_value("peers").run()
+    assert not at.exception
+    peers = at.multiselect(key="peers").value
+    assert len(peers) == 5 and "E23000006" not in peers
+    assert at.query_params["compare"] in (["peers"], "peers")
+    assert at.table[1].value.index[-1] == "Peer group (5 forces)"
+    at.multiselect(key="peers").set_value(["E23000004"]).run()
+    assert at.table[1].value.index[-1] == "Peer group (1 force)"
+    assert at.table[1].value.loc["Peer group (1 force)", "Offences YE Dec 2023"] == "20,612"  # Merseyside, ONS
