@@ -42,9 +42,9 @@ def _lookup():
     return Lookup.from_data_dir(paths.DATA_DIR)
 
 
-@st.cache_data(show_spinner=False)
-def _figures(forces: pd.DataFrame, register: pd.DataFrame, indicators: pd.DataFrame) -> dict:
-    return national_figures(forces, register, indicators)
+@st.cache_data(show_spinner=False, max_entries=32)
+def _figures(register_version: str, _forces: pd.DataFrame, _register: pd.DataFrame, _indicators: pd.DataFrame) -> dict:
+    return national_figures(_forces, _register, _indicators)
 
 
 if QUERY_KEY not in st.session_state:
@@ -85,7 +85,7 @@ if query.strip():
     else:
         st.success(result.message)
         for code in codes:
-            answer = area_answer(code, table, table, register)
+            answer = area_answer(code, table, register)
             with st.container(border=True):
                 st.subheader(f"{answer.name}: {answer.provision_label}")
                 if answer.present:
@@ -103,7 +103,7 @@ if query.strip():
 
 st.divider()
 st.header("The postcode lottery in numbers")
-figures = _figures(atlas.forces, register, atlas.indicators)
+figures = _figures(data.register_version(), atlas.forces, register, atlas.indicators)
 unit_share = figures["population_16plus_share_multi_agency_unit"]
 none_forces = figures["forces_with_no_specialist_service"]
 none_share = figures["population_16plus_share_no_specialist_service"]

@@ -73,9 +73,10 @@ def load_verification(path: Path = paths.DATA_DIR / "services" / "verification.c
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def provision_flags_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
-    """Per-force booleans for each kind of local service, plus the provision class."""
-    return provision_flags(register, list(forces["code"]))
+def forces_with_multi_agency_unit(forces: pd.DataFrame, register: pd.DataFrame) -> set[str]:
+    """Codes of the forces the register says already have a (counting) multi-agency stalking unit."""
+    flags = provision_flags(register, list(forces["code"]))
+    return set(flags.loc[flags["has_multi_agency_unit"].astype(bool), "code"])
 
 
 def provision_table(forces: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:

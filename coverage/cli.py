@@ -95,8 +95,7 @@ def _cmd_cost(args: argparse.Namespace) -> int:
 
     scenario = load_scenario_file(args.scenario)
     data = atlas_data.load_all()
-    flags = atlas_data.provision_flags_table(data.forces, data.register)
-    existing = set(flags.loc[flags["has_multi_agency_unit"], "code"])
+    existing = atlas_data.forces_with_multi_agency_unit(data.forces, data.register)
     result = run_scenario(scenario, data.forces, offences_by_force(data.indicators), existing_units=existing)
     if args.xlsx:
         to_xlsx(result, scenario, args.xlsx)

@@ -268,22 +268,24 @@ class AreaAnswer:
     status_unknown: bool
 
 
-def area_answer(code: str, flags: pd.DataFrame, table: pd.DataFrame, register: pd.DataFrame) -> AreaAnswer:
-    """What exists in one force area and what does not, in words, from the register."""
+def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaAnswer:
+    """What exists in one force area and what does not, in words, from the register.
+
+    ``table`` is the provision table (``atlas_data.provision_table``), which carries the flags.
+    """
     from .services import STATUS_LABELS, services_for_force
 
     row = table.set_index("code").loc[code]
-    force_flags = flags.set_index("code").loc[code]
     local = services_for_force(register, code, include_national=False)
     present, missing = [], []
     for flag, service_type, description in SERVICE_KINDS:
-        if bool(force_flags[flag]):
+        if bool(row[flag]):
             rows = local[(local["service_type"] == service_type) & local["status"].isin(COUNTING_STATUSES)]
             named = "; ".join(
                 f"{name} ({STATUS_LABELS.get(status, status).lower()})" for name, status in zip(rows["service_name"], rows["status"])
             )
             present.append(f"{description[0].upper()}{description[1:]}: {named}")
-        elif bool(force_flags["has_multi_agency_unit"]) and service_type in ("stalking_clinic", "perpetrator_programme"):
+        elif bool(row["has_multi_agency_unit"]) and service_type in ("stalking_clinic", "perpetrator_programme"):
             continue  # a multi-agency unit does the clinic's and the perpetrator programme's work itself
         else:
             missing.append(description)
@@ -305,5 +307,5 @@ def area_answer(code: str, flags: pd.DataFrame, table: pd.DataFrame, register: p
         present=tuple(present),
         missing=tuple(missing),
         comparison=comparison,
-        status_unknown=bool(force_flags.get("class_status_unknown", False)),
+        status_unknown=bool(row.get("class_status_unknown", False)),
     )

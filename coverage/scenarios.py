@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, InputErrors
+from .services import neutralise_formula
 from .scenario_schema import (
     AGENCIES,
     Scenario,
@@ -687,13 +688,10 @@ def with_deployments(scenario: Scenario, force_codes: Iterable[str], unit_model:
 # Excel
 # --------------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _safe_cell(value):
     """Text that a spreadsheet could run as a formula gets a leading single quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return neutralise_formula(value)
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):

@@ -54,8 +54,7 @@ def atlas():
 
 @pytest.fixture(scope="module")
 def existing(atlas) -> set[str]:
-    flags = atlas_data.provision_flags_table(atlas.forces, atlas.register)
-    return set(flags.loc[flags["has_multi_agency_unit"].astype(bool), "code"])
+    return atlas_data.forces_with_multi_agency_unit(atlas.forces, atlas.register)
 
 
 def expected(atlas, existing, codes, *, preset="cheshire_hru_like", wave2=(), wave2_year=3, scenario=None):

@@ -609,14 +609,12 @@ def source_list() -> dict[str, dict[str, str]]:
 
 @st.cache_data(show_spinner=False)
 def forces_table(data_dir: str = str(paths.DATA_DIR)) -> pd.DataFrame:
-    return atlas_data.load_forces(Path(data_dir) / "forces" / "forces.csv")
+    return ui_data.atlas(data_dir).forces
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _existing_units(forces: pd.DataFrame, register: pd.DataFrame) -> tuple[str, ...]:
-    flags = atlas_data.provision_flags_table(forces, register)
-    has = flags["has_multi_agency_unit"].fillna(False).astype(bool)
-    return tuple(sorted(flags.loc[has, "code"].astype(str)))
+    return tuple(sorted(atlas_data.forces_with_multi_agency_unit(forces, register)))
 
 
 @st.cache_data(show_spinner=False)
@@ -846,6 +844,21 @@ def on_upload() -> None:
                       "unit(s). Edit it below, save it, or add it to the comparison.")
 
 
+_NOT_WRITTEN = object()
+
+
+def _write_to_store(action, *, refused: str, failed: str):
+    """Run one write to the scenario store; on bad input or a store failure say so and return
+    ``_NOT_WRITTEN`` (the scenario on screen and in the store are unchanged)."""
+    try:
+        return action()
+    except InputError as error:
+        flash("error", f"{refused}{escape_markdown(str(error))}")
+    except (sqlite3.Error, OSError) as error:
+        flash("error", f"{failed}: the scenario store could not be written ({type(error).__name__}).")
+    return _NOT_WRITTEN
+
+
 def on_save() -> None:
     name = " ".join(str(ss.get(SAVE_NAME) or "").split())
     if ss.get(HAS_PROBLEMS):
@@ -855,13 +868,8 @@ def on_save() -> None:
     good = dict(ss[LAST_GOOD])
     if name:
         good["name"] = name[:160]
-    try:
-        version = store().save(name, scenario_from_dict(good))
-    except InputError as error:
-        flash("error", f"Not saved: {escape_markdown(str(error))}")
-        return
-    except (sqlite3.Error, OSError) as error:
-        flash("error", f"Not saved: the scenario store could not be written ({type(error).__name__}).")
+    version = _write_to_store(lambda: store().save(name, scenario_from_dict(good)), refused="Not saved: ", failed="Not saved")
+    if version is _NOT_WRITTEN:
         return
     flash("success", f"Saved “{escape_markdown(name)}” as version {version}.")
     ss[SAVED_PICK] = name
@@ -877,13 +885,7 @@ def on_open() -> None:
 
 def on_duplicate() -> None:
     name, new = ss.get(SAVED_PICK), " ".join(str(ss.get(DUP_NAME) or "").split())
-    try:
-        store().duplicate(name, new)
-    except InputError as error:
-        flash("error", f"Not duplicated: {escape_markdown(str(error))}")
-        return
-    except (sqlite3.Error, OSError) as error:
-        flash("error", f"Not duplicated: the scenario store could not be written ({type(error).__name__}).")
+    if _write_to_store(lambda: store().duplicate(name, new), refused="Not duplicated: ", failed="Not duplicated") is _NOT_WRITTEN:
         return
     flash("success", f"Copied “{escape_markdown(name)}” to “{escape_markdown(new)}”.")
     ss[SAVED_PICK] = new
@@ -896,13 +898,8 @@ def on_delete(confirmed: bool) -> None:
         ss[CONFIRM_DELETE] = name
         return
     ss.pop(CONFIRM_DELETE, None)
-    try:
-        count = store().delete(name)
-    except InputError as error:
-        flash("error", escape_markdown(str(error)))
-        return
-    except (sqlite3.Error, OSError) as error:
-        flash("error", f"Not deleted: the scenario store could not be written ({type(error).__name__}).")
+    count = _write_to_store(lambda: store().delete(name), refused="", failed="Not deleted")
+    if count is _NOT_WRITTEN:
         return
     flash("success", f"Deleted “{escape_markdown(name)}” ({count} version{'s' if count != 1 else ''}).")
     ss.pop(SAVED_PICK, None)
@@ -918,13 +915,8 @@ def on_cancel_delete() -> None:
 
 def on_restore() -> None:
     name, version = ss.get(SAVED_PICK), ss.get(VERSION_PICK)
-    try:
-        new_version = store().restore(name, int(version))
-    except InputError as error:
-        flash("error", f"Not restored: {escape_markdown(str(error))}")
-        return
-    except (sqlite3.Error, OSError) as error:
-        flash("error", f"Not restored: the scenario store could not be written ({type(error).__name__}).")
+    new_version = _write_to_store(lambda: store().restore(name, int(version)), refused="Not restored: ", failed="Not restored")
+    if new_version is _NOT_WRITTEN:
         return
     ss.pop(VERSION_PICK, None)
     if open_saved(name):
