@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.apprunner import block_outside_requests, launch_chromium, running_app, wait_for_shapes
+from tests.apprunner import record_outside_requests, launch_chromium, running_app, wait_for_shapes
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def browser():
 
 def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    blocked = block_outside_requests(context, app_url)
+    outside = record_outside_requests(context, app_url)
     page = context.new_page()
     page.goto(app_url)
     frame = wait_for_shapes(page)
@@ -46,13 +46,29 @@ def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_p
     assert "Office for National Statistics" in attribution
     page.get_by_text("All 43 force areas").wait_for()
     page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
-    assert blocked == [], f"the page tried to reach other hosts: {blocked[:5]}"
+    assert outside == [], f"the page tried to reach other hosts: {outside[:5]}"
+    context.close()
+
+
+def test_requests_to_other_hosts_fail_and_are_recorded(app_url, browser):
+    # The guard the no-CDN tests rely on: a request for a CDN fails in this browser and is listed.
+    context = browser.new_context()
+    outside = record_outside_requests(context, app_url)
+    page = context.new_page()
+    page.goto(app_url + "/_stcore/health")
+    # no-cors, so only a network failure (not a CORS refusal) can reject the fetch.
+    outcome = page.evaluate(
+        "fetch('https://unpkg.com/leaflet@1.9.3/dist/leaflet.js', {mode: 'no-cors'})"
+        ".then(() => 'reached', () => 'failed')"
+    )
+    assert outcome == "failed"
+    assert outside == ["https://unpkg.com/leaflet@1.9.3/dist/leaflet.js"]
     context.close()
 
 
 def test_clicking_a_force_opens_its_profile(app_url, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    block_outside_requests(context, app_url)
+    record_outside_requests(context, app_url)
     page = context.new_page()
     page.goto(app_url)
     frame = wait_for_shapes(page)
@@ -66,7 +82,7 @@ def test_clicking_a_force_opens_its_profile(app_url, browser):
 
 def test_link_with_force_reproduces_the_view(app_url, browser):
     context = browser.new_context()
-    block_outside_requests(context, app_url)
+    record_outside_requests(context, app_url)
     page = context.new_page()
     page.goto(app_url + "/?force=E23000034")
     page.get_by_role("heading", name="City of London").wait_for(timeout=30_000)
@@ -79,10 +95,10 @@ def test_postcode_link_reproduces_the_answer_when_opened_first(browser):
     # app (sidebar, wide layout), not as a stand-alone page script.
     with running_app() as fresh_url:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        blocked = block_outside_requests(context, fresh_url)
+        outside = record_outside_requests(context, fresh_url)
         page = context.new_page()
         page.goto(fresh_url + "/lottery?q=SO14")
         page.get_by_role("heading", name="Hampshire: Multi-agency stalking unit").wait_for(timeout=30_000)
         page.get_by_text("Data vintage").wait_for(timeout=10_000)
-        assert blocked == []
+        assert outside == []
         context.close()

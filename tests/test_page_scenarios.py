@@ -657,14 +657,14 @@ def test_browser_opens_scenarios_and_shows_the_totals(scenario_db):
     if not Path("/usr/bin/chromium").exists() and not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.apprunner import block_outside_requests, launch_chromium, running_app
+    from tests.apprunner import record_outside_requests, launch_chromium, running_app
 
     out = paths.REPO_ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     with running_app() as url, sync_api.sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         context = browser.new_context(viewport={"width": 1400, "height": 2400})
-        blocked = block_outside_requests(context, url)
+        outside = record_outside_requests(context, url)
         browser_page = context.new_page()
         browser_page.goto(url + "/scenarios?where=list&forces=E23000032&forces=E23000039")
         browser_page.get_by_text(CASH).wait_for(timeout=60_000)
@@ -674,5 +674,5 @@ def test_browser_opens_scenarios_and_shows_the_totals(scenario_db):
         assert "Page not found" not in body  # opened first on a fresh server, it still runs inside app.py
         assert "Forces with a multi-agency unit" in body and "4 → 6" in body
         browser_page.screenshot(path=str(out / "scenarios.png"), full_page=True)
-        assert blocked == [], f"the page tried to reach other hosts: {blocked[:5]}"
+        assert outside == [], f"the page tried to reach other hosts: {outside[:5]}"
         browser.close()
