@@ -1,7 +1,7 @@
 """Scenario planner: where new stalking units go, what each one looks like, and what they cost.
 
-Thin page: it reads the widgets, asks ``ui.scenario_view`` (tables ↔ scenario) and ``coverage``
-(cost model, charts, store) for everything else, and renders. The last scenario that validated is kept
+Thin page: it reads the widgets, asks ``coverage.scenario_tables`` (tables ↔ scenario), ``ui.scenario_view``
+(state, loaders, callbacks) and ``coverage`` (cost model, charts, store) for everything else, and renders. The last scenario that validated is kept
 in ``st.session_state`` and stays on screen while an edit is refused.
 """
 
@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from coverage import scenario_charts as sc
+from coverage import scenario_tables as tables
 from coverage.errors import InputError
 from coverage.profile import escape_markdown
 from coverage.scenario_schema import (
@@ -43,8 +44,8 @@ from ui.scenario_view import (
     PARAMS,
     PRESET,
     ROLES,
-    SAVED_PICK,
     SAVE_NAME,
+    SAVED_PICK,
     UNIT,
     UPLOAD,
     UPLOAD_PROBLEM,
@@ -92,7 +93,7 @@ with pick_column:
     unit_index = unit_ids.index(unit_id)
 
 with where_column:
-    st.radio("Where the units go", list(view.MODES), format_func=view.MODES.get, key=WHERE, horizontal=True)
+    st.radio("Where the units go", list(tables.MODES), format_func=tables.MODES.get, key=WHERE, horizontal=True)
     mode = ss[WHERE]
     view.restore_placement_widgets(mode)
     if mode == "one":
@@ -132,7 +133,7 @@ with tab_inputs:
         "*user input* and an assumption, with the file's value in its note."
     )
     st.subheader("Scenario and unit assumptions")
-    params_in = view.params_table(base, unit_index)
+    params_in = tables.params_table(base, unit_index)
     params_out = st.data_editor(
         params_in, key=PARAMS, hide_index=True, width="stretch", height=35 * (len(params_in) + 1) + 3,
         disabled=["Parameter", "Unit", "Source", "Note"],
@@ -150,7 +151,7 @@ with tab_inputs:
     st.caption(
         "Ramp-up (share of posts filled in a unit's first years): "
         + (", ".join(f"{v:.0%}" for v in ramp_values if v is not None) or "none")
-        + f" — {escape_markdown(view.provenance(ramp.get('source'), ramp.get('assumption')))}. "
+        + f" — {escape_markdown(tables.provenance(ramp.get('source'), ramp.get('assumption')))}. "
         + escape_markdown(ramp.get("note", "")) + " To change it, download the scenario file, edit `ramp_up`, and open it."
     )
 
@@ -159,52 +160,52 @@ with tab_inputs:
         "One row per role in each unit. *FTE set by* **fixed** uses the FTE column; **demand** uses referrals a year ÷ "
         "referrals per FTE. Overheads are charged on salary plus on-costs. Add or delete rows at the table's edge."
     )
-    roles_in = view.roles_table(base, unit_index)
+    roles_in = tables.roles_table(base, unit_index)
     roles_out = st.data_editor(
         roles_in, key=ROLES, num_rows="dynamic", hide_index=True, width="stretch",
         column_order=["role", "agency", "salary", "oncost_rate", "overhead_rate", "fte_mode", "fte", "caseload_per_fte",
                       "source", "assumption", "grade", "note"],
         column_config={
-            "role": st.column_config.TextColumn(view.ROLE_LABELS["role"], width="medium"),
-            "agency": st.column_config.SelectboxColumn(view.ROLE_LABELS["agency"], options=list(AGENCIES)),
-            "grade": st.column_config.TextColumn(view.ROLE_LABELS["grade"]),
-            "salary": st.column_config.NumberColumn(view.ROLE_LABELS["salary"], format="£%.0f"),
-            "oncost_rate": st.column_config.NumberColumn(view.ROLE_LABELS["oncost_rate"], format="%.2f",
+            "role": st.column_config.TextColumn(tables.ROLE_LABELS["role"], width="medium"),
+            "agency": st.column_config.SelectboxColumn(tables.ROLE_LABELS["agency"], options=list(AGENCIES)),
+            "grade": st.column_config.TextColumn(tables.ROLE_LABELS["grade"]),
+            "salary": st.column_config.NumberColumn(tables.ROLE_LABELS["salary"], format="£%.0f"),
+            "oncost_rate": st.column_config.NumberColumn(tables.ROLE_LABELS["oncost_rate"], format="%.2f",
                                                          help="Employer pension and National Insurance"),
-            "overhead_rate": st.column_config.NumberColumn(view.ROLE_LABELS["overhead_rate"], format="%.1f",
+            "overhead_rate": st.column_config.NumberColumn(tables.ROLE_LABELS["overhead_rate"], format="%.1f",
                                                            help="% of salary plus on-costs"),
-            "fte_mode": st.column_config.SelectboxColumn(view.ROLE_LABELS["fte_mode"], options=["fixed", "demand"]),
-            "fte": st.column_config.NumberColumn(view.ROLE_LABELS["fte"], format="%.2f"),
-            "caseload_per_fte": st.column_config.NumberColumn(view.ROLE_LABELS["caseload_per_fte"], format="%.0f"),
-            "source": st.column_config.TextColumn(view.ROLE_LABELS["source"], width="medium"),
-            "assumption": st.column_config.CheckboxColumn(view.ROLE_LABELS["assumption"]),
-            "note": st.column_config.TextColumn(view.ROLE_LABELS["note"], width="large"),
+            "fte_mode": st.column_config.SelectboxColumn(tables.ROLE_LABELS["fte_mode"], options=["fixed", "demand"]),
+            "fte": st.column_config.NumberColumn(tables.ROLE_LABELS["fte"], format="%.2f"),
+            "caseload_per_fte": st.column_config.NumberColumn(tables.ROLE_LABELS["caseload_per_fte"], format="%.0f"),
+            "source": st.column_config.TextColumn(tables.ROLE_LABELS["source"], width="medium"),
+            "assumption": st.column_config.CheckboxColumn(tables.ROLE_LABELS["assumption"]),
+            "note": st.column_config.TextColumn(tables.ROLE_LABELS["note"], width="large"),
         },
     )
 
     st.subheader("Fixed-cost lines")
     st.caption("Grants, contracts or commissioned services with no FTE in the model. *Grows with* pay or non-pay prices.")
-    fixed_in = view.fixed_table(base, unit_index)
+    fixed_in = tables.fixed_table(base, unit_index)
     fixed_out = st.data_editor(
         fixed_in, key=FIXED, num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
-            "item": st.column_config.TextColumn(view.FIXED_LABELS["item"], width="medium"),
-            "agency": st.column_config.SelectboxColumn(view.FIXED_LABELS["agency"], options=list(AGENCIES)),
-            "amount": st.column_config.NumberColumn(view.FIXED_LABELS["amount"], format="£%.0f"),
-            "index": st.column_config.SelectboxColumn(view.FIXED_LABELS["index"], options=["pay", "non_pay"]),
-            "source": st.column_config.TextColumn(view.FIXED_LABELS["source"], width="medium"),
-            "assumption": st.column_config.CheckboxColumn(view.FIXED_LABELS["assumption"]),
-            "note": st.column_config.TextColumn(view.FIXED_LABELS["note"], width="large"),
+            "item": st.column_config.TextColumn(tables.FIXED_LABELS["item"], width="medium"),
+            "agency": st.column_config.SelectboxColumn(tables.FIXED_LABELS["agency"], options=list(AGENCIES)),
+            "amount": st.column_config.NumberColumn(tables.FIXED_LABELS["amount"], format="£%.0f"),
+            "index": st.column_config.SelectboxColumn(tables.FIXED_LABELS["index"], options=["pay", "non_pay"]),
+            "source": st.column_config.TextColumn(tables.FIXED_LABELS["source"], width="medium"),
+            "assumption": st.column_config.CheckboxColumn(tables.FIXED_LABELS["assumption"]),
+            "note": st.column_config.TextColumn(tables.FIXED_LABELS["note"], width="large"),
         },
     )
 
 # ---- Validate the edit; keep the last good scenario when it is refused ------------------
 placement = view.placement_now()
-deployments, placement_problems = view.deployments_for(placement, unit_id, no_unit_codes)
+deployments, placement_problems = tables.deployments_for(placement, unit_id, no_unit_codes)
 problem: InputError | None = None
 result = None
 try:
-    candidate = view.edited_scenario(
+    candidate = tables.edited_scenario(
         base, unit_index=unit_index, params=params_out, roles=roles_out, fixed=fixed_out,
         deployments=deployments, placement_problems=placement_problems,
     )
@@ -244,7 +245,7 @@ t = result.totals
 cov = result.coverage
 price_base = result.price_base
 dep_now = scenario_to_dict(scenario)["deployments"]
-where_text = view.placement_summary(dep_now, names, scenario.start_year)
+where_text = tables.placement_summary(dep_now, names, scenario.start_year)
 with totals_box:
     st.subheader(f"{escape_markdown(scenario.name)}: {escape_markdown(where_text)}")
     if t["units"] == 0:
@@ -285,7 +286,7 @@ with totals_box:
             + ", ".join(names.get(c, c) for c in cov["already_covered_in_scenario"]) + "."
         )
 
-stem = view.file_stem(scenario.name)
+stem = tables.file_stem(scenario.name)
 
 # ---- Results ----------------------------------------------------------------------------
 with tab_results:
@@ -345,11 +346,11 @@ with tab_results:
     d1.download_button("Results workbook (XLSX)", data=lambda: view.xlsx_bytes(result), file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="scn_dl_xlsx",
                        on_click="ignore")
-    d2.download_button("Costs by year (CSV)", data=lambda: view.safe_csv(result.by_year), file_name=f"{stem}_by_year.csv",
+    d2.download_button("Costs by year (CSV)", data=lambda: tables.safe_csv(result.by_year), file_name=f"{stem}_by_year.csv",
                        mime="text/csv", key="scn_dl_year", on_click="ignore")
-    d3.download_button("Costs by force (CSV)", data=lambda: view.safe_csv(result.by_force),
+    d3.download_button("Costs by force (CSV)", data=lambda: tables.safe_csv(result.by_force),
                        file_name=f"{stem}_by_force.csv", mime="text/csv", key="scn_dl_force", on_click="ignore")
-    d4.download_button("Costs by role (CSV)", data=lambda: view.safe_csv(result.by_role), file_name=f"{stem}_by_role.csv",
+    d4.download_button("Costs by role (CSV)", data=lambda: tables.safe_csv(result.by_role), file_name=f"{stem}_by_role.csv",
                        mime="text/csv", key="scn_dl_role", on_click="ignore")
     st.caption(
         "Money in GBP. Nominal = cash in each year; real = at " + price_base + ". Offences used for demand: ONS "
@@ -422,7 +423,7 @@ with tab_compare:
                 st.button(f"Remove “{escape_markdown(entry['label'][:60])}”", key=f"scn_compare_remove_{i}", on_click=view.on_compare_remove,
                           args=(i,))
             st.button("Clear the comparison", key="scn_compare_clear", on_click=view.on_compare_clear)
-            st.download_button("Comparison (CSV)", data=lambda: view.safe_csv(table.reset_index()),
+            st.download_button("Comparison (CSV)", data=lambda: tables.safe_csv(table.reset_index()),
                                file_name="scenario_comparison.csv", mime="text/csv", key="scn_dl_compare",
                                on_click="ignore")
     else:

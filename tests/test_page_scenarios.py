@@ -14,6 +14,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from coverage import atlas_data, paths
+from coverage import scenario_tables as tables
 from coverage.errors import InputError
 from coverage.lottery import offences_by_force
 from coverage.scenario_charts import money
@@ -108,7 +109,7 @@ def seed_editor(at: AppTest, key: str, edited: dict | None = None, added: list |
 
 
 def param_row(key: str) -> int:
-    return list(view.params_table(view.preset_dict("cheshire_hru_like")).index).index(key)
+    return list(tables.params_table(view.preset_dict("cheshire_hru_like")).index).index(key)
 
 
 def assert_clean(at: AppTest) -> None:
@@ -453,7 +454,7 @@ def test_yaml_download_and_upload_round_trip(media, atlas, existing):
     elsewhere = page()
     _upload(elsewhere, yaml_name, content)
     assert_clean(elsewhere)
-    assert f"Opened {view.file_stem('Cheshire HRU-like unit')}.yaml".replace("_", "\\_") in elsewhere.success[0].value
+    assert f"Opened {tables.file_stem('Cheshire HRU-like unit')}.yaml".replace("_", "\\_") in elsewhere.success[0].value
     assert metrics(elsewhere) == shown
     assert elsewhere.radio(key="scn_where").value == "waves"
     assert elsewhere.multiselect(key="scn_wave2").value == [DORSET]
@@ -554,11 +555,11 @@ def test_a_saved_scenario_can_be_added_to_the_comparison():
                                     "met_stac_like", "advocacy_only"])
 def test_unedited_tables_give_back_the_same_scenario(preset):
     data = scenario_to_dict(load_preset(preset))
-    placement = view.placement_from_deployments(data["deployments"])
-    deployments, extra = view.deployments_for(placement, data["unit_models"][0]["id"], [])
-    scenario = view.edited_scenario(
-        data, unit_index=0, params=view.params_table(data), roles=view.roles_table(data),
-        fixed=view.fixed_table(data), deployments=deployments,
+    placement = tables.placement_from_deployments(data["deployments"])
+    deployments, extra = tables.deployments_for(placement, data["unit_models"][0]["id"], [])
+    scenario = tables.edited_scenario(
+        data, unit_index=0, params=tables.params_table(data), roles=tables.roles_table(data),
+        fixed=tables.fixed_table(data), deployments=deployments,
     )
     assert not extra
     assert scenario_hash(scenario) == scenario_hash(load_preset(preset))
@@ -566,23 +567,23 @@ def test_unedited_tables_give_back_the_same_scenario(preset):
 
 def test_every_default_shows_its_source_or_says_assumption():
     data = view.preset_dict("cheshire_hru_like")
-    table = view.params_table(data)
+    table = tables.params_table(data)
     assert table.loc["discount_rate", "Source"] == "P014"
     assert table.loc["optimism_bias", "Source"] == "assumption"
     assert table.loc["optimism_bias", "Value"] == 0
     assert table.loc["discount_rate", "Value"] == 3.5
     assert table.loc["gdp_deflator", "Source"] == "P015; P016 (assumption)"
     assert table["Source"].str.len().gt(0).all()
-    roles = view.roles_table(data)
+    roles = tables.roles_table(data)
     assert roles["source"].str.len().gt(0).all() and roles["assumption"].all()
 
 
 def test_a_changed_value_is_marked_as_user_input_with_the_old_value():
     data = view.preset_dict("cheshire_hru_like")
-    params = view.params_table(data)
+    params = tables.params_table(data)
     params.loc["referral_rate", "Value"] = 0.05
     params.loc["attrition_rate", "Value"] = 12.5
-    scenario = view.edited_scenario(data, unit_index=0, params=params, roles=None, fixed=None,
+    scenario = tables.edited_scenario(data, unit_index=0, params=params, roles=None, fixed=None,
                                     deployments=data["deployments"])
     assert scenario.demand.referral_rate.rate == 0.05
     assert scenario.demand.referral_rate.source == "user input"
@@ -593,20 +594,20 @@ def test_a_changed_value_is_marked_as_user_input_with_the_old_value():
 
 def test_problems_are_located_on_the_page():
     data = view.preset_dict("cheshire_hru_like")
-    roles = view.roles_table(data)
+    roles = tables.roles_table(data)
     roles.loc[2, "caseload_per_fte"] = None  # a demand role with no caseload
     roles.loc[0, "oncost_rate"] = 95
     with pytest.raises(InputError) as caught:
-        view.edited_scenario(data, unit_index=0, params=None, roles=roles, fixed=None, deployments=data["deployments"])
-    rows = view.problem_rows(caught.value, data)
+        tables.edited_scenario(data, unit_index=0, params=None, roles=roles, fixed=None, deployments=data["deployments"])
+    rows = tables.problem_rows(caught.value, data)
     assert set(rows["Field"]) == {"unit_models[0].roles[0].oncost_rate", "unit_models[0].roles[2]"}
     where = dict(zip(rows["Field"], rows["Where"]))
     assert where["unit_models[0].roles[0].oncost_rate"] == (
         "Roles table, row 1 (Detective sergeant (unit lead)), column “On-costs (% of salary)”")
     assert where["unit_models[0].roles[2]"] == "Roles table, row 3 (Probation officer)"
     assert "caseload_per_fte is required" in " ".join(rows["Problem"])
-    assert view.where_on_page("deployments[3].force_code") == "Where the units go"
-    assert view.where_on_page("unit_models[0].non_pay") == "Assumptions table, “Non-pay per unit”"
+    assert tables.where_on_page("deployments[3].force_code") == "Where the units go"
+    assert tables.where_on_page("unit_models[0].non_pay") == "Assumptions table, “Non-pay per unit”"
 
 
 FORCE_CODES = sorted(atlas_data.load_forces()["code"])
@@ -620,12 +621,12 @@ FORCE_CODES = sorted(atlas_data.load_forces()["code"])
 )
 def test_placements_round_trip_through_deployments(first, second, year):
     second = [c for c in second if c not in first]
-    placement = view.Placement(mode="waves", forces=tuple(first), wave2=tuple(second), wave2_year=year)
-    deployments, extra = view.deployments_for(placement, "u", [])
+    placement = tables.Placement(mode="waves", forces=tuple(first), wave2=tuple(second), wave2_year=year)
+    deployments, extra = tables.deployments_for(placement, "u", [])
     assert not extra
     assert len(deployments) == len(first) + len(second)
-    again = view.placement_from_deployments(deployments)
-    rebuilt, _ = view.deployments_for(again, "u", [])
+    again = tables.placement_from_deployments(deployments)
+    rebuilt, _ = tables.deployments_for(again, "u", [])
     assert rebuilt == deployments
 
 
@@ -643,7 +644,7 @@ def test_csv_exports_neutralise_formulas():
     import pandas as pd
 
     frame = pd.DataFrame({"role": ["=HYPERLINK(\"x\")", "Nurse"], "fte": [1.0, -2.0]})
-    text = view.safe_csv(frame).decode("utf-8-sig")
+    text = tables.safe_csv(frame).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "-2.0" in text
 
 
@@ -657,7 +658,7 @@ def test_browser_opens_scenarios_and_shows_the_totals(scenario_db):
     if not Path("/usr/bin/chromium").exists() and not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.apprunner import record_outside_requests, launch_chromium, running_app
+    from tests.apprunner import launch_chromium, record_outside_requests, running_app
 
     out = paths.REPO_ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
