@@ -66,6 +66,22 @@ def test_requests_to_other_hosts_fail_and_are_recorded(app_url, browser):
     context.close()
 
 
+def test_hovering_a_force_names_it_with_its_class_and_population(app_url, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    # Features are drawn in code order; index 5 is E23000006, Cheshire. The event goes to the shape
+    # itself: a real pointer at its centre could land on a service badge, which has its own tooltip.
+    frame.locator("path.leaflet-interactive").nth(5).dispatch_event("mouseover")
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.wait_for(timeout=10_000)
+    text = tooltip.inner_text()
+    assert "Cheshire" in text and "Multi-agency stalking unit" in text
+    assert "1,119,495" in text  # ONS mid-2023 population, as in data/forces.csv
+    context.close()
+
+
 def test_clicking_a_force_opens_its_profile(app_url, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     record_outside_requests(context, app_url)
