@@ -43,6 +43,7 @@ from ui.scenario_view import (
     MAX_COMPARE,
     PARAMS,
     PRESET,
+    RAMP,
     ROLES,
     SAVE_NAME,
     SAVED_PICK,
@@ -147,12 +148,16 @@ with tab_inputs:
         },
     )
     ramp = unit.get("ramp_up") or {}
-    ramp_values = ramp.get("value") if isinstance(ramp.get("value"), list) else [ramp.get("value")]
+    ramp_in = st.text_input(
+        "Ramp-up: % of posts filled in each of a unit's first years",
+        value=tables.ramp_text(base, unit_index), key=RAMP,
+        help="One percentage per year, separated by commas, e.g. 50, 80: half the posts in year 1, 80% in year 2, "
+             "all from year 3. Leave blank for a unit fully staffed from its first year. Non-pay and fixed lines "
+             "are paid in full from year 1.",
+    )
     st.caption(
-        "Ramp-up (share of posts filled in a unit's first years): "
-        + (", ".join(f"{v:.0%}" for v in ramp_values if v is not None) or "none")
-        + f" — {escape_markdown(tables.provenance(ramp.get('source'), ramp.get('assumption')))}. "
-        + escape_markdown(ramp.get("note", "")) + " To change it, download the scenario file, edit `ramp_up`, and open it."
+        f"From the scenario file: {escape_markdown(tables.provenance(ramp.get('source'), ramp.get('assumption')))}. "
+        + escape_markdown(ramp.get("note", ""))
     )
 
     st.subheader("Roles")
@@ -206,7 +211,7 @@ problem: InputError | None = None
 result = None
 try:
     candidate = tables.edited_scenario(
-        base, unit_index=unit_index, params=params_out, roles=roles_out, fixed=fixed_out,
+        base, unit_index=unit_index, params=params_out, roles=roles_out, fixed=fixed_out, ramp=ramp_in,
         deployments=deployments, placement_problems=placement_problems,
     )
     result = view.run(scenario_hash(candidate), existing, candidate)

@@ -277,6 +277,53 @@ def apply_params(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[s
     return problems
 
 
+# --------------------------------------------------------------------------------------------
+# Ramp-up: the share of a unit's posts filled in its first years, typed as "50, 80"
+# --------------------------------------------------------------------------------------------
+
+RAMP_MAX_YEARS = 10  # the schema's limit (scenario_schema.RampParam)
+_RAMP_SPLIT = re.compile(r"[,;\s]+")
+
+
+def ramp_text(data: Mapping, unit_index: int = 0) -> str:
+    """The unit's ramp-up as the planner types it: percentages for years 1, 2, … ("" = fully staffed)."""
+    ramp = (data["unit_models"][unit_index].get("ramp_up") or {}).get("value")
+    values = ramp if isinstance(ramp, list) else ([] if ramp is None else [ramp])
+    return ", ".join(f"{_shown(float(v), 100):g}" for v in values)
+
+
+def apply_ramp(data: dict, text: str | None, unit_index: int = 0) -> list[str]:
+    """Write a typed ramp-up ("50, 80", "50% 80%" or blank) into ``data`` (in place); return problems.
+
+    Unchanged text keeps the file's source; a change becomes user input and an assumption, with the
+    file's values in its note. The schema then checks the bounds (0–100%, first year above 0)."""
+    path = f"unit_models[{unit_index}].ramp_up"
+    if text is None:
+        return []
+    before = ramp_text(data, unit_index)
+    parts = [part.rstrip("%") for part in _RAMP_SPLIT.split(str(text).strip()) if part]
+    shown: list[float] = []
+    for part in parts:
+        number = _number(part)
+        if number is None or not math.isfinite(number):
+            return [f"{path}: '{part[:20]}' is not a percentage; type one per year, e.g. 50, 80"]
+        shown.append(number)
+    if len(shown) > RAMP_MAX_YEARS:
+        return [f"{path}: {len(shown)} years given; at most {RAMP_MAX_YEARS} (the years after are fully staffed)"]
+    if ", ".join(f"{v:g}" for v in shown) == before:
+        return []
+    old = data["unit_models"][unit_index].get("ramp_up") or {}
+    was = ", ".join(f"{v}%" for v in before.split(", ")) if before else "none"
+    data["unit_models"][unit_index]["ramp_up"] = {
+        "value": [v / 100 for v in shown],
+        "source": "user input",
+        "assumption": True,
+        "note": (f"Set on the Scenario planner; the file had {was} "
+                 f"({provenance(old.get('source'), old.get('assumption'))})."),
+    }
+    return []
+
+
 def _text_cell(row: Mapping, name: str) -> str:
     value = row.get(name)
     return "" if _blank(value) else str(value).strip()
@@ -447,6 +494,7 @@ def edited_scenario(
     roles: pd.DataFrame | None,
     fixed: pd.DataFrame | None,
     deployments: list[dict],
+    ramp: str | None = None,
     placement_problems: Iterable[str] = (),
 ) -> Scenario:
     """The scenario the tables describe; ``InputError(s)`` naming every field that is wrong."""
@@ -458,6 +506,7 @@ def edited_scenario(
         problems += apply_roles(data, roles, unit_index)
     if fixed is not None:
         problems += apply_fixed(data, fixed, unit_index)
+    problems += apply_ramp(data, ramp, unit_index)
     data["deployments"] = deployments
     if problems:
         if len(problems) == 1:
@@ -505,6 +554,8 @@ def where_on_page(path: str, data: Mapping | None = None) -> str:
         name = m.group(2)
         if name in SPEC_BY_KEY:
             return f"Assumptions table, “{SPEC_BY_KEY[name].label}”"
+        if name == "ramp_up":
+            return "Assumptions tab, “Ramp-up” box"
         if name in ("roles", "fixed_costs"):
             return "Roles table" if name == "roles" else "Fixed-cost table"
         return "Unit model"

@@ -559,7 +559,7 @@ def test_unedited_tables_give_back_the_same_scenario(preset):
     deployments, extra = tables.deployments_for(placement, data["unit_models"][0]["id"], [])
     scenario = tables.edited_scenario(
         data, unit_index=0, params=tables.params_table(data), roles=tables.roles_table(data),
-        fixed=tables.fixed_table(data), deployments=deployments,
+        fixed=tables.fixed_table(data), deployments=deployments, ramp=tables.ramp_text(data),
     )
     assert not extra
     assert scenario_hash(scenario) == scenario_hash(load_preset(preset))
@@ -590,6 +590,62 @@ def test_a_changed_value_is_marked_as_user_input_with_the_old_value():
     assert "the file had 0.0227887" in scenario.demand.referral_rate.note
     assert scenario.unit_models[0].attrition_rate.value == pytest.approx(0.125)
     assert scenario.unit_models[0].attrition_rate.assumption is True
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [("50, 80", None), ("50% 80%", None), ("100", [1.0]), ("", []), ("  25;60 ; 90 ", [0.25, 0.6, 0.9])],
+)
+def test_ramp_up_is_typed_as_percentages_by_year(typed, stored):
+    data = view.preset_dict("cheshire_hru_like")
+    assert tables.ramp_text(data) == "50, 80"
+    scenario = tables.edited_scenario(data, unit_index=0, params=None, roles=None, fixed=None,
+                                      deployments=data["deployments"], ramp=typed)
+    ramp = scenario.unit_models[0].ramp_up
+    if stored is None:  # the same years as the file: its source is kept
+        assert ramp.value == [0.5, 0.8] and ramp.source == data["unit_models"][0]["ramp_up"]["source"]
+    else:
+        assert ramp.value == pytest.approx(stored) if stored else ramp.value == []
+        assert ramp.source == "user input" and ramp.assumption is True
+        assert "the file had 50%, 80%" in ramp.note
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("fifty", "'fifty' is not a percentage"),
+        ("0, 50", "first year's fraction must be above 0"),
+        ("50, 150", "between"),
+        (", ".join(["50"] * 11), "at most 10"),
+        ("nan", "is not a percentage"),
+    ],
+)
+def test_a_bad_ramp_up_is_refused_naming_the_box(typed, message):
+    data = view.preset_dict("cheshire_hru_like")
+    with pytest.raises(InputError) as caught:
+        tables.edited_scenario(data, unit_index=0, params=None, roles=None, fixed=None,
+                               deployments=data["deployments"], ramp=typed)
+    table = tables.problem_rows(caught.value, data)
+    row = table[table["Field"].str.startswith("unit_models[0].ramp_up")]
+    assert not row.empty, table.to_string()
+    assert message in row["Problem"].iloc[0]
+    assert row["Where"].iloc[0] == "Assumptions tab, “Ramp-up” box"
+
+
+def test_typing_a_ramp_up_on_the_page_changes_the_totals_and_a_bad_one_keeps_them(atlas, existing):
+    at = page()
+    at.text_input(key="scn_ramp").set_value("100").run()
+    assert_clean(at)
+    assert not at.error
+    data = scenario_to_dict(load_preset("cheshire_hru_like"))
+    data["unit_models"][0]["ramp_up"] = {"value": [1.0], "source": "user input", "assumption": True}
+    full = expected(atlas, existing, [CHESHIRE], scenario=scenario_from_dict(data))
+    assert cash(at) == money(full.totals["total_cost_nominal"])
+    at.text_input(key="scn_ramp").set_value("0, 40").run()
+    assert_clean(at)
+    assert "not used" in at.error[0].value
+    assert cash(at) == money(full.totals["total_cost_nominal"])
+    assert "first year" in problems(at)["Problem"].iloc[0]
 
 
 def test_problems_are_located_on_the_page():

@@ -169,6 +169,7 @@ UNIT = "scn_unit"
 PARAMS = "scn_params"
 ROLES = "scn_roles"
 FIXED = "scn_fixed"
+RAMP = "scn_ramp"
 BASE = "scn_base"  # the scenario being edited, before the edits in the tables (a dict)
 BASE_LABEL = "scn_base_label"
 BASE_SAVED = "scn_base_saved"  # the store name the base came from, if any
@@ -185,7 +186,7 @@ DUP_NAME = "scn_dup_name"
 CONFIRM_DELETE = "scn_confirm_delete"
 COMPARE_SAVED = "scn_compare_saved"
 MAX_COMPARE = 4
-EDITOR_KEYS = (PARAMS, ROLES, FIXED, UNIT)
+EDITOR_KEYS = (PARAMS, ROLES, FIXED, RAMP, UNIT)
 
 DEFAULT_PRESET = "cheshire_hru_like"
 HAS_PROBLEMS = "scn_has_problems"
