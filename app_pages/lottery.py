@@ -90,8 +90,10 @@ if query.strip():
                 st.subheader(f"{answer.name}: {answer.provision_label}")
                 if answer.present:
                     st.markdown("**What exists**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.present))
-                else:
+                elif answer.searched:
                     st.markdown("**What exists:** no local specialist stalking service was found in the research search.")
+                else:
+                    st.markdown("**What exists:** unknown. This area was not searched in depth.")
                 if answer.missing:
                     st.markdown("**Not found here**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.missing))
                 if answer.status_unknown:

@@ -266,6 +266,7 @@ class AreaAnswer:
     missing: tuple[str, ...]  # what was not found
     comparison: str
     status_unknown: bool
+    searched: bool = True  # False where the research did not cover the area: unknown, never "none"
 
 
 def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaAnswer:
@@ -277,6 +278,8 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
 
     row = table.set_index("code").loc[code]
     local = services_for_force(register, code, include_national=False)
+    searched = row["provision_class"] != "unknown"
+    status_unknown = bool(row.get("class_status_unknown", False))
     present, missing = [], []
     for flag, service_type, description in SERVICE_KINDS:
         if bool(row[flag]):
@@ -287,12 +290,20 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
             present.append(f"{description[0].upper()}{description[1:]}: {named}")
         elif bool(row["has_multi_agency_unit"]) and service_type in ("stalking_clinic", "perpetrator_programme"):
             continue  # a multi-agency unit does the clinic's and the perpetrator programme's work itself
-        else:
+        elif searched:  # an area nobody searched has nothing "not found": its provision is unknown
             missing.append(description)
     best = table[table["provision_class"] == "multi_agency_unit"]["name"].tolist()
     none = int((table["provision_class"] == "national_only").sum())
-    if row["provision_class"] == "unknown":
-        comparison = "The search did not cover this area in depth, so its provision is unknown."
+    if not searched:
+        comparison = (
+            "The research search did not cover this area in depth, so what exists here is unknown; "
+            "unknown is not the same as none."
+        )
+    elif row["provision_class"] == "multi_agency_unit" and status_unknown:
+        comparison = (
+            f"This is one of the {len(best)} areas classed as having a multi-agency stalking unit, but whether "
+            "its services are still running could not be confirmed."
+        )
     elif row["provision_class"] == "multi_agency_unit":
         comparison = f"This is one of the {len(best)} best-served areas, with a multi-agency stalking unit."
     else:
@@ -307,5 +318,6 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
         present=tuple(present),
         missing=tuple(missing),
         comparison=comparison,
-        status_unknown=bool(row.get("class_status_unknown", False)),
+        status_unknown=status_unknown,
+        searched=searched,
     )

@@ -43,6 +43,23 @@ def test_a_full_postcode_gives_the_force_what_exists_and_what_does_not():
     assert national["Service"].str.contains("National Stalking Helpline").any()
 
 
+def test_an_area_nobody_searched_is_unknown_never_none():
+    # City of London was not searched in depth: nothing may be listed as "not found" there.
+    at = _page("City of London")
+    assert not at.exception
+    assert at.subheader[0].value == "City of London: Unknown (not searched)"
+    text = _markdown(at)
+    assert "What exists:** unknown" in text and "unknown is not the same as none" in text
+    assert "Not found here" not in text and "no local specialist stalking service was found in the" not in text
+
+
+def test_a_unit_whose_services_could_not_be_confirmed_is_not_called_best_served():
+    at = _page("SO14")
+    text = _markdown(at)
+    assert "whether its services are still running could not be confirmed" in text
+    assert "best-served areas, with a multi-agency" not in text
+
+
 def test_a_link_with_q_reproduces_the_answer():
     at = _page("Warrington")
     assert not at.exception
