@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from coverage.boundaries import read_uploaded_boundaries
-from coverage.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, catalogue_table
+from coverage.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL, catalogue_table
 from coverage.services import PROVISION_RULES, export_register_csv
 from coverage.errors import InputError
 from coverage.indicators import OFFENCE_GROUP_NOTE
@@ -34,11 +34,22 @@ catalogue = catalogue_table().rename(
         "processing": "What was done",
     }
 )
-st.dataframe(catalogue.drop(columns=["key"]), hide_index=True, width="stretch")
+# What a reader checks first (who, when, under what licence) comes first; the long columns last.
+st.dataframe(
+    catalogue[["Dataset", "Publisher", "Period", "Licence", "Attribution", "File in the repository", "Obtained from",
+               "What was done"]],
+    hide_index=True,
+    width="stretch",
+    column_config={"Dataset": st.column_config.TextColumn(width="medium", pinned=True)},
+)
 
 st.header("Required attribution")
 st.markdown(f"> {ONS_ATTRIBUTION}")
-st.markdown(f"Where the optional basemap is shown: {OSM_ATTRIBUTION}. Licence text: [Open Government Licence v3.0]({OGL_URL}).")
+st.markdown(f"Licence text of the ONS data: [Open Government Licence v3.0]({OGL_URL}).")
+st.markdown(
+    f"Where the optional basemap is shown: {OSM_ATTRIBUTION}. OpenStreetMap data is available under the "
+    f"Open Database Licence: [openstreetmap.org/copyright]({OSM_COPYRIGHT_URL})."
+)
 
 st.header("How a force area is classed")
 st.markdown("\n".join(f"{number}. {rule}" for number, rule in enumerate(PROVISION_RULES, start=1)))

@@ -18,6 +18,8 @@ ONS_ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2023."
 )
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+# OpenStreetMap's data is under the Open Database Licence; its copyright page says how to credit it.
+OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def category_map(
         highlight_function=lambda _feature: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "category_label", "population"],
-            aliases=["Force area", tooltip_alias, "Population (mid-2023)"],
+            aliases=["Force area", tooltip_alias, "Population, all ages (mid-2023)"],
             sticky=True,
         ),
         zoom_on_click=False,

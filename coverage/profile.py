@@ -124,7 +124,7 @@ def provision_rows(table: pd.DataFrame) -> pd.DataFrame:
         {
             "Force area": ordered["name"],
             "Provision": ordered["provision_label"],
-            "Population (mid-2023)": [_count_text(p) for p in ordered["pop_mid2023"]],
+            "Population, all ages (mid-2023)": [_count_text(p) for p in ordered["pop_mid2023"]],
         }
     ).reset_index(drop=True)
 
