@@ -144,6 +144,7 @@ with chart_column:
             takeaway=takeaway,
             source=SOURCE,
         ),
+        width=360,  # with its category labels, this fills the wider column without running under the table
     )
     st.altair_chart(chart, width="content")
 with table_column:
@@ -232,6 +233,8 @@ with trend_table_column:
             }
         )
         .assign(**{"Gini": lambda f: f["Gini"].map("{:.2f}".format), "Share of people 16+ with none": lambda f: f["Share of people 16+ with none"].map("{:.0%}".format)})
+        # As text: a whole-number index is not shown by st.table, and the years must be.
+        .assign(Year=lambda f: f["Year"].astype(int).astype(str))
         .set_index("Year")
     )
 with st.expander("How these figures are made"):

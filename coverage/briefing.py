@@ -893,13 +893,14 @@ def services_table(context: BriefingContext, code: str | None) -> pd.DataFrame:
     ]
     table = pd.DataFrame(
         {
+            # Status and years straight after the name: an ended service must not read as a current one.
             "Service": [without_postcodes(v) for v in local["service_name"]],
+            "Status": local["status"].map(STATUS_LABELS).fillna(local["status"]).to_numpy(),
+            "Years": years,
             "Type": local["service_type"].map(SERVICE_TYPE_LABELS).fillna(local["service_type"]).to_numpy(),
             "Provider": [without_postcodes(v) or "not recorded" for v in local["provider"]],
             "Force area(s) covered": areas,
             "Coverage": local["coverage"].map(COVERAGE_LABELS).fillna(local["coverage"]).to_numpy(),
-            "Years": years,
-            "Status": local["status"].map(STATUS_LABELS).fillna(local["status"]).to_numpy(),
             "Confidence": local["confidence"].to_numpy(),
             "Last verified": local["last_verified"].to_numpy(),
             "Sources": local["source_ids"].str.replace(";", ", ").to_numpy(),

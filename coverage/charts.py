@@ -96,9 +96,10 @@ def ranked_bar_chart(
         lambda r: f"{r['name']}: {format(r[value_column], value_format)}" if r["highlight"] else "", axis=1
     )
     order = data.sort_values(value_column, ascending=False)["name"].tolist()
-    height = max(14 * len(data), 120)
+    height = max(15 * len(data), 120)
     base = alt.Chart(data).encode(
-        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelFontSize=10, labelLimit=160)),
+        # Every force is named: Vega would otherwise drop every other label where they nearly touch.
+        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelFontSize=10, labelLimit=160, labelOverlap=False)),
         x=alt.X(f"{value_column}:Q", title=value_title, axis=alt.Axis(format=value_format, grid=False)),
         tooltip=[alt.Tooltip("name:N", title="Force area"), alt.Tooltip(f"{value_column}:Q", title=value_title, format=value_format)],
     )

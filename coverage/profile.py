@@ -47,25 +47,38 @@ class ForceProfile:
     services: pd.DataFrame
     sources: pd.DataFrame
     empty_message: str
+    search_note: str = ""  # set where the research searched the area and recorded that it found nothing
 
 
 def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, sources: pd.DataFrame) -> ForceProfile:
     row = table.set_index("code").loc[code]
     local = services_for_force(register, code, include_national=False)
+    searched_none = local[local["service_type"] == "none_found"]
+    found = local[local["service_type"] != "none_found"]
+    # Status and years straight after the name: an ended service must not read as a current one.
     services = pd.DataFrame(
         {
-            "Service": local["service_name"],
-            "Type": local["service_type"].map(SERVICE_TYPE_LABELS).fillna(local["service_type"]),
-            "Provider": local["provider"].replace("", "not recorded"),
-            "Coverage": local["coverage"].map(COVERAGE_LABELS).fillna(local["coverage"]),
-            "Years": [_years(s, e) for s, e in zip(local["start_year"], local["end_year"])],
-            "Status": local["status"].map(STATUS_LABELS).fillna(local["status"]),
-            "Funding": local["funding"].replace("", "not recorded"),
-            "Confidence": local["confidence"],
-            "Last verified": local["last_verified"],
-            "Sources": local["source_ids"].str.replace(";", ", "),
+            "Service": found["service_name"],
+            "Status": found["status"].map(STATUS_LABELS).fillna(found["status"]),
+            "Years": [_years(s, e) for s, e in zip(found["start_year"], found["end_year"])],
+            "Type": found["service_type"].map(SERVICE_TYPE_LABELS).fillna(found["service_type"]),
+            "Provider": found["provider"].replace("", "not recorded"),
+            "Coverage": found["coverage"].map(COVERAGE_LABELS).fillna(found["coverage"]),
+            "Funding": found["funding"].replace("", "not recorded"),
+            "Confidence": found["confidence"],
+            "Last verified": found["last_verified"],
+            "Sources": found["source_ids"].str.replace(";", ", "),
         }
     )
+    search_note = ""
+    if not searched_none.empty:
+        checked = ", ".join(sorted({str(v) for v in searched_none["last_verified"] if str(v)}))
+        cited_none = ", ".join(sorted({sid for ids in searched_none["source_ids"] for sid in str(ids).split(";") if sid}))
+        search_note = (
+            f"The research search looked for a stalking-specific local service here and found none"
+            f" (last checked {checked or 'date not recorded'}; sources {cited_none or 'not recorded'}). "
+            "None found is not proof that none exists."
+        )
     cited = sorted({sid for ids in local["source_ids"] for sid in str(ids).split(";") if sid})
     source_rows = sources.set_index("source_id").reindex(cited).reset_index()
     source_table = pd.DataFrame(
@@ -97,6 +110,7 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
         services=services.reset_index(drop=True),
         sources=source_table,
         empty_message="No register rows for this force: its provision is unknown.",
+        search_note=search_note,
     )
 
 
@@ -107,10 +121,10 @@ def national_services(register: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Service": national["service_name"],
+            "Status": national["status"].map(STATUS_LABELS).fillna(national["status"]),
+            "Years": [_years(s, e) for s, e in zip(national["start_year"], national["end_year"])],
             "Type": national["service_type"].map(SERVICE_TYPE_LABELS).fillna(national["service_type"]),
             "Provider": national["provider"],
-            "Years": [_years(s, e) for s, e in zip(national["start_year"], national["end_year"])],
-            "Status": national["status"].map(STATUS_LABELS).fillna(national["status"]),
             "Confidence": national["confidence"],
             "Sources": national["source_ids"].str.replace(";", ", "),
         }

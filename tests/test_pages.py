@@ -53,6 +53,7 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert metrics["Stalking & harassment offences, YE Dec 2023"] == "13,691"
     assert metrics["Offences per 1,000 aged 16+"] == f"{13_691 / 920_836 * 1000:.1f}"
     services = at.dataframe[0].value
+    assert list(services.columns)[:3] == ["Service", "Status", "Years"]  # an ended service reads as ended
     assert services["Service"].str.contains("Harm Reduction Unit").any()
     ended = services[services["Service"].str.contains("Integrated Anti-Stalking Unit")]
     assert list(ended["Status"]) == ["Ended"]
@@ -62,6 +63,17 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert "S054" in set(sources["Source"])
     assert sources["Link"].notna().any()
     assert at.query_params["force"] == ["E23000006"] or at.query_params["force"] == "E23000006"
+
+
+def test_a_force_searched_with_nothing_found_says_so_instead_of_a_placeholder_row():
+    at = _app()
+    at.query_params["force"] = "E23000003"  # Lancashire: a none_found row in the register
+    at.run()
+    assert not at.exception
+    note = at.info[0].value
+    assert "looked for a stalking-specific local service here and found none" in note
+    assert "S131" in note and "None found is not proof that none exists" in note
+    assert not any("No stalking-specific local service found" in str(d.value) for d in at.dataframe)
 
 
 def test_a_link_with_a_force_reproduces_the_view():

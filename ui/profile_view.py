@@ -8,7 +8,7 @@ import vl_convert as vlc
 
 from coverage.charts import ChartText, ranked_bar_chart
 from coverage.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide, similar_forces
-from coverage.profile import demand_summary, force_profile, national_services
+from coverage.profile import demand_summary, escape_markdown, force_profile, national_services
 from ui import data
 
 COMPARE_KEY = "compare"
@@ -93,6 +93,7 @@ def _ranked_chart_spec(code: str, choice: str, peers: tuple[str, ...]) -> dict:
         highlight_code=code,
         reference_value=float(reference[rate_column]),
         reference_label=f"{reference['Area']} {reference[rate_column]}",
+        width=400,  # with its force names, this fills the page's wider column without running under the table
     )
     return chart.to_dict()
 
@@ -112,10 +113,17 @@ def render(code: str, table: pd.DataFrame) -> None:
     facts[3].metric("Offences per 1,000 aged 16+", demand.rate_2023, help="Rank " + demand.rank_text)
 
     st.subheader("Specialist services in this area")
-    if profile.services.empty:
+    if profile.services.empty and profile.search_note:
+        st.info(escape_markdown(profile.search_note))
+    elif profile.services.empty:
         st.warning(profile.empty_message)
     else:
-        st.dataframe(profile.services, hide_index=True, width="stretch")
+        st.dataframe(
+            profile.services, hide_index=True, width="stretch",
+            column_config={"Service": st.column_config.TextColumn(width="medium", pinned=True)},
+        )
+        if profile.search_note:
+            st.caption(escape_markdown(profile.search_note))
     st.subheader("National services every area can use")
     st.dataframe(national_services(data.register()), hide_index=True, width="stretch")
     with st.expander(f"Sources for {profile.heading} ({len(profile.sources)})"):
