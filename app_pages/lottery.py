@@ -123,13 +123,17 @@ metrics[3].metric("Areas with no local service found", f"{none_forces} of 43")
 
 shares = coverage_shares(table, atlas.forces, offences_by_force(atlas.indicators))
 st.subheader("Who is covered, by kind of provision")
+st.caption(
+    "Here an area counts under every kind of service it has, so these counts differ from the map's classes, "
+    "which place each area once, by its best provision."
+)
 chart_column, table_column = st.columns([3, 2])
 with chart_column:
     kinds = list(shares["label"])
     bar = pd.DataFrame(
         {
             "Kind of provision": shares["label"],
-            "Forces": shares["forces"],
+            "Areas with any": shares["forces"],
             "Share of people aged 16+": shares["population_16plus_share"],
             "Share of offences": shares["offences_share"],
         }

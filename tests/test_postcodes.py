@@ -187,6 +187,13 @@ def test_a_word_inside_a_longer_name(lookup):
     assert (result.kind, result.force_code) == ("local_authority", CHESHIRE)
 
 
+def test_a_district_only_near_a_boundary_may_straddle_it():
+    # SW1A is in Westminster; its centre is within 2 km of the City of London, nothing more is known.
+    result = Lookup.from_data_dir(paths.DATA_DIR).lookup("SW1A 1AA")
+    assert result.straddles and result.force_code == "E23000001"
+    assert "may straddle Metropolitan Police and City of London: its centre is within 2 km" in result.message
+
+
 def test_ch4_straddles_cheshire_and_north_wales(lookup):
     result = lookup.lookup("CH4")
     assert result.straddles
@@ -286,7 +293,7 @@ def test_every_outward_code_resolves_to_one_force_or_a_straddle(lookup, tables):
         candidates = tuple(row.candidate_force_codes.split(";"))
         assert result.force_codes == candidates
         if len(candidates) > 1:
-            assert result.straddles and "straddles" in result.message, row.outward_code
+            assert result.straddles and "straddle" in result.message, row.outward_code
             assert result.force_code in candidates
         else:
             assert result.force_code == row.force_code
