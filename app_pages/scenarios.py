@@ -172,9 +172,10 @@ with tab_inputs:
                       "source", "assumption", "grade", "note"],
         column_config={
             "role": st.column_config.TextColumn(tables.ROLE_LABELS["role"], width="medium"),
-            "agency": st.column_config.SelectboxColumn(tables.ROLE_LABELS["agency"], options=list(AGENCIES)),
+            "agency": st.column_config.SelectboxColumn(tables.ROLE_LABELS["agency"], options=list(AGENCIES),
+                                                   format_func=lambda a: sc.AGENCY_LABELS.get(a, a)),
             "grade": st.column_config.TextColumn(tables.ROLE_LABELS["grade"]),
-            "salary": st.column_config.NumberColumn(tables.ROLE_LABELS["salary"], format="£%.0f"),
+            "salary": st.column_config.NumberColumn(tables.ROLE_LABELS["salary"], format="£%,.0f"),
             "oncost_rate": st.column_config.NumberColumn(tables.ROLE_LABELS["oncost_rate"], format="%.2f",
                                                          help="Employer pension and National Insurance"),
             "overhead_rate": st.column_config.NumberColumn(tables.ROLE_LABELS["overhead_rate"], format="%.1f",
@@ -195,8 +196,9 @@ with tab_inputs:
         fixed_in, key=FIXED, num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
             "item": st.column_config.TextColumn(tables.FIXED_LABELS["item"], width="medium"),
-            "agency": st.column_config.SelectboxColumn(tables.FIXED_LABELS["agency"], options=list(AGENCIES)),
-            "amount": st.column_config.NumberColumn(tables.FIXED_LABELS["amount"], format="£%.0f"),
+            "agency": st.column_config.SelectboxColumn(tables.FIXED_LABELS["agency"], options=list(AGENCIES),
+                                                   format_func=lambda a: sc.AGENCY_LABELS.get(a, a)),
+            "amount": st.column_config.NumberColumn(tables.FIXED_LABELS["amount"], format="£%,.0f"),
             "index": st.column_config.SelectboxColumn(tables.FIXED_LABELS["index"], options=["pay", "non_pay"]),
             "source": st.column_config.TextColumn(tables.FIXED_LABELS["source"], width="medium"),
             "assumption": st.column_config.CheckboxColumn(tables.FIXED_LABELS["assumption"]),
@@ -344,7 +346,9 @@ with tab_results:
             "pop_16plus": "Population 16+",
         })
         st.dataframe(by_force, hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="%,.0f") for c in by_force.columns if "£" in c or "16+" in c
+            **{c: st.column_config.NumberColumn(format="%,.0f") for c in by_force.columns if "£" in c or "16+" in c},
+            "FTE": st.column_config.NumberColumn(format="%.1f"),
+            "Referrals a year": st.column_config.NumberColumn(format="%,.0f"),
         })
     st.markdown("**Downloads**")
     d1, d2, d3, d4 = st.columns(4)
