@@ -156,7 +156,6 @@ st.subheader("Services listed in the briefing")
 st.caption("Placed by the force areas they cover; no addresses. Status and confidence come from the service register.")
 st.dataframe(
     pack.services, hide_index=True, width="stretch",
-    column_config={"Service": st.column_config.TextColumn(width="medium", pinned=True)},
 )
 left, right = st.columns(2)
 left.download_button(

@@ -40,7 +40,6 @@ st.dataframe(
                "What was done"]],
     hide_index=True,
     width="stretch",
-    column_config={"Dataset": st.column_config.TextColumn(width="medium", pinned=True)},
 )
 
 st.header("Required attribution")

@@ -57,6 +57,21 @@ class Legend(MacroElement):
             div.setAttribute("aria-label", {{ this.title_json }});
             div.style.cssText = "background:#fff;padding:4px 6px;border:1px solid #555;";
             div.innerHTML = {{ this.body_json }};
+            // The key can be folded away to see the forces under it (the table and the text key below
+            // the map say the same).
+            var body = div.querySelector(".atlas-legend-body");
+            var fold = L.DomUtil.create("button", "atlas-legend-fold", div);
+            fold.type = "button";
+            fold.style.cssText = "font:11px sans-serif;margin-top:2px;padding:0 4px;cursor:pointer;";
+            fold.textContent = "Hide key";
+            fold.setAttribute("aria-expanded", "true");
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.on(fold, "click", function () {
+                var open = body.style.display === "none";
+                body.style.display = open ? "" : "none";
+                fold.textContent = open ? "Hide key" : "Show key";
+                fold.setAttribute("aria-expanded", open ? "true" : "false");
+            });
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
@@ -67,7 +82,7 @@ class Legend(MacroElement):
     def __init__(self, title: str, entries: list[tuple[str, dict[str, object], int]]):
         super().__init__()
         self._name = "Legend"
-        rows = [f"<strong>{html.escape(title)}</strong>"]
+        rows = [f"<strong>{html.escape(title)}</strong>", '<div class="atlas-legend-body">']
         for label, style, count in entries:
             border = "1px dashed #333" if style.get("dashArray") else "1px solid #333"
             rows.append(
@@ -76,6 +91,7 @@ class Legend(MacroElement):
                 f'background:{style["fillColor"]};border:{border}"></span>'
                 f"{html.escape(label)} ({count})</div>"
             )
+        rows.append("</div>")
         self.title_json = json.dumps(title)
         self.body_json = json.dumps("".join(rows))
 

@@ -42,6 +42,12 @@ def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_p
     legend_text = legend.inner_text()
     for label in ("Multi-agency stalking unit", "National services only", "Unknown (not searched)"):
         assert label in legend_text
+    # The key folds away to show the forces under it, and comes back.
+    item = frame.locator(".atlas-legend-item").first
+    frame.get_by_role("button", name="Hide key").click()
+    item.wait_for(state="hidden")
+    frame.get_by_role("button", name="Show key").click()
+    item.wait_for(state="visible")
     attribution = frame.locator(".leaflet-control-attribution").inner_text()
     assert "Office for National Statistics" in attribution
     page.get_by_text("All 43 force areas").wait_for()

@@ -50,7 +50,7 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     metrics = {m.label: m.value for m in at.metric}
     assert "**Cheshire**: Multi-agency stalking unit." in _text(at)
     assert metrics["Population aged 16+ (mid-2023)"] == "920,836"
-    assert metrics["Stalking & harassment offences, YE Dec 2023"] == "13,691"
+    assert metrics["Stalking & harassment (2023)"] == "13,691"
     assert metrics["Offences per 1,000 aged 16+"] == f"{13_691 / 920_836 * 1000:.1f}"
     services = at.dataframe[0].value
     assert list(services.columns)[:3] == ["Service", "Status", "Years"]  # an ended service reads as ended

@@ -108,7 +108,8 @@ def render(code: str, table: pd.DataFrame) -> None:
     demand = _demand(code, ())
     facts = st.columns(4)
     facts[0].metric("Population aged 16+ (mid-2023)", profile.population_16plus_text)
-    facts[1].metric("Stalking & harassment offences, YE Dec 2023", demand.offences_2023, help=OFFENCE_GROUP_NOTE)
+    facts[1].metric("Stalking & harassment (2023)", demand.offences_2023,
+                   help="Police-recorded offences, year ending December 2023. " + OFFENCE_GROUP_NOTE)
     facts[2].metric("Change since YE Dec 2022", demand.change)
     facts[3].metric("Offences per 1,000 aged 16+", demand.rate_2023, help="Rank " + demand.rank_text)
 
@@ -120,7 +121,6 @@ def render(code: str, table: pd.DataFrame) -> None:
     else:
         st.dataframe(
             profile.services, hide_index=True, width="stretch",
-            column_config={"Service": st.column_config.TextColumn(width="medium", pinned=True)},
         )
         if profile.search_note:
             st.caption(escape_markdown(profile.search_note))
