@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from ui.layout import sidebar
+from ui.layout import responsive_columns, sidebar
 
 _started = time.perf_counter()
 
@@ -26,6 +26,7 @@ PAGES = [
 # from file names. tests/test_browser.py opens /lottery first on a fresh server to guard this.
 navigation = st.navigation([st.Page(path, title=title, url_path=url, default=(url == "map")) for path, title, url in PAGES])
 sidebar()
+responsive_columns()
 try:
     navigation.run()
 finally:

@@ -72,6 +72,12 @@ class Legend(MacroElement):
                 fold.textContent = open ? "Hide key" : "Show key";
                 fold.setAttribute("aria-expanded", open ? "true" : "false");
             });
+            // On a narrow map the key would cover the layer switches and half the map: start folded.
+            if ({{ this._parent.get_name() }}.getSize().x < 560) {
+                body.style.display = "none";
+                fold.textContent = "Show key";
+                fold.setAttribute("aria-expanded", "false");
+            }
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});

@@ -918,6 +918,15 @@ class Lookup:
             return LookupResult(query, "non_geographic", matched=shown, message=(
                 f"{shown} is a non-geographic postcode ({NON_GEOGRAPHIC_AREAS[area]}) with no location, "
                 "so it has no police force area: search for the place where you live instead."))
+        if postcode is None:
+            # "EC2" or "W1": central London districts are split into EC2A, EC2M, W1A … ; offer them.
+            split = sorted(code for code in self._answers if code.startswith(outward) and code[len(outward):].isalpha()
+                           and len(code) == len(outward) + 1)
+            if split:
+                return LookupResult(query, "not_found", matched=shown, suggestions=tuple(split[:_MAX_SUGGESTIONS]),
+                                    message=(f"{shown} is divided into postcode districts "
+                                             + (f"{', '.join(split[:3])} and others" if len(split) > 3 else _join(split))
+                                             + ": choose one, or type your full postcode."))
         what = f"its district {outward} is" if postcode else f"{outward} is"
         hint = "" if area in self._ew_areas else f" (there is no postcode area {area} in England and Wales)"
         return LookupResult(query, "not_found", matched=shown, message=(

@@ -187,6 +187,13 @@ def test_a_word_inside_a_longer_name(lookup):
     assert (result.kind, result.force_code) == ("local_authority", CHESHIRE)
 
 
+def test_a_split_central_london_district_offers_its_parts():
+    result = Lookup.from_data_dir(paths.DATA_DIR).lookup("EC2")
+    assert result.kind == "not_found"
+    assert result.suggestions[:3] == ("EC2A", "EC2M", "EC2N")
+    assert "EC2 is divided into postcode districts EC2A, EC2M, EC2N and others" in result.message
+
+
 def test_a_district_only_near_a_boundary_may_straddle_it():
     # SW1A is in Westminster; its centre is within 2 km of the City of London, nothing more is known.
     result = Lookup.from_data_dir(paths.DATA_DIR).lookup("SW1A 1AA")

@@ -14,6 +14,21 @@ DATA_VINTAGE = (
 )
 
 
+# Below this window width, side-by-side columns (map | table, chart | table, rows of figures) stack
+# instead of squeezing each to a sliver; Streamlit itself only stacks them below 640 px.
+STACK_COLUMNS_BELOW_PX = 1100
+STACK_COLUMNS_CSS = (
+    f"<style>@media (max-width: {STACK_COLUMNS_BELOW_PX}px) {{"
+    " .stHorizontalBlock {flex-wrap: wrap;}"
+    " .stHorizontalBlock > .stColumn {min-width: 100%; flex: 1 1 100%;}"
+    "}</style>"
+)
+
+
+def responsive_columns() -> None:
+    st.html(STACK_COLUMNS_CSS)
+
+
 def sidebar() -> None:
     with st.sidebar:
         st.markdown(DATA_VINTAGE)
