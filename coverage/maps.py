@@ -61,23 +61,24 @@ class Legend(MacroElement):
             // the map say the same).
             var body = div.querySelector(".atlas-legend-body");
             var fold = L.DomUtil.create("button", "atlas-legend-fold", div);
+            var map = {{ this._parent.get_name() }};
+            var chosen = false;  // once the reader folds or unfolds the key, their choice stands
             fold.type = "button";
             fold.style.cssText = "font:11px sans-serif;margin-top:2px;padding:0 4px;cursor:pointer;";
-            fold.textContent = "Hide key";
-            fold.setAttribute("aria-expanded", "true");
-            L.DomEvent.disableClickPropagation(div);
-            L.DomEvent.on(fold, "click", function () {
-                var open = body.style.display === "none";
+            function show(open) {
                 body.style.display = open ? "" : "none";
                 fold.textContent = open ? "Hide key" : "Show key";
                 fold.setAttribute("aria-expanded", open ? "true" : "false");
-            });
-            // On a narrow map the key would cover the layer switches and half the map: start folded.
-            if ({{ this._parent.get_name() }}.getSize().x < 560) {
-                body.style.display = "none";
-                fold.textContent = "Show key";
-                fold.setAttribute("aria-expanded", "false");
             }
+            // On a narrow map the key would cover the layer switches and half the map: fold it there.
+            function fit() { if (!chosen) show(map.getSize().x >= 480); }
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.on(fold, "click", function () {
+                chosen = true;
+                show(body.style.display === "none");
+            });
+            map.on("resize", fit);
+            fit();
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});

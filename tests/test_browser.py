@@ -56,6 +56,22 @@ def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_p
     context.close()
 
 
+def test_on_a_narrow_window_the_columns_stack_and_the_key_starts_folded(app_url, browser):
+    context = browser.new_context(viewport={"width": 800, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    frame.get_by_role("button", name="Show key").wait_for(timeout=10_000)
+    assert not frame.locator(".atlas-legend-item").first.is_visible()
+    # The force table sits below the map, not squeezed beside it.
+    map_box = page.locator("iframe").first.bounding_box()
+    table_box = page.get_by_text("All 43 force areas").bounding_box()
+    assert table_box["y"] > map_box["y"] + map_box["height"]
+    frame.get_by_role("button", name="Show key").click()
+    frame.locator(".atlas-legend-item").first.wait_for(state="visible")
+    context.close()
+
+
 def test_requests_to_other_hosts_fail_and_are_recorded(app_url, browser):
     # The guard the no-CDN tests rely on: a request for a CDN fails in this browser and is listed.
     context = browser.new_context()
