@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from ui.layout import responsive_columns, sidebar
+from ui.layout import responsive_columns, sidebar, uploaded_register_notice
 
 _started = time.perf_counter()
 
@@ -27,6 +27,7 @@ PAGES = [
 navigation = st.navigation([st.Page(path, title=title, url_path=url, default=(url == "map")) for path, title, url in PAGES])
 sidebar()
 responsive_columns()
+uploaded_register_notice()
 try:
     navigation.run()
 finally:

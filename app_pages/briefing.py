@@ -32,9 +32,10 @@ def _presets() -> dict[str, str]:
 
 
 @st.cache_data(show_spinner="Drawing the briefing…", max_entries=16)
-def _pack(code: str, scenario_id: str, version: str, _source) -> BriefingPack:
-    """Keyed on (force, scenario, data version); ``_source`` is the data that version names."""
-    return build_briefing(_source, code or None, scenario_id or None)
+def _pack(code: str, scenario_id: str, version: str, edited: str | None, _source) -> BriefingPack:
+    """Keyed on (force, scenario, data version, edited register's name); ``_source`` is the data that
+    version names."""
+    return build_briefing(_source, code or None, scenario_id or None, edited_register=edited)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -94,11 +95,11 @@ for param, value in ((FORCE_PARAM, code), (SCENARIO_PARAM, scenario_id)):
         del st.query_params[param]
 
 if data.register_name():
-    st.info(f"Built from your uploaded register ({escape_markdown(data.register_name())}), for this session only.")
+    st.caption("Every file below says it was built from your edited register, and its name ends “-edited”.")
 
 version = data_version(source)
 try:
-    pack = _pack(code, scenario_id, version, source)
+    pack = _pack(code, scenario_id, version, data.register_name(), source)
 except InputError as error:
     st.error(f"Could not build the briefing: {escape_markdown(str(error))}")
     st.stop()

@@ -8,6 +8,7 @@ import streamlit as st
 from coverage.atlas_data import load_register
 from coverage.errors import InputError
 from coverage.export import formula_like_cells
+from coverage.profile import escape_markdown
 from coverage.services import export_register_csv, register_diff
 from ui import data, session
 
@@ -23,7 +24,6 @@ st.markdown(
 )
 
 if data.register_name():
-    st.info(f"You are using your uploaded register ({data.register_name()}) in this session.")
     st.button("Go back to the published register", on_click=session.clear_register, key="reset_register")
 
 st.download_button(
@@ -43,14 +43,14 @@ if upload is not None:
     try:
         edited = load_register(upload.getvalue(), forces=atlas.forces, sources=atlas.sources, name=upload.name)
     except InputError as error:
-        st.error(f"{upload.name} cannot be used: the atlas keeps using the register you had.")
+        st.error(f"{escape_markdown(upload.name)} cannot be used: the atlas keeps using the register you had.")
         st.dataframe(session.problems_table(error), hide_index=True, width="stretch")
     else:
         changes = register_diff(current, edited)
         counts = changes["change"].value_counts() if not changes.empty else {}
         added, removed = int(counts.get("added", 0)), int(counts.get("removed", 0))
         changed = changes.loc[changes["change"] == "changed", "service_id"].nunique() if not changes.empty else 0
-        st.success(f"{upload.name}: {len(edited)} rows, all valid. {added} added, {changed} changed, {removed} removed.")
+        st.success(f"{escape_markdown(upload.name)}: {len(edited)} rows, all valid. {added} added, {changed} changed, {removed} removed.")
         suspicious = formula_like_cells(edited)
         if not suspicious.empty:
             st.warning(

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.maps import PROVISION_STYLES, selected_outline
-from coverage.profile import national_summary_sentence, provision_rows
+from coverage.profile import escape_markdown, national_summary_sentence, provision_rows
 from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, profile_view, session
 from ui.layout import attribution_caption
@@ -38,7 +38,9 @@ st.title("Specialist stalking provision by police force area")
 st.markdown(national_summary_sentence(table))
 if session.boundaries_name():
     notice, reset = st.columns([5, 1])
-    notice.info(f"Drawn with your uploaded boundary file ({session.boundaries_name()}), for this session only.")
+    notice.info(
+        f"Drawn with your uploaded boundary file ({escape_markdown(session.boundaries_name())}), for this session only."
+    )
     reset.button("Use the ONS boundaries", on_click=session.clear_boundaries)
 
 map_column, side_column = st.columns([3, 2], gap="medium")

@@ -228,6 +228,7 @@ class BriefingPack:
     pdf: bytes
     sources: pd.DataFrame
     files: dict[str, bytes] = field(default_factory=dict)  # every file but the zip, in order
+    register_note: str = ""  # set when the pack was built from a user-edited register
 
     @property
     def zip_name(self) -> str:
@@ -404,6 +405,21 @@ class BriefingContext:
     base: MapBase
     rendered: dict = field(default_factory=dict)  # (key, ...) -> BriefingChart reused across forces
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The name of a user-edited register this context was built from, or None for the published one.
+    # Every chart, the PDF, the README and the file names then say so.
+    edited_register: str | None = None
+
+    @property
+    def register_note(self) -> str:
+        return edited_register_note(self.edited_register)
+
+
+def edited_register_note(name: str | None) -> str:
+    """The line every file of a pack built from a user-edited register carries ("" for the published one)."""
+    if not name:
+        return ""
+    return (f"Built from a user-edited service register ({display_text(name)[:80]}), not the published "
+            "Stalking Provision Atlas register.")
 
 
 def _england_wales(indicators: pd.DataFrame) -> dict[str, float]:
@@ -421,7 +437,7 @@ def _england_wales(indicators: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def _build_context(data: AtlasData, version: str) -> BriefingContext:
+def _build_context(data: AtlasData, version: str, edited_register: str | None = None) -> BriefingContext:
     _warm_renderer()
     forces = data.forces
     table = provision_table(forces, data.register)
@@ -445,6 +461,7 @@ def _build_context(data: AtlasData, version: str) -> BriefingContext:
         england_wales=_england_wales(data.indicators),
         shares=shares,
         base=map_base(data.boundaries, table),
+        edited_register=edited_register or None,
     )
 
 
@@ -452,16 +469,19 @@ _CONTEXTS: OrderedDict[str, BriefingContext] = OrderedDict()
 _CONTEXTS_LOCK = threading.Lock()
 
 
-def briefing_context(data: AtlasData) -> BriefingContext:
-    """The work shared by every pack of one data version (kept for the last few versions)."""
+def briefing_context(data: AtlasData, edited_register: str | None = None) -> BriefingContext:
+    """The work shared by every pack of one data version (kept for the last few versions).
+
+    ``edited_register`` names a user-edited register the data carry, so every file says so."""
     version = data_version(data)
+    key = f"{version}|{edited_register or ''}"
     with _CONTEXTS_LOCK:
-        if version in _CONTEXTS:
-            _CONTEXTS.move_to_end(version)
-            return _CONTEXTS[version]
-    context = _build_context(data, version)
+        if key in _CONTEXTS:
+            _CONTEXTS.move_to_end(key)
+            return _CONTEXTS[key]
+    context = _build_context(data, version, edited_register)
     with _CONTEXTS_LOCK:
-        _CONTEXTS[version] = context
+        _CONTEXTS[key] = context
         while len(_CONTEXTS) > 3:
             _CONTEXTS.popitem(last=False)
     return context
@@ -549,7 +569,7 @@ def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
             f"{SNAPSHOT}"
         ),
         takeaway=takeaway,
-        source=MAP_SOURCE + " " + NOT_PROOF,
+        source=" ".join(filter(None, [MAP_SOURCE, NOT_PROOF, context.register_note])),
     )
     layout = MAP_LAYOUT
     template = _shared(context, ("map-template",), lambda: map_template(context.base, layout, lambda c: titled(c, width=layout.width)))
@@ -745,7 +765,7 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
             "offences (year ending December 2023; includes harassment and malicious communications) in each class, %"
         ),
         takeaway=takeaway,
-        source=COVERAGE_SOURCE,
+        source=" ".join(filter(None, [COVERAGE_SOURCE, context.register_note])),
     )
     rows = class_shares(context)
     plot = rows.assign(
@@ -1080,6 +1100,8 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         + (f"; sources for this area: {', '.join(cited)}" if cited else "")
         + ". Full details in the data files that come with this briefing.",
     ]
+    if context.register_note:
+        sources.insert(0, context.register_note)
     if scenario:
         sources.append(
             f"Cost model: Stalking Provision Atlas, preset '{scenario['scenario_id']}'; each input cites its source or is marked "
@@ -1088,7 +1110,8 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
     return BriefingPage(
         title=title,
         subtitle=(
-            "One-page briefing from the Stalking Provision Atlas · " + SNAPSHOT + " · offences year ending December 2023 · "
+            (context.register_note + " · " if context.register_note else "")
+            + "One-page briefing from the Stalking Provision Atlas · " + SNAPSHOT + " · offences year ending December 2023 · "
             "population mid-2023"
         ),
         message=message,
@@ -1135,6 +1158,7 @@ def _readme(pack: BriefingPack) -> bytes:
     lines = [
         f"Briefing pack: {display_text(pack.area_name)}",
         "Stalking Provision Atlas",
+        *([pack.register_note] if pack.register_note else []),
         "",
         ONS_ATTRIBUTION,
         OFFENCE_GROUP_NOTE,
@@ -1163,14 +1187,16 @@ def build_briefing(
     scenario_id: str | None = None,
     *,
     context: BriefingContext | None = None,
+    edited_register: str | None = None,
 ) -> BriefingPack:
     """The whole pack for one force (ONS code) or, with ``force_code`` None, England and Wales.
 
-    Raises ``InputError`` for an unknown force code or scenario preset id.
+    ``edited_register`` names a user-edited register in ``data``: every file then says so and the
+    file names end "-edited". Raises ``InputError`` for an unknown force code or scenario preset id.
     """
     from .pdf import render_pdf
 
-    context = context or briefing_context(data)
+    context = context or briefing_context(data, edited_register)
     code = _check_code(context, force_code)
     scenario_id = (scenario_id or "").strip() or None
     if scenario_id:
@@ -1190,11 +1216,12 @@ def build_briefing(
     page = _pdf_content(context, code, scenario_summary, services)
     pdf = render_pdf(page)
     area = context.names[code] if code else NATIONAL_NAME
-    stem = f"briefing-{code or NATIONAL_SLUG}" + (f"-{scenario_id}" if scenario_id else "")
+    stem = (f"briefing-{code or NATIONAL_SLUG}" + (f"-{scenario_id}" if scenario_id else "")
+            + ("-edited" if context.edited_register else ""))
     all_sources = pd.concat([c.sources for c in charts], ignore_index=True).drop_duplicates().reset_index(drop=True)
     pack = BriefingPack(
         code=code, area_name=area, stem=stem, scenario_id=scenario_id, charts=charts, services=services,
-        pdf=pdf, sources=all_sources,
+        pdf=pdf, sources=all_sources, register_note=context.register_note,
     )
     tables = {
         chart.key: (
@@ -1218,7 +1245,9 @@ def build_briefing(
         ignore_index=True,
     )
     files[f"{stem}-services.csv"] = to_csv(services)
-    files[f"{stem}-services.xlsx"] = to_xlsx([("Services", services), ("Sources", service_sources)])
+    about_services = pd.DataFrame({"Item": ["Register"], "Text": [context.register_note or "The published Stalking "
+                                   "Provision Atlas service register (" + SNAPSHOT + ")."]})
+    files[f"{stem}-services.xlsx"] = to_xlsx([("Services", services), ("Sources", service_sources), ("About", about_services)])
     pack.files = files
     files[f"{stem}-README.txt"] = _readme(pack)
     return pack

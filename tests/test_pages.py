@@ -177,7 +177,7 @@ def test_a_valid_boundary_file_can_draw_the_map_for_this_session():
     assert not at.exception
     at.switch_page("app_pages/map.py").run()
     assert not at.exception
-    assert "my_pfa.geojson" in at.info[0].value
+    assert "my\\_pfa.geojson" in at.info[0].value  # the name as text: markdown characters escaped
 
 
 def _evidence_page() -> AppTest:
@@ -222,6 +222,14 @@ def test_unusable_uploads_get_a_clear_message(content, expected):
     assert expected in " ".join(at.dataframe[-1].value["Problem"])
 
 
+def test_a_file_name_is_shown_as_text_never_as_a_link():
+    at = _evidence_page()
+    _uploader(at, "evidence_upload").set_value(("[phish](https:evil.example).csv", b"", "text/csv")).run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "\\[phish\\](https:evil.example).csv cannot be used" in message  # brackets escaped: no link
+
+
 def test_extra_column_and_too_many_rows_are_refused():
     at = _evidence_page()
     lines = _shipped_lines()
@@ -256,7 +264,9 @@ def test_edited_register_shows_a_diff_and_can_be_used_for_this_session_only():
     at.button(key="use_register").click().run()
     assert not at.exception
     assert "edited.csv" in at.info[0].value
-    at.switch_page("app_pages/map.py").run()
+    for page in ("app_pages/lottery.py", "app_pages/scenarios.py", "app_pages/briefing.py", "app_pages/map.py"):
+        at.switch_page(page).run()
+        assert "Every page is using your edited register (**edited.csv**)" in at.info[0].value, page
     table = at.table[0].value
     assert table.loc["Humberside", "Provision"] == "Multi-agency stalking unit"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from coverage.catalogue import ONS_ATTRIBUTION
+from coverage.profile import escape_markdown
+from ui import data
 
 DATA_VINTAGE = (
     "**Data vintage**\n\n"
@@ -27,6 +29,17 @@ STACK_COLUMNS_CSS = (
 
 def responsive_columns() -> None:
     st.html(STACK_COLUMNS_CSS)
+
+
+def uploaded_register_notice() -> None:
+    """On every page: which register the figures come from, when it is not the published one."""
+    name = data.register_name()
+    if name:
+        st.info(
+            f"Every page is using your edited register (**{escape_markdown(name[:80])}**), for this session only, "
+            "not the published one. Reloading the page or opening a shared link goes back to the published "
+            "register; Edit the evidence has the button to go back now."
+        )
 
 
 def sidebar() -> None:
