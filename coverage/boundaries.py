@@ -85,12 +85,29 @@ def _read_any(path: Path) -> gpd.GeoDataFrame:
         readable = _shapefile_in_zip(path, Path(workdir)) if suffix == ".zip" else path
         try:
             return gpd.read_file(readable)
-        except Exception as error:  # pyogrio raises several types; all mean "cannot read"
-            reason = str(error).splitlines()[0][:200]
+        except Exception:  # pyogrio raises several types; all mean "cannot read"
             raise InputError(
-                f"cannot be read as a boundary file (GeoJSON, GeoPackage or shapefile): {reason}",
+                f"cannot be read as a boundary file (GeoJSON, GeoPackage or shapefile): {_unreadable_reason(path, suffix)}",
                 where=_describe(path),
             ) from None
+
+
+def _unreadable_reason(path: Path, suffix: str) -> str:
+    """Why a file GDAL could not read is not a boundary file, in the reader's terms. The library's own
+    message names the server's temporary path and a driver prefix, which mean nothing to a reader."""
+    if suffix in (".geojson", ".json"):
+        try:
+            content = json.loads(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            return "it is not UTF-8 text, so it is not GeoJSON"
+        except json.JSONDecodeError as error:
+            return f"it is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg.lower()})"
+        if not isinstance(content, dict) or not isinstance(content.get("features"), list):
+            return "it is JSON but not a GeoJSON FeatureCollection (no 'features' list)"
+        return "its features could not be read as GeoJSON geometries"
+    if suffix == ".gpkg":
+        return "it is not a GeoPackage (SQLite) file"
+    return "its contents are not a shapefile (a .shp needs its .shx and .dbf beside it, e.g. in one zip)"
 
 
 def _pick_field(frame: gpd.GeoDataFrame, pattern: re.Pattern[str], what: str, where: str) -> str:

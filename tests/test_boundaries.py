@@ -75,6 +75,24 @@ def test_wrong_kind_of_file_is_refused(tmp_path, known_forces):
         read_boundaries(text_file, known_forces)
 
 
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("code,name\nE23000001,Met\n", "it is not valid JSON (line 1, column 1"),
+        ('{"hello": "world"}', "it is JSON but not a GeoJSON FeatureCollection"),
+        (b"\xff\xfe\x00binary", "it is not UTF-8 text"),
+    ],
+)
+def test_an_unreadable_geojson_says_why_in_plain_words_without_server_paths(tmp_path, known_forces, content, reason):
+    upload = tmp_path / "mine.geojson"
+    upload.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputError) as caught:
+        read_boundaries(upload, known_forces)
+    message = str(caught.value)
+    assert reason in message
+    assert str(tmp_path) not in message.replace(str(upload), "") and "DRIVER" not in message
+
+
 def test_boundary_file_of_other_areas_is_refused(grid, known_forces, tmp_path):
     other = grid.rename(columns={"PFA23CD": "LAD23CD", "PFA23NM": "LAD23NM"})
     path = tmp_path / "lads.geojson"
