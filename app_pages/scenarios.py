@@ -287,6 +287,12 @@ with totals_box:
                    help="Share of the mid-2023 population aged 16+ of England and Wales, before → after.")
     st.caption(f"Per referral and per 100,000: one fully staffed year at {price_base}. Coverage: forces, and their "
                "share of the population aged 16+, with a multi-agency stalking unit before → after this scenario.")
+    if cov.get("unit_models_not_multi_agency"):
+        st.caption(
+            "Not a multi-agency unit (it has no police working with probation or health), so it adds no force to "
+            "the coverage count; its costs are included: "
+            + ", ".join(f"“{escape_markdown(name)}”" for name in cov["unit_models_not_multi_agency"]) + "."
+        )
     if cov.get("already_covered_in_scenario"):
         st.caption(
             "Already has a multi-agency unit (costed, but coverage does not change): "

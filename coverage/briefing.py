@@ -820,7 +820,7 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
 def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str) -> tuple[BriefingChart, dict]:
     from .scenario_charts import cost_by_year_chart
     from .scenario_schema import load_preset
-    from .scenarios import run_scenario, with_deployments
+    from .scenarios import counts_as_multi_agency_unit, run_scenario, with_deployments
 
     preset = load_preset(scenario_id)
     table = context.table
@@ -847,7 +847,11 @@ def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str
         f"{totals['discount_rate']:.1%}. {totals['fte_total']:,.1f} full-time equivalent staff."
     )
     if code and code in existing:
-        takeaway += f" {where} already has a multi-agency stalking unit: this is the modelled cost of running one like it."
+        if counts_as_multi_agency_unit(preset.unit_models[0]):
+            takeaway += f" {where} already has a multi-agency stalking unit: this is the modelled cost of running one like it."
+        else:
+            takeaway += (f" {where} already has a multi-agency stalking unit; this is the cost of adding "
+                         f"“{display_text(preset.name)}” beside it.")
     text = ChartText(
         title=f"Cost by year: {display_text(preset.name)}",
         subtitle=(

@@ -382,6 +382,20 @@ class ScenarioResult:
     coverage: dict[str, Any] = field(default_factory=dict)
 
 
+# What makes a unit model a multi-agency stalking unit, for coverage: the police and at least one of
+# probation or health work in it (as staff or as funded lines). That is the MASIP model the pilots
+# evaluated (Tompson, Belur & Jerath, UCL, 2020: police, probation, clinical psychologists and advocates
+# on one case). An advocacy-only service is costed like any other, but adds no unit to coverage.
+MULTI_AGENCY_CORE = "police"
+MULTI_AGENCY_PARTNERS = frozenset({"probation", "nhs"})
+
+
+def counts_as_multi_agency_unit(unit: Any) -> bool:
+    """True when a unit model's roles and fixed lines include the police and probation or the NHS."""
+    agencies = {r.agency for r in unit.roles} | {f.agency for f in unit.fixed_costs}
+    return MULTI_AGENCY_CORE in agencies and bool(agencies & MULTI_AGENCY_PARTNERS)
+
+
 def coverage_before_after(forces: pd.DataFrame, existing: Iterable[str], deployed: Iterable[str]) -> dict[str, Any]:
     """Forces with a multi-agency unit, and their share of the 16+ population, before → after."""
     _check_forces(forces)
@@ -545,7 +559,13 @@ def run_scenario(
         "cost_per_100k_16plus": (float(steady_cost) / pop_cov * 100_000) if pop_cov else None,
         "units": len(s.deployments),
     }
-    coverage = coverage_before_after(forces, existing_units, c.force_codes)
+    multi_agency = {u.id for u in s.unit_models if counts_as_multi_agency_unit(u)}
+    coverage = coverage_before_after(
+        forces, existing_units, sorted({d.force_code for d in s.deployments if d.unit_model in multi_agency})
+    )
+    coverage["unit_models_not_multi_agency"] = sorted(
+        u.name for u in s.unit_models if u.id not in multi_agency and any(d.unit_model == u.id for d in s.deployments)
+    )
     return ScenarioResult(
         scenario=s, scenario_hash=scenario_hash(s), price_base=totals["price_base"], detail=detail,
         by_year=by_year, by_force=by_force, by_role=by_role, by_agency=by_agency, totals=totals, coverage=coverage,

@@ -382,3 +382,10 @@ def test_a_pack_from_an_edited_register_says_so_in_every_file(data):
     # The published register's pack says nothing of the kind, and keeps its names.
     published = build_briefing(data, CHESHIRE)
     assert not published.stem.endswith("-edited") and "user-edited" not in _pdf_text(published.pdf)
+
+
+def test_an_advocacy_scenario_in_a_force_with_a_unit_is_not_called_a_unit_like_it(data):
+    pack = build_briefing(data, CHESHIRE, "advocacy_only")
+    text = _pdf_text(pack.pdf)
+    assert "this is the cost of adding “Advocacy-only service (ISACs)” beside it" in text
+    assert "running one like it" not in text

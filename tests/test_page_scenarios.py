@@ -235,6 +235,19 @@ def test_changing_the_preset_keeps_the_forces(atlas, existing):
     assert cash(at) == money(r.totals["total_cost_nominal"])
 
 
+def test_an_advocacy_only_service_is_costed_but_adds_no_multi_agency_unit(atlas, existing):
+    at = page()
+    at.radio(key="scn_where").set_value("list").run()
+    at.multiselect(key="scn_forces").set_value([KENT, DORSET]).run()
+    at.selectbox(key="scn_preset").set_value("advocacy_only").run()
+    assert_clean(at)
+    r = expected(atlas, existing, [KENT, DORSET], preset="advocacy_only")
+    assert cash(at) == money(r.totals["total_cost_nominal"])
+    assert metrics(at)["Forces with a multi-agency unit"] == "4 → 4"
+    unit_name = load_preset("advocacy_only").unit_models[0].name[:20]
+    assert any("Not a multi-agency unit" in c.value and unit_name in c.value for c in at.caption)
+
+
 # --------------------------------------------------------------------------------------------
 # Editing assumptions; bad values are refused and the last good scenario stays
 # --------------------------------------------------------------------------------------------

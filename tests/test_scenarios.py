@@ -36,6 +36,7 @@ from coverage.scenario_schema import (
 )
 from coverage.scenarios import (
     TORNADO_FACTORS,
+    counts_as_multi_agency_unit,
     coverage_before_after,
     present_value,
     run_scenario,
@@ -46,6 +47,7 @@ from coverage.scenarios import (
 )
 
 CHESHIRE, MET, HAMPSHIRE = "E23000006", "E23000001", "E23000030"
+KENT = "E23000032"
 SHARED_CRIME = paths.REPO_ROOT.parent / "shared" / "data" / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
 PRESETS = ["advocacy_only", "cheshire_hru_like", "hampshire_masp_like", "london_2020_21_grants", "met_stac_like"]
 
@@ -524,7 +526,7 @@ def test_no_deployments_costs_nothing(forces):
 
 
 def test_coverage_before_and_after(forces, offences):
-    s = with_deployments(load_preset("advocacy_only"), [MET, CHESHIRE])
+    s = with_deployments(load_preset("cheshire_hru_like"), [MET, CHESHIRE])
     r = run_scenario(s, forces, offences, existing_units={CHESHIRE, HAMPSHIRE})
     cov = r.coverage
     pop = forces.set_index("code")["pop_mid2023_16plus"].astype(float)
@@ -534,6 +536,19 @@ def test_coverage_before_and_after(forces, offences):
     assert cov["added_forces"] == [MET] and cov["already_covered_in_scenario"] == [CHESHIRE]
     with pytest.raises(InputError, match="E99"):
         coverage_before_after(forces, {"E99"}, [])
+
+
+@pytest.mark.parametrize("preset, counts", [("cheshire_hru_like", True), ("hampshire_masp_like", True),
+                                             ("met_stac_like", True), ("advocacy_only", False),
+                                             ("london_2020_21_grants", False)])
+def test_only_a_unit_with_police_and_probation_or_health_adds_coverage(forces, offences, preset, counts):
+    # An advocacy-only service is costed, but a force with one still has no multi-agency unit.
+    s = with_deployments(load_preset(preset), [KENT])
+    r = run_scenario(s, forces, offences, existing_units={CHESHIRE})
+    assert counts_as_multi_agency_unit(s.unit_models[0]) is counts
+    assert r.coverage["after_forces"] == (2 if counts else 1)
+    assert r.coverage["unit_models_not_multi_agency"] == ([] if counts else [s.unit_models[0].name])
+    assert r.totals["total_cost_real"] > 0
 
 
 def test_json_summary(forces, offences):
