@@ -38,6 +38,7 @@ from .atlas_data import AtlasData, provision_table
 from .catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
 from .charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
 from .errors import InputError
+from .export import keep_text_as_text
 from .indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
 from .lottery import coverage_shares, offences_by_force
 from .maps import PROVISION_STYLES
@@ -276,7 +277,8 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def _xlsx_text(value: object) -> object:
-    value = _safe(value)
+    # Text stays exactly as written: keep_text_as_text stores formula-like text as text, with no quote added.
+    value = value if isinstance(value, str) else _safe(value)
     return _ILLEGAL_XLSX.sub(" ", value) if isinstance(value, str) else value
 
 
@@ -302,6 +304,7 @@ def to_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
                 for cell in sheet[letter][1:]:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
+    keep_text_as_text(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

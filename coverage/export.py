@@ -7,6 +7,19 @@ import pandas as pd
 from .services import FORMULA_TRIGGERS
 
 
+def keep_text_as_text(workbook) -> None:
+    """Store every text cell a spreadsheet could run (it begins with = + - @) as text with Excel's quote
+    prefix: it shows exactly as written, with no added apostrophe, and never runs as a formula.
+
+    openpyxl otherwise stores a string beginning with "=" as a formula."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+
+
 def formula_like_cells(frame: pd.DataFrame, id_column: str = "service_id") -> pd.DataFrame:
     """Every text cell that begins with = + - @ (or tab/CR): where it is and what it says."""
     found = []

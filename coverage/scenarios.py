@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, InputErrors
-from .services import neutralise_formula
+from .export import keep_text_as_text
 from .scenario_schema import (
     AGENCIES,
     Scenario,
@@ -709,9 +709,7 @@ def with_deployments(scenario: Scenario, force_codes: Iterable[str], unit_model:
 # --------------------------------------------------------------------------------------------
 
 def _safe_cell(value):
-    """Text that a spreadsheet could run as a formula gets a leading single quote."""
-    if isinstance(value, str):
-        return neutralise_formula(value)
+    """A value as a workbook cell (text that could run as a formula is made text by keep_text_as_text)."""
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -830,6 +828,7 @@ def to_xlsx(result: ScenarioResult, scenario: Scenario | None = None, path_or_bu
     ws.append(["Offence counts: ONS police-recorded crime, 'Stalking and harassment' offence group (includes "
                "harassment and malicious communications). Source: Office for National Statistics licensed under "
                "the Open Government Licence v.3.0."])
+    keep_text_as_text(wb)
     wb.save(path_or_buffer)
     return path_or_buffer
 

@@ -481,7 +481,12 @@ def _frame_records(frame: pd.DataFrame, spec: _TableSpec, name: str) -> list[_Re
 def _clean_cell(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return str(value).replace("\r\n", "\n").strip()
+    text = str(value).replace("\r\n", "\n").strip()
+    # A downloaded register carries '=… for a cell that began with = + - @ (neutralise_formula); reading it
+    # back takes that one quote off, so downloading and uploading again changes nothing.
+    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
 
 
 def _control_character(text: str) -> str | None:

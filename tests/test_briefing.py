@@ -233,10 +233,15 @@ def test_csv_and_xlsx_neutralise_formulas():
     rows = _read_csv(to_csv(frame))
     assert [r["a"] for r in rows] == ["'=1+2", "'+SUM(A1)", "'-3", "'@cmd", "plain", "'\tTab"]
     assert [r["n"] for r in rows] == ["1", "-2", "3", "4", "5", "6"]  # numbers stay numbers
-    sheet = load_workbook(io.BytesIO(to_xlsx([("Data", frame)])))["Data"]
-    assert [sheet.cell(row=i, column=1).value for i in range(2, 8)] == ["'=1+2", "'+SUM(A1)", "'-3", "'@cmd", "plain", "'\tTab"]
+    # In a workbook the text stays exactly as written, stored as text with Excel's quote prefix: no formula.
+    workbook_bytes = to_xlsx([("Data", frame)])
+    sheet = load_workbook(io.BytesIO(workbook_bytes))["Data"]
+    assert [sheet.cell(row=i, column=1).value for i in range(2, 8)] == ["=1+2", "+SUM(A1)", "-3", "@cmd", "plain", "\tTab"]
     assert sheet.cell(row=3, column=2).value == -2
     assert all(sheet.cell(row=i, column=1).data_type == "s" for i in range(2, 8))
+    assert all(sheet.cell(row=i, column=1).quotePrefix for i in (2, 3, 4, 5, 7))
+    with zipfile.ZipFile(io.BytesIO(workbook_bytes)) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +258,7 @@ def test_hostile_name_survives_into_csv_and_xlsx_exactly(hostile):
     sheet = load_workbook(out / f"{stem}-map.xlsx")["Data"]
     values = {row[1]: row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert values[EVIL_CODE] == EVIL_NAME
-    assert values[FORMULA_CODE] == "'" + FORMULA_NAME
+    assert values[FORMULA_CODE] == FORMULA_NAME  # exact, stored as text (see test_csv_and_xlsx_neutralise_formulas)
 
 
 def test_hostile_name_is_text_in_svg_and_pdf(hostile):

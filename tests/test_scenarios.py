@@ -599,15 +599,19 @@ def test_xlsx_has_three_sheets_and_neutralises_formulas(forces, offences, tmp_pa
     buffer.seek(0)
     wb = load_workbook(buffer)
     assert wb.sheetnames == ["Inputs", "Results", "Sources"]
-    texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    assert not [t for t in texts if t[:1] in ("=", "+", "-", "@")]
-    assert "'=HYPERLINK(\"http://evil\",\"x\")" in texts
-    assert "'+cmd|' /C calc'!A0" in texts
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    risky = [c for c in cells if c.value[:1] in ("=", "+", "-", "@")]
+    # Exact text, stored as text with Excel's quote prefix: shown as written, never run.
+    assert risky and all(c.data_type == "s" and c.quotePrefix for c in risky)
+    texts = [c.value for c in cells]
+    assert "=HYPERLINK(\"http://evil\",\"x\")" in texts
+    assert "+cmd|' /C calc'!A0" in texts
     sources = [row[0].value for row in wb["Sources"].iter_rows(min_row=2) if row[0].value]
     assert "S055" in sources and "P003" in sources
     path = tmp_path / "out.xlsx"
     to_xlsx(r, s, path)
-    assert load_workbook(path)["Results"]["A1"].value.startswith("'=HYPERLINK")
+    title = load_workbook(path)["Results"]["A1"]
+    assert title.value.startswith("=HYPERLINK") and title.data_type == "s" and title.quotePrefix
 
 
 def test_core_modules_import_no_streamlit_and_never_read_shared():

@@ -348,6 +348,15 @@ def test_export_neutralises_formula_cells_only():
     assert rows[2][REGISTER_COLUMNS.index("service_name")] == table.loc[1, "service_name"]
 
 
+def test_a_downloaded_register_uploads_back_unchanged():
+    # The quote a download adds before = + - @ comes off on upload: a round trip changes nothing.
+    table = load(register_with(0, "service_name", '=HYPERLINK("http://x","y")'))
+    table.loc[1, "provider"] = "+44 helpline"
+    table.loc[2, "notes"] = "@mention"
+    again = load(export_register_csv(table))
+    pd.testing.assert_frame_equal(again, table)
+
+
 # ---------------------------------------------------------------------------------------------
 # Provision classes
 
