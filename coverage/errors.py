@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class InputError(ValueError):
     """Bad user or file input: the message says what is wrong and where.
@@ -25,3 +27,21 @@ class InputErrors(InputError):
         more = len(self.problems) - len(shown)
         text = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
         super().__init__(f"{len(self.problems)} problem(s): {text}", where=where)
+
+
+# "register.csv line 13, field 'force_codes': unknown force code 'E23999999'"
+_LOCATED = re.compile(r"^(?P<file>.+?) line (?P<line>\d+)(?:, field '(?P<field>[^']*)')?: (?P<problem>.*)$", re.S)
+
+
+def located_problems(error: InputError) -> list[dict[str, str]]:
+    """One problem per row, split into what is wrong and where (file, line, field), for a table."""
+    problems = error.problems if isinstance(error, InputErrors) else [error.reason]
+    rows = []
+    for text in problems:
+        match = _LOCATED.match(text)
+        if match:
+            rows.append({"Line": match["line"], "Field": match["field"] or "", "Problem": match["problem"],
+                         "File": match["file"]})
+        else:
+            rows.append({"Line": "", "Field": "", "Problem": text, "File": error.where or ""})
+    return rows

@@ -571,6 +571,18 @@ def _model_for(loc: tuple) -> type[BaseModel] | None:
     } else SeriesParam if last in {"non_pay_inflation", "gdp_deflator", "ramp_up"} else None
 
 
+def _found(value: Any, *, percent: bool = False) -> str:
+    """' (found -22,221)' for the number a bound refused, so the reader can find it in the file;
+    rates (stored as fractions) are shown as percentages, like their bounds."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    elif hasattr(value, "value"):
+        value = value.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    return f" (found {value * 100:,.10g}%)" if percent else f" (found {value:,.10g})"
+
+
 def validation_problems(error: ValidationError) -> list[str]:
     """Pydantic errors as short lines: 'unit_models[0].roles[2].salary: must be between …'."""
     problems: list[str] = []
@@ -590,6 +602,8 @@ def validation_problems(error: ValidationError) -> list[str]:
         if kind == "value_error" and "\n" in msg:
             problems.extend(line for line in msg.split("\n") if line)
             continue
+        if msg.startswith("must be between"):
+            msg += _found(err.get("input"), percent="%" in msg)
         problems.append(f"{path}: {msg}" if path else msg)
     # the same problem can be reported by several union branches; keep the first of each
     seen: set[str] = set()

@@ -202,8 +202,11 @@ def test_register_with_unknown_force_is_explained_and_the_register_in_use_is_kep
     _uploader(at, "evidence_upload").set_value(("edited.csv", "\n".join(lines).encode(), "text/csv")).run()
     assert not at.exception
     assert "cannot be used" in at.error[0].value
-    problem = at.dataframe[-1].value["Problem"].iloc[0]
-    assert f"line {met + 1}" in problem and "force_codes" in problem and "E23000099" in problem
+    problems = at.dataframe[-1].value
+    assert list(problems.columns) == ["Line", "Field", "Problem", "File"]  # what is wrong before the file name
+    first = problems.iloc[0]
+    assert (first["Line"], first["Field"], first["File"]) == (str(met + 1), "force_codes", "edited.csv")
+    assert "E23000099" in first["Problem"]
     assert not at.get("button") or all(b.key != "use_register" for b in at.button)
 
 

@@ -766,3 +766,14 @@ def test_a_real_register_csv_is_named_as_a_csv_not_bad_yaml():
 
     with pytest.raises(InputError, match="is a CSV table"):
         load_scenario_bytes(paths.SERVICES_CSV.read_bytes(), where="register.csv")
+
+
+def test_a_refused_number_is_quoted_back_so_it_can_be_found():
+    data = scenario_to_dict(load_preset("cheshire_hru_like"))
+    data["unit_models"][0]["roles"][0]["salary"] = -22221
+    data["discount_rate"]["value"] = 3
+    with pytest.raises(InputError) as caught:
+        scenario_from_dict(data)
+    text = str(caught.value)
+    assert "roles[0].salary: must be between £10,000 and £250,000 (found -22,221)" in text
+    assert "discount_rate: must be between 0% and 20% (found 300%)" in text

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from coverage.boundaries import simplify_shared_arcs, to_compact_geojson
-from coverage.errors import InputError, InputErrors
+from coverage.errors import InputError, located_problems
 
 BOUNDARIES_KEY = "uploaded_boundaries"
 BOUNDARIES_NAME_KEY = "uploaded_boundaries_name"
@@ -43,10 +43,10 @@ def boundaries_name() -> str | None:
 
 
 def problems_table(error: InputError) -> pd.DataFrame:
-    """One located problem per row, shown as plain text (a dataframe never renders HTML)."""
-    problems = error.problems if isinstance(error, InputErrors) else [error.reason]
-    where = [error.where or ""] * len(problems)
-    return pd.DataFrame({"File": where, "Problem": problems})
+    """One located problem per row (line, field, problem, file), shown as plain text (a dataframe
+    never renders HTML). Blank columns are dropped."""
+    table = pd.DataFrame(located_problems(error), columns=["Line", "Field", "Problem", "File"])
+    return table.loc[:, [c for c in table.columns if c == "Problem" or table[c].astype(bool).any()]]
 
 
 def use_register(register: pd.DataFrame, name: str) -> None:
