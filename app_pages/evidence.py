@@ -38,7 +38,11 @@ st.caption(
     "National services use force code ALL."
 )
 
-upload = st.file_uploader("Upload an edited register (CSV, UTF-8)", type=["csv"], key="evidence_upload")
+# The register is under 100 KB; 20 MB is the most the reader accepts (services.MAX_BYTES).
+upload = st.file_uploader(
+    "Upload an edited register (CSV, UTF-8)", type=["csv"], key="evidence_upload", max_upload_size=20
+)
+st.caption("A file over 20 MB is turned away by the box above (it turns red); the published register is under 100 KB.")
 if upload is not None:
     try:
         edited = load_register(upload.getvalue(), forces=atlas.forces, sources=atlas.sources, name=upload.name)

@@ -502,6 +502,8 @@ with tab_files:
                    "`python -m coverage cost FILE.yaml`.")
         st.file_uploader("Open a scenario file (YAML, up to 1 MB)", key=UPLOAD, on_change=view.on_upload,
                          max_upload_size=1)
+        st.caption("A file over 1 MB is turned away by the box above (it turns red) and never opened: a scenario "
+                   "file is a few kilobytes.")
         if ss.get(UPLOAD_PROBLEM):
             name, error = ss[UPLOAD_PROBLEM]
             view.show_problems(f"{escape_markdown(name)} cannot be opened: the scenario on screen is unchanged.",

@@ -391,6 +391,11 @@ def _decode(data: bytes | str, name: str) -> str:
         raise InputErrors([f"{name}: file is larger than {MAX_BYTES // 1_000_000} MB; is this the right file?"])
     if isinstance(data, str):
         return data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark: read it as such
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputErrors([f"{name}: is UTF-16 text that cannot be read; save it as 'CSV UTF-8'"]) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -578,7 +583,11 @@ def load_register(
     Raises InputErrors naming file, line and field for every problem found.
     """
     context = {"force_codes": frozenset(force_codes), "source_ids": frozenset(source_ids)}
-    return _validate_records(_parse_csv(source, _REGISTER_SPEC, name), _REGISTER_SPEC, name, context)
+    register = _validate_records(_parse_csv(source, _REGISTER_SPEC, name), _REGISTER_SPEC, name, context)
+    if register.empty:
+        # Used as it is, it would turn every force area into "unknown" without a word.
+        raise InputErrors([f"{name}: has the header but no rows; a register lists at least one service"])
+    return register
 
 
 # ---------------------------------------------------------------------------------------------

@@ -214,8 +214,9 @@ def test_register_with_unknown_force_is_explained_and_the_register_in_use_is_kep
     "content, expected",
     [
         (b"", "the file is empty"),
-        (b"\xff\xfe\x00b\x00a\x00d", "not UTF-8"),
+        (b"\x80\x81\x00b\x00a\x00d", "not UTF-8"),
         (b"hello,world\n1,2\n", "does not look like the service register"),
+        (_shipped_lines()[0].encode() + b"\n", "has the header but no rows"),
     ],
 )
 def test_unusable_uploads_get_a_clear_message(content, expected):
@@ -231,6 +232,14 @@ def test_a_file_name_is_shown_as_text_never_as_a_link():
     assert not at.exception
     message = at.error[0].value
     assert "\\[phish\\](https:evil.example).csv cannot be used" in message  # brackets escaped: no link
+
+
+def test_a_register_saved_as_utf16_is_read():
+    at = _evidence_page()
+    content = "\n".join(_shipped_lines()).encode("utf-16")  # with its byte-order mark, as Excel writes it
+    _uploader(at, "evidence_upload").set_value(("utf16.csv", content, "text/csv")).run()
+    assert not at.exception
+    assert "all valid" in at.success[0].value
 
 
 def test_extra_column_and_too_many_rows_are_refused():
