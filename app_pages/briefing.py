@@ -39,7 +39,7 @@ def _pack(code: str, scenario_id: str, version: str, edited: str | None, _source
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _zip(code: str, scenario_id: str, version: str, _pack: BriefingPack) -> bytes:
+def _zip(code: str, scenario_id: str, version: str, edited: str | None, _pack: BriefingPack) -> bytes:
     return _pack.zip_bytes()
 
 
@@ -95,7 +95,10 @@ for param, value in ((FORCE_PARAM, code), (SCENARIO_PARAM, scenario_id)):
         del st.query_params[param]
 
 if data.register_name():
-    st.caption("Every file below says it was built from your edited register, and its name ends “-edited”.")
+    st.caption(
+        "The PDF, README, images and workbooks below say they were built from your edited register, and every "
+        "file name ends “-edited”."
+    )
 
 version = data_version(source)
 try:
@@ -109,7 +112,7 @@ st.header(f"Briefing: {area}")
 whole, pdf_column = st.columns(2)
 whole.download_button(
     f"Everything as one zip ({len(pack.files)} files)",
-    data=_zip(code, scenario_id, version, pack),
+    data=_zip(code, scenario_id, version, data.register_name(), pack),
     file_name=pack.zip_name,
     mime="application/zip",
     key="briefing_zip",

@@ -9,7 +9,7 @@ from coverage.atlas_data import load_register
 from coverage.errors import InputError
 from coverage.export import formula_like_cells
 from coverage.profile import escape_markdown
-from coverage.services import export_register_csv, register_diff
+from coverage.services import MAX_BYTES, export_register_csv, register_diff
 from ui import data, session
 
 atlas = data.atlas()
@@ -38,11 +38,11 @@ st.caption(
     "National services use force code ALL."
 )
 
-# The register is under 100 KB; 20 MB is the most the reader accepts (services.MAX_BYTES).
+LIMIT_MB = MAX_BYTES // 1_000_000  # the most the register reader accepts
 upload = st.file_uploader(
-    "Upload an edited register (CSV, UTF-8)", type=["csv"], key="evidence_upload", max_upload_size=20
+    "Upload an edited register (CSV, UTF-8)", type=["csv"], key="evidence_upload", max_upload_size=LIMIT_MB
 )
-st.caption("A file over 20 MB is turned away by the box above (it turns red); the published register is under 100 KB.")
+st.caption(f"A file over {LIMIT_MB} MB is refused; the published register is under 100 KB.")
 if upload is not None:
     try:
         edited = load_register(upload.getvalue(), forces=atlas.forces, sources=atlas.sources, name=upload.name)

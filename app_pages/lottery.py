@@ -133,7 +133,7 @@ with chart_column:
     bar = pd.DataFrame(
         {
             "Kind of provision": shares["label"],
-            "Areas with any": shares["forces"],
+            "Areas": shares["forces"],
             "Share of people aged 16+": shares["population_16plus_share"],
             "Share of offences": shares["offences_share"],
         }

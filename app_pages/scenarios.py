@@ -88,7 +88,7 @@ with pick_column:
         st.button("Start again from this preset", on_click=view.on_preset, key="scn_reset")
     unit_ids = [u["id"] for u in base["unit_models"]]
     if len(unit_ids) > 1:
-        st.selectbox("Unit model to place and edit", unit_ids, key=UNIT,
+        st.selectbox("Unit model to place and edit", unit_ids, key=UNIT, on_change=view.on_unit_change,
                      format_func=lambda i: next(u["name"] for u in base["unit_models"] if u["id"] == i))
     unit_id = ss.get(UNIT) if ss.get(UNIT) in unit_ids else unit_ids[0]
     unit_index = unit_ids.index(unit_id)
@@ -502,8 +502,8 @@ with tab_files:
                    "`python -m coverage cost FILE.yaml`.")
         st.file_uploader("Open a scenario file (YAML, up to 1 MB)", key=UPLOAD, on_change=view.on_upload,
                          max_upload_size=1)
-        st.caption("A file over 1 MB is turned away by the box above (it turns red) and never opened: a scenario "
-                   "file is a few kilobytes.")
+        st.caption("A file over 1 MB is refused by the box above (it turns red): a scenario file is a few "
+                   "kilobytes.")
         if ss.get(UPLOAD_PROBLEM):
             name, error = ss[UPLOAD_PROBLEM]
             view.show_problems(f"{escape_markdown(name)} cannot be opened: the scenario on screen is unchanged.",

@@ -97,7 +97,7 @@ def _unreadable_reason(path: Path, suffix: str) -> str:
     message names the server's temporary path and a driver prefix, which mean nothing to a reader."""
     if suffix in (".geojson", ".json"):
         try:
-            content = json.loads(path.read_bytes().decode("utf-8"))
+            content = json.loads(path.read_bytes().decode("utf-8-sig"))
         except UnicodeDecodeError:
             return "it is not UTF-8 text, so it is not GeoJSON"
         except json.JSONDecodeError as error:

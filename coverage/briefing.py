@@ -866,6 +866,7 @@ def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str
             f"Stalking Provision Atlas cost model, preset '{scenario_id}': every input cites its source or is marked as an "
             "assumption (see the sources sheet). Demand: ONS police recorded stalking and harassment offences, year ending "
             "December 2023. Discounting: HM Treasury Green Book. " + ONS_ATTRIBUTION
+            + (" " + context.register_note if context.register_note else "")
         ),
     )
     built = cost_by_year_chart(by_year, price_base=price_base, text=text, width=CHART_WIDTH)
@@ -1203,6 +1204,8 @@ def build_briefing(
     """
     from .pdf import render_pdf
 
+    if context is not None and (context.edited_register or None) != (edited_register or None):
+        raise ValueError("edited_register must match the context's: build the context with it")
     context = context or briefing_context(data, edited_register)
     code = _check_code(context, force_code)
     scenario_id = (scenario_id or "").strip() or None

@@ -959,7 +959,7 @@ class Lookup:
                 crossing = f"straddles {_join(names)} and {crossing}"
             return (f"{lead} {crossing}; the district centroid falls in {force_name}, and addresses in "
                     f"{district.outside} are policed by {JURISDICTIONS[district.outside]}, outside this atlas.")
-        if len(names) > 1 and REASON_LA_NAME not in district.reason:
+        if len(names) > 1 and district.reason == REASON_NEAR_BORDER:
             # Only closeness is known: the district's centre lies within 2 km of another force.
             return (f"{lead} may straddle {_join(names)}: its centre is within 2 km of the boundary, and the "
                     f"district centroid falls in {force_name}.")

@@ -68,6 +68,7 @@ NON_PAY_BOUNDS = (0, 5_000_000, "money")
 RECRUITMENT_BOUNDS = (0, 100_000, "money")
 ATTRITION_BOUNDS = (0.0, 0.6, "percent")
 RAMP_BOUNDS = (0.0, 1.0, "percent")
+RAMP_MAX_YEARS = 10  # a ramp-up lists at most this many first years; the years after are fully staffed
 DISCOUNT_BOUNDS = (0.0, 0.2, "percent")
 OPTIMISM_BOUNDS = (0.0, 2.0, "percent")
 PAY_UPLIFT_BOUNDS = (-0.05, 0.1, "percent")
@@ -218,7 +219,7 @@ def _ramp_check(param: SeriesParam):
 RampParam = Annotated[
     SeriesParam,
     BeforeValidator(_coerce_param),
-    AfterValidator(_param_between(*RAMP_BOUNDS, series=True, min_len=0, max_len=10)),
+    AfterValidator(_param_between(*RAMP_BOUNDS, series=True, min_len=0, max_len=RAMP_MAX_YEARS)),
     AfterValidator(_ramp_check),
 ]
 

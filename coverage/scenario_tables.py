@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
-from coverage.scenario_schema import Scenario, fiscal_year_label, scenario_from_dict
+from coverage.scenario_schema import RAMP_MAX_YEARS, Scenario, fiscal_year_label, scenario_from_dict
 from coverage.services import neutralise_formula
 
 # --------------------------------------------------------------------------------------------
@@ -281,7 +281,6 @@ def apply_params(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[s
 # Ramp-up: the share of a unit's posts filled in its first years, typed as "50, 80"
 # --------------------------------------------------------------------------------------------
 
-RAMP_MAX_YEARS = 10  # the schema's limit (scenario_schema.RampParam)
 _RAMP_SPLIT = re.compile(r"[,;\s]+")
 
 
@@ -305,7 +304,7 @@ def apply_ramp(data: dict, text: str | None, unit_index: int = 0) -> list[str]:
     shown: list[float] = []
     for part in parts:
         number = _number(part)
-        if number is None or not math.isfinite(number):
+        if number is None:
             return [f"{path}: '{part[:20]}' is not a percentage; type one per year, e.g. 50, 80"]
         shown.append(number)
     if len(shown) > RAMP_MAX_YEARS:

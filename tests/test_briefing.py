@@ -375,13 +375,13 @@ def test_a_pack_from_an_edited_register_says_so_in_every_file(data):
     register = data.register.copy()
     register.loc[register["service_id"] == "E23000006-multi_agency_unit-1", "service_name"] = "Renamed by a user"
     edited = dataclasses.replace(data, register=register)
-    pack = build_briefing(edited, CHESHIRE, edited_register="my [edits].csv")
+    pack = build_briefing(edited, CHESHIRE, "advocacy_only", edited_register="my [edits].csv")
     note = "Built from a user-edited service register (my [edits].csv), not the published"
     assert pack.stem.endswith("-edited") and all("-edited" in name for name in pack.files)
     assert note in pack.files[f"{pack.stem}-README.txt"].decode("utf-8")
     assert note in _pdf_text(pack.pdf)
-    from_register = [chart for chart in pack.charts if chart.key in ("map", "coverage")]
-    assert len(from_register) == 2 and all(note in _svg_text(chart.svg) for chart in from_register)
+    from_register = [chart for chart in pack.charts if chart.key in ("map", "coverage", "scenario-cost")]
+    assert len(from_register) == 3 and all(note in _svg_text(chart.svg) for chart in from_register)
     about = load_workbook(io.BytesIO(pack.files[f"{pack.stem}-services.xlsx"]))["About"]
     assert note in about["B2"].value
     # The published register's pack says nothing of the kind, and keeps its names.

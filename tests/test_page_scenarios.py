@@ -3,6 +3,7 @@ and one browser run that takes a screenshot (bench/out/scenarios.png)."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 
@@ -448,6 +449,24 @@ def media(monkeypatch) -> dict[str, bytes]:
 def _upload(at: AppTest, name: str, content: bytes, mime: str = "application/x-yaml") -> AppTest:
     uploader = next(u for u in at.get("file_uploader") if u.key == "scn_upload")
     return uploader.set_value((name, content, mime)).run()
+
+
+def test_switching_unit_model_never_carries_one_units_edits_into_another():
+    data = scenario_to_dict(load_preset("cheshire_hru_like"))
+    second = copy.deepcopy(data["unit_models"][0])
+    second.update(id="second_unit", name="Second unit")
+    second["ramp_up"] = {"value": [0.25], "source": "", "assumption": True, "note": "quarter first"}
+    data["unit_models"].append(second)
+    at = page()
+    _upload(at, "two_units.yaml", scenario_to_yaml(scenario_from_dict(data)).encode())
+    assert_clean(at)
+    at.text_input(key="scn_ramp").set_value("100").run()
+    at.selectbox(key="scn_unit").set_value("second_unit").run()
+    assert_clean(at)
+    assert at.text_input(key="scn_ramp").value == "25"  # the second unit's own ramp-up, not the first's edit
+    saved = at.session_state["scn_last_good"]["unit_models"][1]["ramp_up"]
+    assert saved["value"] == [0.25] and saved["source"] != "user input"
+    assert any("unsaved edits to the other unit model were set aside" in i.value for i in at.info)
 
 
 def test_yaml_download_and_upload_round_trip(media, atlas, existing):

@@ -43,14 +43,11 @@ from coverage.scenario_tables import (
     placement_from_deployments,
     placement_summary,
     problem_rows,
+    ramp_text,
 )
 from coverage.scenarios import ScenarioResult, run_scenario, to_xlsx, tornado
 from coverage.store import SQLiteScenarioStore, default_db_path
 from ui import data as ui_data
-
-# ============================================================================================
-# Streamlit helpers (everything below renders; everything above is pure)
-# ============================================================================================
 
 TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias")
 
@@ -278,6 +275,19 @@ def open_saved(name: str, version: int | None = None) -> bool:
         return False
     set_base(scenario_to_dict(scenario), f"saved scenario “{name}”", saved=name)
     return True
+
+
+def on_unit_change() -> None:
+    """The tables and the ramp-up box are keyed by name, not by unit model: a unit's edits must not be
+    applied to the next one, so they are set aside and the new unit's own values are shown."""
+    for key in (PARAMS, ROLES, FIXED):
+        ss.pop(key, None)
+    base = ss[BASE]
+    ids = [unit["id"] for unit in base["unit_models"]]
+    index = ids.index(ss[UNIT]) if ss.get(UNIT) in ids else 0
+    ss[RAMP] = ramp_text(base, index)  # set, not removed: a removed box would keep what the browser holds
+    flash("info", f"Now editing “{escape_markdown(base['unit_models'][index]['name'])}”: its own values are shown; "
+                  "unsaved edits to the other unit model were set aside.")
 
 
 def on_preset() -> None:
