@@ -87,7 +87,7 @@ if query.strip():
         for code in codes:
             answer = area_answer(code, table, register)
             with st.container(border=True):
-                st.subheader(f"{answer.name}: {answer.provision_label}")
+                st.header(f"{escape_markdown(answer.name)}: {answer.provision_label}")
                 if answer.present:
                     st.markdown("**What exists**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.present))
                 elif answer.searched:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from coverage.export import safe_csv
 from coverage.maps import PROVISION_STYLES, selected_outline
 from coverage.profile import escape_markdown, national_summary_sentence, provision_rows
 from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
@@ -84,8 +85,14 @@ with side_column:
         help="Off by default: the basemap needs the internet and tells the tile server who is looking.",
     )
     st.markdown("**All 43 force areas**")
+    rows = provision_rows(table)
     with st.container(height=470):
-        st.table(provision_rows(table).set_index("Force area"))
+        # The button is also what lets a keyboard reach, and so scroll, this box (axe: scrollable-region-focusable).
+        st.download_button(
+            "Download this table (CSV)", data=lambda: safe_csv(rows), file_name="stalking_provision_by_force.csv",
+            mime="text/csv", key="map_table_csv", on_click="ignore",
+        )
+        st.table(rows.set_index("Force area"))
 
 if selected:
     st.query_params[FORCE_KEY] = selected

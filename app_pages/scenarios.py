@@ -254,7 +254,7 @@ price_base = result.price_base
 dep_now = scenario_to_dict(scenario)["deployments"]
 where_text = tables.placement_summary(dep_now, names, scenario.start_year)
 with totals_box:
-    st.subheader(f"{escape_markdown(scenario.name)}: {escape_markdown(where_text)}")
+    st.header(f"{escape_markdown(scenario.name)}: {escape_markdown(where_text)}")
     if t["units"] == 0:
         st.info("No units are placed yet: choose at least one force area above.")
     st.markdown(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .services import FORMULA_TRIGGERS
+from .services import FORMULA_TRIGGERS, neutralise_formula
 
 
 def keep_text_as_text(workbook) -> None:
@@ -29,3 +29,12 @@ def formula_like_cells(frame: pd.DataFrame, id_column: str = "service_id") -> pd
             if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
                 found.append({"line": position, "row id": record.get(id_column, ""), "column": column, "value": value})
     return pd.DataFrame(found, columns=["line", "row id", "column", "value"])
+
+
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with BOM, so spreadsheets read '£'); text cells starting with = + - @ are neutralised."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(out[column]):
+            out[column] = [neutralise_formula(v) if isinstance(v, str) else v for v in out[column].astype(object)]
+    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")

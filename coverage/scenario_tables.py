@@ -19,7 +19,7 @@ import pandas as pd
 
 from coverage.errors import InputError, InputErrors
 from coverage.scenario_schema import RAMP_MAX_YEARS, Scenario, fiscal_year_label, scenario_from_dict
-from coverage.services import neutralise_formula
+from coverage.export import safe_csv  # noqa: F401  (the page's CSV downloads: tables.safe_csv)
 
 # --------------------------------------------------------------------------------------------
 # Scenario-level and unit-level numbers: one row each in the assumptions table
@@ -587,15 +587,6 @@ def problem_rows(error: InputError, data: Mapping | None = None, *, file_name: s
 # --------------------------------------------------------------------------------------------
 # Exports
 # --------------------------------------------------------------------------------------------
-
-
-def safe_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheets read '£'); text cells starting with = + - @ are neutralised."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or isinstance(out[column].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(out[column]):
-            out[column] = [neutralise_formula(v) if isinstance(v, str) else v for v in out[column].astype(object)]
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def file_stem(name: str) -> str:

@@ -140,3 +140,34 @@ def test_postcode_link_reproduces_the_answer_when_opened_first(browser):
         page.get_by_text("Data vintage").wait_for(timeout=10_000)
         assert outside == []
         context.close()
+
+
+@pytest.mark.parametrize(
+    "path, ready",
+    [
+        ("/?force=E23000006", "Demand beside provision"),
+        ("/lottery?q=SO14", "The postcode lottery in numbers"),
+        ("/scenarios", "Cost by year."),
+        ("/briefing?force=E23000006", "Services listed in the briefing"),
+        ("/evidence", "Upload an edited register"),
+        ("/methods", "How a force area is classed"),
+    ],
+)
+def test_no_serious_accessibility_violations(app_url, browser, path, ready):
+    # axe-core's WCAG rules on each page as a visitor sees it. "Minor" findings inside Streamlit's own
+    # widgets are left out; anything serious or critical (contrast, names, keyboard access) fails.
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url + path)
+    page.get_by_text(ready).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    violations = Axe().run(page).response["violations"]
+    serious = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+    context.close()

@@ -34,7 +34,7 @@ def test_a_full_postcode_gives_the_force_what_exists_and_what_does_not():
     at = _page()
     at.text_input(key="q").set_value("SO14 3JA").run()
     assert not at.exception
-    assert at.subheader[0].value == "Hampshire: Multi-agency stalking unit"
+    assert at.header[0].value == "Hampshire: Multi-agency stalking unit"
     text = _markdown(at)
     assert "What exists" in text and "National services everyone" in text
     assert "/map?force=E23000030" in text
@@ -47,7 +47,7 @@ def test_an_area_nobody_searched_is_unknown_never_none():
     # City of London was not searched in depth: nothing may be listed as "not found" there.
     at = _page("City of London")
     assert not at.exception
-    assert at.subheader[0].value == "City of London: Unknown (not searched)"
+    assert at.header[0].value == "City of London: Unknown (not searched)"
     text = _markdown(at)
     assert "What exists:** unknown" in text and "unknown is not the same as none" in text
     assert "Not found here" not in text and "no local specialist stalking service was found in the" not in text
@@ -64,19 +64,19 @@ def test_a_link_with_q_reproduces_the_answer():
     at = _page("Warrington")
     assert not at.exception
     assert at.text_input(key="q").value == "Warrington"
-    assert at.subheader[0].value.startswith("Cheshire")
+    assert at.header[0].value.startswith("Cheshire")
 
 
 def test_a_straddling_district_shows_both_forces_centroid_force_first():
     at = _page("CH4 8AB")
-    cards = [s.value for s in at.subheader][:2]
+    cards = [s.value for s in at.header][:2]
     assert cards == ["North Wales: Perpetrator programme or police team only", "Cheshire: Multi-agency stalking unit"]
     assert "straddles" in at.success[0].value
 
 
 def test_a_misspelling_still_finds_the_area():
     at = _page("Chesire")
-    assert at.subheader[0].value.startswith("Cheshire")
+    assert at.header[0].value.startswith("Cheshire")
 
 
 @pytest.mark.parametrize(

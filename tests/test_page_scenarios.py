@@ -101,7 +101,7 @@ def qp(at: AppTest, key: str) -> list[str]:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join(x.value for x in [*at.markdown, *at.caption, *at.subheader])
+    return "\n".join(x.value for x in [*at.markdown, *at.caption, *at.subheader, *at.header])
 
 
 def seed_editor(at: AppTest, key: str, edited: dict | None = None, added: list | None = None, deleted: list | None = None):
