@@ -119,16 +119,27 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
         page = context.new_page()
         page.goto(url)
         wait_for_shapes(page)
-        log.write_text("")
         select = page.get_by_role("combobox", name="Force area")
-        for index in range(reruns):
-            select.click()
-            select.fill(["Cheshire", "Hampshire", "Durham"][index % 3])
-            page.keyboard.press("Enter")
-            page.wait_for_timeout(1200)
-        runs = [line.split("\t") for line in log.read_text().splitlines()]
-        # Complete runs of the Map page only; a run cut short by a newer rerun measures nothing.
-        times = [float(run[1]) for run in runs if run[0] == "map" and run[-1] == "complete"]
+        forces = ["Cheshire", "Hampshire", "Durham"]
+
+        def choose_forces(count: int) -> list[float]:
+            log.write_text("")
+            for index in range(count):
+                select.click()
+                select.fill(forces[index % len(forces)])
+                page.keyboard.press("Enter")
+                page.wait_for_timeout(1200)
+            runs = [line.split("\t") for line in log.read_text().splitlines()]
+            # Complete runs of the Map page only; a run cut short by a newer rerun measures nothing.
+            return [float(run[1]) for run in runs if run[0] == "map" and run[-1] == "complete"]
+
+        # The first time a force is opened on this server its ranked chart is built (then cached for
+        # every visitor); a warm rerun is every later switch, the case the target is about.
+        first_opening = choose_forces(len(forces))
+        times = choose_forces(reruns)
+        figures["first_opening_of_a_force_server_s_median"] = (
+            round(statistics.median(first_opening), 3) if first_opening else None
+        )
         figures["warm_rerun_server_s_median"] = round(statistics.median(times), 3) if times else None
         figures["warm_rerun_server_s_max"] = round(max(times), 3) if times else None
         figures["warm_reruns_measured"] = len(times)
