@@ -185,10 +185,13 @@ class DemandSummary:
     takeaway: str
 
 
-def demand_summary(indicators: pd.DataFrame, forces: pd.DataFrame, code: str, peer_codes=None) -> DemandSummary:
+def demand_summary(
+    indicators: pd.DataFrame, forces: pd.DataFrame, code: str, peer_codes=None, *, wide: pd.DataFrame | None = None
+) -> DemandSummary:
+    """``wide`` is ``indicator_wide(indicators)`` when the caller already has it (it is the same for every force)."""
     from .indicators import comparison, format_change, format_rate, indicator_wide
 
-    wide = indicator_wide(indicators).set_index("code")
+    wide = (indicator_wide(indicators) if wide is None else wide).set_index("code")
     row = wide.loc[code]
     table = comparison(indicators, forces, code, list(peer_codes) if peer_codes else None)
     shown = pd.DataFrame(

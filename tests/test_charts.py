@@ -25,3 +25,13 @@ def test_long_takeaways_wrap_instead_of_being_cut():
     chart = ranked_bar_chart(ROWS, value_column="value", value_title="Rate", value_format=".1f", text=long, width=300)
     svg = vlc.vegalite_to_svg(chart.to_json())
     assert "END" in svg and "LAST" in svg and "…" not in svg
+
+
+def test_the_profile_chart_with_a_reference_line_is_valid_vega_lite_and_names_every_bar():
+    # The profile caches this chart's spec without validating it again; this is the validation.
+    chart = ranked_bar_chart(ROWS, value_column="value", value_title="Rate", value_format=".1f", text=TEXT,
+                             highlight_code="A", reference_value=1.8, reference_label="England and Wales 1.8", width=400)
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    axis = spec["vconcat"][0]["layer"][0]["encoding"]["y"]["axis"]
+    assert axis["labelOverlap"] is False
+    assert "England and Wales 1.8" in vlc.vegalite_to_svg(spec)

@@ -68,7 +68,7 @@ def _ranked_rates() -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _demand(code: str, peers: tuple[str, ...]):
     atlas = data.atlas()
-    return demand_summary(atlas.indicators, atlas.forces, code, list(peers) or None)
+    return demand_summary(atlas.indicators, atlas.forces, code, list(peers) or None, wide=_ranked_rates())
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -95,7 +95,9 @@ def _ranked_chart_spec(code: str, choice: str, peers: tuple[str, ...]) -> dict:
         reference_label=f"{reference['Area']} {reference[rate_column]}",
         width=400,  # with its force names, this fills the page's wider column without running under the table
     )
-    return chart.to_dict()
+    # Not validated again here: tests/test_charts.py validates what ranked_bar_chart builds, and
+    # validating every force's copy cost a tenth of a second on its first opening.
+    return chart.to_dict(validate=False)
 
 
 def render(code: str, table: pd.DataFrame) -> None:
