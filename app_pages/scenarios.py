@@ -15,6 +15,7 @@ import streamlit as st
 from coverage import scenario_charts as sc
 from coverage import scenario_tables as tables
 from coverage.errors import InputError
+from coverage.export import safe_csv
 from coverage.profile import escape_markdown
 from coverage.scenario_schema import (
     AGENCIES,
@@ -361,11 +362,11 @@ with tab_results:
     d1.download_button("Results workbook (XLSX)", data=lambda: view.xlsx_bytes(result), file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="scn_dl_xlsx",
                        on_click="ignore")
-    d2.download_button("Costs by year (CSV)", data=lambda: tables.safe_csv(result.by_year), file_name=f"{stem}_by_year.csv",
+    d2.download_button("Costs by year (CSV)", data=lambda: safe_csv(result.by_year), file_name=f"{stem}_by_year.csv",
                        mime="text/csv", key="scn_dl_year", on_click="ignore")
-    d3.download_button("Costs by force (CSV)", data=lambda: tables.safe_csv(result.by_force),
+    d3.download_button("Costs by force (CSV)", data=lambda: safe_csv(result.by_force),
                        file_name=f"{stem}_by_force.csv", mime="text/csv", key="scn_dl_force", on_click="ignore")
-    d4.download_button("Costs by role (CSV)", data=lambda: tables.safe_csv(result.by_role), file_name=f"{stem}_by_role.csv",
+    d4.download_button("Costs by role (CSV)", data=lambda: safe_csv(result.by_role), file_name=f"{stem}_by_role.csv",
                        mime="text/csv", key="scn_dl_role", on_click="ignore")
     st.caption(
         "Money in GBP. Nominal = cash in each year; real = at " + price_base + ". Offences used for demand: ONS "
@@ -438,7 +439,7 @@ with tab_compare:
                 st.button(f"Remove “{escape_markdown(entry['label'][:60])}”", key=f"scn_compare_remove_{i}", on_click=view.on_compare_remove,
                           args=(i,))
             st.button("Clear the comparison", key="scn_compare_clear", on_click=view.on_compare_clear)
-            st.download_button("Comparison (CSV)", data=lambda: tables.safe_csv(table.reset_index()),
+            st.download_button("Comparison (CSV)", data=lambda: safe_csv(table.reset_index()),
                                file_name="scenario_comparison.csv", mime="text/csv", key="scn_dl_compare",
                                on_click="ignore")
     else:

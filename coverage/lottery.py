@@ -278,7 +278,7 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
 
     row = table.set_index("code").loc[code]
     local = services_for_force(register, code, include_national=False)
-    searched = row["provision_class"] != "unknown"
+    searched = bool(row["searched"])  # the provision table's flag: any local row, "none found" included
     status_unknown = bool(row.get("class_status_unknown", False))
     present, missing = [], []
     for flag, service_type, description in SERVICE_KINDS:

@@ -50,6 +50,11 @@ class ForceProfile:
     search_note: str = ""  # set where the research searched the area and recorded that it found nothing
 
 
+def _cited(rows: pd.DataFrame) -> list[str]:
+    """The source ids register rows cite, sorted, each once."""
+    return sorted({sid for ids in rows["source_ids"] for sid in str(ids).split(";") if sid})
+
+
 def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, sources: pd.DataFrame) -> ForceProfile:
     row = table.set_index("code").loc[code]
     local = services_for_force(register, code, include_national=False)
@@ -73,13 +78,13 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
     search_note = ""
     if not searched_none.empty:
         checked = ", ".join(sorted({str(v) for v in searched_none["last_verified"] if str(v)}))
-        cited_none = ", ".join(sorted({sid for ids in searched_none["source_ids"] for sid in str(ids).split(";") if sid}))
+        cited_none = ", ".join(_cited(searched_none))
         search_note = (
             f"The research search looked for a stalking-specific local service here and found none"
             f" (last checked {checked or 'date not recorded'}; sources {cited_none or 'not recorded'}). "
             "None found is not proof that none exists."
         )
-    cited = sorted({sid for ids in local["source_ids"] for sid in str(ids).split(";") if sid})
+    cited = _cited(local)
     source_rows = sources.set_index("source_id").reindex(cited).reset_index()
     source_table = pd.DataFrame(
         {

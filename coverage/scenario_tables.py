@@ -18,8 +18,12 @@ from typing import Any
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
-from coverage.scenario_schema import RAMP_MAX_YEARS, Scenario, fiscal_year_label, scenario_from_dict
-from coverage.export import safe_csv  # noqa: F401  (the page's CSV downloads: tables.safe_csv)
+from coverage.scenario_schema import (
+    RAMP_MAX_YEARS,
+    Scenario,
+    fiscal_year_label,
+    scenario_from_dict,
+)
 
 # --------------------------------------------------------------------------------------------
 # Scenario-level and unit-level numbers: one row each in the assumptions table

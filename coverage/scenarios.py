@@ -50,6 +50,7 @@ from .export import keep_text_as_text
 from .scenario_schema import (
     AGENCIES,
     Scenario,
+    UnitModel,
     fiscal_year_label,
     read_source_list,
     scenario_hash,
@@ -390,7 +391,7 @@ MULTI_AGENCY_CORE = "police"
 MULTI_AGENCY_PARTNERS = frozenset({"probation", "nhs"})
 
 
-def counts_as_multi_agency_unit(unit: Any) -> bool:
+def counts_as_multi_agency_unit(unit: UnitModel) -> bool:
     """True when a unit model's roles and fixed lines include the police and probation or the NHS."""
     agencies = {r.agency for r in unit.roles} | {f.agency for f in unit.fixed_costs}
     return MULTI_AGENCY_CORE in agencies and bool(agencies & MULTI_AGENCY_PARTNERS)

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from coverage import atlas_data, paths
 from coverage import scenario_tables as tables
 from coverage.errors import InputError
+from coverage.export import safe_csv
 from coverage.lottery import offences_by_force
 from coverage.scenario_charts import money
 from coverage.scenario_schema import (
@@ -732,7 +733,7 @@ def test_csv_exports_neutralise_formulas():
     import pandas as pd
 
     frame = pd.DataFrame({"role": ["=HYPERLINK(\"x\")", "Nurse"], "fte": [1.0, -2.0]})
-    text = tables.safe_csv(frame).decode("utf-8-sig")
+    text = safe_csv(frame).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "-2.0" in text
 
 
