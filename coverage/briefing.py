@@ -38,7 +38,7 @@ from .atlas_data import AtlasData, provision_table
 from .catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
 from .charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
 from .errors import InputError
-from .export import keep_text_as_text
+from .export import keep_text_as_text, neutralise_formula
 from .indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
 from .lottery import coverage_shares, offences_by_force
 from .maps import PROVISION_STYLES
@@ -51,7 +51,6 @@ from .services import (
     PROVISION_FLAGS_COLUMNS,
     SERVICE_TYPE_LABELS,
     STATUS_LABELS,
-    neutralise_formula,
     provision_flags,
     services_for_force,
     short_service_name,

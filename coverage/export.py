@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .services import FORMULA_TRIGGERS, neutralise_formula
+# A cell beginning with one of these is run as a formula by spreadsheets (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: str) -> str:
+    """Make a cell safe for spreadsheets: prefix ``'`` if it starts with = + - @, tab or CR."""
+    if value and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def keep_text_as_text(workbook) -> None:

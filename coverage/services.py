@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from pydantic_core import PydanticCustomError
 
 from .errors import InputErrors
+from .export import FORMULA_TRIGGERS, safe_csv
 
 SERVICE_TYPES = (
     "multi_agency_unit",
@@ -97,7 +98,6 @@ MAX_ROWS = 5_000
 MAX_BYTES = 20_000_000
 
 ALLOWED_CONTROL_CHARACTERS = "\t\n"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 # Statuses under which a service still counts towards a force's provision class.
 COUNTING_STATUSES = ("active", "pilot", "unknown")
@@ -594,22 +594,12 @@ def load_register(
 # Export
 
 
-def neutralise_formula(value: str) -> str:
-    """Make a cell safe for spreadsheets: prefix ``'`` if it starts with = + - @, tab or CR."""
-    if value and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
 def export_register_csv(df: pd.DataFrame) -> bytes:
     """The table as UTF-8 CSV bytes (with BOM, so spreadsheets read '£' right), formulas neutralised.
 
     For people to download; the shipped data file is written without neutralising.
     """
-    safe = df.copy()
-    for column in safe.columns:
-        safe[column] = [neutralise_formula(_clean_cell(value)) for value in safe[column]]
-    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return safe_csv(df.map(_clean_cell))
 
 
 # ---------------------------------------------------------------------------------------------

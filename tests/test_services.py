@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from coverage.errors import InputErrors
+from coverage.export import neutralise_formula
 from coverage import register_build
 from coverage.register_build import (
     ADDED_NONE_FOUND_NAME,
@@ -39,7 +40,6 @@ from coverage.services import (
     export_register_csv,
     load_register,
     load_sources,
-    neutralise_formula,
     provision_by_force,
     provision_flags,
     register_diff,
