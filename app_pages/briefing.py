@@ -6,12 +6,12 @@ import dataclasses
 
 import streamlit as st
 
-from coverage.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
-from coverage.catalogue import ONS_ATTRIBUTION
+from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
+from coverage.model.catalogue import ONS_ATTRIBUTION
 from coverage.errors import InputError
-from coverage.indicators import OFFENCE_GROUP_NOTE
-from coverage.profile import escape_markdown
-from coverage.scenario_schema import list_presets
+from coverage.model.indicators import OFFENCE_GROUP_NOTE
+from coverage.model.profile import escape_markdown
+from coverage.planner.schema import list_presets
 from ui import data
 
 FORCE_KEY = "briefing_force"

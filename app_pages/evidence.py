@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage.atlas_data import load_register
+from coverage.model.atlas_data import load_register
 from coverage.errors import InputError
 from coverage.export import formula_like_cells
-from coverage.profile import escape_markdown
-from coverage.services import MAX_BYTES, export_register_csv, register_diff
+from coverage.model.profile import escape_markdown
+from coverage.model.register import MAX_BYTES, export_register_csv, register_diff
 from ui import data, session
 
 atlas = data.atlas()

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from coverage.charts import ChartText, grouped_share_chart, labelled_line_chart
-from coverage.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures, offences_by_force
-from coverage.maps import category_map
-from coverage.profile import escape_markdown, national_services
+from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
+from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures, offences_by_force
+from coverage.outputs.maps import category_map
+from coverage.model.profile import escape_markdown, national_services
 from ui import data
 
 QUERY_KEY = "q"
@@ -37,7 +37,7 @@ names = dict(zip(table["code"], table["name"]))
 @st.cache_resource(show_spinner=False)
 def _lookup():
     from coverage import paths
-    from coverage.postcodes import Lookup
+    from coverage.model.postcodes import Lookup
 
     return Lookup.from_data_dir(paths.DATA_DIR)
 

@@ -6,9 +6,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.export import safe_csv
-from coverage.maps import PROVISION_STYLES, selected_outline
-from coverage.profile import escape_markdown, national_summary_sentence, provision_rows
-from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.outputs.maps import PROVISION_STYLES, selected_outline
+from coverage.model.profile import escape_markdown, national_summary_sentence, provision_rows
+from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, profile_view, session
 from ui.layout import attribution_caption
 

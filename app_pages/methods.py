@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coverage.boundaries import read_uploaded_boundaries
-from coverage.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL, catalogue_table
-from coverage.services import PROVISION_RULES, export_register_csv
+from coverage.model.boundaries import read_uploaded_boundaries
+from coverage.model.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL, catalogue_table
+from coverage.model.register import PROVISION_RULES, export_register_csv
 from coverage.errors import InputError
-from coverage.indicators import OFFENCE_GROUP_NOTE
-from coverage.forces import force_names
+from coverage.model.indicators import OFFENCE_GROUP_NOTE
+from coverage.model.forces import force_names
 from ui import data, session
 
 atlas = data.atlas()

@@ -1,6 +1,6 @@
 """Scenario planner: where new stalking units go, what each one looks like, and what they cost.
 
-Thin page: it reads the widgets, asks ``coverage.scenario_tables`` (tables ↔ scenario), ``ui.scenario_view``
+Thin page: it reads the widgets, asks ``coverage.planner.editing`` (tables ↔ scenario), ``ui.scenario_view``
 (state, loaders, callbacks) and ``coverage`` (cost model, charts, store) for everything else, and renders. The last scenario that validated is kept
 in ``st.session_state`` and stays on screen while an edit is refused.
 """
@@ -12,12 +12,12 @@ import sqlite3
 import pandas as pd
 import streamlit as st
 
-from coverage import scenario_charts as sc
-from coverage import scenario_tables as tables
+from coverage.outputs import scenario_charts as sc
+from coverage.planner import editing as tables
 from coverage.errors import InputError
 from coverage.export import safe_csv
-from coverage.profile import escape_markdown
-from coverage.scenario_schema import (
+from coverage.model.profile import escape_markdown
+from coverage.planner.schema import (
     AGENCIES,
     fiscal_year_label,
     scenario_from_dict,

@@ -25,7 +25,9 @@ sys.path.insert(0, str(REPO))
 
 import vl_convert as vlc  # noqa: E402
 
-from coverage import atlas_data, briefing  # noqa: E402
+from coverage.model import atlas_data  # noqa: E402
+
+from coverage.outputs import briefing  # noqa: E402
 
 TARGET_ONE_S = 5.0
 TARGET_ALL_S = 120.0

@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from coverage import paths  # noqa: E402
-from coverage.forces import read_force_table  # noqa: E402
-from coverage.postcodes import (  # noqa: E402
+from coverage.model.forces import read_force_table  # noqa: E402
+from coverage.model.postcodes import (  # noqa: E402
     LOCAL_AUTHORITIES_CSV,
     OUTWARD_CODES_CSV,
     Lookup,

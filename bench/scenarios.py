@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from coverage import paths  # noqa: E402
-from coverage.forces import read_force_table  # noqa: E402
-from coverage.scenario_schema import load_preset, scenario_from_dict, scenario_to_dict  # noqa: E402
-from coverage.scenarios import present_value, run_scenario, to_json_summary, tornado  # noqa: E402
+from coverage.model.forces import read_force_table  # noqa: E402
+from coverage.planner.schema import load_preset, scenario_from_dict, scenario_to_dict  # noqa: E402
+from coverage.planner.costing import present_value, run_scenario, to_json_summary, tornado  # noqa: E402
 
 SHARED_CRIME = REPO.parent / "shared" / "data" / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
 TARGET_RUN_MS = 20.0

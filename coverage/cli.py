@@ -11,12 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import paths
-from .errors import InputError
+from coverage import paths
+from coverage.errors import InputError
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
-    from .build import build_data
+    from coverage.build.data import build_data
 
     report = build_data(Path(args.source), Path(args.research) if args.research else None)
     print("\n".join(report.lines()))
@@ -24,9 +24,9 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from . import atlas_data
-    from .boundaries import read_boundaries
-    from .forces import force_names
+    from coverage.model import atlas_data
+    from coverage.model.boundaries import read_boundaries
+    from coverage.model.forces import force_names
 
     forces = atlas_data.load_forces()
     results: dict[str, object] = {}
@@ -54,7 +54,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_lookup(args: argparse.Namespace) -> int:
-    from .postcodes import Lookup
+    from coverage.model.postcodes import Lookup
 
     result = Lookup.from_data_dir(paths.DATA_DIR).lookup(args.query)
     if result.kind in ("invalid", "not_found"):
@@ -67,8 +67,8 @@ def _cmd_lookup(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from . import atlas_data
-    from .lottery import national_figures
+    from coverage.model import atlas_data
+    from coverage.model.lottery import national_figures
 
     data = atlas_data.load_all()
     figures = national_figures(data.forces, data.register, data.indicators)
@@ -88,10 +88,10 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
-    from . import atlas_data
-    from .lottery import offences_by_force
-    from .scenario_schema import load_scenario_file
-    from .scenarios import run_scenario, to_json_summary, to_xlsx
+    from coverage.model import atlas_data
+    from coverage.model.lottery import offences_by_force
+    from coverage.planner.schema import load_scenario_file
+    from coverage.planner.costing import run_scenario, to_json_summary, to_xlsx
 
     scenario = load_scenario_file(args.scenario)
     data = atlas_data.load_all()
@@ -114,8 +114,8 @@ def _cmd_cost(args: argparse.Namespace) -> int:
 
 
 def _cmd_briefing(args: argparse.Namespace) -> int:
-    from . import atlas_data
-    from .briefing import write_all_briefings, write_briefing
+    from coverage.model import atlas_data
+    from coverage.outputs.briefing import write_all_briefings, write_briefing
 
     data = atlas_data.load_all()
     if args.all:

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from coverage import paths
-from coverage.forces import force_names, read_force_table
+from coverage.model.forces import force_names, read_force_table
 
 SHARED_DIR = paths.REPO_ROOT.parent / "shared"
 SHARED_DATA = SHARED_DIR / "data"

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from coverage.boundaries import (
+from coverage.model.boundaries import (
     measure_simplification,
     read_boundaries,
     read_uploaded_boundaries,

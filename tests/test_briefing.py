@@ -17,8 +17,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from coverage import atlas_data
-from coverage.briefing import (
+from coverage.model import atlas_data
+from coverage.outputs.briefing import (
     NATIONAL_SLUG,
     build_briefing,
     briefing_context,
@@ -28,9 +28,9 @@ from coverage.briefing import (
     without_postcodes,
     write_briefing,
 )
-from coverage.catalogue import ONS_ATTRIBUTION
+from coverage.model.catalogue import ONS_ATTRIBUTION
 from coverage.errors import InputError
-from coverage.static_map import MapLayout, display_text, map_base, map_spec, wrap_text
+from coverage.outputs.static_map import MapLayout, display_text, map_base, map_spec, wrap_text
 
 CHESHIRE = "E23000006"
 EVIL_CODE = "W15000001"  # North Wales, renamed below
@@ -363,8 +363,8 @@ def test_write_briefing_creates_the_folder(data, tmp_path):
 
 
 def test_legend_labels_fit_their_column_uncut(data):
-    from coverage.briefing import MAP_LAYOUT
-    from coverage.static_map import text_width
+    from coverage.outputs.briefing import MAP_LAYOUT
+    from coverage.outputs.static_map import text_width
 
     column = MAP_LAYOUT.width / 2 - (MAP_LAYOUT.legend_font + 3) - 14
     for _, label, _ in briefing_context(data).base.legend_entries():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import vl_convert as vlc
 
-from coverage.charts import ChartText, ranked_bar_chart
+from coverage.outputs.charts import ChartText, ranked_bar_chart
 
 ROWS = pd.DataFrame({"code": ["A", "B", "C"], "name": ["Alpha", "Beta <b>", "Gamma"], "value": [3.0, 1.5, None]})
 TEXT = ChartText("A title", "Measure, unit, period", "Beta is 2nd of 2.", "Source: ONS (OGL v3.0).")

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from coverage import paths
-from coverage.build import build_data
+from coverage.build.data import build_data
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

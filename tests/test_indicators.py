@@ -1,4 +1,4 @@
-"""Tests of coverage.indicators: parsing the ONS tables, the long table, validation, comparators."""
+"""Tests of coverage.model.indicators: parsing the ONS tables, the long table, validation, comparators."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coverage import indicators as ind
+from coverage.model import indicators as ind
 from coverage import paths
 from coverage.errors import InputError
-from coverage.indicators import (
+from coverage.model.indicators import (
     CHANGE,
     CHANGE_PERIOD,
     INDICATOR_COLUMNS,

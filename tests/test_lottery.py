@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coverage.lottery import coverage_shares, inequality, services_per_force, weighted_gini
+from coverage.model.lottery import coverage_shares, inequality, services_per_force, weighted_gini
 
 FORCES = pd.DataFrame(
     {"code": ["E23000001", "E23000002", "E23000003", "E23000004"], "pop_mid2023_16plus": [100_000, 100_000, 200_000, 100_000]}

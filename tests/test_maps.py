@@ -7,9 +7,9 @@ import re
 import pytest
 from streamlit_folium import generate_leaflet_string
 
-from coverage import atlas_data
-from coverage.maps import PROVISION_STYLES, provision_geojson, provision_map, selected_outline
-from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.model import atlas_data
+from coverage.outputs.maps import PROVISION_STYLES, provision_geojson, provision_map, selected_outline
+from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 LABELS = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
 
@@ -108,7 +108,7 @@ def test_map_script_is_the_same_without_folium_page_render(shipped):
 
 
 def test_markdown_from_data_is_inert():
-    from coverage.profile import escape_markdown
+    from coverage.model.profile import escape_markdown
 
     assert escape_markdown("<script>x</script> [link](http://e.vil) *bold*") == (
         "\\<script\\>x\\</script\\> \\[link\\](http://e.vil) \\*bold\\*"
@@ -117,8 +117,8 @@ def test_markdown_from_data_is_inert():
 
 
 def test_each_service_type_is_a_switchable_layer_of_lettered_badges(shipped):
-    from coverage.maps import SERVICE_LAYERS, add_service_layers, representative_points
-    from coverage.services import provision_flags
+    from coverage.outputs.maps import SERVICE_LAYERS, add_service_layers, representative_points
+    from coverage.model.register import provision_flags
 
     data, table = shipped
     flags = provision_flags(data.register, list(data.forces["code"]))
@@ -136,7 +136,7 @@ def test_each_service_type_is_a_switchable_layer_of_lettered_badges(shipped):
 def test_badges_sit_inside_their_force_area(shipped):
     from shapely.geometry import Point, shape
 
-    from coverage.maps import representative_points
+    from coverage.outputs.maps import representative_points
 
     data, _ = shipped
     points = representative_points(data.boundaries)
@@ -149,7 +149,7 @@ def test_the_fixed_map_bounds_enclose_every_force_area(shipped):
     import shapely
     from shapely.geometry import shape
 
-    from coverage.maps import ENGLAND_AND_WALES_BOUNDS
+    from coverage.outputs.maps import ENGLAND_AND_WALES_BOUNDS
 
     data, _ = shipped
     west, south, east, north = shapely.total_bounds([shape(f["geometry"]) for f in data.boundaries["features"]])

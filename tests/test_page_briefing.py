@@ -9,7 +9,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage import paths
-
 TIMEOUT = 120
 PAGE = "app_pages/briefing.py"
 

@@ -6,8 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage import paths
-
-
 def _page(query: str | None = None) -> AppTest:
     at = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=60)
     if query is not None:

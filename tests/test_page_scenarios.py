@@ -14,21 +14,23 @@ from hypothesis import strategies as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from coverage import atlas_data, paths
-from coverage import scenario_tables as tables
+from coverage.model import atlas_data
+
+from coverage import paths
+from coverage.planner import editing as tables
 from coverage.errors import InputError
 from coverage.export import safe_csv
-from coverage.lottery import offences_by_force
-from coverage.scenario_charts import money
-from coverage.scenario_schema import (
+from coverage.model.lottery import offences_by_force
+from coverage.outputs.scenario_charts import money
+from coverage.planner.schema import (
     load_preset,
     scenario_from_dict,
     scenario_hash,
     scenario_to_dict,
     scenario_to_yaml,
 )
-from coverage.scenarios import run_scenario, with_deployments
-from coverage.store import SQLiteScenarioStore
+from coverage.planner.costing import run_scenario, with_deployments
+from coverage.planner.store import SQLiteScenarioStore
 from ui import scenario_view as view
 
 TIMEOUT = 90

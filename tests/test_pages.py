@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage import paths
-
 TIMEOUT = 60
 
 

@@ -1,4 +1,4 @@
-"""Postcode / place / force name → police force area (coverage.postcodes).
+"""Postcode / place / force name → police force area (coverage.model.postcodes).
 
 Every behaviour is checked against a small hand-made lookup; the same cases are run against the
 lookup built from ../shared/data when that folder is beside the checkout (skipped otherwise).
@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from coverage import paths
 from coverage.errors import InputError
-from coverage.forces import read_force_table
-from coverage.postcodes import (
+from coverage.model.forces import read_force_table
+from coverage.model.postcodes import (
     KINDS,
     LOCAL_AUTHORITY_COLUMNS,
     OUTWARD_COLUMNS,
@@ -414,7 +414,7 @@ def test_from_data_dir_names_the_missing_file(tmp_path):
 
 
 def test_module_does_not_import_streamlit():
-    code = "import sys, coverage.postcodes; assert 'streamlit' not in sys.modules"
+    code = "import sys, coverage.model.postcodes; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=paths.REPO_ROOT)
 
 

@@ -11,10 +11,10 @@ import vl_convert as vlc
 from afcharts.af_colours import get_af_colours
 
 from coverage import paths
-from coverage import scenario_charts as sc
-from coverage.forces import read_force_table
-from coverage.scenario_schema import load_preset
-from coverage.scenarios import run_scenario, tornado, with_deployments
+from coverage.outputs import scenario_charts as sc
+from coverage.model.forces import read_force_table
+from coverage.planner.schema import load_preset
+from coverage.planner.costing import run_scenario, tornado, with_deployments
 
 KENT, DORSET, CHESHIRE = "E23000032", "E23000039", "E23000006"
 FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias")
@@ -147,7 +147,7 @@ def test_a_scenario_with_no_staff_still_draws(forces):
 
 
 def test_long_text_is_wrapped_inside_the_chart_width():
-    from coverage.charts import wrap_lines
+    from coverage.outputs.charts import wrap_lines
 
     lines = wrap_lines("word " * 200, 520, 11)
     assert len(lines) > 5 and all(len(line) <= 91 for line in lines)

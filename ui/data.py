@@ -7,9 +7,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from coverage import atlas_data, paths
-from coverage.maps import atlas_map, representative_points
-from coverage.services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.model import atlas_data
+
+from coverage import paths
+from coverage.outputs.maps import atlas_map, representative_points
+from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REGISTER_KEY = "uploaded_register"
 REGISTER_NAME_KEY = "uploaded_register_name"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage.catalogue import ONS_ATTRIBUTION
-from coverage.profile import escape_markdown
+from coverage.model.catalogue import ONS_ATTRIBUTION
+from coverage.model.profile import escape_markdown
 from ui import data
 
 DATA_VINTAGE = (

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 import vl_convert as vlc
 
-from coverage.charts import ChartText, ranked_bar_chart
-from coverage.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide, similar_forces
-from coverage.profile import demand_summary, escape_markdown, force_profile, national_services
+from coverage.outputs.charts import ChartText, ranked_bar_chart
+from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide, similar_forces
+from coverage.model.profile import demand_summary, escape_markdown, force_profile, national_services
 from ui import data
 
 COMPARE_KEY = "compare"

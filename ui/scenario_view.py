@@ -21,12 +21,14 @@ import streamlit as st
 import vl_convert as vlc
 from streamlit import session_state as ss
 
-from coverage import atlas_data, paths
+from coverage.model import atlas_data
+
+from coverage import paths
 from coverage.errors import InputError
-from coverage.lottery import offences_by_force
-from coverage.profile import escape_markdown
-from coverage.scenario_charts import money
-from coverage.scenario_schema import (
+from coverage.model.lottery import offences_by_force
+from coverage.model.profile import escape_markdown
+from coverage.outputs.scenario_charts import money
+from coverage.planner.schema import (
     MAX_FILE_BYTES,
     Scenario,
     list_presets,
@@ -38,15 +40,15 @@ from coverage.scenario_schema import (
     scenario_to_dict,
     scenario_to_yaml,
 )
-from coverage.scenario_tables import (
+from coverage.planner.editing import (
     Placement,
     placement_from_deployments,
     placement_summary,
     problem_rows,
     ramp_text,
 )
-from coverage.scenarios import ScenarioResult, run_scenario, to_xlsx, tornado
-from coverage.store import SQLiteScenarioStore, default_db_path
+from coverage.planner.costing import ScenarioResult, run_scenario, to_xlsx, tornado
+from coverage.planner.store import SQLiteScenarioStore, default_db_path
 from ui import data as ui_data
 
 TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coverage.boundaries import simplify_shared_arcs, to_compact_geojson
+from coverage.model.boundaries import simplify_shared_arcs, to_compact_geojson
 from coverage.errors import InputError, located_problems
 
 BOUNDARIES_KEY = "uploaded_boundaries"
@@ -52,7 +52,7 @@ def problems_table(error: InputError) -> pd.DataFrame:
 def use_register(register: pd.DataFrame, name: str) -> None:
     import hashlib
 
-    from coverage.services import export_register_csv
+    from coverage.model.register import export_register_csv
     from ui.data import REGISTER_KEY, REGISTER_NAME_KEY, REGISTER_VERSION_KEY
 
     st.session_state[REGISTER_KEY] = register

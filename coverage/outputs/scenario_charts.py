@@ -1,7 +1,7 @@
 """Altair charts and their words for the Scenario planner: cost by year, FTE by role and agency,
 the tornado of one-way sensitivities, and scenarios side by side.
 
-Each builder takes the tables ``coverage.scenarios`` returns and a ``ChartText`` (title, subtitle with
+Each builder takes the tables ``coverage.planner.costing`` returns and a ``ChartText`` (title, subtitle with
 measure, unit, period and price base, takeaway, source), and returns a chart that carries all of that
 text inside the image, so a PNG or SVG exported with vl-convert stands alone. The ``*_text`` helpers
 write those words from the numbers, so the sentence on the page and the one in the chart agree.
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from .charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText, titled as _titled
+from coverage.outputs.charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText, titled as _titled
 
 __all__ = [
     "AF_CATEGORICAL",

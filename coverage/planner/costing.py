@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, InputErrors
-from .export import keep_text_as_text
-from .scenario_schema import (
+from coverage.errors import InputError, InputErrors
+from coverage.export import keep_text_as_text
+from coverage.planner.schema import (
     AGENCIES,
     Scenario,
     UnitModel,
@@ -700,7 +700,7 @@ def with_deployments(scenario: Scenario, force_codes: Iterable[str], unit_model:
     data["deployments"] = [
         {"force_code": code, "start_year_offset": start_year_offset, "unit_model": uid} for code in force_codes
     ]
-    from .scenario_schema import scenario_from_dict
+    from coverage.planner.schema import scenario_from_dict
 
     return scenario_from_dict(data, where="scenario")
 

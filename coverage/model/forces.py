@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, InputErrors
+from coverage.errors import InputError, InputErrors
 
 FORCE_COUNT = 43
 FORCE_CODE_PATTERN = re.compile(r"^(E23|W15)\d{6}$")

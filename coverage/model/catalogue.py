@@ -147,7 +147,7 @@ _LOOKUP_DATASETS = (
 
 
 def _indicators_dataset() -> Dataset:
-    from .indicators import INDICATOR_DATASET
+    from coverage.model.indicators import INDICATOR_DATASET
 
     return Dataset(key="indicators", file="data/indicators/indicators.csv", **INDICATOR_DATASET)
 

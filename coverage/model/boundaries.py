@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 import topojson
 
-from .errors import InputError, InputErrors
+from coverage.errors import InputError, InputErrors
 
 BRITISH_NATIONAL_GRID = 27700
 WGS84 = 4326

@@ -22,9 +22,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import AF_ORANGE, AF_TEXT, FONT
-from .maps import PROVISION_STYLES
-from .services import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.outputs.charts import AF_ORANGE, AF_TEXT, FONT
+from coverage.outputs.maps import PROVISION_STYLES
+from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 # The frame, in British National Grid metres: Isles of Scilly to Lowestoft, Lizard to Berwick.
 GRID_WEST, GRID_EAST = 80_000, 660_000

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .services import COUNTING_STATUSES, NATIONAL_FORCE_CODES, split_list
+from coverage.model.register import COUNTING_STATUSES, NATIONAL_FORCE_CODES, split_list
 
 # The local specialist service types that make up "provision" (education and funding streams are
 # not services a victim can use; national services are the same everywhere).
@@ -196,7 +196,7 @@ def inequality_over_time(
 
 def offences_by_force(indicators: pd.DataFrame, period: str = "YE Dec 2023") -> dict[str, float]:
     """Recorded stalking-and-harassment offences per force (ONS offence group) for one period."""
-    from .indicators import OFFENCES
+    from coverage.model.indicators import OFFENCES
 
     rows = indicators[(indicators["indicator"] == OFFENCES) & (indicators["period"] == period) & (indicators["area_type"] == "force")]
     return dict(zip(rows["area_code"], rows["value"].astype(float)))
@@ -206,7 +206,7 @@ def national_figures(
     forces: pd.DataFrame, register: pd.DataFrame, indicators: pd.DataFrame, years: Sequence[int] = range(2015, 2027)
 ) -> dict:
     """The postcode lottery in one JSON-ready mapping: the page, the CLI summary and briefings use it."""
-    from .services import provision_flags
+    from coverage.model.register import provision_flags
 
     flags = provision_flags(register, list(forces["code"]))
     offences = offences_by_force(indicators)
@@ -274,7 +274,7 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
 
     ``table`` is the provision table (``atlas_data.provision_table``), which carries the flags.
     """
-    from .services import STATUS_LABELS, services_for_force
+    from coverage.model.register import STATUS_LABELS, services_for_force
 
     row = table.set_index("code").loc[code]
     local = services_for_force(register, code, include_national=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .services import (
+from coverage.model.register import (
     COVERAGE_LABELS,
     NATIONAL_FORCE_CODES,
     SERVICE_TYPE_LABELS,
@@ -160,7 +160,7 @@ _CLASS_PHRASES = {
 
 def national_summary_sentence(table: pd.DataFrame) -> str:
     """The map's takeaway in words, from the provision table."""
-    from .services import PROVISION_CLASSES
+    from coverage.model.register import PROVISION_CLASSES
 
     counts = table["provision_class"].value_counts()
     unit = table["provision_class"] == "multi_agency_unit"
@@ -194,7 +194,7 @@ def demand_summary(
     indicators: pd.DataFrame, forces: pd.DataFrame, code: str, peer_codes=None, *, wide: pd.DataFrame | None = None
 ) -> DemandSummary:
     """``wide`` is ``indicator_wide(indicators)`` when the caller already has it (it is the same for every force)."""
-    from .indicators import comparison, format_change, format_rate, indicator_wide
+    from coverage.model.indicators import comparison, format_change, format_rate, indicator_wide
 
     wide = (indicator_wide(indicators) if wide is None else wide).set_index("code")
     row = wide.loc[code]

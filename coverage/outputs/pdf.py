@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .static_map import FONT_FILES, HATCHED_CLASSES, display_text, font_file
+from coverage.outputs.static_map import FONT_FILES, HATCHED_CLASSES, display_text, font_file
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 12.0
@@ -266,7 +266,7 @@ def _layout(content: BriefingPage, page: _Page, draw: bool) -> float:
         pdf.set_title(display_text(content.title))
         pdf.set_author("Stalking Provision Atlas")
         pdf.set_subject("One-page briefing on specialist stalking services")
-        pdf.set_creator("Stalking Provision Atlas (coverage.pdf)")
+        pdf.set_creator("Stalking Provision Atlas (coverage.outputs.pdf)")
         pdf.set_keywords("stalking; police force area; " + "; ".join(content.keywords))
     y = MARGIN - 1
     y = page.text(MARGIN, y, CONTENT_W, content.title, 17, True, BLACK, leading=1.15, draw=draw) + 0.5

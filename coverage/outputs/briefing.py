@@ -34,16 +34,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .atlas_data import AtlasData, provision_table
-from .catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
-from .charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
-from .errors import InputError
-from .export import keep_text_as_text, neutralise_formula
-from .indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
-from .lottery import coverage_shares, offences_by_force
-from .maps import PROVISION_STYLES
-from .scenario_charts import money
-from .services import (
+from coverage.model.atlas_data import AtlasData, provision_table
+from coverage.model.catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
+from coverage.outputs.charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
+from coverage.errors import InputError
+from coverage.export import keep_text_as_text, neutralise_formula
+from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
+from coverage.model.lottery import coverage_shares, offences_by_force
+from coverage.outputs.maps import PROVISION_STYLES
+from coverage.outputs.scenario_charts import money
+from coverage.model.register import (
     COVERAGE_LABELS,
     NATIONAL_FORCE_CODES,
     PROVISION_CLASS_LABELS,
@@ -56,7 +56,7 @@ from .services import (
     short_service_name,
     split_list,
 )
-from .static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
+from coverage.outputs.static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
 
 NATIONAL_NAME = "England and Wales"
 NATIONAL_SLUG = "england-and-wales"
@@ -354,7 +354,7 @@ def _register_sources(sources: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame
 
 
 def _scenario_sources(scenario) -> pd.DataFrame:
-    from .scenario_schema import read_source_list, source_ids_used
+    from coverage.planner.schema import read_source_list, source_ids_used
 
     listed = read_source_list()
     rows = []
@@ -425,7 +425,7 @@ def edited_register_note(name: str | None) -> str:
 
 
 def _england_wales(indicators: pd.DataFrame) -> dict[str, float]:
-    from .indicators import ENGLAND_AND_WALES, OFFENCES, PERIOD_2023, POPULATION_16PLUS, POPULATION_PERIOD, RATE
+    from coverage.model.indicators import ENGLAND_AND_WALES, OFFENCES, PERIOD_2023, POPULATION_16PLUS, POPULATION_PERIOD, RATE
 
     rows = indicators[indicators["area_code"] == ENGLAND_AND_WALES[0]].set_index(["indicator", "period"])["value"]
 
@@ -606,7 +606,7 @@ RATE_FORMAT = ".1f"
 
 
 def _rates_template(context: BriefingContext) -> dict:
-    """The ranked chart (coverage.charts.ranked_bar_chart) compiled once, no force highlighted."""
+    """The ranked chart (coverage.outputs.charts.ranked_bar_chart) compiled once, no force highlighted."""
     wide = context.wide.dropna(subset=["rate_2023"])
     ew_rate = context.england_wales["rate_2023"]
     built = ranked_bar_chart(
@@ -820,9 +820,9 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
 
 
 def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str) -> tuple[BriefingChart, dict]:
-    from .scenario_charts import cost_by_year_chart
-    from .scenario_schema import load_preset
-    from .scenarios import counts_as_multi_agency_unit, run_scenario, with_deployments
+    from coverage.outputs.scenario_charts import cost_by_year_chart
+    from coverage.planner.schema import load_preset
+    from coverage.planner.costing import counts_as_multi_agency_unit, run_scenario, with_deployments
 
     preset = load_preset(scenario_id)
     table = context.table
@@ -947,7 +947,7 @@ PDF_MAP_LAYOUT = MapLayout(map_height=600, legend=False, label=False)
 def _pdf_map(context: BriefingContext):
     """The PDF's map as vector shapes (fills, dashed unknown outlines, hatching): the same for
     every pack; the PDF draws the chosen force's outline over it."""
-    from .pdf import MapShape
+    from coverage.outputs.pdf import MapShape
 
     layout = PDF_MAP_LAYOUT
 
@@ -992,7 +992,7 @@ def _outline(base: MapBase, layout: MapLayout, code: str) -> list[list[tuple[flo
 
 
 def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | None, services: pd.DataFrame):
-    from .pdf import BriefingPage, Headline, ListItem
+    from coverage.outputs.pdf import BriefingPage, Headline, ListItem
 
     table = context.table.set_index("code")
     counts = _class_counts(context)
@@ -1201,7 +1201,7 @@ def build_briefing(
     ``edited_register`` names a user-edited register in ``data``: every file then says so and the
     file names end "-edited". Raises ``InputError`` for an unknown force code or scenario preset id.
     """
-    from .pdf import render_pdf
+    from coverage.outputs.pdf import render_pdf
 
     if context is not None and (context.edited_register or None) != (edited_register or None):
         raise ValueError("edited_register must match the context's: build the context with it")
@@ -1209,7 +1209,7 @@ def build_briefing(
     code = _check_code(context, force_code)
     scenario_id = (scenario_id or "").strip() or None
     if scenario_id:
-        from .scenario_schema import load_preset
+        from coverage.planner.schema import load_preset
 
         load_preset(scenario_id)  # an unknown preset is refused before anything is drawn
     charts = [

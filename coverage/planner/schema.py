@@ -2,8 +2,8 @@
 
 A *scenario* says which police force areas get a new stalking unit, from which financial year, and
 what each unit looks like (its *unit model*: roles, salaries, on-costs, non-pay, ramp-up), plus the
-economic assumptions (price base, deflator, discount rate, optimism bias). ``coverage.scenarios`` turns
-it into FTE and cost tables; ``coverage.store`` saves versions of it.
+economic assumptions (price base, deflator, discount rate, optimism bias). ``coverage.planner.costing`` turns
+it into FTE and cost tables; ``coverage.planner.store`` saves versions of it.
 
 Conventions (see also ``data/scenarios/SOURCES.md``):
 
@@ -41,8 +41,8 @@ from pydantic import (
     model_validator,
 )
 
-from . import paths
-from .errors import InputError, InputErrors
+from coverage import paths
+from coverage.errors import InputError, InputErrors
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 1_000_000

@@ -4,7 +4,7 @@
 SQLite file. Every ``save`` adds a new version (1, 2, 3, …) inside one transaction, so a failure leaves
 the previous versions exactly as they were. ``restore`` copies an old version forward as a new one, so
 history is never rewritten. Scenarios are stored as the validated YAML text that
-``coverage.scenario_schema.scenario_to_yaml`` writes, with their schema version and hash beside them.
+``coverage.planner.schema.scenario_to_yaml`` writes, with their schema version and hash beside them.
 
 Where the file lives: the ``path`` argument if given, else ``$ATLAS_SCENARIO_DB``, else
 ``$XDG_DATA_HOME/stalking-atlas/scenarios.sqlite`` (``~/.local/share/…`` when XDG_DATA_HOME is unset).
@@ -28,8 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from .errors import InputError
-from .scenario_schema import SCHEMA_VERSION, Scenario, load_scenario_text, scenario_hash, scenario_to_yaml
+from coverage.errors import InputError
+from coverage.planner.schema import SCHEMA_VERSION, Scenario, load_scenario_text, scenario_hash, scenario_to_yaml
 
 ENV_VAR = "ATLAS_SCENARIO_DB"
 APP_DIR = "stalking-atlas"

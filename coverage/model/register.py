@@ -24,8 +24,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from .errors import InputErrors
-from .export import FORMULA_TRIGGERS, safe_csv
+from coverage.errors import InputErrors
+from coverage.export import FORMULA_TRIGGERS, safe_csv
 
 SERVICE_TYPES = (
     "multi_agency_unit",

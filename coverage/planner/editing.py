@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
-from coverage.scenario_schema import (
+from coverage.planner.schema import (
     RAMP_MAX_YEARS,
     Scenario,
     fiscal_year_label,

@@ -44,8 +44,8 @@ from typing import Iterable, NamedTuple
 
 import pandas as pd
 
-from .errors import InputError, InputErrors
-from .forces import read_force_table
+from coverage.errors import InputError, InputErrors
+from coverage.model.forces import read_force_table
 
 # --------------------------------------------------------------------------------------------
 # Shapes, names and constants
@@ -322,8 +322,7 @@ def build_postcode_tables(
     ``boundaries_geojson`` (default: the shipped ``data/boundaries/pfa_dec2023_simplified.geojson``)
     gives the nearest other force of a district whose centroid is within 2 km of a force border.
     """
-    from . import paths
-
+    from coverage import paths
     source_dir = Path(source_dir)
     boundaries_geojson = Path(boundaries_geojson or paths.BOUNDARIES_GEOJSON)
     known = set(forces["code"])

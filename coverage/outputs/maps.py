@@ -18,7 +18,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from .catalogue import ONS_ATTRIBUTION, OSM_ATTRIBUTION
+from coverage.model.catalogue import ONS_ATTRIBUTION, OSM_ATTRIBUTION
 
 LEAFLET_BASE_URL = "/app/static/vendor/leaflet"
 

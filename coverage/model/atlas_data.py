@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .boundaries import read_shipped_geojson
-from .forces import read_force_table
-from .indicators import read_indicators
-from .services import (
+from coverage import paths
+from coverage.model.boundaries import read_shipped_geojson
+from coverage.model.forces import read_force_table
+from coverage.model.indicators import read_indicators
+from coverage.model.register import (
     PROVISION_CLASS_LABELS,
     PROVISION_CLASSES,
     load_sources,
     provision_by_force,
     provision_flags,
 )
-from .services import load_register as _load_register
+from coverage.model.register import load_register as _load_register
 
 
 def load_forces(path: Path = paths.FORCES_CSV) -> pd.DataFrame:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputErrors
-from .services import (
+from coverage.errors import InputErrors
+from coverage.model.register import (
     COUNTING_STATUSES,
     NATIONAL_FORCE_CODES,
     REGISTER_COLUMNS,

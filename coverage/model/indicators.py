@@ -30,9 +30,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from . import paths
-from .errors import InputError, InputErrors
-from .forces import FORCE_CODE_PATTERN, read_force_table
+from coverage import paths
+from coverage.errors import InputError, InputErrors
+from coverage.model.forces import FORCE_CODE_PATTERN, read_force_table
 
 INDICATORS_CSV = paths.DATA_DIR / "indicators" / "indicators.csv"
 
