@@ -24,7 +24,9 @@ PAGES = [
 # its old folder-based navigation for whichever URL is opened first on a fresh server, and runs that
 # page without this script (no sidebar, no layout) or shows "Page not found" for url paths that differ
 # from file names. tests/test_browser.py opens /lottery first on a fresh server to guard this.
-navigation = st.navigation([st.Page(path, title=title, url_path=url, default=(url == "map")) for path, title, url in PAGES])
+navigation = st.navigation(
+    [st.Page(path, title=title, url_path=url, default=(url == "map")) for path, title, url in PAGES]
+)
 sidebar()
 responsive_columns()
 uploaded_register_notice()

@@ -6,11 +6,11 @@ import dataclasses
 
 import streamlit as st
 
-from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
-from coverage.model.catalogue import ONS_ATTRIBUTION
 from coverage.errors import InputError
+from coverage.model.catalogue import ONS_ATTRIBUTION
 from coverage.model.indicators import OFFENCE_GROUP_NOTE
 from coverage.model.profile import escape_markdown
+from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
 from coverage.planner.schema import list_presets
 from ui import data
 
@@ -135,12 +135,19 @@ st.caption(
 for chart in pack.charts:
     st.subheader(chart.heading)
     files = chart.file_names(pack.stem)
-    content = {"png": chart.png, "svg": chart.svg.encode("utf-8"), "csv": pack.files[files["csv"]], "xlsx": pack.files[files["xlsx"]]}
+    content = {
+        "png": chart.png,
+        "svg": chart.svg.encode("utf-8"),
+        "csv": pack.files[files["csv"]],
+        "xlsx": pack.files[files["xlsx"]],
+    }
     picture, beside = st.columns([3, 2], gap="medium")
     with picture:
         st.image(chart.png, alt=chart.alt_text, width="stretch")
         buttons = st.columns(4)
-        for column, (extension, label) in zip(buttons, (("png", "PNG"), ("svg", "SVG"), ("csv", "CSV"), ("xlsx", "XLSX"))):
+        for column, (extension, label) in zip(
+            buttons, (("png", "PNG"), ("svg", "SVG"), ("csv", "CSV"), ("xlsx", "XLSX"))
+        ):
             column.download_button(
                 label,
                 data=content[extension],
@@ -159,16 +166,26 @@ for chart in pack.charts:
 st.subheader("Services listed in the briefing")
 st.caption("Placed by the force areas they cover; no addresses. Status and confidence come from the service register.")
 st.dataframe(
-    pack.services, hide_index=True, width="stretch",
+    pack.services,
+    hide_index=True,
+    width="stretch",
 )
 left, right = st.columns(2)
 left.download_button(
-    "Services as CSV", data=pack.files[f"{pack.stem}-services.csv"], file_name=f"{pack.stem}-services.csv",
-    mime=MIME["csv"], key="briefing_services_csv", on_click="ignore",
+    "Services as CSV",
+    data=pack.files[f"{pack.stem}-services.csv"],
+    file_name=f"{pack.stem}-services.csv",
+    mime=MIME["csv"],
+    key="briefing_services_csv",
+    on_click="ignore",
 )
 right.download_button(
-    "Services as XLSX", data=pack.files[f"{pack.stem}-services.xlsx"], file_name=f"{pack.stem}-services.xlsx",
-    mime=MIME["xlsx"], key="briefing_services_xlsx", on_click="ignore",
+    "Services as XLSX",
+    data=pack.files[f"{pack.stem}-services.xlsx"],
+    file_name=f"{pack.stem}-services.xlsx",
+    mime=MIME["xlsx"],
+    key="briefing_services_xlsx",
+    on_click="ignore",
 )
 
 with st.expander(f"Sources for this pack ({len(pack.sources)})"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage.model.atlas_data import load_register
 from coverage.errors import InputError
 from coverage.export import formula_like_cells
+from coverage.model.atlas_data import load_register
 from coverage.model.profile import escape_markdown
 from coverage.model.register import MAX_BYTES, export_register_csv, register_diff
 from ui import data, session
@@ -54,7 +54,9 @@ if upload is not None:
         counts = changes["change"].value_counts() if not changes.empty else {}
         added, removed = int(counts.get("added", 0)), int(counts.get("removed", 0))
         changed = changes.loc[changes["change"] == "changed", "service_id"].nunique() if not changes.empty else 0
-        st.success(f"{escape_markdown(upload.name)}: {len(edited)} rows, all valid. {added} added, {changed} changed, {removed} removed.")
+        st.success(
+            f"{escape_markdown(upload.name)}: {len(edited)} rows, all valid. {added} added, {changed} changed, {removed} removed."
+        )
         suspicious = formula_like_cells(edited)
         if not suspicious.empty:
             st.warning(

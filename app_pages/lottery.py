@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
 from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures, offences_by_force
-from coverage.outputs.maps import category_map
 from coverage.model.profile import escape_markdown, national_services
+from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
+from coverage.outputs.maps import category_map
 from ui import data
 
 QUERY_KEY = "q"
@@ -81,7 +81,9 @@ if query.strip():
             st.markdown("Did you mean:")
             columns = st.columns(min(len(result.suggestions), 4))
             for index, suggestion in enumerate(result.suggestions[:8]):
-                columns[index % 4].button(suggestion, key=f"suggestion_{index}", on_click=_use_suggestion, args=(suggestion,))
+                columns[index % 4].button(
+                    suggestion, key=f"suggestion_{index}", on_click=_use_suggestion, args=(suggestion,)
+                )
     else:
         st.success(result.message)
         for code in codes:
@@ -89,15 +91,23 @@ if query.strip():
             with st.container(border=True):
                 st.header(f"{escape_markdown(answer.name)}: {answer.provision_label}")
                 if answer.present:
-                    st.markdown("**What exists**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.present))
+                    st.markdown(
+                        "**What exists**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.present)
+                    )
                 elif answer.searched:
-                    st.markdown("**What exists:** no local specialist stalking service was found in the research search.")
+                    st.markdown(
+                        "**What exists:** no local specialist stalking service was found in the research search."
+                    )
                 else:
                     st.markdown("**What exists:** unknown. This area was not searched in depth.")
                 if answer.missing:
-                    st.markdown("**Not found here**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.missing))
+                    st.markdown(
+                        "**Not found here**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.missing)
+                    )
                 if answer.status_unknown:
-                    st.caption("Some of these services' funding ended or could not be confirmed: their status is unknown.")
+                    st.caption(
+                        "Some of these services' funding ended or could not be confirmed: their status is unknown."
+                    )
                 st.markdown(escape_markdown(answer.comparison))
                 st.markdown(f"[Open the {escape_markdown(answer.name)} profile on the map](/map?force={code})")
     st.markdown("**National services everyone in England and Wales can use**")
@@ -141,7 +151,10 @@ with chart_column:
     chart = grouped_share_chart(
         shares,
         category_column="label",
-        measures=[("population_16plus_share", "Share of people aged 16+"), ("offences_share", "Share of recorded offences")],
+        measures=[
+            ("population_16plus_share", "Share of people aged 16+"),
+            ("offences_share", "Share of recorded offences"),
+        ],
         text=ChartText(
             title="Who lives where each kind of stalking provision exists",
             subtitle="Share of people aged 16+ (mid-2023) and of recorded stalking and harassment offences (YE Dec 2023)",
@@ -190,7 +203,9 @@ with list_column:
     none_table = map_table[map_table["lottery_class"] == "none"][["name", "region", "pop_mid2023_16plus"]]
     st.markdown(f"**{len(none_table)} areas with no local specialist service found**")
     st.table(
-        none_table.rename(columns={"name": "Force area", "region": "Region / country", "pop_mid2023_16plus": "People aged 16+"})
+        none_table.rename(
+            columns={"name": "Force area", "region": "Region / country", "pop_mid2023_16plus": "People aged 16+"}
+        )
         .assign(**{"People aged 16+": lambda f: f["People aged 16+"].map("{:,}".format)})
         .set_index("Force area")
     )
@@ -202,7 +217,11 @@ st.markdown(
     f"Gini coefficient of local specialist services per 100,000 people aged 16+: **{inequality['gini_services_per_100k_16plus']:.2f}** "
     f"(0 = equal everywhere, 1 = all in one place). The best-served fifth of the population has "
     f"{inequality['top_quintile_services_per_100k_16plus']:.2f} services per 100,000 aged 16+; the worst-served fifth has "
-    + (f"{inequality['bottom_quintile_services_per_100k_16plus']:.2f} ({ratio:.1f} times fewer)." if ratio else "none at all.")
+    + (
+        f"{inequality['bottom_quintile_services_per_100k_16plus']:.2f} ({ratio:.1f} times fewer)."
+        if ratio
+        else "none at all."
+    )
 )
 trend = pd.DataFrame(figures["by_year"])
 trend_column, trend_table_column = st.columns([3, 2])
@@ -236,7 +255,12 @@ with trend_table_column:
                 "local_services": "Local services",
             }
         )
-        .assign(**{"Gini": lambda f: f["Gini"].map("{:.2f}".format), "Share of people 16+ with none": lambda f: f["Share of people 16+ with none"].map("{:.0%}".format)})
+        .assign(
+            **{
+                "Gini": lambda f: f["Gini"].map("{:.2f}".format),
+                "Share of people 16+ with none": lambda f: f["Share of people 16+ with none"].map("{:.0%}".format),
+            }
+        )
         # As text: a whole-number index is not shown by st.table, and the years must be.
         .assign(Year=lambda f: f["Year"].astype(int).astype(str))
         .set_index("Year")

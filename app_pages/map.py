@@ -6,9 +6,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.export import safe_csv
-from coverage.outputs.maps import PROVISION_STYLES, selected_outline
 from coverage.model.profile import escape_markdown, national_summary_sentence, provision_rows
 from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.outputs.maps import PROVISION_STYLES, selected_outline
 from ui import data, profile_view, session
 from ui.layout import attribution_caption
 
@@ -89,8 +89,12 @@ with side_column:
     with st.container(height=470):
         # The button is also what lets a keyboard reach, and so scroll, this box (axe: scrollable-region-focusable).
         st.download_button(
-            "Download this table (CSV)", data=lambda: safe_csv(rows), file_name="stalking_provision_by_force.csv",
-            mime="text/csv", key="map_table_csv", on_click="ignore",
+            "Download this table (CSV)",
+            data=lambda: safe_csv(rows),
+            file_name="stalking_provision_by_force.csv",
+            mime="text/csv",
+            key="map_table_csv",
+            on_click="ignore",
         )
         st.table(rows.set_index("Force area"))
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from coverage.errors import InputError
 from coverage.model.boundaries import read_uploaded_boundaries
 from coverage.model.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL, catalogue_table
-from coverage.model.register import PROVISION_RULES, export_register_csv
-from coverage.errors import InputError
-from coverage.model.indicators import OFFENCE_GROUP_NOTE
 from coverage.model.forces import force_names
+from coverage.model.indicators import OFFENCE_GROUP_NOTE
+from coverage.model.register import PROVISION_RULES, export_register_csv
 from ui import data, session
 
 atlas = data.atlas()
@@ -36,8 +36,18 @@ catalogue = catalogue_table().rename(
 )
 # What a reader checks first (who, when, under what licence) comes first; the long columns last.
 st.dataframe(
-    catalogue[["Dataset", "Publisher", "Period", "Licence", "Attribution", "File in the repository", "Obtained from",
-               "What was done"]],
+    catalogue[
+        [
+            "Dataset",
+            "Publisher",
+            "Period",
+            "Licence",
+            "Attribution",
+            "File in the repository",
+            "Obtained from",
+            "What was done",
+        ]
+    ],
     hide_index=True,
     width="stretch",
 )

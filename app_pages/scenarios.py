@@ -12,11 +12,11 @@ import sqlite3
 import pandas as pd
 import streamlit as st
 
-from coverage.outputs import scenario_charts as sc
-from coverage.planner import editing as tables
 from coverage.errors import InputError
 from coverage.export import safe_csv
 from coverage.model.profile import escape_markdown
+from coverage.outputs import scenario_charts as sc
+from coverage.planner import editing as tables
 from coverage.planner.schema import (
     AGENCIES,
     fiscal_year_label,
@@ -81,16 +81,25 @@ base = ss[BASE]
 pick_column, where_column = st.columns([2, 3], gap="large")
 with pick_column:
     st.selectbox(
-        "Unit model (preset)", list(presets), format_func=lambda p: presets[p]["name"], key=PRESET,
-        on_change=view.on_preset, help="A preset is a complete scenario file: a unit model and its assumptions.",
+        "Unit model (preset)",
+        list(presets),
+        format_func=lambda p: presets[p]["name"],
+        key=PRESET,
+        on_change=view.on_preset,
+        help="A preset is a complete scenario file: a unit model and its assumptions.",
     )
     st.caption(f"Editing: {escape_markdown(ss[BASE_LABEL])}. {escape_markdown(base.get('description', '')[:400])}")
     if not ss[BASE_LABEL].startswith("preset"):
         st.button("Start again from this preset", on_click=view.on_preset, key="scn_reset")
     unit_ids = [u["id"] for u in base["unit_models"]]
     if len(unit_ids) > 1:
-        st.selectbox("Unit model to place and edit", unit_ids, key=UNIT, on_change=view.on_unit_change,
-                     format_func=lambda i: next(u["name"] for u in base["unit_models"] if u["id"] == i))
+        st.selectbox(
+            "Unit model to place and edit",
+            unit_ids,
+            key=UNIT,
+            on_change=view.on_unit_change,
+            format_func=lambda i: next(u["name"] for u in base["unit_models"] if u["id"] == i),
+        )
     unit_id = ss.get(UNIT) if ss.get(UNIT) in unit_ids else unit_ids[0]
     unit_index = unit_ids.index(unit_id)
 
@@ -107,14 +116,21 @@ with where_column:
     elif mode == "no_unit":
         st.caption(
             f"{len(no_unit_codes)} force areas have no multi-agency stalking unit in the register in use: "
-            + ", ".join(names[c] for c in no_unit_codes) + "."
+            + ", ".join(names[c] for c in no_unit_codes)
+            + "."
         )
     elif mode == "waves":
         first, second = st.columns(2)
         first.multiselect("Wave 1: from year 1", codes, format_func=names.get, key=FORCES)
         second.multiselect("Wave 2", codes, format_func=names.get, key=WAVE2)
-        second.number_input("Wave 2 starts in year", min_value=2, max_value=30, step=1, key=WAVE2_YEAR,
-                            help=f"Year 1 is {fiscal_year_label(int(base['start_year']))}.")
+        second.number_input(
+            "Wave 2 starts in year",
+            min_value=2,
+            max_value=30,
+            step=1,
+            key=WAVE2_YEAR,
+            help=f"Year 1 is {fiscal_year_label(int(base['start_year']))}.",
+        )
     else:
         st.caption(f"{len(ss.get(FILE_DEPS) or [])} unit(s) exactly as in the opened scenario file.")
 view.remember_placement_widgets(mode)
@@ -137,24 +153,30 @@ with tab_inputs:
     st.subheader("Scenario and unit assumptions")
     params_in = tables.params_table(base, unit_index)
     params_out = st.data_editor(
-        params_in, key=PARAMS, hide_index=True, width="stretch", height=35 * (len(params_in) + 1) + 3,
+        params_in,
+        key=PARAMS,
+        hide_index=True,
+        width="stretch",
+        height=35 * (len(params_in) + 1) + 3,
         disabled=["Parameter", "Unit", "Source", "Note"],
         column_config={
             "Parameter": st.column_config.TextColumn("Parameter", width="medium"),
             "Value": st.column_config.NumberColumn("Value", help="Rates in %, money in £", width="small"),
             "Unit": st.column_config.TextColumn("Unit", width="medium"),
-            "Source": st.column_config.TextColumn("Source or assumption", width="medium",
-                                                  help="Source ids are listed under 'Sources' below"),
+            "Source": st.column_config.TextColumn(
+                "Source or assumption", width="medium", help="Source ids are listed under 'Sources' below"
+            ),
             "Note": st.column_config.TextColumn("Note", width="large"),
         },
     )
     ramp = unit.get("ramp_up") or {}
     ramp_in = st.text_input(
         "Ramp-up: % of posts filled in each of a unit's first years",
-        value=tables.ramp_text(base, unit_index), key=RAMP,
+        value=tables.ramp_text(base, unit_index),
+        key=RAMP,
         help="One percentage per year, separated by commas, e.g. 50, 80: half the posts in year 1, 80% in year 2, "
-             "all from year 3. Leave blank for a unit fully staffed from its first year. Non-pay and fixed lines "
-             "are paid in full from year 1.",
+        "all from year 3. Leave blank for a unit fully staffed from its first year. Non-pay and fixed lines "
+        "are paid in full from year 1.",
     )
     st.caption(
         f"From the scenario file: {escape_markdown(tables.provenance(ramp.get('source'), ramp.get('assumption')))}. "
@@ -168,19 +190,38 @@ with tab_inputs:
     )
     roles_in = tables.roles_table(base, unit_index)
     roles_out = st.data_editor(
-        roles_in, key=ROLES, num_rows="dynamic", hide_index=True, width="stretch",
-        column_order=["role", "agency", "salary", "oncost_rate", "overhead_rate", "fte_mode", "fte", "caseload_per_fte",
-                      "source", "assumption", "grade", "note"],
+        roles_in,
+        key=ROLES,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_order=[
+            "role",
+            "agency",
+            "salary",
+            "oncost_rate",
+            "overhead_rate",
+            "fte_mode",
+            "fte",
+            "caseload_per_fte",
+            "source",
+            "assumption",
+            "grade",
+            "note",
+        ],
         column_config={
             "role": st.column_config.TextColumn(tables.ROLE_LABELS["role"], width="medium"),
-            "agency": st.column_config.SelectboxColumn(tables.ROLE_LABELS["agency"], options=list(AGENCIES),
-                                                   format_func=lambda a: sc.AGENCY_LABELS.get(a, a)),
+            "agency": st.column_config.SelectboxColumn(
+                tables.ROLE_LABELS["agency"], options=list(AGENCIES), format_func=lambda a: sc.AGENCY_LABELS.get(a, a)
+            ),
             "grade": st.column_config.TextColumn(tables.ROLE_LABELS["grade"]),
             "salary": st.column_config.NumberColumn(tables.ROLE_LABELS["salary"], format="£%,.0f"),
-            "oncost_rate": st.column_config.NumberColumn(tables.ROLE_LABELS["oncost_rate"], format="%.2f",
-                                                         help="Employer pension and National Insurance"),
-            "overhead_rate": st.column_config.NumberColumn(tables.ROLE_LABELS["overhead_rate"], format="%.1f",
-                                                           help="% of salary plus on-costs"),
+            "oncost_rate": st.column_config.NumberColumn(
+                tables.ROLE_LABELS["oncost_rate"], format="%.2f", help="Employer pension and National Insurance"
+            ),
+            "overhead_rate": st.column_config.NumberColumn(
+                tables.ROLE_LABELS["overhead_rate"], format="%.1f", help="% of salary plus on-costs"
+            ),
             "fte_mode": st.column_config.SelectboxColumn(tables.ROLE_LABELS["fte_mode"], options=["fixed", "demand"]),
             "fte": st.column_config.NumberColumn(tables.ROLE_LABELS["fte"], format="%.2f"),
             "caseload_per_fte": st.column_config.NumberColumn(tables.ROLE_LABELS["caseload_per_fte"], format="%.0f"),
@@ -191,14 +232,21 @@ with tab_inputs:
     )
 
     st.subheader("Fixed-cost lines")
-    st.caption("Grants, contracts or commissioned services with no FTE in the model. *Grows with* pay or non-pay prices.")
+    st.caption(
+        "Grants, contracts or commissioned services with no FTE in the model. *Grows with* pay or non-pay prices."
+    )
     fixed_in = tables.fixed_table(base, unit_index)
     fixed_out = st.data_editor(
-        fixed_in, key=FIXED, num_rows="dynamic", hide_index=True, width="stretch",
+        fixed_in,
+        key=FIXED,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
         column_config={
             "item": st.column_config.TextColumn(tables.FIXED_LABELS["item"], width="medium"),
-            "agency": st.column_config.SelectboxColumn(tables.FIXED_LABELS["agency"], options=list(AGENCIES),
-                                                   format_func=lambda a: sc.AGENCY_LABELS.get(a, a)),
+            "agency": st.column_config.SelectboxColumn(
+                tables.FIXED_LABELS["agency"], options=list(AGENCIES), format_func=lambda a: sc.AGENCY_LABELS.get(a, a)
+            ),
             "amount": st.column_config.NumberColumn(tables.FIXED_LABELS["amount"], format="£%,.0f"),
             "index": st.column_config.SelectboxColumn(tables.FIXED_LABELS["index"], options=["pay", "non_pay"]),
             "source": st.column_config.TextColumn(tables.FIXED_LABELS["source"], width="medium"),
@@ -214,8 +262,14 @@ problem: InputError | None = None
 result = None
 try:
     candidate = tables.edited_scenario(
-        base, unit_index=unit_index, params=params_out, roles=roles_out, fixed=fixed_out, ramp=ramp_in,
-        deployments=deployments, placement_problems=placement_problems,
+        base,
+        unit_index=unit_index,
+        params=params_out,
+        roles=roles_out,
+        fixed=fixed_out,
+        ramp=ramp_in,
+        deployments=deployments,
+        placement_problems=placement_problems,
     )
     result = view.run(scenario_hash(candidate), existing, candidate)
 except InputError as error:
@@ -241,7 +295,8 @@ with problem_box:
         view.show_problems(
             "These changes were not used: the figures below are for the last valid scenario. "
             "Each problem names its field and where it is on the page.",
-            problem, base,
+            problem,
+            base,
         )
 
 with flash_box:
@@ -266,38 +321,64 @@ with totals_box:
         f"{t['discount_rate']:.1%} a year with {t['optimism_bias']:.0%} optimism bias."
     )
     row1 = st.columns(4)
-    row1[0].metric("Total cost, cash (nominal)", sc.money(t["total_cost_nominal"]),
-                   help=f"Sum of each year's cost in that year's prices, {t['first_year']} to {t['last_year']}.")
-    row1[1].metric(f"Total cost, real ({price_base})", sc.money(t["total_cost_real"]),
-                   help="Each year's cost at price-base prices (nominal ÷ GDP deflator index).")
-    row1[2].metric(f"Present value ({price_base})", sc.money(t["present_value"]),
-                   help=f"Real costs discounted at {t['discount_rate']:.1%} a year; year 1 undiscounted (Green Book).")
-    row1[3].metric("Staff, fully staffed (FTE)", f"{t['fte_total']:,.1f}",
-                   help="Every unit at full strength; demand-driven roles are not rounded to posts.")
+    row1[0].metric(
+        "Total cost, cash (nominal)",
+        sc.money(t["total_cost_nominal"]),
+        help=f"Sum of each year's cost in that year's prices, {t['first_year']} to {t['last_year']}.",
+    )
+    row1[1].metric(
+        f"Total cost, real ({price_base})",
+        sc.money(t["total_cost_real"]),
+        help="Each year's cost at price-base prices (nominal ÷ GDP deflator index).",
+    )
+    row1[2].metric(
+        f"Present value ({price_base})",
+        sc.money(t["present_value"]),
+        help=f"Real costs discounted at {t['discount_rate']:.1%} a year; year 1 undiscounted (Green Book).",
+    )
+    row1[3].metric(
+        "Staff, fully staffed (FTE)",
+        f"{t['fte_total']:,.1f}",
+        help="Every unit at full strength; demand-driven roles are not rounded to posts.",
+    )
     row2 = st.columns(4)
-    row2[0].metric("Cost per referral, a year",
-                   sc.money(t["cost_per_referral"], exact=True) if t["cost_per_referral"] else "not available",
-                   help=f"A fully staffed year at {price_base} ÷ referrals a year.")
-    row2[1].metric("Cost per 100,000 aged 16+, a year",
-                   sc.money(t["cost_per_100k_16plus"], exact=True) if t["cost_per_100k_16plus"] else "not available",
-                   help=f"A fully staffed year at {price_base} ÷ the mid-2023 population aged 16+ of the forces covered "
-                        "× 100,000.")
-    row2[2].metric("Forces with a multi-agency unit", f"{cov['before_forces']} → {cov['after_forces']}",
-                   help=f"Of {cov['forces_total']} police force areas, before → after this scenario.")
-    row2[3].metric("People aged 16+ served by one", f"{cov['before_share_16plus']:.0%} → {cov['after_share_16plus']:.0%}",
-                   help="Share of the mid-2023 population aged 16+ of England and Wales, before → after.")
-    st.caption(f"Per referral and per 100,000: one fully staffed year at {price_base}. Coverage: forces, and their "
-               "share of the population aged 16+, with a multi-agency stalking unit before → after this scenario.")
+    row2[0].metric(
+        "Cost per referral, a year",
+        sc.money(t["cost_per_referral"], exact=True) if t["cost_per_referral"] else "not available",
+        help=f"A fully staffed year at {price_base} ÷ referrals a year.",
+    )
+    row2[1].metric(
+        "Cost per 100,000 aged 16+, a year",
+        sc.money(t["cost_per_100k_16plus"], exact=True) if t["cost_per_100k_16plus"] else "not available",
+        help=f"A fully staffed year at {price_base} ÷ the mid-2023 population aged 16+ of the forces covered "
+        "× 100,000.",
+    )
+    row2[2].metric(
+        "Forces with a multi-agency unit",
+        f"{cov['before_forces']} → {cov['after_forces']}",
+        help=f"Of {cov['forces_total']} police force areas, before → after this scenario.",
+    )
+    row2[3].metric(
+        "People aged 16+ served by one",
+        f"{cov['before_share_16plus']:.0%} → {cov['after_share_16plus']:.0%}",
+        help="Share of the mid-2023 population aged 16+ of England and Wales, before → after.",
+    )
+    st.caption(
+        f"Per referral and per 100,000: one fully staffed year at {price_base}. Coverage: forces, and their "
+        "share of the population aged 16+, with a multi-agency stalking unit before → after this scenario."
+    )
     if cov.get("unit_models_not_multi_agency"):
         st.caption(
             "Not a multi-agency unit (it has no police working with probation or health), so it adds no force to "
             "the coverage count; its costs are included: "
-            + ", ".join(f"“{escape_markdown(name)}”" for name in cov["unit_models_not_multi_agency"]) + "."
+            + ", ".join(f"“{escape_markdown(name)}”" for name in cov["unit_models_not_multi_agency"])
+            + "."
         )
     if cov.get("already_covered_in_scenario"):
         st.caption(
             "Already has a multi-agency unit (costed, but coverage does not change): "
-            + ", ".join(names.get(c, c) for c in cov["already_covered_in_scenario"]) + "."
+            + ", ".join(names.get(c, c) for c in cov["already_covered_in_scenario"])
+            + "."
         )
 
 stem = tables.file_stem(scenario.name)
@@ -311,63 +392,129 @@ with tab_results:
         st.markdown(f"**Cost by year.** {escape_markdown(year_text.takeaway)}")
         chart_column, table_column = st.columns([3, 2], gap="medium")
         with chart_column:
-            spec = view.chart_spec(("cost_by_year", result.scenario_hash), lambda: sc.cost_by_year_chart(
-                result.by_year, price_base=price_base, text=year_text))
+            spec = view.chart_spec(
+                ("cost_by_year", result.scenario_hash),
+                lambda: sc.cost_by_year_chart(result.by_year, price_base=price_base, text=year_text),
+            )
             view.show_chart(spec, f"{stem}_cost_by_year", year_text.takeaway)
         with table_column:
             st.caption(f"£; real = {price_base}; present value discounted at {t['discount_rate']:.1%}.")
-            by_year = result.by_year[["fiscal_year", "fte", "cost_nominal", "cost_real", "pv"]].rename(columns={
-                "fiscal_year": "Year", "fte": "FTE", "cost_nominal": "Cash £", "cost_real": "Real £", "pv": "PV £"})
-            st.dataframe(by_year, hide_index=True, width="stretch", column_config={
-                "FTE": st.column_config.NumberColumn(format="%.1f"),
-                **{c: st.column_config.NumberColumn(format="%,.0f") for c in ("Cash £", "Real £", "PV £")},
-            })
+            by_year = result.by_year[["fiscal_year", "fte", "cost_nominal", "cost_real", "pv"]].rename(
+                columns={
+                    "fiscal_year": "Year",
+                    "fte": "FTE",
+                    "cost_nominal": "Cash £",
+                    "cost_real": "Real £",
+                    "pv": "PV £",
+                }
+            )
+            st.dataframe(
+                by_year,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "FTE": st.column_config.NumberColumn(format="%.1f"),
+                    **{c: st.column_config.NumberColumn(format="%,.0f") for c in ("Cash £", "Real £", "PV £")},
+                },
+            )
 
         fte_text = sc.fte_text(result.by_role, result.by_agency, scenario.name, price_base, t["forces_covered"])
         st.markdown(f"**Staff by role and agency.** {escape_markdown(fte_text.takeaway)}")
         chart_column, table_column = st.columns([3, 2], gap="medium")
         with chart_column:
-            spec = view.chart_spec(("fte_by_role", result.scenario_hash),
-                                   lambda: sc.fte_by_role_chart(result.by_role, text=fte_text))
+            spec = view.chart_spec(
+                ("fte_by_role", result.scenario_hash), lambda: sc.fte_by_role_chart(result.by_role, text=fte_text)
+            )
             view.show_chart(spec, f"{stem}_fte_by_role", fte_text.takeaway)
         with table_column:
             roles_table = sc.fte_by_role_table(result.by_role)[["role", "agency_label", "fte"]].rename(
-                columns={"role": "Role", "agency_label": "Agency", "fte": "FTE"})
-            st.dataframe(roles_table, hide_index=True, width="stretch", column_config={
-                "Role": st.column_config.TextColumn(width="medium"), "Agency": st.column_config.TextColumn(width="small"),
-                "FTE": st.column_config.NumberColumn(format="%.2f", width="small")})
+                columns={"role": "Role", "agency_label": "Agency", "fte": "FTE"}
+            )
+            st.dataframe(
+                roles_table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Role": st.column_config.TextColumn(width="medium"),
+                    "Agency": st.column_config.TextColumn(width="small"),
+                    "FTE": st.column_config.NumberColumn(format="%.2f", width="small"),
+                },
+            )
             agency_table = result.by_agency.assign(agency=result.by_agency["agency"].map(sc.AGENCY_LABELS))[
-                ["agency", "fte", "cost_real", "pv"]].rename(columns={
-                    "agency": "Agency", "fte": "FTE", "cost_real": "Real £", "pv": "PV £"})
-            st.dataframe(agency_table, hide_index=True, width="stretch", column_config={
-                "FTE": st.column_config.NumberColumn(format="%.2f"),
-                "Real £": st.column_config.NumberColumn(format="%,.0f"),
-                "PV £": st.column_config.NumberColumn(format="%,.0f"),
-            })
+                ["agency", "fte", "cost_real", "pv"]
+            ].rename(columns={"agency": "Agency", "fte": "FTE", "cost_real": "Real £", "pv": "PV £"})
+            st.dataframe(
+                agency_table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "FTE": st.column_config.NumberColumn(format="%.2f"),
+                    "Real £": st.column_config.NumberColumn(format="%,.0f"),
+                    "PV £": st.column_config.NumberColumn(format="%,.0f"),
+                },
+            )
             st.caption(f"By agency over the horizon: real = {price_base}; PV = present value.")
 
         st.markdown("**By force area**")
-        by_force = result.by_force.rename(columns={
-            "code": "Code", "name": "Force area", "units": "Units", "fte": "FTE", "cost_nominal": "Cash (nominal) £",
-            "cost_real": f"Real £ ({price_base})", "pv": "Present value £", "referrals_per_year": "Referrals a year",
-            "pop_16plus": "Population 16+",
-        })
-        st.dataframe(by_force, hide_index=True, width="stretch", column_config={
-            **{c: st.column_config.NumberColumn(format="%,.0f") for c in by_force.columns if "£" in c or "16+" in c},
-            "FTE": st.column_config.NumberColumn(format="%.1f"),
-            "Referrals a year": st.column_config.NumberColumn(format="%,.0f"),
-        })
+        by_force = result.by_force.rename(
+            columns={
+                "code": "Code",
+                "name": "Force area",
+                "units": "Units",
+                "fte": "FTE",
+                "cost_nominal": "Cash (nominal) £",
+                "cost_real": f"Real £ ({price_base})",
+                "pv": "Present value £",
+                "referrals_per_year": "Referrals a year",
+                "pop_16plus": "Population 16+",
+            }
+        )
+        st.dataframe(
+            by_force,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                **{
+                    c: st.column_config.NumberColumn(format="%,.0f") for c in by_force.columns if "£" in c or "16+" in c
+                },
+                "FTE": st.column_config.NumberColumn(format="%.1f"),
+                "Referrals a year": st.column_config.NumberColumn(format="%,.0f"),
+            },
+        )
     st.markdown("**Downloads**")
     d1, d2, d3, d4 = st.columns(4)
-    d1.download_button("Results workbook (XLSX)", data=lambda: view.xlsx_bytes(result), file_name=f"{stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="scn_dl_xlsx",
-                       on_click="ignore")
-    d2.download_button("Costs by year (CSV)", data=lambda: safe_csv(result.by_year), file_name=f"{stem}_by_year.csv",
-                       mime="text/csv", key="scn_dl_year", on_click="ignore")
-    d3.download_button("Costs by force (CSV)", data=lambda: safe_csv(result.by_force),
-                       file_name=f"{stem}_by_force.csv", mime="text/csv", key="scn_dl_force", on_click="ignore")
-    d4.download_button("Costs by role (CSV)", data=lambda: safe_csv(result.by_role), file_name=f"{stem}_by_role.csv",
-                       mime="text/csv", key="scn_dl_role", on_click="ignore")
+    d1.download_button(
+        "Results workbook (XLSX)",
+        data=lambda: view.xlsx_bytes(result),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="scn_dl_xlsx",
+        on_click="ignore",
+    )
+    d2.download_button(
+        "Costs by year (CSV)",
+        data=lambda: safe_csv(result.by_year),
+        file_name=f"{stem}_by_year.csv",
+        mime="text/csv",
+        key="scn_dl_year",
+        on_click="ignore",
+    )
+    d3.download_button(
+        "Costs by force (CSV)",
+        data=lambda: safe_csv(result.by_force),
+        file_name=f"{stem}_by_force.csv",
+        mime="text/csv",
+        key="scn_dl_force",
+        on_click="ignore",
+    )
+    d4.download_button(
+        "Costs by role (CSV)",
+        data=lambda: safe_csv(result.by_role),
+        file_name=f"{stem}_by_role.csv",
+        mime="text/csv",
+        key="scn_dl_role",
+        on_click="ignore",
+    )
     st.caption(
         "Money in GBP. Nominal = cash in each year; real = at " + price_base + ". Offences used for demand: ONS "
         "police-recorded 'Stalking and harassment' group (which also includes harassment and malicious "
@@ -380,9 +527,20 @@ with tab_inputs:
     used = source_ids_used(scenario)
     with st.expander(f"Sources cited by this scenario ({len(used)})"):
         st.dataframe(
-            pd.DataFrame([{"Source": sid, **{k.capitalize().replace("_", " "): v for k, v in known.get(sid, {
-                "publisher": "(not in SOURCES.md)"}).items()}} for sid in used]),
-            hide_index=True, width="stretch",
+            pd.DataFrame(
+                [
+                    {
+                        "Source": sid,
+                        **{
+                            k.capitalize().replace("_", " "): v
+                            for k, v in known.get(sid, {"publisher": "(not in SOURCES.md)"}).items()
+                        },
+                    }
+                    for sid in used
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
             column_config={"Url": st.column_config.LinkColumn("Link", display_text="open")},
         )
 
@@ -400,10 +558,17 @@ with tab_sensitivity:
             view.show_chart(spec, f"{stem}_tornado", text.takeaway)
         with table_column:
             st.dataframe(
-                frame[["label", "low_input", "pv_low", "high_input", "pv_high"]].rename(columns={
-                    "label": "Assumption", "low_input": "Low", "pv_low": "PV low £",
-                    "high_input": "High", "pv_high": "PV high £"}),
-                hide_index=True, width="stretch",
+                frame[["label", "low_input", "pv_low", "high_input", "pv_high"]].rename(
+                    columns={
+                        "label": "Assumption",
+                        "low_input": "Low",
+                        "pv_low": "PV low £",
+                        "high_input": "High",
+                        "pv_high": "PV high £",
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
                 column_config={c: st.column_config.NumberColumn(format="%,.0f") for c in ("PV low £", "PV high £")},
             )
             st.caption(f"Base present value {sc.money(t['present_value'], exact=True)} at {price_base}.")
@@ -431,17 +596,28 @@ with tab_compare:
         st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
         chart_column, remove_column = st.columns([3, 2], gap="medium")
         with chart_column:
-            spec = view.chart_spec(("comparison", tuple((e["label"], e["hash"]) for e in entries), existing),
-                                   lambda: sc.comparison_chart(summary_frame, text=text))
+            spec = view.chart_spec(
+                ("comparison", tuple((e["label"], e["hash"]) for e in entries), existing),
+                lambda: sc.comparison_chart(summary_frame, text=text),
+            )
             view.show_chart(spec, "scenario_comparison", text.takeaway)
         with remove_column:
             for i, entry in enumerate(entries):
-                st.button(f"Remove “{escape_markdown(entry['label'][:60])}”", key=f"scn_compare_remove_{i}", on_click=view.on_compare_remove,
-                          args=(i,))
+                st.button(
+                    f"Remove “{escape_markdown(entry['label'][:60])}”",
+                    key=f"scn_compare_remove_{i}",
+                    on_click=view.on_compare_remove,
+                    args=(i,),
+                )
             st.button("Clear the comparison", key="scn_compare_clear", on_click=view.on_compare_clear)
-            st.download_button("Comparison (CSV)", data=lambda: safe_csv(table.reset_index()),
-                               file_name="scenario_comparison.csv", mime="text/csv", key="scn_dl_compare",
-                               on_click="ignore")
+            st.download_button(
+                "Comparison (CSV)",
+                data=lambda: safe_csv(table.reset_index()),
+                file_name="scenario_comparison.csv",
+                mime="text/csv",
+                key="scn_dl_compare",
+                on_click="ignore",
+            )
     else:
         st.info("Nothing to compare yet.")
 
@@ -453,8 +629,13 @@ with tab_files:
         if SAVE_NAME not in ss:
             ss[SAVE_NAME] = ss.get(BASE_SAVED) or ""
         st.text_input("Name", key=SAVE_NAME, max_chars=120, placeholder="e.g. North West, two waves")
-        st.button("Save", key="scn_save", on_click=view.on_save, type="primary",
-                  help="Saving under an existing name adds a new version; earlier versions are kept.")
+        st.button(
+            "Save",
+            key="scn_save",
+            on_click=view.on_save,
+            type="primary",
+            help="Saving under an existing name adds a new version; earlier versions are kept.",
+        )
         st.subheader("Saved scenarios")
         try:
             listing = view.store().list()
@@ -465,10 +646,20 @@ with tab_files:
             st.info("No saved scenarios yet.")
         else:
             st.dataframe(
-                pd.DataFrame([{"Name": i.name, "Versions": i.versions, "Latest": i.latest_version,
-                               "Saved (UTC)": i.updated_at.replace("T", " ")[:16],
-                               "Valid": "yes" if i.ok else f"no: {i.problem}"} for i in listing]),
-                hide_index=True, width="stretch",
+                pd.DataFrame(
+                    [
+                        {
+                            "Name": i.name,
+                            "Versions": i.versions,
+                            "Latest": i.latest_version,
+                            "Saved (UTC)": i.updated_at.replace("T", " ")[:16],
+                            "Valid": "yes" if i.ok else f"no: {i.problem}",
+                        }
+                        for i in listing
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
             )
             listed = [i.name for i in listing]
             if ss.get(SAVED_PICK) not in listed:
@@ -487,28 +678,44 @@ with tab_files:
             st.button("Duplicate", key="scn_duplicate", on_click=view.on_duplicate)
             versions = view.store().versions(ss[SAVED_PICK])
             numbers = [v.version for v in versions]
-            labels = {v.version: f"Version {v.version}, {v.created_at.replace('T', ' ')[:16]} UTC"
-                      + (f" ({v.note})" if v.note else "") for v in versions}
+            labels = {
+                v.version: f"Version {v.version}, {v.created_at.replace('T', ' ')[:16]} UTC"
+                + (f" ({v.note})" if v.note else "")
+                for v in versions
+            }
             if ss.get(VERSION_PICK) not in numbers:
                 ss[VERSION_PICK] = numbers[-2] if len(numbers) > 1 else numbers[-1]
             st.selectbox("Versions", numbers, format_func=labels.get, key=VERSION_PICK)
-            st.button("Make this version current again", key="scn_restore", on_click=view.on_restore,
-                      disabled=len(numbers) < 2,
-                      help="Copies the chosen version forward as the newest one; no version is ever overwritten.")
+            st.button(
+                "Make this version current again",
+                key="scn_restore",
+                on_click=view.on_restore,
+                disabled=len(numbers) < 2,
+                help="Copies the chosen version forward as the newest one; no version is ever overwritten.",
+            )
     with share_column:
         st.subheader("Share as a file")
-        st.download_button("Download this scenario (YAML)", data=view.yaml_text(result.scenario_hash, scenario), file_name=f"{stem}.yaml",
-                           mime="application/x-yaml", key="scn_dl_yaml", on_click="ignore")
-        st.caption("The file holds every input with its source, so anyone can open it here or run "
-                   "`python -m coverage cost FILE.yaml`.")
-        st.file_uploader("Open a scenario file (YAML, up to 1 MB)", key=UPLOAD, on_change=view.on_upload,
-                         max_upload_size=1)
-        st.caption("A file over 1 MB is refused by the box above (it turns red): a scenario file is a few "
-                   "kilobytes.")
+        st.download_button(
+            "Download this scenario (YAML)",
+            data=view.yaml_text(result.scenario_hash, scenario),
+            file_name=f"{stem}.yaml",
+            mime="application/x-yaml",
+            key="scn_dl_yaml",
+            on_click="ignore",
+        )
+        st.caption(
+            "The file holds every input with its source, so anyone can open it here or run "
+            "`python -m coverage cost FILE.yaml`."
+        )
+        st.file_uploader(
+            "Open a scenario file (YAML, up to 1 MB)", key=UPLOAD, on_change=view.on_upload, max_upload_size=1
+        )
+        st.caption("A file over 1 MB is refused by the box above (it turns red): a scenario file is a few kilobytes.")
         if ss.get(UPLOAD_PROBLEM):
             name, error = ss[UPLOAD_PROBLEM]
-            view.show_problems(f"{escape_markdown(name)} cannot be opened: the scenario on screen is unchanged.",
-                               error, file_name=name)
+            view.show_problems(
+                f"{escape_markdown(name)} cannot be opened: the scenario on screen is unchanged.", error, file_name=name
+            )
 
 # ---- The URL reproduces the view ----------------------------------------------------------
 view.mirror_to_link()

@@ -26,7 +26,6 @@ sys.path.insert(0, str(REPO))
 import vl_convert as vlc  # noqa: E402
 
 from coverage.model import atlas_data  # noqa: E402
-
 from coverage.outputs import briefing  # noqa: E402
 
 TARGET_ONE_S = 5.0
@@ -115,7 +114,9 @@ def main() -> int:
 
         # The same batch split between two processes (this machine has two cores).
         start = time.perf_counter()
-        written = briefing.write_all_briefings(out / "parallel", data, scenario_id=args.scenario, national=False, workers=2)
+        written = briefing.write_all_briefings(
+            out / "parallel", data, scenario_id=args.scenario, national=False, workers=2
+        )
         results["all_43_two_processes_s"] = time.perf_counter() - start
         results["all_43_two_processes_files"] = len(written)
 
@@ -144,7 +145,10 @@ def main() -> int:
             (
                 "  of which vl-convert",
                 f"{results['all_43_vl_convert_s']:.1f} s",
-                ", ".join(f"{k} {v} s ({results['all_43_vl_convert_calls'][k]} calls)" for k, v in results["all_43_vl_convert_split_s"].items()),
+                ", ".join(
+                    f"{k} {v} s ({results['all_43_vl_convert_calls'][k]} calls)"
+                    for k, v in results["all_43_vl_convert_split_s"].items()
+                ),
             ),
             (
                 "all 43 forces, 2 processes",

@@ -39,7 +39,7 @@ from coverage.model.postcodes import (  # noqa: E402
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-def load() -> tuple[Lookup, "object", "object", str, float]:
+def load() -> tuple[Lookup, object, object, str, float]:
     started = time.perf_counter()
     forces = read_force_table(paths.FORCES_CSV)
     if (paths.DATA_DIR / OUTWARD_CODES_CSV).exists() and (paths.DATA_DIR / LOCAL_AUTHORITIES_CSV).exists():
@@ -67,19 +67,38 @@ def query_pool(outward, las, forces, rng: random.Random) -> list[str]:
 
     def typo(name: str) -> str:
         i = rng.randrange(1, len(name) - 1)
-        return name[:i] + name[i + 1:]
+        return name[:i] + name[i + 1 :]
 
     names = list(las["lad_name"]) + list(forces["name"])
     misspellings = [typo(rng.choice([n for n in names if len(n) > 6])) for _ in range(500)]
-    specials = ["EH1 1YZ", "BT1", "JE2 3AB", "IM1", "GY1 1AA", "ZZ99 9ZZ", "London", "Met", "GMP", "",
-                "🙂", "'; DROP TABLE x;--", "<script>alert(1)</script>", "x" * 5000, "Carlisle", "Newcastle",
-                "chesire", "Warington", "BN91", "CH4"]
-    pool = [postcode() for _ in range(45_000)]                     # full postcodes, nearly all distinct
-    pool += [rng.choice(districts) for _ in range(15_000)]          # postcode districts
-    pool += [rng.choice(names) for _ in range(18_000)]              # local authority and force names
+    specials = [
+        "EH1 1YZ",
+        "BT1",
+        "JE2 3AB",
+        "IM1",
+        "GY1 1AA",
+        "ZZ99 9ZZ",
+        "London",
+        "Met",
+        "GMP",
+        "",
+        "🙂",
+        "'; DROP TABLE x;--",
+        "<script>alert(1)</script>",
+        "x" * 5000,
+        "Carlisle",
+        "Newcastle",
+        "chesire",
+        "Warington",
+        "BN91",
+        "CH4",
+    ]
+    pool = [postcode() for _ in range(45_000)]  # full postcodes, nearly all distinct
+    pool += [rng.choice(districts) for _ in range(15_000)]  # postcode districts
+    pool += [rng.choice(names) for _ in range(18_000)]  # local authority and force names
     pool += [rng.choice(names).lower() + " " for _ in range(7_000)]  # … typed carelessly
-    pool += [rng.choice(misspellings) for _ in range(2_000)]        # misspellings (500 distinct)
-    pool += [rng.choice(specials) for _ in range(13_000)]           # outside E&W, unknown, junk
+    pool += [rng.choice(misspellings) for _ in range(2_000)]  # misspellings (500 distinct)
+    pool += [rng.choice(specials) for _ in range(13_000)]  # outside E&W, unknown, junk
     rng.shuffle(pool)
     return pool[:100_000]
 
@@ -143,11 +162,17 @@ def main() -> None:
         return
     print(f"source: {figures['source']} (loaded in {figures['load_s']} s)")
     print(f"{figures['outward_codes']:,} outward codes, {figures['straddling']} straddle a force border")
-    print(f"single lookup: median {figures['single_lookup_median_ms']} ms, p99 {figures['single_lookup_p99_ms']} ms, "
-          f"max {figures['single_lookup_max_ms']} ms (target ≤ 5 ms)")
-    print(f"misspelling (difflib path): median {figures['misspelling_median_ms']} ms, max {figures['misspelling_max_ms']} ms")
-    print(f"batch of {figures['batch_queries']:,} mixed queries ({figures['batch_distinct_queries']:,} distinct): "
-          f"{figures['batch_cold_s']} s cold cache, {figures['batch_warm_s']} s warm (target ≤ 1 s)")
+    print(
+        f"single lookup: median {figures['single_lookup_median_ms']} ms, p99 {figures['single_lookup_p99_ms']} ms, "
+        f"max {figures['single_lookup_max_ms']} ms (target ≤ 5 ms)"
+    )
+    print(
+        f"misspelling (difflib path): median {figures['misspelling_median_ms']} ms, max {figures['misspelling_max_ms']} ms"
+    )
+    print(
+        f"batch of {figures['batch_queries']:,} mixed queries ({figures['batch_distinct_queries']:,} distinct): "
+        f"{figures['batch_cold_s']} s cold cache, {figures['batch_warm_s']} s warm (target ≤ 1 s)"
+    )
     print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in figures["kinds"].items()))
 
 

@@ -23,13 +23,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from coverage.model import atlas_data  # noqa: E402
-
 from coverage import paths  # noqa: E402
+from coverage.model import atlas_data  # noqa: E402
 from coverage.model.boundaries import measure_simplification, read_boundaries  # noqa: E402
 from coverage.model.forces import force_names  # noqa: E402
-from coverage.outputs.maps import atlas_map, selected_outline  # noqa: E402
 from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES  # noqa: E402
+from coverage.outputs.maps import atlas_map, selected_outline  # noqa: E402
 
 SHARED_BSC = REPO.parent / "shared" / "data" / "boundaries" / "original" / "PFA_DEC_2023_EW_BSC.shp"
 
@@ -105,11 +104,11 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             outside += record_outside_requests(context, url)
             page = context.new_page()
-            timings["first_visit"].append(_seconds_to_shapes(page, lambda: page.goto(url)))
+            timings["first_visit"].append(_seconds_to_shapes(page, lambda page=page: page.goto(url)))
             timings["second_visit_reload"].append(_seconds_to_shapes(page, page.reload))
             page.close()
             again = context.new_page()
-            timings["second_visit_new_tab"].append(_seconds_to_shapes(again, lambda: again.goto(url)))
+            timings["second_visit_new_tab"].append(_seconds_to_shapes(again, lambda again=again: again.goto(url)))
             again.close()
             context.close()
         for name, seconds in timings.items():

@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 
 from coverage import paths  # noqa: E402
 from coverage.model.forces import read_force_table  # noqa: E402
-from coverage.planner.schema import load_preset, scenario_from_dict, scenario_to_dict  # noqa: E402
 from coverage.planner.costing import present_value, run_scenario, to_json_summary, tornado  # noqa: E402
+from coverage.planner.schema import load_preset, scenario_from_dict, scenario_to_dict  # noqa: E402
 
 SHARED_CRIME = REPO.parent / "shared" / "data" / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
 TARGET_RUN_MS = 20.0
@@ -59,7 +59,8 @@ def national_rollout(forces: pd.DataFrame):
     base["horizon_years"] = 10
     base["unit_models"] = [unit]
     base["deployments"] = [
-        {"force_code": code, "start_year_offset": i % 3, "unit_model": "all_roles"} for i, code in enumerate(forces["code"])
+        {"force_code": code, "start_year_offset": i % 3, "unit_model": "all_roles"}
+        for i, code in enumerate(forces["code"])
     ]
     return scenario_from_dict(base, where="benchmark scenario")
 
@@ -93,8 +94,10 @@ def main() -> int:
     figures = {
         "forces": len(result.by_force),
         "roles_per_unit": len(scenario.unit_models[0].roles),
-        "cost_lines": len(result.by_force) * (
-            len(scenario.unit_models[0].roles) + len(scenario.unit_models[0].fixed_costs)
+        "cost_lines": len(result.by_force)
+        * (
+            len(scenario.unit_models[0].roles)
+            + len(scenario.unit_models[0].fixed_costs)
             + (scenario.unit_models[0].non_pay.value > 0)
         ),
         "years": scenario.horizon_years,

@@ -1,4 +1,4 @@
-"""``python -m coverage``: the same core the pages use, for analysts, batch jobs and tests.
+"""``atlas`` (or ``python -m coverage``): the same core the pages use, for analysts, batch jobs and tests.
 
 Exit status: 0 success; 2 bad input (one line on stderr naming the file, row or field);
 1 an internal error.
@@ -76,7 +76,15 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         print(json.dumps(figures, ensure_ascii=False))
         return 0
     print(f"Forces: {figures['forces']} (snapshot: {figures['snapshot']})")
-    for key in ("multi_agency_unit", "clinic_or_panel", "specialist_advocacy", "perpetrator_programme", "police_team", "no_specialist_service", "unknown"):
+    for key in (
+        "multi_agency_unit",
+        "clinic_or_panel",
+        "specialist_advocacy",
+        "perpetrator_programme",
+        "police_team",
+        "no_specialist_service",
+        "unknown",
+    ):
         print(
             f"  {key.replace('_', ' '):<24} {figures[f'forces_with_{key}']:>3} forces, "
             f"{figures[f'population_16plus_share_{key}']:.1%} of people aged 16+, "
@@ -90,8 +98,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_cost(args: argparse.Namespace) -> int:
     from coverage.model import atlas_data
     from coverage.model.lottery import offences_by_force
-    from coverage.planner.schema import load_scenario_file
     from coverage.planner.costing import run_scenario, to_json_summary, to_xlsx
+    from coverage.planner.schema import load_scenario_file
 
     scenario = load_scenario_file(args.scenario)
     data = atlas_data.load_all()
@@ -126,8 +134,8 @@ def _cmd_briefing(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m coverage", description=__doc__.splitlines()[0])
+def build_parser(prog: str = "python -m coverage") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build-data", help="rebuild the derived files in data/")
@@ -135,12 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--research", help="the research drafts folder (default: beside --source)")
     build.set_defaults(handler=_cmd_build_data)
 
-    validate = commands.add_parser("validate", help="check a boundary file or service register (default: the shipped files)")
+    validate = commands.add_parser(
+        "validate", help="check a boundary file or service register (default: the shipped files)"
+    )
     validate.add_argument("--boundaries", type=Path, help="GeoJSON, GeoPackage, shapefile or zipped shapefile")
     validate.add_argument("--services", type=Path, help="a service register CSV")
     validate.add_argument("--json", action="store_true", help="print one JSON object")
     validate.set_defaults(handler=_cmd_validate)
-    lookup = commands.add_parser("lookup", help="which police force area a postcode, district, council or force name is in")
+    lookup = commands.add_parser(
+        "lookup", help="which police force area a postcode, district, council or force name is in"
+    )
     lookup.add_argument("query", help="e.g. 'CH1 2AB', SO14, Warrington, Cheshire")
     lookup.add_argument("--json", action="store_true", help="print one JSON object")
     lookup.set_defaults(handler=_cmd_lookup)
@@ -163,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = "python -m coverage") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
@@ -176,3 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug, not bad input: say so without a wall of traceback
         print(f"internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+
+
+def atlas() -> int:
+    """The ``atlas`` console script: the same commands as ``python -m coverage``."""
+    return main(prog="atlas")

@@ -40,8 +40,14 @@ def located_problems(error: InputError) -> list[dict[str, str]]:
     for text in problems:
         match = _LOCATED.match(text)
         if match:
-            rows.append({"Line": match["line"], "Field": match["field"] or "", "Problem": match["problem"],
-                         "File": match["file"]})
+            rows.append(
+                {
+                    "Line": match["line"],
+                    "Field": match["field"] or "",
+                    "Problem": match["problem"],
+                    "File": match["file"],
+                }
+            )
         else:
             rows.append({"Line": "", "Field": "", "Problem": text, "File": error.where or ""})
     return rows

@@ -43,6 +43,10 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV (with BOM, so spreadsheets read '£'); text cells starting with = + - @ are neutralised."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or isinstance(out[column].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(out[column]):
+        if (
+            out[column].dtype == object
+            or isinstance(out[column].dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(out[column])
+        ):
             out[column] = [neutralise_formula(v) if isinstance(v, str) else v for v in out[column].astype(object)]
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")

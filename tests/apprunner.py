@@ -48,13 +48,32 @@ def running_app(timeout_s: float = 60):
     """Yield the base URL of `streamlit run app.py` served on 127.0.0.1."""
     port = _free_port()
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
-    log = open(REPO_ROOT / "bench" / "out" / f"streamlit-{port}.log", "w") if (REPO_ROOT / "bench" / "out").is_dir() else subprocess.DEVNULL
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    log = (
+        open(  # noqa: SIM115 - the server writes to it for its whole life; closed when the process ends
+            REPO_ROOT / "bench" / "out" / f"streamlit-{port}.log", "w"
+        )
+        if (REPO_ROOT / "bench" / "out").is_dir()
+        else subprocess.DEVNULL
+    )
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s

@@ -36,8 +36,15 @@ def shared_data() -> Path:
 def grid_boundaries(known_forces: dict[str, str], *, code_field="PFA23CD", name_field="PFA23NM") -> gpd.GeoDataFrame:
     """43 adjoining 10 km squares on the British National Grid, one per force code."""
     codes = sorted(known_forces)
-    squares = [shapely.box(400_000 + (i % 7) * 10_000, 200_000 + (i // 7) * 10_000,
-                           410_000 + (i % 7) * 10_000, 210_000 + (i // 7) * 10_000) for i in range(len(codes))]
+    squares = [
+        shapely.box(
+            400_000 + (i % 7) * 10_000,
+            200_000 + (i // 7) * 10_000,
+            410_000 + (i % 7) * 10_000,
+            210_000 + (i // 7) * 10_000,
+        )
+        for i in range(len(codes))
+    ]
     return gpd.GeoDataFrame(
         {code_field: codes, name_field: [known_forces[c] for c in codes]}, geometry=squares, crs=27700
     )

@@ -8,6 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from coverage.errors import InputError
 from coverage.model.boundaries import (
     measure_simplification,
     read_boundaries,
@@ -15,7 +16,6 @@ from coverage.model.boundaries import (
     simplify_shared_arcs,
     to_compact_geojson,
 )
-from coverage.errors import InputError
 from tests.conftest import grid_boundaries
 
 
@@ -97,7 +97,9 @@ def test_boundary_file_of_other_areas_is_refused(grid, known_forces, tmp_path):
     other = grid.rename(columns={"PFA23CD": "LAD23CD", "PFA23NM": "LAD23NM"})
     path = tmp_path / "lads.geojson"
     other.to_file(path)
-    with pytest.raises(InputError, match=r"no police force area code field .*LAD23CD, LAD23NM.*Is this a police force area"):
+    with pytest.raises(
+        InputError, match=r"no police force area code field .*LAD23CD, LAD23NM.*Is this a police force area"
+    ):
         read_boundaries(path, known_forces)
 
 
@@ -158,7 +160,9 @@ def test_simplification_keeps_neighbours_sharing_their_border(known_forces):
     wiggle = [(400_000 + i * 50, 200_000 + (30 if i % 2 else 0)) for i in range(201)]
     south = shapely.Polygon([(400_000, 190_000), (410_000, 190_000), *reversed(wiggle)])
     north = shapely.Polygon([*wiggle, (410_000, 210_000), (400_000, 210_000)])
-    pair = gpd.GeoDataFrame({"code": ["E23000001", "E23000002"], "name": ["a", "b"]}, geometry=[south, north], crs=27700)
+    pair = gpd.GeoDataFrame(
+        {"code": ["E23000001", "E23000002"], "name": ["a", "b"]}, geometry=[south, north], crs=27700
+    )
     simplified = simplify_shared_arcs(pair, tolerance_m=100)
     quality = measure_simplification(pair, simplified)
     assert quality.overlap_km2 < 0.01

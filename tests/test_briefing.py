@@ -17,19 +17,19 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from coverage.errors import InputError
 from coverage.model import atlas_data
+from coverage.model.catalogue import ONS_ATTRIBUTION
 from coverage.outputs.briefing import (
     NATIONAL_SLUG,
-    build_briefing,
     briefing_context,
+    build_briefing,
     class_shares,
     to_csv,
     to_xlsx,
     without_postcodes,
     write_briefing,
 )
-from coverage.model.catalogue import ONS_ATTRIBUTION
-from coverage.errors import InputError
 from coverage.outputs.static_map import MapLayout, display_text, map_base, map_spec, wrap_text
 
 CHESHIRE = "E23000006"
@@ -113,7 +113,13 @@ def test_force_pack_has_every_file_and_a_zip_of_them(cheshire):
     for chart in ("map", "rates", "coverage", "scenario-cost"):
         for extension in ("png", "svg", "csv", "xlsx"):
             assert f"{stem}-{chart}.{extension}" in names
-    assert {f"{stem}.pdf", f"{stem}-services.csv", f"{stem}-services.xlsx", f"{stem}-README.txt", f"{stem}.zip"} <= names
+    assert {
+        f"{stem}.pdf",
+        f"{stem}-services.csv",
+        f"{stem}-services.xlsx",
+        f"{stem}-README.txt",
+        f"{stem}.zip",
+    } <= names
     assert paths[-1].name == f"{stem}.zip"
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     with zipfile.ZipFile(paths[-1]) as archive:
@@ -158,7 +164,11 @@ def test_the_map_names_the_chosen_force_and_every_class_in_its_legend(cheshire):
     out, _ = cheshire
     text = _svg_text((out / f"briefing-{CHESHIRE}-cheshire_hru_like-map.svg").read_text(encoding="utf-8"))
     assert "Cheshire (outlined in orange)" in text
-    for label in ("Multi-agency stalking unit (4)", "National services only (none found locally)", "Unknown (not searched) (1)"):
+    for label in (
+        "Multi-agency stalking unit (4)",
+        "National services only (none found locally)",
+        "Unknown (not searched) (1)",
+    ):
         assert label in text
 
 
@@ -212,7 +222,7 @@ def test_chart_data_is_exactly_the_rows_shown(cheshire, data):
     workbook = load_workbook(out / f"{stem}-rates.xlsx")
     assert workbook.sheetnames == ["Data", "Sources", "About"]
     assert workbook["Data"].max_row == 45
-    sources = [row for row in workbook["Sources"].iter_rows(min_row=2, values_only=True)]
+    sources = list(workbook["Sources"].iter_rows(min_row=2, values_only=True))
     assert any("Office for National Statistics" in (row[1] or "") for row in sources)
 
 
@@ -236,7 +246,14 @@ def test_csv_and_xlsx_neutralise_formulas():
     # In a workbook the text stays exactly as written, stored as text with Excel's quote prefix: no formula.
     workbook_bytes = to_xlsx([("Data", frame)])
     sheet = load_workbook(io.BytesIO(workbook_bytes))["Data"]
-    assert [sheet.cell(row=i, column=1).value for i in range(2, 8)] == ["=1+2", "+SUM(A1)", "-3", "@cmd", "plain", "\tTab"]
+    assert [sheet.cell(row=i, column=1).value for i in range(2, 8)] == [
+        "=1+2",
+        "+SUM(A1)",
+        "-3",
+        "@cmd",
+        "plain",
+        "\tTab",
+    ]
     assert sheet.cell(row=3, column=2).value == -2
     assert all(sheet.cell(row=i, column=1).data_type == "s" for i in range(2, 8))
     assert all(sheet.cell(row=i, column=1).quotePrefix for i in (2, 3, 4, 5, 7))
@@ -287,7 +304,9 @@ def test_a_briefing_never_shows_an_address_or_postcode(hostile):
             text = _pdf_text(content)
         elif path.suffix == ".xlsx":
             workbook = load_workbook(io.BytesIO(content))
-            text = " ".join(str(v) for ws in workbook for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+            text = " ".join(
+                str(v) for ws in workbook for row in ws.iter_rows(values_only=True) for v in row if v is not None
+            )
         else:
             continue
         assert POSTCODE not in text, path.name

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.apprunner import record_outside_requests, launch_chromium, running_app, wait_for_shapes
+from tests.apprunner import launch_chromium, record_outside_requests, running_app, wait_for_shapes
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,9 @@ TEXT = ChartText("A title", "Measure, unit, period", "Beta is 2nd of 2.", "Sourc
 
 
 def test_ranked_chart_svg_carries_its_text_and_highlights_with_a_label():
-    chart = ranked_bar_chart(ROWS, value_column="value", value_title="Rate", value_format=".1f", text=TEXT, highlight_code="B")
+    chart = ranked_bar_chart(
+        ROWS, value_column="value", value_title="Rate", value_format=".1f", text=TEXT, highlight_code="B"
+    )
     svg = vlc.vegalite_to_svg(chart.to_json())
     for expected in ("A title", "Measure, unit, period", "Beta is 2nd of 2.", "Source: ONS (OGL v3.0)."):
         assert expected in svg
@@ -29,8 +31,17 @@ def test_long_takeaways_wrap_instead_of_being_cut():
 
 def test_the_profile_chart_with_a_reference_line_is_valid_vega_lite_and_names_every_bar():
     # The profile caches this chart's spec without validating it again; this is the validation.
-    chart = ranked_bar_chart(ROWS, value_column="value", value_title="Rate", value_format=".1f", text=TEXT,
-                             highlight_code="A", reference_value=1.8, reference_label="England and Wales 1.8", width=400)
+    chart = ranked_bar_chart(
+        ROWS,
+        value_column="value",
+        value_title="Rate",
+        value_format=".1f",
+        text=TEXT,
+        highlight_code="A",
+        reference_value=1.8,
+        reference_label="England and Wales 1.8",
+        width=400,
+    )
     spec = chart.to_dict()  # validates against the Vega-Lite schema
     axis = spec["vconcat"][0]["layer"][0]["encoding"]["y"]["axis"]
     assert axis["labelOverlap"] is False

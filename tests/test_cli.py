@@ -15,7 +15,12 @@ from coverage.build.data import build_data
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "coverage", *args], cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "coverage", *args],
+        cwd=paths.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -26,7 +31,9 @@ def test_validate_shipped_files_succeeds():
 
 
 def test_validate_good_boundaries_exits_0(shared_data):
-    result = run_cli("validate", "--boundaries", str(shared_data / "boundaries/original/PFA_DEC_2023_EW_BSC.shp"), "--json")
+    result = run_cli(
+        "validate", "--boundaries", str(shared_data / "boundaries/original/PFA_DEC_2023_EW_BSC.shp"), "--json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)["boundaries"]
     assert report["forces"] == 43 and report["code_field"] == "PFA23CD" and report["crs"] == "EPSG:27700"
@@ -99,8 +106,13 @@ def test_summary_json_has_the_national_figures():
     result = run_cli("summary", "--json")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    for key in ("forces", "forces_with_multi_agency_unit", "population_16plus_share_multi_agency_unit",
-                "offences_share_multi_agency_unit", "forces_with_no_specialist_service"):
+    for key in (
+        "forces",
+        "forces_with_multi_agency_unit",
+        "population_16plus_share_multi_agency_unit",
+        "offences_share_multi_agency_unit",
+        "forces_with_no_specialist_service",
+    ):
         assert key in figures
     assert figures["forces"] == 43
     assert 0 < figures["population_16plus_share_multi_agency_unit"] < 1
@@ -109,7 +121,9 @@ def test_summary_json_has_the_national_figures():
 
 def test_cost_json_and_workbook(tmp_path):
     workbook = tmp_path / "cost.xlsx"
-    result = run_cli("cost", str(paths.SCENARIO_PRESETS_DIR / "cheshire_hru_like.yaml"), "--json", "--xlsx", str(workbook))
+    result = run_cli(
+        "cost", str(paths.SCENARIO_PRESETS_DIR / "cheshire_hru_like.yaml"), "--json", "--xlsx", str(workbook)
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     for key in ("total_cost_nominal", "total_cost_real", "present_value", "fte_total", "by_year", "by_force"):

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coverage.model import indicators as ind
 from coverage import paths
 from coverage.errors import InputError
+from coverage.model import indicators as ind
 from coverage.model.indicators import (
     CHANGE,
     CHANGE_PERIOD,
@@ -97,7 +97,7 @@ def test_fixture_build_has_the_long_columns_and_every_area(built, fixture_forces
     assert list(built.columns) == INDICATOR_COLUMNS
     areas = built.drop_duplicates("area_code").set_index("area_code")["area_type"].to_dict()
     assert areas == {
-        **{code: "force" for code in FIXTURE_COUNTS},
+        **dict.fromkeys(FIXTURE_COUNTS, "force"),
         NORTH_EAST: "region",
         NORTH_WEST: "region",
         ENGLAND: "country",
@@ -121,12 +121,14 @@ def test_comparators_are_sums_of_their_forces(built, fixture_forces):
     assert value(built, WALES, OFFENCES, PERIOD_2022) == 9_000
     assert value(built, ENGLAND, OFFENCES, PERIOD_2022) == 12_162 + 9_745 + 16_097 + 5_829
     assert value(built, ENGLAND_AND_WALES, OFFENCES, PERIOD_2023) == sum(c[1] for c in FIXTURE_COUNTS.values())
-    assert value(built, ENGLAND_AND_WALES, POPULATION_16PLUS, POPULATION_PERIOD) == fixture_forces[
-        "pop_mid2023_16plus"
-    ].sum()
-    assert value(built, NORTH_WEST, "population_all_ages", POPULATION_PERIOD) == fixture_forces.loc[
-        fixture_forces["region_code"] == NORTH_WEST, "pop_mid2023"
-    ].sum()
+    assert (
+        value(built, ENGLAND_AND_WALES, POPULATION_16PLUS, POPULATION_PERIOD)
+        == fixture_forces["pop_mid2023_16plus"].sum()
+    )
+    assert (
+        value(built, NORTH_WEST, "population_all_ages", POPULATION_PERIOD)
+        == fixture_forces.loc[fixture_forces["region_code"] == NORTH_WEST, "pop_mid2023"].sum()
+    )
 
 
 def test_england_and_wales_excludes_british_transport_police_and_says_so(built):
@@ -335,8 +337,15 @@ def test_format_rate_and_change():
 def test_indicator_wide_ranks_highest_rate_first(built):
     wide = indicator_wide(built)
     assert list(wide.columns) == [
-        "code", "name", "offences_2022", "offences_2023", "change_pct",
-        "rate_2022", "rate_2023", "pop_16plus", "rank_rate_2023",
+        "code",
+        "name",
+        "offences_2022",
+        "offences_2023",
+        "change_pct",
+        "rate_2022",
+        "rate_2023",
+        "pop_16plus",
+        "rank_rate_2023",
     ]
     assert len(wide) == len(FIXTURE_COUNTS)
     assert wide["rate_2023"].is_monotonic_decreasing
@@ -456,8 +465,9 @@ def test_real_england_and_wales_is_the_43_force_sum_without_btp(real):
     assert "(663,526) includes 299 BTP offences" in source(real, ENGLAND_AND_WALES, OFFENCES, PERIOD_2023)
     assert "(707,267) includes 270 BTP offences" in source(real, ENGLAND_AND_WALES, OFFENCES, PERIOD_2022)
     # The dataset description quotes the same BTP figures.
-    assert "270 offences in the year ending December 2022, 299 in the year ending December 2023" in (
-        ind.INDICATOR_DATASET["processing"]
+    assert (
+        "270 offences in the year ending December 2022, 299 in the year ending December 2023"
+        in (ind.INDICATOR_DATASET["processing"])
     )
 
 
@@ -466,7 +476,10 @@ def test_real_every_force_and_comparator_is_present(real, forces):
         rows = real[(real["indicator"] == OFFENCES) & (real["period"] == period)]
         assert set(forces["code"]) <= set(rows["area_code"])
         assert rows["area_type"].value_counts().to_dict() == {
-            "force": 43, "region": 9, "country": 2, "england_and_wales": 1,
+            "force": 43,
+            "region": 9,
+            "country": 2,
+            "england_and_wales": 1,
         }
 
 

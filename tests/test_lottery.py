@@ -11,14 +11,22 @@ from hypothesis import strategies as st
 from coverage.model.lottery import coverage_shares, inequality, services_per_force, weighted_gini
 
 FORCES = pd.DataFrame(
-    {"code": ["E23000001", "E23000002", "E23000003", "E23000004"], "pop_mid2023_16plus": [100_000, 100_000, 200_000, 100_000]}
+    {
+        "code": ["E23000001", "E23000002", "E23000003", "E23000004"],
+        "pop_mid2023_16plus": [100_000, 100_000, 200_000, 100_000],
+    }
 )
 
 
 def _row(service_id, code, service_type, start="", end="", status="active"):
     return {
-        "service_id": service_id, "force_codes": code, "service_type": service_type, "service_name": service_id,
-        "start_year": start, "end_year": end, "status": status,
+        "service_id": service_id,
+        "force_codes": code,
+        "service_type": service_type,
+        "service_name": service_id,
+        "start_year": start,
+        "end_year": end,
+        "status": status,
     }
 
 
@@ -35,8 +43,18 @@ REGISTER = pd.DataFrame(
 
 def test_services_per_force_counts_only_local_services_in_force_in_that_year():
     codes = list(FORCES["code"])
-    assert services_per_force(REGISTER, codes).to_dict() == {"E23000001": 2, "E23000002": 0, "E23000003": 0, "E23000004": 0}
-    assert services_per_force(REGISTER, codes, year=2019).to_dict() == {"E23000001": 2, "E23000002": 1, "E23000003": 0, "E23000004": 0}
+    assert services_per_force(REGISTER, codes).to_dict() == {
+        "E23000001": 2,
+        "E23000002": 0,
+        "E23000003": 0,
+        "E23000004": 0,
+    }
+    assert services_per_force(REGISTER, codes, year=2019).to_dict() == {
+        "E23000001": 2,
+        "E23000002": 1,
+        "E23000003": 0,
+        "E23000004": 0,
+    }
     assert services_per_force(REGISTER, codes, year=2017).to_dict()["E23000001"] == 0
 
 
@@ -73,7 +91,12 @@ def test_gini_lies_between_0_and_1(pairs):
 
 
 def test_inequality_leaves_out_unknown_forces():
-    classes = {"E23000001": "multi_agency_unit", "E23000002": "national_only", "E23000003": "national_only", "E23000004": "unknown"}
+    classes = {
+        "E23000001": "multi_agency_unit",
+        "E23000002": "national_only",
+        "E23000003": "national_only",
+        "E23000004": "unknown",
+    }
     result = inequality(REGISTER, FORCES, classes)
     assert result.forces_with_none == 2
     assert result.population_share_with_none == pytest.approx(0.75)

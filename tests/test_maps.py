@@ -8,8 +8,8 @@ import pytest
 from streamlit_folium import generate_leaflet_string
 
 from coverage.model import atlas_data
-from coverage.outputs.maps import PROVISION_STYLES, provision_geojson, provision_map, selected_outline
 from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.outputs.maps import PROVISION_STYLES, provision_geojson, provision_map, selected_outline
 
 LABELS = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
 
@@ -62,7 +62,10 @@ def test_text_from_data_is_escaped_before_it_reaches_the_map(shipped):
     hostile.loc[hostile["code"] == "E23000006", "name"] = '<script>alert("x")</script> & <b>bold</b>'
     geojson = provision_geojson(data.boundaries, hostile)
     cheshire = next(f for f in geojson["features"] if f["properties"]["code"] == "E23000006")
-    assert cheshire["properties"]["name"] == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    assert (
+        cheshire["properties"]["name"]
+        == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    )
     code = _rendered(provision_map(data.boundaries, hostile, LABELS))
     assert "<script>alert" not in code
 
@@ -99,6 +102,7 @@ def test_map_script_is_the_same_without_folium_page_render(shipped):
     full.render()
     quick = provision_map(data.boundaries, table, LABELS)
     quick.render()
+
     def same(text: str) -> str:  # each folium map has its own random element id
         return re.sub(r"[0-9a-f]{32}", "ID", text)
 
@@ -117,8 +121,8 @@ def test_markdown_from_data_is_inert():
 
 
 def test_each_service_type_is_a_switchable_layer_of_lettered_badges(shipped):
-    from coverage.outputs.maps import SERVICE_LAYERS, add_service_layers, representative_points
     from coverage.model.register import provision_flags
+    from coverage.outputs.maps import SERVICE_LAYERS, add_service_layers, representative_points
 
     data, table = shipped
     flags = provision_flags(data.register, list(data.forces["code"]))

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage import paths
+
 TIMEOUT = 120
 PAGE = "app_pages/briefing.py"
 

@@ -6,6 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage import paths
+
+
 def _page(query: str | None = None) -> AppTest:
     at = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=60)
     if query is not None:
@@ -79,8 +81,15 @@ def test_a_misspelling_still_finds_the_area():
 
 @pytest.mark.parametrize(
     "query, kind",
-    [("EH1 1YZ", "info"), ("BT1 1AA", "info"), ("ZZ99 9ZZ", "warning"), ("x" * 5000, "warning"),
-     ("🙂", "warning"), ("'; DROP TABLE forces;--", "warning"), ("<script>alert(1)</script>", "warning")],
+    [
+        ("EH1 1YZ", "info"),
+        ("BT1 1AA", "info"),
+        ("ZZ99 9ZZ", "warning"),
+        ("x" * 5000, "warning"),
+        ("🙂", "warning"),
+        ("'; DROP TABLE forces;--", "warning"),
+        ("<script>alert(1)</script>", "warning"),
+    ],
 )
 def test_queries_outside_or_nonsense_get_a_message_never_an_exception(query, kind):
     at = _page()

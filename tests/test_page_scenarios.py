@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from coverage.model import atlas_data
-
 from coverage import paths
-from coverage.planner import editing as tables
 from coverage.errors import InputError
 from coverage.export import safe_csv
+from coverage.model import atlas_data
 from coverage.model.lottery import offences_by_force
 from coverage.outputs.scenario_charts import money
+from coverage.planner import editing as tables
+from coverage.planner.costing import run_scenario, with_deployments
 from coverage.planner.schema import (
     load_preset,
     scenario_from_dict,
@@ -29,7 +29,6 @@ from coverage.planner.schema import (
     scenario_to_dict,
     scenario_to_yaml,
 )
-from coverage.planner.costing import run_scenario, with_deployments
 from coverage.planner.store import SQLiteScenarioStore
 from ui import scenario_view as view
 
@@ -107,7 +106,9 @@ def texts(at: AppTest) -> str:
     return "\n".join(x.value for x in [*at.markdown, *at.caption, *at.subheader, *at.header])
 
 
-def seed_editor(at: AppTest, key: str, edited: dict | None = None, added: list | None = None, deleted: list | None = None):
+def seed_editor(
+    at: AppTest, key: str, edited: dict | None = None, added: list | None = None, deleted: list | None = None
+):
     at.session_state[key] = {"edited_rows": edited or {}, "added_rows": added or [], "deleted_rows": deleted or []}
     return at.run()
 
@@ -273,7 +274,9 @@ def test_editing_a_salary_in_the_roles_table_changes_the_totals(atlas, existing)
 
 def test_editing_scenario_parameters_changes_present_value_and_records_user_input(atlas, existing):
     at = page()
-    seed_editor(at, "scn_params", {param_row("discount_rate"): {"Value": 1.5}, param_row("optimism_bias"): {"Value": 20}})
+    seed_editor(
+        at, "scn_params", {param_row("discount_rate"): {"Value": 1.5}, param_row("optimism_bias"): {"Value": 20}}
+    )
     assert_clean(at)
     data = scenario_to_dict(load_preset("cheshire_hru_like"))
     data["discount_rate"] = 0.015
@@ -288,8 +291,22 @@ def test_editing_scenario_parameters_changes_present_value_and_records_user_inpu
 
 def test_adding_and_deleting_roles(atlas, existing):
     at = page()
-    seed_editor(at, "scn_roles", added=[{"role": "Analyst", "agency": "police", "salary": 35_000, "oncost_rate": 30,
-                                         "overhead_rate": 20, "fte_mode": "fixed", "fte": 0.5}], deleted=[7])
+    seed_editor(
+        at,
+        "scn_roles",
+        added=[
+            {
+                "role": "Analyst",
+                "agency": "police",
+                "salary": 35_000,
+                "oncost_rate": 30,
+                "overhead_rate": 20,
+                "fte_mode": "fixed",
+                "fte": 0.5,
+            }
+        ],
+        deleted=[7],
+    )
     assert_clean(at)
     assert not at.error
     roles = at.session_state["scn_last_good"]["unit_models"][0]["roles"]
@@ -302,7 +319,12 @@ def test_adding_and_deleting_roles(atlas, existing):
     "editor, edit, field, message",
     [
         ("scn_roles", {0: {"fte": -1}}, "unit_models[0].roles[0].fte", "must be between 0 and 100"),
-        ("scn_roles", {1: {"salary": 10_000_000}}, "unit_models[0].roles[1].salary", "must be between £10,000 and £250,000"),
+        (
+            "scn_roles",
+            {1: {"salary": 10_000_000}},
+            "unit_models[0].roles[1].salary",
+            "must be between £10,000 and £250,000",
+        ),
         ("scn_roles", {2: {"salary": None}}, "unit_models[0].roles[2].salary", "is blank"),
         ("scn_roles", {3: {"role": None}}, "unit_models[0].roles[3].role", "is blank"),
         ("scn_params", {"discount_rate": {"Value": 300}}, "discount_rate", "must be between 0% and 20%"),
@@ -342,7 +364,9 @@ def test_fixing_the_bad_value_brings_the_new_figures_back(atlas, existing):
     assert not at.error
     data = scenario_to_dict(load_preset("cheshire_hru_like"))
     data["unit_models"][0]["roles"][1]["salary"] = 50_000
-    assert cash(at) == money(expected(atlas, existing, [CHESHIRE], scenario=scenario_from_dict(data)).totals["total_cost_nominal"])
+    assert cash(at) == money(
+        expected(atlas, existing, [CHESHIRE], scenario=scenario_from_dict(data)).totals["total_cost_nominal"]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,8 +507,11 @@ def test_yaml_download_and_upload_round_trip(media, atlas, existing):
     yaml_name = next(name for name in media if name.endswith(".yaml"))
     content = media[yaml_name]
     assert content.decode() == scenario_to_yaml(scenario_from_dict(at.session_state["scn_last_good"]))
-    assert yaml.safe_load(content)["deployments"][1] == {"force_code": DORSET, "start_year_offset": 2,
-                                                         "unit_model": "cheshire_hru_like"}
+    assert yaml.safe_load(content)["deployments"][1] == {
+        "force_code": DORSET,
+        "start_year_offset": 2,
+        "unit_model": "cheshire_hru_like",
+    }
 
     elsewhere = page()
     _upload(elsewhere, yaml_name, content)
@@ -513,9 +540,13 @@ def _cheshire_yaml(**changes) -> bytes:
         ("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a UTF-8 text file"),
         ("bad_values.yaml", _cheshire_yaml(discount_rate=3.0), "discount_rate: must be between 0% and 20%"),
         ("boundaries.geojson", b'{"type": "FeatureCollection", "features": []}', "GeoJSON"),
-        ("unknown_force.yaml", _cheshire_yaml(deployments=[{"force_code": "E23000099", "start_year_offset": 0,
-                                                             "unit_model": "cheshire_hru_like"}]),
-         "deployments[0].force_code: E23000099 is not in the force table"),
+        (
+            "unknown_force.yaml",
+            _cheshire_yaml(
+                deployments=[{"force_code": "E23000099", "start_year_offset": 0, "unit_model": "cheshire_hru_like"}]
+            ),
+            "deployments[0].force_code: E23000099 is not in the force table",
+        ),
     ],
 )
 def test_unusable_uploads_get_a_clear_message_and_the_scenario_stays(name, content, needle):
@@ -586,15 +617,21 @@ def test_a_saved_scenario_can_be_added_to_the_comparison():
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("preset", ["cheshire_hru_like", "hampshire_masp_like", "london_2020_21_grants",
-                                    "met_stac_like", "advocacy_only"])
+@pytest.mark.parametrize(
+    "preset", ["cheshire_hru_like", "hampshire_masp_like", "london_2020_21_grants", "met_stac_like", "advocacy_only"]
+)
 def test_unedited_tables_give_back_the_same_scenario(preset):
     data = scenario_to_dict(load_preset(preset))
     placement = tables.placement_from_deployments(data["deployments"])
     deployments, extra = tables.deployments_for(placement, data["unit_models"][0]["id"], [])
     scenario = tables.edited_scenario(
-        data, unit_index=0, params=tables.params_table(data), roles=tables.roles_table(data),
-        fixed=tables.fixed_table(data), deployments=deployments, ramp=tables.ramp_text(data),
+        data,
+        unit_index=0,
+        params=tables.params_table(data),
+        roles=tables.roles_table(data),
+        fixed=tables.fixed_table(data),
+        deployments=deployments,
+        ramp=tables.ramp_text(data),
     )
     assert not extra
     assert scenario_hash(scenario) == scenario_hash(load_preset(preset))
@@ -618,8 +655,9 @@ def test_a_changed_value_is_marked_as_user_input_with_the_old_value():
     params = tables.params_table(data)
     params.loc["referral_rate", "Value"] = 0.05
     params.loc["attrition_rate", "Value"] = 12.5
-    scenario = tables.edited_scenario(data, unit_index=0, params=params, roles=None, fixed=None,
-                                    deployments=data["deployments"])
+    scenario = tables.edited_scenario(
+        data, unit_index=0, params=params, roles=None, fixed=None, deployments=data["deployments"]
+    )
     assert scenario.demand.referral_rate.rate == 0.05
     assert scenario.demand.referral_rate.source == "user input"
     assert "the file had 0.0227887" in scenario.demand.referral_rate.note
@@ -634,8 +672,9 @@ def test_a_changed_value_is_marked_as_user_input_with_the_old_value():
 def test_ramp_up_is_typed_as_percentages_by_year(typed, stored):
     data = view.preset_dict("cheshire_hru_like")
     assert tables.ramp_text(data) == "50, 80"
-    scenario = tables.edited_scenario(data, unit_index=0, params=None, roles=None, fixed=None,
-                                      deployments=data["deployments"], ramp=typed)
+    scenario = tables.edited_scenario(
+        data, unit_index=0, params=None, roles=None, fixed=None, deployments=data["deployments"], ramp=typed
+    )
     ramp = scenario.unit_models[0].ramp_up
     if stored is None:  # the same years as the file: its source is kept
         assert ramp.value == [0.5, 0.8] and ramp.source == data["unit_models"][0]["ramp_up"]["source"]
@@ -658,8 +697,9 @@ def test_ramp_up_is_typed_as_percentages_by_year(typed, stored):
 def test_a_bad_ramp_up_is_refused_naming_the_box(typed, message):
     data = view.preset_dict("cheshire_hru_like")
     with pytest.raises(InputError) as caught:
-        tables.edited_scenario(data, unit_index=0, params=None, roles=None, fixed=None,
-                               deployments=data["deployments"], ramp=typed)
+        tables.edited_scenario(
+            data, unit_index=0, params=None, roles=None, fixed=None, deployments=data["deployments"], ramp=typed
+        )
     table = tables.problem_rows(caught.value, data)
     row = table[table["Field"].str.startswith("unit_models[0].ramp_up")]
     assert not row.empty, table.to_string()
@@ -689,12 +729,15 @@ def test_problems_are_located_on_the_page():
     roles.loc[2, "caseload_per_fte"] = None  # a demand role with no caseload
     roles.loc[0, "oncost_rate"] = 95
     with pytest.raises(InputError) as caught:
-        tables.edited_scenario(data, unit_index=0, params=None, roles=roles, fixed=None, deployments=data["deployments"])
+        tables.edited_scenario(
+            data, unit_index=0, params=None, roles=roles, fixed=None, deployments=data["deployments"]
+        )
     rows = tables.problem_rows(caught.value, data)
     assert set(rows["Field"]) == {"unit_models[0].roles[0].oncost_rate", "unit_models[0].roles[2]"}
     where = dict(zip(rows["Field"], rows["Where"]))
     assert where["unit_models[0].roles[0].oncost_rate"] == (
-        "Roles table, row 1 (Detective sergeant (unit lead)), column “On-costs (% of salary)”")
+        "Roles table, row 1 (Detective sergeant (unit lead)), column “On-costs (% of salary)”"
+    )
     assert where["unit_models[0].roles[2]"] == "Roles table, row 3 (Probation officer)"
     assert "caseload_per_fte is required" in " ".join(rows["Problem"])
     assert tables.where_on_page("deployments[3].force_code") == "Where the units go"
@@ -734,7 +777,7 @@ def test_results_workbook_has_inputs_results_and_sources(atlas, existing):
 def test_csv_exports_neutralise_formulas():
     import pandas as pd
 
-    frame = pd.DataFrame({"role": ["=HYPERLINK(\"x\")", "Nurse"], "fte": [1.0, -2.0]})
+    frame = pd.DataFrame({"role": ['=HYPERLINK("x")', "Nurse"], "fte": [1.0, -2.0]})
     text = safe_csv(frame).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "-2.0" in text
 

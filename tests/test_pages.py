@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage import paths
+
 TIMEOUT = 60
 
 
@@ -151,7 +152,9 @@ def _uploader(at: AppTest, key: str):
 
 def test_wrong_kind_of_boundary_file_gets_a_clear_message_and_the_map_is_unchanged():
     at = _data_page()
-    _uploader(at, "boundary_upload").set_value(("notes.zip", _zip_bytes({"readme.txt": b"hi"}), "application/zip")).run()
+    _uploader(at, "boundary_upload").set_value(
+        ("notes.zip", _zip_bytes({"readme.txt": b"hi"}), "application/zip")
+    ).run()
     assert not at.exception
     assert "cannot be used" in at.error[0].value
     problems = at.dataframe[-1].value
@@ -162,7 +165,9 @@ def test_boundary_file_with_42_forces_names_the_missing_force(known_forces):
     at = _data_page()
     geojson = json.loads(paths.BOUNDARIES_GEOJSON.read_text())
     geojson["features"] = [f for f in geojson["features"] if f["properties"]["code"] != "E23000019"]
-    _uploader(at, "boundary_upload").set_value(("pfa.geojson", json.dumps(geojson).encode(), "application/geo+json")).run()
+    _uploader(at, "boundary_upload").set_value(
+        ("pfa.geojson", json.dumps(geojson).encode(), "application/geo+json")
+    ).run()
     problems = " ".join(at.dataframe[-1].value["Problem"])
     assert "has 42 features" in problems and "E23000019 (Nottinghamshire)" in problems
 
@@ -260,9 +265,13 @@ def test_edited_register_shows_a_diff_and_can_be_used_for_this_session_only():
     lines[met] = lines[met].replace("Stalking Threat Assessment Centre", "<script>alert(1)</script> Centre", 1)
     cheshire_clinic = next(i for i, line in enumerate(lines) if line.startswith("E23000006-stalking_clinic"))
     removed_id = lines.pop(cheshire_clinic).split(",")[0]
-    lines.append(lines[met].replace("E23000001-multi_agency_unit-1", "E23000012-multi_agency_unit-9", 1)
-                 .replace(",E23000001,", ",E23000012,", 1).replace("=", ""))
-    lines[-1] = lines[-1].replace("<script>alert(1)</script> Centre", "=HYPERLINK(\"http://e.vil\") unit", 1)
+    lines.append(
+        lines[met]
+        .replace("E23000001-multi_agency_unit-1", "E23000012-multi_agency_unit-9", 1)
+        .replace(",E23000001,", ",E23000012,", 1)
+        .replace("=", "")
+    )
+    lines[-1] = lines[-1].replace("<script>alert(1)</script> Centre", '=HYPERLINK("http://e.vil") unit', 1)
     _uploader(at, "evidence_upload").set_value(("edited.csv", "\n".join(lines).encode(), "text/csv")).run()
     assert not at.exception
     assert "1 added, 1 changed, 1 removed" in at.success[0].value

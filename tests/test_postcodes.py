@@ -48,39 +48,62 @@ def force_table() -> pd.DataFrame:
 def _row(code, force="", candidates=None, reason="", non_geographic=False, town="", active=True, outside=""):
     candidates = candidates if candidates is not None else ([force] if force else [])
     return {
-        "outward_code": code, "force_code": force, "candidate_force_codes": ";".join(sorted(candidates)),
-        "straddle_reason": reason, "non_geographic": non_geographic, "town_area": town, "active": active,
+        "outward_code": code,
+        "force_code": force,
+        "candidate_force_codes": ";".join(sorted(candidates)),
+        "straddle_reason": reason,
+        "non_geographic": non_geographic,
+        "town_area": town,
+        "active": active,
         "outside_ew": outside,
     }
 
 
 def fixture_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     both = f"{REASON_NEAR_BORDER}; {REASON_LA_NAME}"
-    outward = pd.DataFrame([
-        _row("CH1", CHESHIRE, town="Blacon, Chester"),
-        _row("CH4", NORTH_WALES, [CHESHIRE, NORTH_WALES], both, town="Chester, Handbridge, Saltney"),
-        _row("SO14", HAMPSHIRE, town="Southampton"),
-        _row("WA1", CHESHIRE, town="Warrington"),
-        _row("EC1A", MET, [MET, CITY], REASON_NEAR_BORDER, town="St Bartholomew's Hospital"),
-        _row("TD12", NORTHUMBRIA, reason="local authority name is outside England and Wales",
-             town="Cornhill-on-Tweed, Coldstream", outside="Scotland"),
-        _row("TD15", NORTHUMBRIA, town="Berwick-upon-Tweed"),
-        _row("BH1", DORSET, town="Bournemouth"),
-        _row("L64", CHESHIRE, town="Neston", active=False),
-        _row("BN91", non_geographic=True),
-        *[_row(area, outside=where) for area, where in
-          [("EH", "Scotland"), ("TD", "Scotland"), ("BT", "Northern Ireland"), ("JE", "Jersey"),
-           ("IM", "Isle of Man"), ("GY", "Guernsey")]],
-    ], columns=OUTWARD_COLUMNS)
+    outward = pd.DataFrame(
+        [
+            _row("CH1", CHESHIRE, town="Blacon, Chester"),
+            _row("CH4", NORTH_WALES, [CHESHIRE, NORTH_WALES], both, town="Chester, Handbridge, Saltney"),
+            _row("SO14", HAMPSHIRE, town="Southampton"),
+            _row("WA1", CHESHIRE, town="Warrington"),
+            _row("EC1A", MET, [MET, CITY], REASON_NEAR_BORDER, town="St Bartholomew's Hospital"),
+            _row(
+                "TD12",
+                NORTHUMBRIA,
+                reason="local authority name is outside England and Wales",
+                town="Cornhill-on-Tweed, Coldstream",
+                outside="Scotland",
+            ),
+            _row("TD15", NORTHUMBRIA, town="Berwick-upon-Tweed"),
+            _row("BH1", DORSET, town="Bournemouth"),
+            _row("L64", CHESHIRE, town="Neston", active=False),
+            _row("BN91", non_geographic=True),
+            *[
+                _row(area, outside=where)
+                for area, where in [
+                    ("EH", "Scotland"),
+                    ("TD", "Scotland"),
+                    ("BT", "Northern Ireland"),
+                    ("JE", "Jersey"),
+                    ("IM", "Isle of Man"),
+                    ("GY", "Guernsey"),
+                ]
+            ],
+        ],
+        columns=OUTWARD_COLUMNS,
+    )
     las = pd.DataFrame(
-        [("E06000007", "Warrington", CHESHIRE),
-         ("E06000050", "Cheshire West and Chester", CHESHIRE),
-         ("E06000058", "Bournemouth, Christchurch and Poole", DORSET),
-         ("E06000023", "Bristol, City of", "E23000036"),
-         ("E09000001", "City of London", CITY),
-         ("E06000045", "Southampton", HAMPSHIRE),
-         ("E07000064", "Rother", "E23000033"),
-         ("E08000018", "Rotherham", "E23000011")],
+        [
+            ("E06000007", "Warrington", CHESHIRE),
+            ("E06000050", "Cheshire West and Chester", CHESHIRE),
+            ("E06000058", "Bournemouth, Christchurch and Poole", DORSET),
+            ("E06000023", "Bristol, City of", "E23000036"),
+            ("E09000001", "City of London", CITY),
+            ("E06000045", "Southampton", HAMPSHIRE),
+            ("E07000064", "Rother", "E23000033"),
+            ("E08000018", "Rotherham", "E23000011"),
+        ],
         columns=LOCAL_AUTHORITY_COLUMNS,
     )
     return outward, las
@@ -126,7 +149,11 @@ def test_full_postcode_resolves_by_district(lookup, query):
 def test_outward_code(lookup):
     result = lookup.lookup("SO14")
     assert (result.kind, result.force_code, result.force_codes, result.straddles) == (
-        "outward_code", HAMPSHIRE, (HAMPSHIRE,), False)
+        "outward_code",
+        HAMPSHIRE,
+        (HAMPSHIRE,),
+        False,
+    )
     assert "Hampshire" in result.message
 
 
@@ -148,11 +175,21 @@ def test_index_style_la_name_reads_naturally(lookup):
     assert "City of Bristol" in result.message
 
 
-@pytest.mark.parametrize("query, code", [
-    ("Cheshire", CHESHIRE), ("Devon and Cornwall", "E23000035"), ("Devon & Cornwall", "E23000035"),
-    ("City of London", CITY), ("Met", MET), ("Metropolitan Police", MET), ("GMP", "E23000005"),
-    ("West Mids", "E23000014"), ("Thames Valley Police", "E23000029"), ("dyfed powys", "W15000004"),
-])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("Cheshire", CHESHIRE),
+        ("Devon and Cornwall", "E23000035"),
+        ("Devon & Cornwall", "E23000035"),
+        ("City of London", CITY),
+        ("Met", MET),
+        ("Metropolitan Police", MET),
+        ("GMP", "E23000005"),
+        ("West Mids", "E23000014"),
+        ("Thames Valley Police", "E23000029"),
+        ("dyfed powys", "W15000004"),
+    ],
+)
 def test_force_names_and_aliases(lookup, query, code):
     result = lookup.lookup(query)
     assert result.kind == "force"
@@ -224,10 +261,19 @@ def test_td12_crosses_into_scotland_but_td1_is_scotland(lookup):
     assert lookup.lookup("TD1 1AA").kind == "outside_england_wales"
 
 
-@pytest.mark.parametrize("query, where", [
-    ("EH1 1YZ", "Police Scotland"), ("BT1", "PSNI"), ("bt1 1aa", "PSNI"), ("JE2", "Jersey"),
-    ("IM1", "Isle of Man"), ("GY1 1AA", "Guernsey"), ("Scotland", "Police Scotland"), ("EH", "Police Scotland"),
-])
+@pytest.mark.parametrize(
+    "query, where",
+    [
+        ("EH1 1YZ", "Police Scotland"),
+        ("BT1", "PSNI"),
+        ("bt1 1aa", "PSNI"),
+        ("JE2", "Jersey"),
+        ("IM1", "Isle of Man"),
+        ("GY1 1AA", "Guernsey"),
+        ("Scotland", "Police Scotland"),
+        ("EH", "Police Scotland"),
+    ],
+)
 def test_outside_england_and_wales(lookup, query, where):
     result = lookup.lookup(query)
     assert result.kind == "outside_england_wales"
@@ -313,11 +359,13 @@ _MESSAGE_OK = st.text(max_size=300)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=st.one_of(
-    _MESSAGE_OK,
-    st.from_regex(r"\A[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}\Z"),
-    st.from_regex(r"\A[A-Za-z ,.'&-]{1,40}\Z"),
-))
+@given(
+    query=st.one_of(
+        _MESSAGE_OK,
+        st.from_regex(r"\A[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}\Z"),
+        st.from_regex(r"\A[A-Za-z ,.'&-]{1,40}\Z"),
+    )
+)
 def test_lookup_never_raises(fixture_lookup, query):
     result = fixture_lookup.lookup(query)
     assert isinstance(result, LookupResult)
@@ -333,16 +381,18 @@ def test_lookup_never_raises(fixture_lookup, query):
 
 def _write_source(folder: Path) -> Path:
     """A tiny shared/data: real centroids of a few districts, and a three-LAD lookup."""
-    header = ("postcode_district,latitude,longitude,easting,northing,town_area,region_name,postcodes_total,"
-              "postcodes_active,population,households,non_geographic,pfa23cd,pfa23nm,assign_method,"
-              "dist_to_other_pfa_m,near_pfa_border_2km,pfa_by_region_name,name_check")
+    header = (
+        "postcode_district,latitude,longitude,easting,northing,town_area,region_name,postcodes_total,"
+        "postcodes_active,population,households,non_geographic,pfa23cd,pfa23nm,assign_method,"
+        "dist_to_other_pfa_m,near_pfa_border_2km,pfa_by_region_name,name_check"
+    )
     rows = [
-        "CH4,53.1794,-2.9196,,,\"Chester, Handbridge, Saltney\",Cheshire West and Chester,1,1,,,False,"
+        'CH4,53.1794,-2.9196,,,"Chester, Handbridge, Saltney",Cheshire West and Chester,1,1,,,False,'
         f"{NORTH_WALES},North Wales,centroid_within,192,True,{CHESHIRE},DISAGREE",
         f"SO14,50.9039,-1.3977,,,Southampton,Southampton,1,1,,,False,{HAMPSHIRE},Hampshire,centroid_within,9000,False,{HAMPSHIRE},agree",
         f"EC1A,51.5201,-0.1003,,,St Bartholomew's Hospital,City of London,1,1,,,False,{MET},Met,centroid_within,146,True,{CITY},DISAGREE",
         f"L64,53.28,-3.05,,,Neston,Liverpool,1,0,,,False,{CHESHIRE},Cheshire,centroid_within,3000,False,E23000004,DISAGREE",
-        f"TD12,55.64,-2.21,,,\"Cornhill-on-Tweed, Coldstream\",Scottish Borders,1,1,,,False,{NORTHUMBRIA},Northumbria,centroid_within,50000,False,,region_name_unmatched",
+        f'TD12,55.64,-2.21,,,"Cornhill-on-Tweed, Coldstream",Scottish Borders,1,1,,,False,{NORTHUMBRIA},Northumbria,centroid_within,50000,False,,region_name_unmatched',
         "TD1,55.61,-2.81,,,Galashiels,Scottish Borders,1,1,,,False,,,,,False,,outside_ew_or_unmatched",
         "BT1,54.6,-5.93,,,Belfast,Belfast,1,1,,,False,,,,,False,,outside_ew_or_unmatched",
         "JE2,49.19,-2.1,,,St Helier,Jersey,1,1,,,False,,,,,False,,outside_ew_or_unmatched",
@@ -357,7 +407,7 @@ def _write_source(folder: Path) -> Path:
         "LAD23CD,LAD23NM,PFA23CD,PFA23NM\n"
         f"E06000007,Warrington,{CHESHIRE},Cheshire\n"
         f"E06000045,Southampton,{HAMPSHIRE},Hampshire\n"
-        f"E09000001,City of London,{CITY},\"London, City of\"\n"
+        f'E09000001,City of London,{CITY},"London, City of"\n'
     )
     return folder
 
@@ -428,8 +478,28 @@ def test_shared_tables_counts(shared_tables):
     assert districts["outward_code"].is_unique
     assert len(las) == 318 and las["lad_code"].is_unique
     outside = outward[(outward["force_code"] == "") & ~outward["non_geographic"]]
-    assert set(outside["outward_code"]) == set(
-        "AB DD DG EH FK G HS IV KA KW KY ML PA PH TD ZE BT GY IM JE".split())
+    assert set(outside["outward_code"]) == {
+        "AB",
+        "DD",
+        "DG",
+        "EH",
+        "FK",
+        "G",
+        "HS",
+        "IV",
+        "KA",
+        "KW",
+        "KY",
+        "ML",
+        "PA",
+        "PH",
+        "TD",
+        "ZE",
+        "BT",
+        "GY",
+        "IM",
+        "JE",
+    }
     assert {"TD12", "TD15"} <= set(districts["outward_code"])
     straddling = districts[districts["candidate_force_codes"].str.contains(";")]
     assert 250 < len(straddling) < 400

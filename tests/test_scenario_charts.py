@@ -11,10 +11,10 @@ import vl_convert as vlc
 from afcharts.af_colours import get_af_colours
 
 from coverage import paths
-from coverage.outputs import scenario_charts as sc
 from coverage.model.forces import read_force_table
-from coverage.planner.schema import load_preset
+from coverage.outputs import scenario_charts as sc
 from coverage.planner.costing import run_scenario, tornado, with_deployments
+from coverage.planner.schema import load_preset
 
 KENT, DORSET, CHESHIRE = "E23000032", "E23000039", "E23000006"
 FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias")
@@ -117,12 +117,24 @@ def test_tornado_says_which_assumptions_have_no_effect(forces, offences):
 
 def test_comparison_chart_carries_its_text(result):
     scenario, r = result
-    summary = pd.DataFrame([
-        {"label": "Kent and Dorset", "present_value": r.totals["present_value"],
-         "total_cost_nominal": r.totals["total_cost_nominal"], "fte_total": r.totals["fte_total"], "horizon_years": 10},
-        {"label": "Cheshire <b>only</b>", "present_value": 6.7e6, "total_cost_nominal": 9.1e6, "fte_total": 11.0,
-         "horizon_years": 10},
-    ])
+    summary = pd.DataFrame(
+        [
+            {
+                "label": "Kent and Dorset",
+                "present_value": r.totals["present_value"],
+                "total_cost_nominal": r.totals["total_cost_nominal"],
+                "fte_total": r.totals["fte_total"],
+                "horizon_years": 10,
+            },
+            {
+                "label": "Cheshire <b>only</b>",
+                "present_value": 6.7e6,
+                "total_cost_nominal": 9.1e6,
+                "fte_total": 11.0,
+                "horizon_years": 10,
+            },
+        ]
+    )
     text = sc.comparison_text(summary, ["2024/25 prices", "2024/25 prices"])
     chart = sc.comparison_chart(summary, text=text)
     raw = vlc.vegalite_to_svg(chart.to_json())

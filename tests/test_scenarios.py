@@ -6,8 +6,6 @@ import copy
 import io
 import json
 import math
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -17,6 +15,17 @@ from hypothesis import strategies as st
 
 from coverage import paths
 from coverage.errors import InputError, InputErrors
+from coverage.planner.costing import (
+    TORNADO_FACTORS,
+    counts_as_multi_agency_unit,
+    coverage_before_after,
+    present_value,
+    run_scenario,
+    to_json_summary,
+    to_xlsx,
+    tornado,
+    with_deployments,
+)
 from coverage.planner.schema import (
     MAX_FILE_BYTES,
     SCHEMA_VERSION,
@@ -34,21 +43,12 @@ from coverage.planner.schema import (
     scenario_to_yaml,
     source_ids_used,
 )
-from coverage.planner.costing import (
-    TORNADO_FACTORS,
-    counts_as_multi_agency_unit,
-    coverage_before_after,
-    present_value,
-    run_scenario,
-    to_json_summary,
-    to_xlsx,
-    tornado,
-    with_deployments,
-)
 
 CHESHIRE, MET, HAMPSHIRE = "E23000006", "E23000001", "E23000030"
 KENT = "E23000032"
-SHARED_CRIME = paths.REPO_ROOT.parent / "shared" / "data" / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
+SHARED_CRIME = (
+    paths.REPO_ROOT.parent / "shared" / "data" / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
+)
 PRESETS = ["advocacy_only", "cheshire_hru_like", "hampshire_masp_like", "london_2020_21_grants", "met_stac_like"]
 
 
@@ -132,26 +132,57 @@ def test_discount_rate_of_300_percent_is_refused(cheshire_dict):
         (("horizon_years",), 31, "horizon_years: must be between 1 and 30"),
         (("horizon_years",), 0, "horizon_years: must be between 1 and 30"),
         (("start_year",), 1850, "start_year: must be a year between 2000 and 2100"),
-        (("unit_models", 0, "roles", 1, "caseload_per_fte"), 0, "roles[1].caseload_per_fte: must be between 1 and 5,000"),
+        (
+            ("unit_models", 0, "roles", 1, "caseload_per_fte"),
+            0,
+            "roles[1].caseload_per_fte: must be between 1 and 5,000",
+        ),
         (("unit_models", 0, "roles", 1, "oncost_rate"), 2.0, "roles[1].oncost_rate: must be between 0% and 80%"),
         (("unit_models", 0, "roles", 1, "overhead_rate"), -0.1, "roles[1].overhead_rate: must be between 0% and 150%"),
-        (("unit_models", 0, "attrition_rate", "value"), 0.9, "unit_models[0].attrition_rate: must be between 0% and 60%"),
+        (
+            ("unit_models", 0, "attrition_rate", "value"),
+            0.9,
+            "unit_models[0].attrition_rate: must be between 0% and 60%",
+        ),
         (("unit_models", 0, "non_pay", "value"), 9e9, "unit_models[0].non_pay: must be between £0 and £5,000,000"),
-        (("unit_models", 0, "recruitment_training_cost_per_new_fte", "value"), -1,
-         "recruitment_training_cost_per_new_fte: must be between £0 and £100,000"),
-        (("unit_models", 0, "ramp_up", "value"), [0.5, 1.5], "unit_models[0].ramp_up: value[1] must be between 0% and 100%"),
-        (("unit_models", 0, "ramp_up", "value"), [0, 1], "unit_models[0].ramp_up: the first year's fraction must be above 0"),
+        (
+            ("unit_models", 0, "recruitment_training_cost_per_new_fte", "value"),
+            -1,
+            "recruitment_training_cost_per_new_fte: must be between £0 and £100,000",
+        ),
+        (
+            ("unit_models", 0, "ramp_up", "value"),
+            [0.5, 1.5],
+            "unit_models[0].ramp_up: value[1] must be between 0% and 100%",
+        ),
+        (
+            ("unit_models", 0, "ramp_up", "value"),
+            [0, 1],
+            "unit_models[0].ramp_up: the first year's fraction must be above 0",
+        ),
         (("unit_models", 0, "roles", 0, "agency"), "army", "unit_models[0].roles[0].agency: Input should be 'police'"),
         (("unit_models", 0, "roles", 0, "fte_mode"), "guess", "unit_models[0].roles[0].fte_mode"),
         (("unit_models", 0, "roles", 0, "fte"), True, "roles[0].fte: must be a number, not true/false"),
         (("unit_models", 0, "roles", 0, "salary"), "lots", "roles[0].salary: Input should be a valid number"),
         (("unit_models", 0, "attrition_rate", "value"), float("nan"), "attrition_rate.value: must be a finite number"),
         (("unit_models", 0, "roles", 0, "salary"), float("inf"), "roles[0].salary: must be a finite number"),
-        (("deployments", 0, "force_code"), "E9", "deployments[0].force_code: 'E9' is not an ONS police force area code"),
-        (("deployments", 0, "start_year_offset"), 10, "deployments[0].start_year_offset: 10 is beyond the 10-year horizon"),
+        (
+            ("deployments", 0, "force_code"),
+            "E9",
+            "deployments[0].force_code: 'E9' is not an ONS police force area code",
+        ),
+        (
+            ("deployments", 0, "start_year_offset"),
+            10,
+            "deployments[0].start_year_offset: 10 is beyond the 10-year horizon",
+        ),
         (("deployments", 0, "unit_model"), "cheshire_hru_lik", "did you mean 'cheshire_hru_like'"),
         (("unit_models", 0, "id"), "Bad Id", "unit_models[0].id: must be lower-case letters"),
-        (("demand", "referral_rate", "observed_months"), 0, "demand.referral_rate.observed_months: must be between 1 and 120"),
+        (
+            ("demand", "referral_rate", "observed_months"),
+            0,
+            "demand.referral_rate.observed_months: must be between 1 and 120",
+        ),
     ],
 )
 def test_bounds_and_types_name_the_field(cheshire_dict, path, value, needle):
@@ -439,7 +470,7 @@ def test_deflator_pay_uplift_and_nominal_vs_real(forces):
     r = run_scenario(scenario_from_dict(data), forces, {})
     staff = r.detail[r.detail["line_type"] == "staff"].reset_index(drop=True)
     # price base 2024/25, first year 2026/27: deflator index 1.10 × 1.05, then × 1.05 a year
-    D = [1.10 * 1.05 * 1.05 ** k for k in range(5)]
+    D = [1.10 * 1.05 * 1.05**k for k in range(5)]
     assert list(staff["staff_cost_nominal"] / staff["staff_cost_real"]) == pytest.approx(D)
     real_per_fte = staff["staff_cost_real"] / staff["fte"]
     assert list(real_per_fte) == pytest.approx([40_000 * 1.25 * 1.2 * 1.01 ** (2 + k) for k in range(5)])
@@ -450,7 +481,7 @@ def test_deflator_pay_uplift_and_nominal_vs_real(forces):
 
 def test_discounting_follows_the_green_book_year_one_undiscounted(forces):
     r = run_scenario(scenario_from_dict(_single_role()), forces, {})
-    assert list(r.by_year["discount_factor"]) == pytest.approx([1 / 1.035 ** k for k in range(5)])
+    assert list(r.by_year["discount_factor"]) == pytest.approx([1 / 1.035**k for k in range(5)])
     assert r.totals["present_value"] == pytest.approx((r.by_year["cost_real"] * r.by_year["discount_factor"]).sum())
 
 
@@ -512,8 +543,22 @@ def test_tables_add_up(forces, offences):
     pop = forces.set_index("code").loc[[MET, CHESHIRE, HAMPSHIRE], "pop_mid2023_16plus"].astype(float).sum()
     assert t["cost_per_100k_16plus"] == pytest.approx(t["steady_annual_cost_real"] / pop * 100_000)
     assert set(r.detail.columns) >= {
-        "force_code", "force_name", "year", "fiscal_year", "role", "agency", "fte", "staff_cost_nominal",
-        "staff_cost_real", "non_pay", "recruitment", "cost_nominal", "cost_real", "discount_factor", "pv"}
+        "force_code",
+        "force_name",
+        "year",
+        "fiscal_year",
+        "role",
+        "agency",
+        "fte",
+        "staff_cost_nominal",
+        "staff_cost_real",
+        "non_pay",
+        "recruitment",
+        "cost_nominal",
+        "cost_real",
+        "discount_factor",
+        "pv",
+    }
 
 
 def test_no_deployments_costs_nothing(forces):
@@ -538,9 +583,16 @@ def test_coverage_before_and_after(forces, offences):
         coverage_before_after(forces, {"E99"}, [])
 
 
-@pytest.mark.parametrize("preset, counts", [("cheshire_hru_like", True), ("hampshire_masp_like", True),
-                                             ("met_stac_like", True), ("advocacy_only", False),
-                                             ("london_2020_21_grants", False)])
+@pytest.mark.parametrize(
+    "preset, counts",
+    [
+        ("cheshire_hru_like", True),
+        ("hampshire_masp_like", True),
+        ("met_stac_like", True),
+        ("advocacy_only", False),
+        ("london_2020_21_grants", False),
+    ],
+)
 def test_only_a_unit_with_police_and_probation_or_health_adds_coverage(forces, offences, preset, counts):
     # An advocacy-only service is costed, but a force with one still has no multi-agency unit.
     s = with_deployments(load_preset(preset), [KENT])
@@ -588,7 +640,7 @@ def test_xlsx_has_three_sheets_and_neutralises_formulas(forces, offences, tmp_pa
     from openpyxl import load_workbook
 
     data = scenario_to_dict(load_preset("cheshire_hru_like"))
-    data["name"] = "=HYPERLINK(\"http://evil\",\"x\")"
+    data["name"] = '=HYPERLINK("http://evil","x")'
     data["unit_models"][0]["roles"][0]["role"] = "+cmd|' /C calc'!A0"
     data["unit_models"][0]["roles"][1]["note"] = "@SUM(1,1)"
     data["unit_models"][0]["roles"][2]["grade"] = "-2+3"
@@ -604,7 +656,7 @@ def test_xlsx_has_three_sheets_and_neutralises_formulas(forces, offences, tmp_pa
     # Exact text, stored as text with Excel's quote prefix: shown as written, never run.
     assert risky and all(c.data_type == "s" and c.quotePrefix for c in risky)
     texts = [c.value for c in cells]
-    assert "=HYPERLINK(\"http://evil\",\"x\")" in texts
+    assert '=HYPERLINK("http://evil","x")' in texts
     assert "+cmd|' /C calc'!A0" in texts
     sources = [row[0].value for row in wb["Sources"].iter_rows(min_row=2) if row[0].value]
     assert "S055" in sources and "P003" in sources
@@ -619,8 +671,14 @@ def test_xlsx_has_three_sheets_and_neutralises_formulas(forces, offences, tmp_pa
 # --------------------------------------------------------------------------------------------
 
 CODES = [CHESHIRE, MET, HAMPSHIRE, "E23000010", "W15000003", "E23000034"]
-PROPERTY_OFFENCES = {CHESHIRE: 13_691, MET: 61_822, HAMPSHIRE: 22_113, "E23000010": 51_874, "W15000003": 16_514,
-                     "E23000034": 170}
+PROPERTY_OFFENCES = {
+    CHESHIRE: 13_691,
+    MET: 61_822,
+    HAMPSHIRE: 22_113,
+    "E23000010": 51_874,
+    "W15000003": 16_514,
+    "E23000034": 170,
+}
 money = st.floats(min_value=10_000, max_value=250_000, allow_nan=False)
 frac = st.floats(min_value=0.0, max_value=0.8, allow_nan=False)
 
@@ -641,7 +699,8 @@ def roles(draw, fixed_only: bool):
         "fte_mode": mode,
         "fte": draw(st.floats(0, 50)) if mode == "fixed" else None,
         "caseload_per_fte": draw(st.floats(1, 5_000)) if mode == "demand" else None,
-        "source": "", "assumption": True,
+        "source": "",
+        "assumption": True,
     }
 
 
@@ -650,23 +709,46 @@ def scenario_dicts(draw, fixed_only: bool = False, growth_below_discount: bool =
     horizon = draw(st.integers(1, 12))
     units = []
     for i in range(draw(st.integers(1, 2))):
-        units.append({
-            "id": f"unit_{i}", "name": f"Unit {i}", "price_year": 2024,
-            "roles": draw(st.lists(roles(fixed_only), min_size=1, max_size=4)),
-            "fixed_costs": draw(st.lists(st.fixed_dictionaries({
-                "item": st.just("Contract"), "agency": st.sampled_from(["voluntary", "nhs"]),
-                "amount": st.floats(0, 500_000), "index": st.sampled_from(["pay", "non_pay"]),
-                "source": st.just(""), "assumption": st.just(True)}), max_size=2)),
-            "non_pay": _p(draw(st.floats(0, 100_000))),
-            "recruitment_training_cost_per_new_fte": _p(draw(st.floats(0, 20_000))),
-            "attrition_rate": _p(draw(st.floats(0, 0.6))),
-            "ramp_up": _p(draw(st.lists(st.floats(0.01, 1.0), max_size=4))),
-        })
-    deployments = draw(st.lists(st.fixed_dictionaries({
-        "force_code": st.sampled_from(CODES),
-        "start_year_offset": st.integers(0, horizon - 1),
-        "unit_model": st.sampled_from([u["id"] for u in units]),
-    }), min_size=1, max_size=6))
+        units.append(
+            {
+                "id": f"unit_{i}",
+                "name": f"Unit {i}",
+                "price_year": 2024,
+                "roles": draw(st.lists(roles(fixed_only), min_size=1, max_size=4)),
+                "fixed_costs": draw(
+                    st.lists(
+                        st.fixed_dictionaries(
+                            {
+                                "item": st.just("Contract"),
+                                "agency": st.sampled_from(["voluntary", "nhs"]),
+                                "amount": st.floats(0, 500_000),
+                                "index": st.sampled_from(["pay", "non_pay"]),
+                                "source": st.just(""),
+                                "assumption": st.just(True),
+                            }
+                        ),
+                        max_size=2,
+                    )
+                ),
+                "non_pay": _p(draw(st.floats(0, 100_000))),
+                "recruitment_training_cost_per_new_fte": _p(draw(st.floats(0, 20_000))),
+                "attrition_rate": _p(draw(st.floats(0, 0.6))),
+                "ramp_up": _p(draw(st.lists(st.floats(0.01, 1.0), max_size=4))),
+            }
+        )
+    deployments = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "force_code": st.sampled_from(CODES),
+                    "start_year_offset": st.integers(0, horizon - 1),
+                    "unit_model": st.sampled_from([u["id"] for u in units]),
+                }
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
     discount = draw(st.floats(0, 0.2))
     deflator = draw(st.one_of(st.floats(-0.05, 0.2), st.lists(st.floats(-0.05, 0.2), min_size=1, max_size=5)))
     if growth_below_discount:
@@ -677,18 +759,42 @@ def scenario_dicts(draw, fixed_only: bool = False, growth_below_discount: bool =
         non_pay = draw(st.floats(-0.05, 0.2))
     demand = draw(st.sampled_from(["rate", "fixed"]))
     return {
-        "schema_version": 1, "name": "generated", "price_base_year": 2024, "start_year": draw(st.integers(2024, 2030)),
-        "horizon_years": horizon, "discount_rate": _p(discount), "optimism_bias": _p(draw(st.floats(0, 2))),
-        "pay_uplift": _p(uplift), "gdp_deflator": _p(deflator), "non_pay_inflation": _p(non_pay),
-        "deployments": deployments, "unit_models": units,
-        "demand": ({"referral_rate": {"value": draw(st.floats(0, 0.1)), "source": "", "assumption": True}}
-                   if demand == "rate" else {"fixed_referrals_per_year": _p(draw(st.floats(0, 5_000)))}),
+        "schema_version": 1,
+        "name": "generated",
+        "price_base_year": 2024,
+        "start_year": draw(st.integers(2024, 2030)),
+        "horizon_years": horizon,
+        "discount_rate": _p(discount),
+        "optimism_bias": _p(draw(st.floats(0, 2))),
+        "pay_uplift": _p(uplift),
+        "gdp_deflator": _p(deflator),
+        "non_pay_inflation": _p(non_pay),
+        "deployments": deployments,
+        "unit_models": units,
+        "demand": (
+            {"referral_rate": {"value": draw(st.floats(0, 0.1)), "source": "", "assumption": True}}
+            if demand == "rate"
+            else {"fixed_referrals_per_year": _p(draw(st.floats(0, 5_000)))}
+        ),
     }
 
 
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-COST_COLUMNS = ["staff_cost_nominal", "staff_cost_real", "non_pay", "non_pay_real", "fixed_cost", "fixed_cost_real",
-                "recruitment", "recruitment_real", "optimism_bias", "optimism_bias_real", "cost_nominal", "cost_real", "pv"]
+COST_COLUMNS = [
+    "staff_cost_nominal",
+    "staff_cost_real",
+    "non_pay",
+    "non_pay_real",
+    "fixed_cost",
+    "fixed_cost_real",
+    "recruitment",
+    "recruitment_real",
+    "optimism_bias",
+    "optimism_bias_real",
+    "cost_nominal",
+    "cost_real",
+    "pv",
+]
 
 
 def _run(data, forces):

@@ -11,8 +11,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coverage.errors import InputErrors
-from coverage.export import neutralise_formula
 from coverage.build import register as register_build
 from coverage.build.register import (
     ADDED_NONE_FOUND_NAME,
@@ -28,6 +26,8 @@ from coverage.build.register import (
     force_name_index,
     parse_source_list,
 )
+from coverage.errors import InputErrors
+from coverage.export import neutralise_formula
 from coverage.model.register import (
     MAX_ROWS,
     PROVISION_CLASS_LABELS,
@@ -107,8 +107,10 @@ def only_problem(data, **kwargs) -> str:
 
 
 def register(*rows: dict[str, str]) -> pd.DataFrame:
-    defaults = {column: "" for column in REGISTER_COLUMNS}
-    defaults.update(coverage="force_wide", status="active", source_ids="S001", confidence="high", last_verified="2026-02")
+    defaults = dict.fromkeys(REGISTER_COLUMNS, "")
+    defaults.update(
+        coverage="force_wide", status="active", source_ids="S001", confidence="high", last_verified="2026-02"
+    )
     records = [{**defaults, "service_id": f"row-{number}", **row} for number, row in enumerate(rows)]
     return pd.DataFrame(records, columns=REGISTER_COLUMNS)
 
@@ -239,7 +241,12 @@ def test_every_problem_is_reported():
 @pytest.mark.parametrize(
     ("row", "field", "value", "expected"),
     [
-        (0, "service_type", "masip", "'masip' is not an allowed service_type; allowed: multi_agency_unit, stalking_clinic"),
+        (
+            0,
+            "service_type",
+            "masip",
+            "'masip' is not an allowed service_type; allowed: multi_agency_unit, stalking_clinic",
+        ),
         (0, "status", "open", "'open' is not an allowed status; allowed: active, pilot, ended, unknown"),
         (0, "coverage", "full", "'full' is not an allowed coverage; allowed: force_wide, partial, national, unknown"),
         (0, "confidence", "certain", "'certain' is not an allowed confidence; allowed: high, medium, low"),
@@ -766,7 +773,10 @@ def test_other_rules_can_leave_a_row_out_with_a_reason(tmp_path, monkeypatch):
     research = copy_research(tmp_path)
     line = append_draft_row(research, "Gwent,other,Stalking awareness roadshow,Gwent Police,full,2025,,active,S003,low")
     built = assemble_register(research, fixture_forces())
-    assert f"service_register_draft.csv line {line}: Gwent: 'Stalking awareness roadshow' left out: an awareness event" in built.left_out
+    assert (
+        f"service_register_draft.csv line {line}: Gwent: 'Stalking awareness roadshow' left out: an awareness event"
+        in built.left_out
+    )
     assert "Stalking awareness roadshow" not in set(built.register["service_name"])
 
 
@@ -776,21 +786,45 @@ def test_funding_corrections_and_added_services_are_applied(monkeypatch):
         register_build,
         "CORRECTIONS",
         (
-            Correction("Gwent", "stalking panel", "panel ended in 2025 (V002).", changes=(("status", "ended"), ("end_year", "2025")), add_sources=("V002",)),
-            Correction("Metropolitan Police", "Stalking Threat Assessment Centre", "confirmed (V001).", add_sources=("V001",)),
+            Correction(
+                "Gwent",
+                "stalking panel",
+                "panel ended in 2025 (V002).",
+                changes=(("status", "ended"), ("end_year", "2025")),
+                add_sources=("V002",),
+            ),
+            Correction(
+                "Metropolitan Police", "Stalking Threat Assessment Centre", "confirmed (V001).", add_sources=("V001",)
+            ),
         ),
     )
     monkeypatch.setattr(
         register_build,
         "ADDED_SERVICES",
-        (AddedService("Gwent", {"service_type": "advocacy", "service_name": "New ISAC", "coverage": "unknown", "status": "active", "source_ids": "V003", "confidence": "medium"}),),
+        (
+            AddedService(
+                "Gwent",
+                {
+                    "service_type": "advocacy",
+                    "service_name": "New ISAC",
+                    "coverage": "unknown",
+                    "status": "active",
+                    "source_ids": "V003",
+                    "confidence": "medium",
+                },
+            ),
+        ),
     )
     built = assemble_register(FIXTURES / "research", fixture_forces())
     assert all(item.startswith("other-row rule") for item in built.unused_curation)
     rows = built.register.set_index("service_id")
     panel = rows.loc["W15000002-stalking_clinic-1"]
     assert panel[["status", "end_year", "funding", "source_ids", "last_verified"]].tolist() == [
-        "ended", "2025", "Gwent PCC", "S003;S004;V002", CHECK_DATE
+        "ended",
+        "2025",
+        "Gwent PCC",
+        "S003;S004;V002",
+        CHECK_DATE,
     ]
     assert panel["notes"].endswith("against stored copies of public pages: panel ended in 2025 (V002).")
     assert rows.loc["E23000001-multi_agency_unit-1", "source_ids"] == "S001;S002;V001"
@@ -802,7 +836,9 @@ def test_funding_corrections_and_added_services_are_applied(monkeypatch):
 
 def test_ended_specialist_service_leads_to_an_added_none_found_row(monkeypatch):
     monkeypatch.setattr(
-        register_build, "CORRECTIONS", (Correction("Gwent", "stalking panel", "ended.", changes=(("status", "ended"),)),)
+        register_build,
+        "CORRECTIONS",
+        (Correction("Gwent", "stalking panel", "ended.", changes=(("status", "ended"),)),),
     )
     built, _ = build_register(FIXTURES / "research", fixture_forces())
     assert "W15000002-none_found-1" in set(built["service_id"])
@@ -879,7 +915,9 @@ def test_real_build_every_searched_force_says_what_was_found(real_build):
         if code == "E23000034":
             assert not row["searched"]
             continue
-        specialist = row[["has_multi_agency_unit", "has_clinic_or_panel", "has_advocacy", "has_perpetrator_programme"]].any()
+        specialist = row[
+            ["has_multi_agency_unit", "has_clinic_or_panel", "has_advocacy", "has_perpetrator_programme"]
+        ].any()
         has_none_found = ((register["force_codes"] == code) & (register["service_type"] == "none_found")).any()
         assert specialist != has_none_found, code
 
@@ -901,7 +939,10 @@ def test_real_build_types_and_national_rows(real_build):
     assert set(national["coverage"]) == {"national"}
     assert sorted(national["service_type"]) == ["advocacy", "education", "funding_stream", "helpline"]
     assert set(register["service_type"]) <= set(register_build.DRAFT_SERVICE_TYPES.values()) | {
-        "none_found", "police_team", "education", "funding_stream"
+        "none_found",
+        "police_team",
+        "education",
+        "funding_stream",
     }
     # Draft rows without source ids take table A's ids plus R001.
     assert register.loc["W15000002-none_found-1", "source_ids"].startswith("S129;R001")
@@ -921,7 +962,9 @@ def test_real_build_rows_reload_unchanged(real_build):
 def test_real_build_rejects_an_unmapped_other_row(tmp_path):
     needs_real_research()
     research = copy_research(tmp_path, RESEARCH_DIR)
-    line = append_draft_row(research, "Suffolk,other,Stalking awareness roadshow,Suffolk Police,full,2025,,active,S171,low")
+    line = append_draft_row(
+        research, "Suffolk,other,Stalking awareness roadshow,Suffolk Police,full,2025,,active,S171,low"
+    )
     with pytest.raises(InputErrors) as caught:
         build_register(research, ons_forces())
     [problem] = caught.value.problems

@@ -8,6 +8,8 @@ from pathlib import Path
 import xstatic.pkg.leaflet as xstatic_leaflet
 
 from coverage import paths
+
+
 def test_vendored_leaflet_matches_xstatic_package():
     upstream = Path(xstatic_leaflet.BASE_DIR)
     assert xstatic_leaflet.VERSION == "1.9.3"

@@ -149,7 +149,8 @@ def test_stored_text_is_validated_yaml_with_its_schema_version(store, first):
     store.save("plan", first)
     with sqlite3.connect(store.path) as con:
         body, schema_version, digest = con.execute(
-            "SELECT body, schema_version, hash FROM scenario_versions").fetchone()
+            "SELECT body, schema_version, hash FROM scenario_versions"
+        ).fetchone()
     assert body.startswith("schema_version: 1\n")
     assert schema_version == 1 and digest == scenario_hash(first)
 

@@ -7,11 +7,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from coverage.model import atlas_data
-
 from coverage import paths
-from coverage.outputs.maps import atlas_map, representative_points
+from coverage.model import atlas_data
 from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.outputs.maps import atlas_map, representative_points
 
 REGISTER_KEY = "uploaded_register"
 REGISTER_NAME_KEY = "uploaded_register_name"

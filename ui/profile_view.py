@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 import vl_convert as vlc
 
-from coverage.outputs.charts import ChartText, ranked_bar_chart
 from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide, similar_forces
 from coverage.model.profile import demand_summary, escape_markdown, force_profile, national_services
+from coverage.outputs.charts import ChartText, ranked_bar_chart
 from ui import data
 
 COMPARE_KEY = "compare"
@@ -52,10 +52,18 @@ def _chart_downloads(spec: dict, stem: str) -> None:
     """PNG (2x) and SVG downloads, rendered only when clicked: rendering takes most of a second."""
     left, right = st.columns(2)
     left.download_button(
-        "Chart as PNG", data=lambda: vlc.vegalite_to_png(spec, scale=2), file_name=f"{stem}.png", mime="image/png", key=f"{stem}_png"
+        "Chart as PNG",
+        data=lambda: vlc.vegalite_to_png(spec, scale=2),
+        file_name=f"{stem}.png",
+        mime="image/png",
+        key=f"{stem}_png",
     )
     right.download_button(
-        "Chart as SVG", data=lambda: vlc.vegalite_to_svg(spec), file_name=f"{stem}.svg", mime="image/svg+xml", key=f"{stem}_svg"
+        "Chart as SVG",
+        data=lambda: vlc.vegalite_to_svg(spec),
+        file_name=f"{stem}.svg",
+        mime="image/svg+xml",
+        key=f"{stem}_svg",
     )
 
 
@@ -110,8 +118,11 @@ def render(code: str, table: pd.DataFrame) -> None:
     demand = _demand(code, ())
     facts = st.columns(4)
     facts[0].metric("Population aged 16+ (mid-2023)", profile.population_16plus_text)
-    facts[1].metric("Stalking & harassment (2023)", demand.offences_2023,
-                   help="Police-recorded offences, year ending December 2023. " + OFFENCE_GROUP_NOTE)
+    facts[1].metric(
+        "Stalking & harassment (2023)",
+        demand.offences_2023,
+        help="Police-recorded offences, year ending December 2023. " + OFFENCE_GROUP_NOTE,
+    )
     facts[2].metric("Change since YE Dec 2022", demand.change)
     facts[3].metric("Offences per 1,000 aged 16+", demand.rate_2023, help="Rank " + demand.rank_text)
 
@@ -122,7 +133,9 @@ def render(code: str, table: pd.DataFrame) -> None:
         st.warning(profile.empty_message)
     else:
         st.dataframe(
-            profile.services, hide_index=True, width="stretch",
+            profile.services,
+            hide_index=True,
+            width="stretch",
         )
         if profile.search_note:
             st.caption(escape_markdown(profile.search_note))
@@ -137,7 +150,9 @@ def render(code: str, table: pd.DataFrame) -> None:
         )
 
     st.subheader("Demand beside provision")
-    st.caption(OFFENCE_GROUP_NOTE + " England and Wales here is the sum of the 43 forces (British Transport Police excluded).")
+    st.caption(
+        OFFENCE_GROUP_NOTE + " England and Wales here is the sum of the 43 forces (British Transport Police excluded)."
+    )
     choice, peers = _comparison_choice(code, names)
     peer_key = tuple(peers) if choice == "peers" else ()
     comparison = _demand(code, peer_key).comparison

@@ -21,13 +21,20 @@ import streamlit as st
 import vl_convert as vlc
 from streamlit import session_state as ss
 
-from coverage.model import atlas_data
-
 from coverage import paths
 from coverage.errors import InputError
+from coverage.model import atlas_data
 from coverage.model.lottery import offences_by_force
 from coverage.model.profile import escape_markdown
 from coverage.outputs.scenario_charts import money
+from coverage.planner.costing import ScenarioResult, run_scenario, to_xlsx, tornado
+from coverage.planner.editing import (
+    Placement,
+    placement_from_deployments,
+    placement_summary,
+    problem_rows,
+    ramp_text,
+)
 from coverage.planner.schema import (
     MAX_FILE_BYTES,
     Scenario,
@@ -40,14 +47,6 @@ from coverage.planner.schema import (
     scenario_to_dict,
     scenario_to_yaml,
 )
-from coverage.planner.editing import (
-    Placement,
-    placement_from_deployments,
-    placement_summary,
-    problem_rows,
-    ramp_text,
-)
-from coverage.planner.costing import ScenarioResult, run_scenario, to_xlsx, tornado
 from coverage.planner.store import SQLiteScenarioStore, default_db_path
 from ui import data as ui_data
 
@@ -128,7 +127,9 @@ def store() -> SQLiteScenarioStore:
     return SQLiteScenarioStore(default_db_path())
 
 
-def show_problems(message: str, error: InputError, data: Mapping | None = None, *, file_name: str | None = None) -> None:
+def show_problems(
+    message: str, error: InputError, data: Mapping | None = None, *, file_name: str | None = None
+) -> None:
     st.error(message)
     st.dataframe(problem_rows(error, data, file_name=file_name), hide_index=True, width="stretch")
 
@@ -138,12 +139,20 @@ def show_chart(spec: dict, stem: str, description: str) -> None:
     st.vega_lite_chart(spec, width="content", alt=description[:1000])
     left, right = st.columns(2)
     left.download_button(
-        "Chart as PNG", data=lambda: vlc.vegalite_to_png(json.dumps(spec), scale=2), file_name=f"{stem}.png", mime="image/png",
-        key=f"{stem}_png", on_click="ignore",
+        "Chart as PNG",
+        data=lambda: vlc.vegalite_to_png(json.dumps(spec), scale=2),
+        file_name=f"{stem}.png",
+        mime="image/png",
+        key=f"{stem}_png",
+        on_click="ignore",
     )
     right.download_button(
-        "Chart as SVG", data=lambda: vlc.vegalite_to_svg(json.dumps(spec)), file_name=f"{stem}.svg", mime="image/svg+xml",
-        key=f"{stem}_svg", on_click="ignore",
+        "Chart as SVG",
+        data=lambda: vlc.vegalite_to_svg(json.dumps(spec)),
+        file_name=f"{stem}.svg",
+        mime="image/svg+xml",
+        key=f"{stem}_svg",
+        on_click="ignore",
     )
 
 
@@ -288,8 +297,11 @@ def on_unit_change() -> None:
     ids = [unit["id"] for unit in base["unit_models"]]
     index = ids.index(ss[UNIT]) if ss.get(UNIT) in ids else 0
     ss[RAMP] = ramp_text(base, index)  # set, not removed: a removed box would keep what the browser holds
-    flash("info", f"Now editing “{escape_markdown(base['unit_models'][index]['name'])}”: its own values are shown; "
-                  "unsaved edits to the other unit model were set aside.")
+    flash(
+        "info",
+        f"Now editing “{escape_markdown(base['unit_models'][index]['name'])}”: its own values are shown; "
+        "unsaved edits to the other unit model were set aside.",
+    )
 
 
 def on_preset() -> None:
@@ -307,7 +319,8 @@ def on_upload() -> None:
         if uploaded.size > MAX_FILE_BYTES:
             raise InputError(
                 f"is {uploaded.size / 1_000_000:,.1f} MB; a scenario file is at most {MAX_FILE_BYTES // 1_000_000} MB "
-                "(a few KB is usual)", where=name,
+                "(a few KB is usual)",
+                where=name,
             )
         content = uploaded.getvalue()
         scenario = load_scenario_bytes(content, where=name)
@@ -316,8 +329,11 @@ def on_upload() -> None:
         ss[UPLOAD_PROBLEM] = (name, error)
         return
     set_base(scenario_to_dict(scenario), f"uploaded file “{name}”")
-    flash("success", f"Opened {escape_markdown(name)}: “{escape_markdown(scenario.name)}”, {len(scenario.deployments)} "
-                      "unit(s). Edit it below, save it, or add it to the comparison.")
+    flash(
+        "success",
+        f"Opened {escape_markdown(name)}: “{escape_markdown(scenario.name)}”, {len(scenario.deployments)} "
+        "unit(s). Edit it below, save it, or add it to the comparison.",
+    )
 
 
 _NOT_WRITTEN = object()
@@ -338,13 +354,18 @@ def _write_to_store(action, *, refused: str, failed: str):
 def on_save() -> None:
     name = " ".join(str(ss.get(SAVE_NAME) or "").split())
     if ss.get(HAS_PROBLEMS):
-        flash("error", "Not saved: the tables have problems (listed at the top). Fix them first; the last valid "
-                        "scenario is still on screen.")
+        flash(
+            "error",
+            "Not saved: the tables have problems (listed at the top). Fix them first; the last valid "
+            "scenario is still on screen.",
+        )
         return
     good = dict(ss[LAST_GOOD])
     if name:
         good["name"] = name[:160]
-    version = _write_to_store(lambda: store().save(name, scenario_from_dict(good)), refused="Not saved: ", failed="Not saved")
+    version = _write_to_store(
+        lambda: store().save(name, scenario_from_dict(good)), refused="Not saved: ", failed="Not saved"
+    )
     if version is _NOT_WRITTEN:
         return
     flash("success", f"Saved “{escape_markdown(name)}” as version {version}.")
@@ -361,7 +382,10 @@ def on_open() -> None:
 
 def on_duplicate() -> None:
     name, new = ss.get(SAVED_PICK), " ".join(str(ss.get(DUP_NAME) or "").split())
-    if _write_to_store(lambda: store().duplicate(name, new), refused="Not duplicated: ", failed="Not duplicated") is _NOT_WRITTEN:
+    if (
+        _write_to_store(lambda: store().duplicate(name, new), refused="Not duplicated: ", failed="Not duplicated")
+        is _NOT_WRITTEN
+    ):
         return
     flash("success", f"Copied “{escape_markdown(name)}” to “{escape_markdown(new)}”.")
     ss[SAVED_PICK] = new
@@ -391,13 +415,18 @@ def on_cancel_delete() -> None:
 
 def on_restore() -> None:
     name, version = ss.get(SAVED_PICK), ss.get(VERSION_PICK)
-    new_version = _write_to_store(lambda: store().restore(name, int(version)), refused="Not restored: ", failed="Not restored")
+    new_version = _write_to_store(
+        lambda: store().restore(name, int(version)), refused="Not restored: ", failed="Not restored"
+    )
     if new_version is _NOT_WRITTEN:
         return
     ss.pop(VERSION_PICK, None)
     if open_saved(name):
-        flash("success", f"Version {version} of “{escape_markdown(name)}” is current again (saved as version "
-                          f"{new_version}) and is open.")
+        flash(
+            "success",
+            f"Version {version} of “{escape_markdown(name)}” is current again (saved as version "
+            f"{new_version}) and is open.",
+        )
 
 
 def add_to_compare(label: str, scenario: dict) -> None:
@@ -407,8 +436,11 @@ def add_to_compare(label: str, scenario: dict) -> None:
         flash("info", f"“{escape_markdown(label)}” is already in the comparison.")
         return
     if len(entries) >= MAX_COMPARE:
-        flash("warning", f"The comparison already holds {MAX_COMPARE} scenarios, the most this page shows side by "
-                          "side. Remove one to add another.")
+        flash(
+            "warning",
+            f"The comparison already holds {MAX_COMPARE} scenarios, the most this page shows side by "
+            "side. Remove one to add another.",
+        )
         return
     taken = {e["label"] for e in entries}
     final, n = label, 2
@@ -464,11 +496,16 @@ def start_from_link() -> None:
             year = int(qp.get("from", 3))
         except ValueError:
             year = 3
-        set_placement(Placement(
-            mode=mode, force=listed[0] if listed else ss.get(FORCE), forces=tuple(listed),
-            wave2=tuple(c for c in qp.get_all("wave2") if c in names), wave2_year=max(2, min(year, 30)),
-            file_deployments=tuple(ss.get(FILE_DEPS) or ()),
-        ))
+        set_placement(
+            Placement(
+                mode=mode,
+                force=listed[0] if listed else ss.get(FORCE),
+                forces=tuple(listed),
+                wave2=tuple(c for c in qp.get_all("wave2") if c in names),
+                wave2_year=max(2, min(year, 30)),
+                file_deployments=tuple(ss.get(FILE_DEPS) or ()),
+            )
+        )
     if qp.get("saved"):
         open_saved(str(qp.get("saved")))
 
@@ -496,7 +533,10 @@ def mirror_to_link() -> None:
 
 def placement_now() -> Placement:
     return Placement(
-        mode=ss[WHERE], force=ss.get(FORCE), forces=tuple(ss.get(FORCES) or ()), wave2=tuple(ss.get(WAVE2) or ()),
+        mode=ss[WHERE],
+        force=ss.get(FORCE),
+        forces=tuple(ss.get(FORCES) or ()),
+        wave2=tuple(ss.get(WAVE2) or ()),
         wave2_year=int(ss.get(WAVE2_YEAR) or 3),
         file_deployments=tuple(tuple(d) for d in (ss.get(FILE_DEPS) or ())),
     )
@@ -510,9 +550,16 @@ def comparison_tables(entries: list[dict], existing: tuple[str, ...]) -> tuple[p
         s = scenario_from_dict(entry["scenario"])
         r = run(entry["hash"], existing, s)
         tt, cc = r.totals, r.coverage
-        summary.append({"label": entry["label"], "present_value": tt["present_value"],
-                        "total_cost_nominal": tt["total_cost_nominal"], "fte_total": tt["fte_total"],
-                        "horizon_years": tt["horizon_years"], "price_base": r.price_base})
+        summary.append(
+            {
+                "label": entry["label"],
+                "present_value": tt["present_value"],
+                "total_cost_nominal": tt["total_cost_nominal"],
+                "fte_total": tt["fte_total"],
+                "horizon_years": tt["horizon_years"],
+                "price_base": r.price_base,
+            }
+        )
         per_referral, per_100k = tt["cost_per_referral"], tt["cost_per_100k_16plus"]
         rows[entry["label"]] = {
             "Unit model": ", ".join(u.name for u in s.unit_models),

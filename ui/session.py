@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coverage.model.boundaries import simplify_shared_arcs, to_compact_geojson
 from coverage.errors import InputError, located_problems
+from coverage.model.boundaries import simplify_shared_arcs, to_compact_geojson
 
 BOUNDARIES_KEY = "uploaded_boundaries"
 BOUNDARIES_NAME_KEY = "uploaded_boundaries_name"
@@ -14,9 +14,8 @@ BOUNDARIES_VERSION_KEY = "uploaded_boundaries_version"
 
 
 def use_boundaries(frame, name: str) -> None:
-    import json
-
     import hashlib
+    import json
 
     text = to_compact_geojson(simplify_shared_arcs(frame))
     st.session_state[BOUNDARIES_KEY] = json.loads(text)

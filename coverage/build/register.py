@@ -136,29 +136,39 @@ class OtherRowRule:
 
 OTHER_ROW_RULES: tuple[OtherRowRule, ...] = (
     OtherRowRule(
-        DRAFT_NATIONAL_FORCE_NAME, "Alice Ruggles Trust education", "education",
+        DRAFT_NATIONAL_FORCE_NAME,
+        "Alice Ruggles Trust education",
+        "education",
         "PSHE lessons, assemblies and professional training: prevention, not a service for a victim",
     ),
     OtherRowRule(
-        DRAFT_NATIONAL_FORCE_NAME, "Perpetrator Intervention Fund", "funding_stream",
+        DRAFT_NATIONAL_FORCE_NAME,
+        "Perpetrator Intervention Fund",
+        "funding_stream",
         "a Home Office grant that PCCs bid into, not a service",
     ),
     OtherRowRule("Bedfordshire", "Stalking Prevention & Intervention Unit", "police_team", "standing police unit"),
     OtherRowRule("Derbyshire", "Stalking Coordinator", "police_team", "standing police post (PCC funded)"),
     OtherRowRule(
-        "Devon and Cornwall", "Force review of", None,
+        "Devon and Cornwall",
+        "Force review of",
+        None,
         "a one-off review of about 600 stalking cases after a homicide (Jan 2025), not a standing service or team",
     ),
     OtherRowRule("Durham", "Alice Ruggles Trust schools programme", "education", "school lessons and assemblies"),
     OtherRowRule("Greater Manchester", "Stalking Triage Centre", "police_team", "police advice hub (pilot)"),
     OtherRowRule(
-        "Kent", "Protection Against Stalking West Kent", None,
+        "Kent",
+        "Protection Against Stalking West Kent",
+        None,
         "an awareness and coordination pilot (2017) whose local advocate post was only planned in the "
         "source (S090); no evidence was found that the post was filled",
     ),
     OtherRowRule("North Wales", "Dedicated police stalking co-ordinator", "police_team", "standing police post"),
     OtherRowRule(
-        "North Yorkshire", "Multi-agency approach to stalking promoted", "none_found",
+        "North Yorkshire",
+        "Multi-agency approach to stalking promoted",
+        "none_found",
         "the row itself says no dedicated stalking service was confirmed",
     ),
     OtherRowRule("Northumbria", "Alice Ruggles Trust school assemblies", "education", "school assemblies"),
@@ -184,12 +194,15 @@ FUNDING: tuple[FundingNote, ...] = (
     FundingNote(DRAFT_NATIONAL_FORCE_NAME, "Perpetrator Intervention Fund", "Home Office"),
     FundingNote("Cambridgeshire", "Specialist stalking IDVA", "Cambridgeshire PCC"),
     FundingNote(
-        "Cambridgeshire", "Multi-agency stalking intervention team",
+        "Cambridgeshire",
+        "Multi-agency stalking intervention team",
         "HO perpetrator fund 2021-22 (over £300k within a £500k project)",
     ),
     FundingNote("Cambridgeshire", "HO DAPIF 2023-25 package", "HO DAPIF 2023-25, £786,138 (DA and stalking)"),
     FundingNote("Cheshire", "Harm Reduction Unit", "HO DAPIF over £1m (2023) for embedded specialist prosecutors"),
-    FundingNote("Cleveland", "Stalking advocacy service", "Cleveland PCC to 31 Mar 2025; Suzy Lamplugh Trust match funding"),
+    FundingNote(
+        "Cleveland", "Stalking advocacy service", "Cleveland PCC to 31 Mar 2025; Suzy Lamplugh Trust match funding"
+    ),
     FundingNote("Derbyshire", "Stalking Coordinator", "Derbyshire PCC"),
     FundingNote("Dorset", "Independent Stalking Advocacy Caseworker", "Dorset OPCC (financial support)"),
     FundingNote("Durham", "Alice Ruggles Trust schools programme", "Durham PCC (assemblies, 2024)"),
@@ -199,22 +212,27 @@ FUNDING: tuple[FundingNote, ...] = (
     FundingNote("Hampshire", "Multi-Agency Stalking Partnership", "Home Office, over £1m (2023-25)"),
     FundingNote("Hampshire", "Stalking Advocacy and Support Service", "£130,000 a year"),
     FundingNote(
-        "Hertfordshire", "Six Independent Stalking Advocacy Caseworkers",
+        "Hertfordshire",
+        "Six Independent Stalking Advocacy Caseworkers",
         "MHCLG and Hertfordshire County Council (at launch)",
     ),
     FundingNote("Kent", "Compulsive and Obsessive Behaviour Intervention", "HO DAPIF 2023-25, up to £1,638,597"),
     FundingNote("Merseyside", "Pilot stalking and harassment service", "Merseyside PCC"),
     FundingNote(
-        "Metropolitan Police", "Stalking Threat Assessment Centre",
+        "Metropolitan Police",
+        "Stalking Threat Assessment Centre",
         "MOPAC (from 2020); NHS England £480k for 2024/25-2025/26",
     ),
     FundingNote(
-        "Metropolitan Police", "London Stalking Support Service",
+        "Metropolitan Police",
+        "London Stalking Support Service",
         "MOPAC VAWG Fund (from Oct 2019); up to £240k a year 2024-26",
     ),
     FundingNote("Northumbria", "Alice Ruggles Trust school assemblies", "Northumbria PCC"),
     FundingNote("Northumbria", "Specialist stalking worker", "Northumbria PCC grant"),
-    FundingNote("Northumbria", "cyber-stalking & harassment investigation team", "HO VAWG transformation fund £646,287.18"),
+    FundingNote(
+        "Northumbria", "cyber-stalking & harassment investigation team", "HO VAWG transformation fund £646,287.18"
+    ),
     FundingNote("Nottinghamshire", "Stalking Advocacy Service", "Nottinghamshire PCC, £243,946 (2019-2023)"),
     FundingNote("South Yorkshire", "COBI delivered remotely", "South Yorkshire PCC/Mayor"),
     FundingNote("Surrey", "Stalking Advocate (1 FTE)", "£67,988 (Dec 2022 to Mar 2024)"),
@@ -224,7 +242,9 @@ FUNDING: tuple[FundingNote, ...] = (
     FundingNote("Thames Valley", "Thames Valley Stalking Service", "£120,000 a year, funded until 2025"),
     FundingNote("West Midlands", "Stalking intervention programme", "West Midlands PCC, £200,000"),
     FundingNote("West Midlands", "HO DAPIF 2023-25 project", "HO DAPIF 2023-25"),
-    FundingNote("West Yorkshire", "West Yorkshire Independent Stalking Advocate Service", "Mayor of West Yorkshire, over £450k"),
+    FundingNote(
+        "West Yorkshire", "West Yorkshire Independent Stalking Advocate Service", "Mayor of West Yorkshire, over £450k"
+    ),
     FundingNote("West Yorkshire", "Safer Steps", "West Yorkshire Combined Authority"),
     FundingNote("Wiltshire", "OPCC-funded", "Wiltshire OPCC"),
 )
@@ -236,133 +256,152 @@ CHECK_NOTE_PREFIX = f"Checked {CHECK_DATE} against stored copies of public pages
 
 VERIFICATION_SOURCES: tuple[dict[str, str], ...] = (
     {
-        "source_id": "V001", "publisher": "Metropolitan Police",
+        "source_id": "V001",
+        "publisher": "Metropolitan Police",
         "title": "Met response following investigation into the national stalking complaint",
         "date": "undated (after Sep 2024)",
         "url": "https://www.met.police.uk/police-forces/metropolitan-police/areas/about-us/about-the-met/met-response-following-investigation-national-stalking-complaint/",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V002", "publisher": "Chester Nub News",
+        "source_id": "V002",
+        "publisher": "Chester Nub News",
         "title": "Cheshire Constabulary intensifies efforts to combat stalking during national awareness week",
         "date": "22 Apr 2025",
         "url": "https://chester.nub.news/news/local-news/cheshire-constabulary-highlights-the-role-of-health-professionals-in-spotting-stalking-258031",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V003", "publisher": "OnTheWight",
+        "source_id": "V003",
+        "publisher": "OnTheWight",
         "title": "Multi-Agency Stalking Partnership funded by local PCC gains recognition",
         "date": "c. Oct 2024",
         "url": "https://onthewight.com/multi-agency-stalking-partnership-funded-by-local-pcc-gains-recognition",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V004", "publisher": "Paladin National Stalking Advocacy Service",
+        "source_id": "V004",
+        "publisher": "Paladin National Stalking Advocacy Service",
         "title": "Advice for professionals",
         "date": "undated",
         "url": "https://paladinservice.co.uk/guidance-for-professionals/",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V005", "publisher": "Office of the Northumbria PCC",
+        "source_id": "V005",
+        "publisher": "Office of the Northumbria PCC",
         "title": "'We just want to help prevent what happened to Alice happening to others', says stalking victim's dad",
         "date": "Apr 2025",
         "url": "https://northumbria-pcc.gov.uk/we-just-want-to-help-prevent-what-happened-to-alice-happening-to-others-says-stalking-victims-dad",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V006", "publisher": "Office of the Surrey PCC",
+        "source_id": "V006",
+        "publisher": "Office of the Surrey PCC",
         "title": "Decision 35/2022 Victim & Witness Care Unit Stalking Advocate 2022",
         "date": "9 Dec 2022",
         "url": "https://www.surrey-pcc.gov.uk/ca/decisions/35-2022-vwcu-stalking-advocate/",
         "note": "Catalan-language rendering of the page; the recommendation is in English",
     },
     {
-        "source_id": "V007", "publisher": "Office of the Surrey PCC",
+        "source_id": "V007",
+        "publisher": "Office of the Surrey PCC",
         "title": "'Fantastic' hub tackling domestic abuse in Surrey will remain open as new funding is secured",
         "date": "2025",
         "url": "https://surrey-pcc.gov.uk/fantastic-hub-tackling-domestic-abuse-surrey-remain-open-new-funding-secured",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V008", "publisher": "Western Morning News (PA)",
+        "source_id": "V008",
+        "publisher": "Western Morning News (PA)",
         "title": "Stalkers and domestic abusers targeted with £39m Home Office funding (project examples)",
         "date": "May 2023",
         "url": "https://westernmorning.news/?p=59275",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V009", "publisher": "Yorkshire Coast Radio (thisisthecoast.co.uk)",
+        "source_id": "V009",
+        "publisher": "Yorkshire Coast Radio (thisisthecoast.co.uk)",
         "title": "Dedicated police stalking team in North Yorkshire could be expanded",
         "date": "undated (c. 2025)",
         "url": "https://thisisthecoast.co.uk/news/local-news/dedicated-police-stalking-team-in-north-yorkshire-could-be-expanded",
         "note": "stored copy read during verification; date not shown",
     },
     {
-        "source_id": "V010", "publisher": "D3 Tenders (copy of a UK public procurement notice)",
+        "source_id": "V010",
+        "publisher": "D3 Tenders (copy of a UK public procurement notice)",
         "title": "Provision of a Stalking Service in Staffordshire & Stoke-on-Trent (PFCC for Staffordshire)",
         "date": "tender notice 8 Apr 2026",
         "url": "https://d3tenders.com/contract/?ocid=ocds-h6vhtk-0659dc",
         "note": "third-party copy of the notice; contract due to start 1 Dec 2026",
     },
     {
-        "source_id": "V011", "publisher": "D3 Tenders (copy of a UK public procurement notice)",
+        "source_id": "V011",
+        "publisher": "D3 Tenders (copy of a UK public procurement notice)",
         "title": "Stalking Advocacy Service (PCC for Dyfed Powys)",
         "date": "tender update 30 Mar 2026",
         "url": "https://d3tenders.com/contract/?ocid=ocds-h6vhtk-066d05",
         "note": "third-party copy of the notice; contract 1 Sep 2026 to 31 Mar 2029",
     },
     {
-        "source_id": "V012", "publisher": "Greatest Hits Radio Gloucestershire (hellorayo.co.uk)",
+        "source_id": "V012",
+        "publisher": "Greatest Hits Radio Gloucestershire (hellorayo.co.uk)",
         "title": "Gloucestershire charity says the more awareness about stalking the better",
         "date": "22 Apr 2025",
         "url": "https://hellorayo.co.uk/greatest-hits/gloucestershire/news/gloucestershire-charity-more-awareness-about-stalking",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V013", "publisher": "Andover Advertiser",
+        "source_id": "V013",
+        "publisher": "Andover Advertiser",
         "title": "Stalking advocacy support service goes live across Hampshire",
         "date": "Jul 2023",
         "url": "https://www.andoveradvertiser.co.uk/news/23642642.stalking-advocacy-support-service-goes-life-across-hampshire/",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V014", "publisher": "Clacton & Frinton Gazette",
+        "source_id": "V014",
+        "publisher": "Clacton & Frinton Gazette",
         "title": "Essex domestic abuse agencies join forces for anti-stalking week",
         "date": "19 Apr 2024",
         "url": "https://www.clactonandfrintongazette.co.uk/news/24260880.essex-domestic-abuse-agencies-join-forces-anti-stalking-week/",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V015", "publisher": "City of London Police",
+        "source_id": "V015",
+        "publisher": "City of London Police",
         "title": "Support for National Stalking Awareness Week 2017 in the City of London",
         "date": "Apr 2017",
         "url": "http://news.cityoflondon.police.uk/r/802/support_for_national_stalking_awareness_week_2017",
         "note": "stored copy read during verification; awareness stalls only, no local service named",
     },
     {
-        "source_id": "V016", "publisher": "Veritas Justice",
+        "source_id": "V016",
+        "publisher": "Veritas Justice",
         "title": "Stalking Advocacy Service",
         "date": "undated",
         "url": "https://veritas-justice.co.uk/stalking-advocacy-services/",
         "note": "stored copy read during verification",
     },
     {
-        "source_id": "V017", "publisher": "Scarborough News",
+        "source_id": "V017",
+        "publisher": "Scarborough News",
         "title": "Stalking Awareness Week 'a very important week of action' for Humberside Police",
         "date": "22 Apr 2025",
         "url": "https://www.thescarboroughnews.co.uk/news/crime/stalking-awareness-week-a-very-important-week-of-action-for-humberside-police-in-east-yorkshire-5094338",
         "note": "stored copy read during verification; no local stalking service named",
     },
     {
-        "source_id": "V018", "publisher": "Northamptonshire Police",
+        "source_id": "V018",
+        "publisher": "Northamptonshire Police",
         "title": "Police advise stalking victims to trust their instincts and report their concerns",
         "date": "8 Sep 2022",
         "url": "https://www.northants.police.uk/news/northants/news/news/2022/september-22/police-advise-stalking-victims-to-trust-their-instincts-and-report-their-concerns/",
         "note": "stored copy read during verification; no local stalking service named",
     },
     {
-        "source_id": "V019", "publisher": "Office of the Gwent PCC",
+        "source_id": "V019",
+        "publisher": "Office of the Gwent PCC",
         "title": "Commissioning intentions 2025-26",
         "date": "2025",
         "url": "https://www.gwent.pcc.police.uk/en/what-we-spend/commissioning/strategic-commissioning/commissioning-intentions-2025-26",
@@ -386,31 +425,38 @@ class Correction:
 CORRECTIONS: tuple[Correction, ...] = (
     # (a) multi-agency units and clinics
     Correction(
-        "Metropolitan Police", "Stalking Threat Assessment Centre",
+        "Metropolitan Police",
+        "Stalking Threat Assessment Centre",
         "the Met describes itself as lead agency of STAC, a multi-agency team (V001); business as usual from Apr 2023 (S041).",
         add_sources=("V001",),
     ),
     Correction(
-        "Hampshire", "Multi-Agency Stalking Partnership",
+        "Hampshire",
+        "Multi-Agency Stalking Partnership",
         "Home Office funding for two years from Apr 2023 (S026), £1.01m (V003); Home Office funding for 2026/27 was "
         "still unconfirmed on 11 Dec 2025 (S025) and no later evidence was found, so the status after Mar 2026 is unknown.",
-        changes=(("status", "unknown"),), add_sources=("V003",),
+        changes=(("status", "unknown"),),
+        add_sources=("V003",),
     ),
     Correction(
-        "Cheshire", "Harm Reduction Unit",
+        "Cheshire",
+        "Harm Reduction Unit",
         "a Cheshire detective described the dedicated Harm Reduction Unit working with health, probation and victim "
         "services in Apr 2025 (V002).",
         add_sources=("V002",),
     ),
     Correction(
-        "Cambridgeshire", "Multi-agency stalking intervention team",
+        "Cambridgeshire",
+        "Multi-agency stalking intervention team",
         "the team was reported in Apr 2022 (S112), set up with Home Office perpetrator-fund money for 2021-22 (S113); "
         "the last stalking funding seen (HO DAPIF 2023-25, S114) ended in Mar 2025 and no evidence of the team after "
         "2023 was found, so its status is unknown.",
-        changes=(("status", "unknown"),), add_sources=("S114",),
+        changes=(("status", "unknown"),),
+        add_sources=("S114",),
     ),
     Correction(
-        "Durham", "Stalking Intervention Project (D-SIP)",
+        "Durham",
+        "Stalking Intervention Project (D-SIP)",
         "reclassified from multi-agency unit to multi-agency clinic or panel: the source (S068, Apr 2025) describes a "
         "partnership that had met for 12 months and delivered officer training, police stalking champions and school "
         "assemblies; no co-located team or clinical perpetrator intervention was found (the research had said the "
@@ -418,143 +464,183 @@ CORRECTIONS: tuple[Correction, ...] = (
         changes=(("service_type", "stalking_clinic"),),
     ),
     Correction(
-        "Gloucestershire", "Stalking clinic",
+        "Gloucestershire",
+        "Stalking clinic",
         "the multi-agency clinic is confirmed only by sources from about 2017-18 (S071, S072); its current status was not found.",
     ),
     Correction(
-        "Essex", "Essex Stalking Intervention Panel",
+        "Essex",
+        "Essex Stalking Intervention Panel",
         "launched Jan 2023 (S096); the panels were still described as running in Apr 2024 (V014).",
         add_sources=("V014",),
     ),
     Correction(
-        "Nottinghamshire", "Monthly police stalking clinic",
+        "Nottinghamshire",
+        "Monthly police stalking clinic",
         "the monthly police clinic is confirmed for 2019 only (S099); its current status was not found.",
     ),
     # (b) national services
     Correction(
-        DRAFT_NATIONAL_FORCE_NAME, "National Stalking Helpline",
+        DRAFT_NATIONAL_FORCE_NAME,
+        "National Stalking Helpline",
         "set up by the Suzy Lamplugh Trust in 2010 (S149); Home Office funding tripled in 2021/22 (S024).",
     ),
     Correction(
-        DRAFT_NATIONAL_FORCE_NAME, "Paladin",
+        DRAFT_NATIONAL_FORCE_NAME,
+        "Paladin",
         "Paladin describes its advocacy as a service for high-risk victims (V004); founded 2013 (S066).",
         add_sources=("V004", "S066"),
     ),
     Correction(
-        DRAFT_NATIONAL_FORCE_NAME, "Alice Ruggles Trust education",
+        DRAFT_NATIONAL_FORCE_NAME,
+        "Alice Ruggles Trust education",
         "lessons and professional training (S153); PCC-funded school assemblies still running in Apr 2025 (V005).",
         add_sources=("V005",),
     ),
     Correction(
-        DRAFT_NATIONAL_FORCE_NAME, "Perpetrator Intervention Fund",
+        DRAFT_NATIONAL_FORCE_NAME,
+        "Perpetrator Intervention Fund",
         "over £19m to 27 PCCs for 2025/26 (S022); funding for 2026/27 was unconfirmed in Dec 2025 (S025) and none was "
         "found since, so the status after Mar 2026 is unknown.",
-        changes=(("status", "unknown"),), add_sources=("S025",),
+        changes=(("status", "unknown"),),
+        add_sources=("S025",),
     ),
     # (c) advocacy services with end dates in 2025-26, and others checked on the way
     Correction(
-        "Cleveland", "Stalking advocacy service",
+        "Cleveland",
+        "Stalking advocacy service",
         "funding to 31 Mar 2025 confirmed (S061, S062); continuation not found, status stays unknown.",
     ),
     Correction(
-        "Surrey", "Stalking Advocate (1 FTE)",
+        "Surrey",
+        "Stalking Advocate (1 FTE)",
         "PCC decision 34/2022 confirmed: one advocate for intimate-stalking victims, £67,988 to end Mar 2024 (S074); "
         "continuation not found.",
     ),
     Correction(
-        "Surrey", "COBI stalking programme",
+        "Surrey",
+        "COBI stalking programme",
         "2022/23 grant confirmed (S075); COBI-type interventions for compulsive or obsessive behaviour continue inside the "
         "Steps to Change hub run by Interventions Alliance, Home Office funded to Mar 2026 (V007); later funding not found.",
-        changes=(("end_year", "2026"),), add_sources=("V007",),
+        changes=(("end_year", "2026"),),
+        add_sources=("V007",),
     ),
     Correction(
-        "Thames Valley", "Thames Valley Stalking Service",
+        "Thames Valley",
+        "Thames Valley Stalking Service",
         "£120,000 a year funded until 2025 confirmed (S087), delivered by Aurora New Dawn (S086); continuation not found.",
     ),
     Correction(
-        "Thames Valley", "Stalking Tactical Advisor",
+        "Thames Valley",
+        "Stalking Tactical Advisor",
         "a Stalking Tactical Advisor in each local policing area confirmed in Apr 2023 (S086).",
     ),
     Correction(
-        "Hampshire", "Stalking Advocacy and Support Service",
+        "Hampshire",
+        "Stalking Advocacy and Support Service",
         "contract from 1 Jul 2023 to 31 Mar 2026 with an option of up to two more years confirmed (S035, V013); whether "
         "the option was used was not found, so the status after Mar 2026 is unknown.",
-        changes=(("status", "unknown"),), add_sources=("V013",),
+        changes=(("status", "unknown"),),
+        add_sources=("V013",),
     ),
     Correction(
-        "Nottinghamshire", "Stalking Advocacy Service",
+        "Nottinghamshire",
+        "Stalking Advocacy Service",
         "contract to Mar 2026 confirmed (S101); no extension or recommissioning was found, so the status after Mar 2026 "
         "is unknown.",
         changes=(("status", "unknown"),),
     ),
     Correction(
-        "Metropolitan Police", "London Stalking Support Service",
+        "Metropolitan Police",
+        "London Stalking Support Service",
         "MOPAC grant of up to £240,000 a year for 2024/25 and 2025/26 confirmed (S039); funding after Mar 2026 was not "
         "found, so the status after Mar 2026 is unknown.",
         changes=(("status", "unknown"),),
     ),
     Correction(
-        "Essex", "Independent Stalking Advocacy Caseworkers",
+        "Essex",
+        "Independent Stalking Advocacy Caseworkers",
         "grant funding had increased ISAC numbers across Essex by Apr 2024 (V014).",
         add_sources=("V014",),
     ),
     Correction(
-        "Gloucestershire", "Gloucestershire Stalking Advocacy Service",
+        "Gloucestershire",
+        "Gloucestershire Stalking Advocacy Service",
         "in Apr 2025 a Hollie Gazzard Trust worker was described as previously the county's stalking advocate for "
         "high-risk victims (V012); whether the ISAC post continues was not found.",
         add_sources=("V012",),
     ),
-    Correction("Kent", "Stalking advocate service across Kent", "12-month pilot from Apr 2020 confirmed (S089); later status not found."),
+    Correction(
+        "Kent",
+        "Stalking advocate service across Kent",
+        "12-month pilot from Apr 2020 confirmed (S089); later status not found.",
+    ),
     Correction("Derbyshire", "Independent Stalking Advocate post", "launch in May 2023 confirmed (S107)."),
     Correction(
-        "Sussex", "Sussex-wide stalking advocacy",
+        "Sussex",
+        "Sussex-wide stalking advocacy",
         "Veritas Justice says it is funded by the Sussex OPCC to support all stalking victims in Sussex (V016, undated).",
         add_sources=("V016",),
     ),
     Correction(
-        "West Yorkshire", "West Yorkshire Independent Stalking Advocate Service",
+        "West Yorkshire",
+        "West Yorkshire Independent Stalking Advocate Service",
         "service running, with more than 350 people supported in its first year, Oct 2023 (S102).",
     ),
     Correction("West Yorkshire", "Safer Steps", "launch from Feb 2026 confirmed (S104)."),
     Correction(
-        "Greater Manchester", "Stalking Triage Centre",
+        "Greater Manchester",
+        "Stalking Triage Centre",
         "confirmed Sep 2024 (S116) and Apr 2025 (S117), GMCA funded; described as a pilot in 2024.",
     ),
     Correction(
-        "Dyfed-Powys", "Pilot: one full-time ISAC",
+        "Dyfed-Powys",
+        "Pilot: one full-time ISAC",
         "the PCC tendered a Stalking Advocacy Service in Mar 2026 for 1 Sep 2026 to 31 Mar 2029, £210,000 (V011); the "
         "award and the pilot's end were not found, so the status is unknown.",
-        changes=(("status", "unknown"),), add_sources=("V011",),
+        changes=(("status", "unknown"),),
+        add_sources=("V011",),
     ),
     Correction(
-        "West Midlands", "HO DAPIF 2023-25 project",
+        "West Midlands",
+        "HO DAPIF 2023-25 project",
         "the Home Office named the West Midlands project (monitoring and early psychological intervention) with almost "
         "£2.8m in May 2023 (V008); later status not found.",
-        changes=(("funding", "HO DAPIF 2023-25, almost £2.8m (DA and stalking)"),), add_sources=("V008",),
+        changes=(("funding", "HO DAPIF 2023-25, almost £2.8m (DA and stalking)"),),
+        add_sources=("V008",),
     ),
     # forces where nothing was found: searched again
     Correction(
-        "Staffordshire", NONE_FOUND_PREFIX,
+        "Staffordshire",
+        NONE_FOUND_PREFIX,
         "the PFCC tendered a stalking service for Staffordshire and Stoke-on-Trent in Apr 2026 (about £1.5m, contract due "
         "to start 1 Dec 2026; V010), after the check date, so no local service is recorded yet.",
         add_sources=("V010",),
     ),
     Correction(
-        "Lancashire", NONE_FOUND_PREFIX,
+        "Lancashire",
+        NONE_FOUND_PREFIX,
         "still no stalking-specific service found; the PCC's 2025 commitment to dedicated support (S131) was not seen delivered.",
     ),
-    Correction("Humberside", NONE_FOUND_PREFIX, "still no stalking-specific local service found (V017).", add_sources=("V017",)),
     Correction(
-        "Northamptonshire", NONE_FOUND_PREFIX,
+        "Humberside", NONE_FOUND_PREFIX, "still no stalking-specific local service found (V017).", add_sources=("V017",)
+    ),
+    Correction(
+        "Northamptonshire",
+        NONE_FOUND_PREFIX,
         "still no stalking-specific local service found; local pages signpost to domestic abuse services (V018).",
         add_sources=("V018",),
     ),
-    Correction("Gwent", NONE_FOUND_PREFIX, "still no stalking-specific local service found (V019).", add_sources=("V019",)),
     Correction(
-        "North Yorkshire", "Multi-agency approach to stalking promoted",
+        "Gwent", NONE_FOUND_PREFIX, "still no stalking-specific local service found (V019).", add_sources=("V019",)
+    ),
+    Correction(
+        "North Yorkshire",
+        "Multi-agency approach to stalking promoted",
         "a small dedicated police stalking team was found (see the police-team row, V009), but still no stalking "
         "advocacy, perpetrator programme or multi-agency unit, so the row is renamed to say exactly that.",
-        changes=(("service_name", ADDED_NONE_FOUND_NAME),), add_sources=("V009",),
+        changes=(("service_name", ADDED_NONE_FOUND_NAME),),
+        add_sources=("V009",),
     ),
 )
 
@@ -757,14 +843,18 @@ def _read_draft(draft_path: Path) -> list[tuple[int, dict[str, str]]]:
         reader = csv.reader(file)
         header = [column.strip() for column in next(reader, [])]
         if header != DRAFT_COLUMNS:
-            raise InputErrors([f"{name} line 1: expected columns {', '.join(DRAFT_COLUMNS)}; found {', '.join(header)}"])
+            raise InputErrors(
+                [f"{name} line 1: expected columns {', '.join(DRAFT_COLUMNS)}; found {', '.join(header)}"]
+            )
         rows, line = [], reader.line_num
         for fields in reader:
             start_line, line = line + 1, reader.line_num
             if not any(field.strip() for field in fields):
                 continue
             if len(fields) != len(header):
-                raise InputErrors([f"{name} line {start_line}: has {len(fields)} field(s) but the header has {len(header)}"])
+                raise InputErrors(
+                    [f"{name} line {start_line}: has {len(fields)} field(s) but the header has {len(header)}"]
+                )
             rows.append((start_line, {column: field.strip() for column, field in zip(header, fields)}))
     return rows
 
@@ -852,14 +942,21 @@ def _draft_rows_to_register(
             continue
         if force_codes != NATIONAL_FORCE_CODES:
             if service_type == "none_found" and _name_key(force_name) in not_searched:
-                left_out.append(f"{where}: {force_name}: 'nothing found' row left out: the force was not searched in depth")
+                left_out.append(
+                    f"{where}: {force_name}: 'nothing found' row left out: the force was not searched in depth"
+                )
                 continue
             searched.add(force_codes)
 
         cited = split_list(draft_row["source_id"])
         if service_type == "none_found":
             if not cited:
-                cited = [source for key, ids in TABLE_A_SOURCE_IDS.items() if _name_key(key) == _name_key(force_name) for source in ids]
+                cited = [
+                    source
+                    for key, ids in TABLE_A_SOURCE_IDS.items()
+                    if _name_key(key) == _name_key(force_name)
+                    for source in ids
+                ]
             cited = list(dict.fromkeys([*cited, RESEARCH_SEARCH_SOURCE["source_id"]]))
         elif not cited:
             problems.append(f"{where}, field 'source_id': no source id given")
@@ -877,7 +974,8 @@ def _draft_rows_to_register(
                 "status": "unknown",
                 "confidence": "low",
                 # Provider and year of a "nothing found" row describe the search, not a service: kept in the note.
-                "notes": "Research draft: " + _join(
+                "notes": "Research draft: "
+                + _join(
                     draft_row["service_name"],
                     f"named: {draft_row['provider']}" if draft_row["provider"] else "",
                     f"year: {draft_row['start_year']}" if draft_row["start_year"] else "",
@@ -888,7 +986,9 @@ def _draft_rows_to_register(
             values = {
                 "service_name": service_name,
                 "provider": draft_row["provider"],
-                "coverage": "national" if force_codes == NATIONAL_FORCE_CODES else DRAFT_COVERAGES[draft_row["coverage"]],
+                "coverage": "national"
+                if force_codes == NATIONAL_FORCE_CODES
+                else DRAFT_COVERAGES[draft_row["coverage"]],
                 "start_year": draft_row["start_year"],
                 "end_year": draft_row["end_year"],
                 "status": draft_row["status"],
@@ -912,11 +1012,15 @@ def _draft_rows_to_register(
     return rows, searched, left_out, used_rules
 
 
-def _single_match(rows: list[dict[str, str]], force: str, fragment: str, what: str) -> tuple[dict[str, str] | None, str | None]:
+def _single_match(
+    rows: list[dict[str, str]], force: str, fragment: str, what: str
+) -> tuple[dict[str, str] | None, str | None]:
     matches = [row for row in rows if _fragment_matches(row, force, fragment)]
     if len(matches) > 1:
         lines = ", ".join(row["_line"] for row in matches)
-        raise InputErrors([f"{what} ({force}, '{fragment}') matches {len(matches)} draft rows (lines {lines}); make it specific"])
+        raise InputErrors(
+            [f"{what} ({force}, '{fragment}') matches {len(matches)} draft rows (lines {lines}); make it specific"]
+        )
     if not matches:
         return None, f"{what} ({force}, '{fragment}') matched no draft row"
     return matches[0], None
@@ -942,12 +1046,16 @@ def _apply_corrections(rows: list[dict[str, str]], source_ids: set[str]) -> list
             continue
         for field_name, value in correction.changes:
             if field_name not in REGISTER_COLUMNS or field_name in ("service_id", "force_codes", "source_ids", "notes"):
-                problems.append(f"correction ({correction.force}, '{correction.fragment}'): cannot set field '{field_name}'")
+                problems.append(
+                    f"correction ({correction.force}, '{correction.fragment}'): cannot set field '{field_name}'"
+                )
                 continue
             row[field_name] = value
         missing = [source for source in correction.add_sources if source not in source_ids]
         if missing:
-            problems.append(f"correction ({correction.force}, '{correction.fragment}'): unknown source id(s) {', '.join(missing)}")
+            problems.append(
+                f"correction ({correction.force}, '{correction.fragment}'): unknown source id(s) {', '.join(missing)}"
+            )
         row["source_ids"] = ";".join(dict.fromkeys([*split_list(row["source_ids"]), *correction.add_sources]))
         row["notes"] = _join(row["notes"], CHECK_NOTE_PREFIX + correction.note)
         row["last_verified"] = correction.verified
@@ -961,9 +1069,11 @@ def _added_rows(index: dict[str, str]) -> tuple[list[dict[str, str]], list[str]]
     for added in ADDED_SERVICES:
         code = force_code_for_name(added.force, index)
         if code is None:
-            unused.append(f"added service ({added.force}, '{added.values.get('service_name', '')}'): force not in the forces table")
+            unused.append(
+                f"added service ({added.force}, '{added.values.get('service_name', '')}'): force not in the forces table"
+            )
             continue
-        row = {column: "" for column in REGISTER_COLUMNS}
+        row = dict.fromkeys(REGISTER_COLUMNS, "")
         row.update(added.values)
         row.update(
             _force_name=added.force,
@@ -1004,7 +1114,9 @@ def _added_none_found_row(code: str) -> dict[str, str]:
 
 
 def _needs_none_found(rows: list[dict[str, str]], code: str) -> bool:
-    local = [row for row in rows if row["force_codes"] != NATIONAL_FORCE_CODES and code in split_list(row["force_codes"])]
+    local = [
+        row for row in rows if row["force_codes"] != NATIONAL_FORCE_CODES and code in split_list(row["force_codes"])
+    ]
     has_specialist = any(
         row["service_type"] in SPECIALIST_LOCAL_TYPES and row["status"] in COUNTING_STATUSES for row in local
     )
@@ -1034,7 +1146,11 @@ def assemble_register(research_dir: Path, forces: pd.DataFrame) -> RegisterBuild
 
     draft = _read_draft(research_dir / DRAFT_REGISTER_FILE)
     rows, searched, left_out, used_rules = _draft_rows_to_register(draft, index, known_sources, DRAFT_REGISTER_FILE)
-    unused = [f"other-row rule ({rule.force}, '{rule.fragment}') matched no draft row" for rule in OTHER_ROW_RULES if rule not in used_rules]
+    unused = [
+        f"other-row rule ({rule.force}, '{rule.fragment}') matched no draft row"
+        for rule in OTHER_ROW_RULES
+        if rule not in used_rules
+    ]
     unused += _apply_funding(rows)
     unused += _apply_corrections(rows, known_sources)
     added, unused_added = _added_rows(index)

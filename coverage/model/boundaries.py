@@ -163,14 +163,15 @@ def check_boundaries(frame: gpd.GeoDataFrame, known_forces: Mapping[str, str], *
     repaired: list[str] = []
     geometries = []
     for code, geometry in zip(codes, projected.geometry):
-        if not geometry.is_valid:
-            reason = shapely.is_valid_reason(geometry)
-            fixed = _polygonal_part(shapely.make_valid(geometry))
-            if fixed is None or fixed.is_empty or not fixed.is_valid or fixed.area <= 0:
-                raise InputError(f"geometry of {code} is invalid ({reason}) and could not be repaired", where=where)
-            repaired.append(f"{code}: {reason}")
-            geometry = fixed
-        geometries.append(geometry)
+        if geometry.is_valid:
+            geometries.append(geometry)
+            continue
+        reason = shapely.is_valid_reason(geometry)
+        fixed = _polygonal_part(shapely.make_valid(geometry))
+        if fixed is None or fixed.is_empty or not fixed.is_valid or fixed.area <= 0:
+            raise InputError(f"geometry of {code} is invalid ({reason}) and could not be repaired", where=where)
+        repaired.append(f"{code}: {reason}")
+        geometries.append(fixed)
 
     checked = gpd.GeoDataFrame(
         {
@@ -303,7 +304,9 @@ def read_uploaded_boundaries(files: list[tuple[str, bytes]], known_forces: Mappi
         raise InputError(f"the upload is {total / 1e6:.0f} MB; the limit is {MAX_UPLOAD_BYTES // 1_000_000} MB")
     suffixes = {Path(name).suffix.lower() for name, _ in files}
     if len(files) > 1 and not suffixes <= SHAPEFILE_PARTS:
-        raise InputError("upload one GeoJSON, GeoPackage or zip file, or the .shp/.shx/.dbf/.prj parts of one shapefile")
+        raise InputError(
+            "upload one GeoJSON, GeoPackage or zip file, or the .shp/.shx/.dbf/.prj parts of one shapefile"
+        )
     with tempfile.TemporaryDirectory() as workdir:
         for name, content in files:
             (Path(workdir) / Path(name).name).write_bytes(content)
@@ -313,6 +316,8 @@ def read_uploaded_boundaries(files: list[tuple[str, bytes]], known_forces: Mappi
                 raise InputError(f"the shapefile parts include no .shp file ({', '.join(n for n, _ in files)})")
             missing = {".shx", ".dbf"} - suffixes
             if missing:
-                raise InputError(f"a shapefile needs its {' and '.join(sorted(missing))} file(s) too; upload all parts or a zip")
+                raise InputError(
+                    f"a shapefile needs its {' and '.join(sorted(missing))} file(s) too; upload all parts or a zip"
+                )
             return read_boundaries(shapefiles[0], known_forces)
         return read_boundaries(Path(workdir) / Path(files[0][0]).name, known_forces)

@@ -47,9 +47,9 @@ def _region_by_force(crime_table_csv: Path) -> dict[str, tuple[str, str]]:
     table.columns = ["code", "name"]
     regions: dict[str, tuple[str, str]] = {}
     current: tuple[str, str] | None = None
-    for code, name in zip(table["code"].fillna(""), table["name"].fillna("")):
-        code = code.strip()
-        if code.startswith("E12") or code.startswith("W92"):
+    for raw_code, name in zip(table["code"].fillna(""), table["name"].fillna("")):
+        code = raw_code.strip()
+        if code.startswith(("E12", "W92")):
             current = (code, re.sub(r"\s*\[note \d+\]", "", name).strip())
         elif FORCE_CODE_PATTERN.match(code):
             if current is None:
@@ -62,9 +62,7 @@ def build_force_table(source_dir: Path) -> pd.DataFrame:
     """Build the force table from the ONS files in ``source_dir`` (``shared/data``)."""
     lookup = pd.read_csv(source_dir / "lookups" / "lad23_to_pfa23_dec2023.csv", dtype=str)
     population = pd.read_csv(source_dir / "population" / "pfa23_population_mid2011_mid2023.csv", dtype={"PFA23CD": str})
-    regions = _region_by_force(
-        source_dir / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
-    )
+    regions = _region_by_force(source_dir / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv")
 
     names = lookup[["PFA23CD", "PFA23NM"]].drop_duplicates().set_index("PFA23CD")["PFA23NM"]
     lads = lookup.groupby("PFA23CD")["LAD23CD"].nunique()

@@ -280,9 +280,7 @@ def _read_ons_table(path: Path) -> _OnsTable:
     except csv.Error as error:
         raise InputError(f"line {line + 1}: is not a readable ';'-separated table ({error})", where=where) from None
     if header is None:
-        raise InputError(
-            "no header row naming 'Area Code'; is this the ONS police force area data table?", where=where
-        )
+        raise InputError("no header row naming 'Area Code'; is this the ONS police force area data table?", where=where)
     if problems:
         raise InputErrors(problems, where=where)
     return _OnsTable(path=path, counts=counts, btp=btp)
@@ -851,7 +849,13 @@ def peer_group_summary(indicators: pd.DataFrame, peer_codes: Sequence[str]) -> d
 
 
 COMPARISON_COLUMNS = [
-    "comparator", "code", "offences_2023", "rate_2023", "rate_2022", "change_pct", "difference_rate_2023",
+    "comparator",
+    "code",
+    "offences_2023",
+    "rate_2023",
+    "rate_2022",
+    "change_pct",
+    "difference_rate_2023",
 ]
 
 

@@ -36,9 +36,7 @@ def _with_no_service_flag(flags: pd.DataFrame) -> pd.DataFrame:
     return flags
 
 
-def coverage_shares(
-    flags: pd.DataFrame, forces: pd.DataFrame, offences: Mapping[str, float]
-) -> pd.DataFrame:
+def coverage_shares(flags: pd.DataFrame, forces: pd.DataFrame, offences: Mapping[str, float]) -> pd.DataFrame:
     """For each kind of provision: forces with it, and the share of people aged 16+ and of recorded
     stalking-and-harassment offences in those forces. Unknown forces are counted separately."""
     flag_columns = ["code", "provision_class"] + [c for c, _ in COVERAGE_MEASURES]
@@ -90,7 +88,9 @@ def services_per_force(
     """Number of local specialist services (of LOCAL_SERVICE_TYPES) counting in each force in ``year``."""
     year = snapshot_year if year is None else year
     counts = pd.Series(0, index=list(force_codes), dtype=int)
-    local = register[register["service_type"].isin(LOCAL_SERVICE_TYPES) & register["force_codes"].ne(NATIONAL_FORCE_CODES)]
+    local = register[
+        register["service_type"].isin(LOCAL_SERVICE_TYPES) & register["force_codes"].ne(NATIONAL_FORCE_CODES)
+    ]
     for _, row in local.iterrows():
         if _counts_in_year(row, year, snapshot_year):
             for code in split_list(row["force_codes"]):
@@ -126,7 +126,9 @@ class Inequality:
 
     @property
     def quintile_ratio(self) -> float | None:
-        return None if self.bottom_quintile_per_100k == 0 else self.top_quintile_per_100k / self.bottom_quintile_per_100k
+        return (
+            None if self.bottom_quintile_per_100k == 0 else self.top_quintile_per_100k / self.bottom_quintile_per_100k
+        )
 
 
 INEQUALITY_METHOD = (
@@ -166,7 +168,7 @@ def inequality(
         gini=weighted_gini(per_100k.to_numpy(), population.to_numpy()),
         top_quintile_per_100k=_rate(top),
         bottom_quintile_per_100k=_rate(bottom),
-        forces_with_none=int(len(none)),
+        forces_with_none=len(none),
         population_share_with_none=float(population[none].sum() / population.sum()),
     )
 
@@ -198,7 +200,9 @@ def offences_by_force(indicators: pd.DataFrame, period: str = "YE Dec 2023") -> 
     """Recorded stalking-and-harassment offences per force (ONS offence group) for one period."""
     from coverage.model.indicators import OFFENCES
 
-    rows = indicators[(indicators["indicator"] == OFFENCES) & (indicators["period"] == period) & (indicators["area_type"] == "force")]
+    rows = indicators[
+        (indicators["indicator"] == OFFENCES) & (indicators["period"] == period) & (indicators["area_type"] == "force")
+    ]
     return dict(zip(rows["area_code"], rows["value"].astype(float)))
 
 
@@ -214,7 +218,7 @@ def national_figures(
     classes = dict(zip(flags["code"], flags["provision_class"]))
     now = inequality(register, forces, classes)
     figures: dict = {
-        "forces": int(len(forces)),
+        "forces": len(forces),
         "snapshot": "service register as searched in early 2026 and checked 2026-11-26",
         "offences_period": "YE Dec 2023",
         "offences_note": "ONS 'Stalking and harassment' offence group: includes harassment and malicious communications",
@@ -243,13 +247,18 @@ def national_figures(
     }
     trend = inequality_over_time(register, forces, classes, list(years))
     figures["by_year"] = [
-        {k: (round(v, 4) if isinstance(v, float) else int(v)) for k, v in row.items()} for row in trend.to_dict("records")
+        {k: (round(v, 4) if isinstance(v, float) else int(v)) for k, v in row.items()}
+        for row in trend.to_dict("records")
     ]
     return figures
 
 
 SERVICE_KINDS: tuple[tuple[str, str, str], ...] = (
-    ("has_multi_agency_unit", "multi_agency_unit", "a multi-agency stalking unit (police, probation, health and advocates working each case together)"),
+    (
+        "has_multi_agency_unit",
+        "multi_agency_unit",
+        "a multi-agency stalking unit (police, probation, health and advocates working each case together)",
+    ),
     ("has_clinic_or_panel", "stalking_clinic", "a multi-agency stalking clinic or panel"),
     ("has_advocacy", "advocacy", "an independent stalking advocate (ISAC) service"),
     ("has_perpetrator_programme", "perpetrator_programme", "a stalking perpetrator programme"),
@@ -285,7 +294,8 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
         if bool(row[flag]):
             rows = local[(local["service_type"] == service_type) & local["status"].isin(COUNTING_STATUSES)]
             named = "; ".join(
-                f"{name} ({STATUS_LABELS.get(status, status).lower()})" for name, status in zip(rows["service_name"], rows["status"])
+                f"{name} ({STATUS_LABELS.get(status, status).lower()})"
+                for name, status in zip(rows["service_name"], rows["status"])
             )
             present.append(f"{description[0].upper()}{description[1:]}: {named}")
         elif bool(row["has_multi_agency_unit"]) and service_type in ("stalking_clinic", "perpetrator_programme"):

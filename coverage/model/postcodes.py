@@ -37,10 +37,11 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -95,7 +96,9 @@ JURISDICTIONS = {
     "Guernsey": "Guernsey Police",
 }
 OUTSIDE_AREAS = {
-    **{area: "Scotland" for area in "AB DD DG EH FK G HS IV KA KW KY ML PA PH TD ZE".split()},
+    **dict.fromkeys(
+        ["AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "TD", "ZE"], "Scotland"
+    ),
     "BT": "Northern Ireland",
     "IM": "Isle of Man",
     "JE": "Jersey",
@@ -139,8 +142,37 @@ _FORCE_SUFFIXES = (
 )
 # Words that on their own say nothing about a place: never match them inside longer names.
 _STOPWORDS = frozenset(
-    "and of the on upon city county borough north south east west mid central greater isle "
-    "isles st upper lower great little new old police force area district council".split()
+    [
+        "and",
+        "of",
+        "the",
+        "on",
+        "upon",
+        "city",
+        "county",
+        "borough",
+        "north",
+        "south",
+        "east",
+        "west",
+        "mid",
+        "central",
+        "greater",
+        "isle",
+        "isles",
+        "st",
+        "upper",
+        "lower",
+        "great",
+        "little",
+        "new",
+        "old",
+        "police",
+        "force",
+        "area",
+        "district",
+        "council",
+    ]
 )
 
 # A few names people use for forces that are not the ONS names. Values are force codes.
@@ -277,8 +309,9 @@ def _projected_boundaries(boundaries_geojson: Path):
             code = feature["properties"]["code"]
             polygons[code] = shapely.transform(shapely.geometry.shape(feature["geometry"]), project)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise InputError(f"feature {number} has no usable code or geometry ({error})",
-                             where=str(boundaries_geojson)) from None
+            raise InputError(
+                f"feature {number} has no usable code or geometry ({error})", where=str(boundaries_geojson)
+            ) from None
     return polygons, to_bng
 
 
@@ -294,8 +327,9 @@ def _nearest_other_forces(districts: pd.DataFrame, boundaries_geojson: Path) -> 
         try:
             x, y = to_bng.transform(float(lon), float(lat))
         except ValueError:
-            raise InputError("latitude/longitude missing or not numbers",
-                             where=f"{SOURCE_DISTRICTS_CSV}, district {district}") from None
+            raise InputError(
+                "latitude/longitude missing or not numbers", where=f"{SOURCE_DISTRICTS_CSV}, district {district}"
+            ) from None
         point = shapely.Point(x, y)
         others = [(polygon.distance(point), code) for code, polygon in polygons.items() if code != own]
         if not others:
@@ -323,14 +357,25 @@ def build_postcode_tables(
     gives the nearest other force of a district whose centroid is within 2 km of a force border.
     """
     from coverage import paths
+
     source_dir = Path(source_dir)
     boundaries_geojson = Path(boundaries_geojson or paths.BOUNDARIES_GEOJSON)
     known = set(forces["code"])
     districts_path = source_dir / SOURCE_DISTRICTS_CSV
     districts = _read_source_csv(
         districts_path,
-        ["postcode_district", "latitude", "longitude", "town_area", "region_name", "postcodes_active",
-         "non_geographic", "pfa23cd", "near_pfa_border_2km", "pfa_by_region_name"],
+        [
+            "postcode_district",
+            "latitude",
+            "longitude",
+            "town_area",
+            "region_name",
+            "postcodes_active",
+            "non_geographic",
+            "pfa23cd",
+            "near_pfa_border_2km",
+            "pfa_by_region_name",
+        ],
     )
     problems = []
     for column in ("pfa23cd", "pfa_by_region_name"):
@@ -348,9 +393,7 @@ def build_postcode_tables(
         raise InputErrors(problems, where=str(districts_path))
 
     districts["area"] = districts["postcode_district"].map(_area)
-    non_geographic = districts["non_geographic"].str.lower().eq("true") | districts["area"].isin(
-        NON_GEOGRAPHIC_AREAS
-    )
+    non_geographic = districts["non_geographic"].str.lower().eq("true") | districts["area"].isin(NON_GEOGRAPHIC_AREAS)
     has_force = districts["pfa23cd"] != ""
     outside = ~has_force & ~non_geographic
     unplaced = sorted(set(districts.loc[outside & ~districts["area"].isin(OUTSIDE_AREAS), "postcode_district"]))
@@ -427,10 +470,13 @@ def build_postcode_tables(
             }
         )
     outward = pd.DataFrame(rows, columns=OUTWARD_COLUMNS)
-    order = sorted(range(len(outward)), key=lambda i: (
-        outward["outside_ew"].iat[i] != "" and outward["force_code"].iat[i] == "",
-        _split_outward(outward["outward_code"].iat[i]),
-    ))
+    order = sorted(
+        range(len(outward)),
+        key=lambda i: (
+            outward["outside_ew"].iat[i] != "" and outward["force_code"].iat[i] == "",
+            _split_outward(outward["outward_code"].iat[i]),
+        ),
+    )
     outward = outward.iloc[order].reset_index(drop=True)
     return validate_outward_codes(outward, known, where=str(districts_path)), _build_local_authorities(
         source_dir, known
@@ -612,7 +658,8 @@ def _la_base_name(name: str) -> str:
 def _echo(text: str) -> str:
     """A safe, short form of the user's text to quote back: letters, digits, space, - ' , . only."""
     kept = "".join(
-        ch for ch in text[: _ECHO_CHARS * 4]
+        ch
+        for ch in text[: _ECHO_CHARS * 4]
         if ch in " -',." or (ch.isascii() and ch.isdigit()) or unicodedata.category(ch).startswith("L")
     )
     kept = " ".join(kept.split())
@@ -655,7 +702,7 @@ _MARK = "\x00"  # stands for the full postcode while a district's answer is prec
 
 
 def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)}
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def _word_index(keys: Iterable[str]) -> dict[str, set[str]]:
@@ -685,8 +732,14 @@ class Lookup:
     :mod:`difflib` scores for misspellings). Answers are cached by query.
     """
 
-    def __init__(self, districts: dict[str, _District], outside_areas: dict[str, str],
-                 names: dict[str, _Target], force_names: dict[str, str], force_regions: dict[str, str]):
+    def __init__(
+        self,
+        districts: dict[str, _District],
+        outside_areas: dict[str, str],
+        names: dict[str, _Target],
+        force_names: dict[str, str],
+        force_regions: dict[str, str],
+    ):
         self._districts = districts
         self._outside_areas = outside_areas
         self._ew_areas = {_area(code) for code in districts}
@@ -718,7 +771,7 @@ class Lookup:
     # ---- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_frames(cls, outward: pd.DataFrame, las: pd.DataFrame, forces: pd.DataFrame) -> "Lookup":
+    def from_frames(cls, outward: pd.DataFrame, las: pd.DataFrame, forces: pd.DataFrame) -> Lookup:
         """Build from the outward-code table, the local-authority table and the force table."""
         known = set(forces["code"])
         missing = [c for c in OUTWARD_COLUMNS if c not in outward.columns]
@@ -750,15 +803,16 @@ class Lookup:
         return cls(districts, outside_areas, cls._name_index(las, forces), force_names, force_regions)
 
     @classmethod
-    def from_data_dir(cls, data_dir: Path | str) -> "Lookup":
+    def from_data_dir(cls, data_dir: Path | str) -> Lookup:
         """Build from the shipped files under ``data_dir`` (the repository's ``data/``)."""
         data_dir = Path(data_dir)
         paths = [data_dir / OUTWARD_CODES_CSV, data_dir / LOCAL_AUTHORITIES_CSV, data_dir / FORCES_CSV]
         for path in paths:
             if not path.exists():
                 raise InputError("not found; run `python -m coverage build-data`", where=str(path))
-        return cls.from_frames(read_outward_codes(paths[0]), read_local_authorities(paths[1]),
-                               read_force_table(paths[2]))
+        return cls.from_frames(
+            read_outward_codes(paths[0]), read_local_authorities(paths[1]), read_force_table(paths[2])
+        )
 
     @staticmethod
     def _name_index(las: pd.DataFrame, forces: pd.DataFrame) -> dict[str, _Target]:
@@ -774,8 +828,7 @@ class Lookup:
             elif present.label != target.label and present.force_codes != target.force_codes:
                 # The same words name two things in different forces: keep both, as an ambiguity.
                 codes = tuple(sorted(set(present.force_codes) | set(target.force_codes)))
-                index[key] = _Target("force", present.label, codes,
-                                     extra_labels=present.extra_labels + (target.label,))
+                index[key] = _Target("force", present.label, codes, extra_labels=present.extra_labels + (target.label,))
 
         names = dict(zip(forces["code"], forces["name"]))
         # Forces first: where a force and a local authority share a name, the force answers.
@@ -783,13 +836,13 @@ class Lookup:
             target = _Target("force", name, (code,))
             for text in {name, ons_name}:
                 add(text, target)
-        for alias, codes in FORCE_ALIASES.items():
-            codes = tuple(c for c in codes if c in names)
+        for alias, alias_codes in FORCE_ALIASES.items():
+            codes = tuple(c for c in alias_codes if c in names)
             if codes:
                 label = names[codes[0]] if len(codes) == 1 else alias.title()
                 add(alias, _Target("force", label, codes))
         by_lad_name = {}
-        for code, name, force in zip(las["lad_code"], las["lad_name"], las["force_code"]):
+        for name, force in zip(las["lad_name"], las["force_code"]):
             target = _Target("local_authority", _la_display_name(name), (force,))
             by_lad_name[name] = target
             for text in {name, _la_display_name(name), _la_base_name(name)}:
@@ -815,8 +868,9 @@ class Lookup:
             result = self._answer(query)
         except Exception as error:  # a lookup must never take a page down
             text = query[:_HARD_TRUNCATE] if isinstance(query, str) else ""
-            result = LookupResult(text, "invalid",
-                                  message=f"That search could not be answered ({type(error).__name__}).")
+            result = LookupResult(
+                text, "invalid", message=f"That search could not be answered ({type(error).__name__})."
+            )
         if type(query) is str and len(query) <= MAX_QUERY_CHARS:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
@@ -865,7 +919,9 @@ class Lookup:
         if len(text) > MAX_QUERY_CHARS:
             return LookupResult(query, "invalid", message=MSG_TOO_LONG)
         if not _ASCII_OK.fullmatch(text) and not all(
-            ch.isspace() or ch in _EXTRA_PUNCTUATION or (ch.isascii() and ch.isalnum())
+            ch.isspace()
+            or ch in _EXTRA_PUNCTUATION
+            or (ch.isascii() and ch.isalnum())
             or unicodedata.category(ch)[0] in "LM"
             for ch in text
         ):
@@ -902,11 +958,27 @@ class Lookup:
         if answer is None:
             return self._unknown_district(query, outward, postcode)
         if postcode is None:
-            return LookupResult(query, answer.kind, answer.force_code, answer.force_codes, answer.straddles,
-                                answer.outward_message, (), outward)
+            return LookupResult(
+                query,
+                answer.kind,
+                answer.force_code,
+                answer.force_codes,
+                answer.straddles,
+                answer.outward_message,
+                (),
+                outward,
+            )
         kind = "postcode" if answer.kind == "outward_code" else answer.kind
-        return LookupResult(query, kind, answer.force_code, answer.force_codes, answer.straddles,
-                            postcode + answer.postcode_rest, (), postcode)
+        return LookupResult(
+            query,
+            kind,
+            answer.force_code,
+            answer.force_codes,
+            answer.straddles,
+            postcode + answer.postcode_rest,
+            (),
+            postcode,
+        )
 
     def _unknown_district(self, query: str, outward: str, postcode: str | None) -> LookupResult:
         shown = postcode or outward
@@ -914,23 +986,45 @@ class Lookup:
         if area in self._outside_areas:
             return self._outside(query, shown, self._outside_areas[area], shown)
         if area in NON_GEOGRAPHIC_AREAS:
-            return LookupResult(query, "non_geographic", matched=shown, message=(
-                f"{shown} is a non-geographic postcode ({NON_GEOGRAPHIC_AREAS[area]}) with no location, "
-                "so it has no police force area: search for the place where you live instead."))
+            return LookupResult(
+                query,
+                "non_geographic",
+                matched=shown,
+                message=(
+                    f"{shown} is a non-geographic postcode ({NON_GEOGRAPHIC_AREAS[area]}) with no location, "
+                    "so it has no police force area: search for the place where you live instead."
+                ),
+            )
         if postcode is None:
             # "EC2" or "W1": central London districts are split into EC2A, EC2M, W1A … ; offer them.
-            split = sorted(code for code in self._answers if code.startswith(outward) and code[len(outward):].isalpha()
-                           and len(code) == len(outward) + 1)
+            split = sorted(
+                code
+                for code in self._answers
+                if code.startswith(outward) and code[len(outward) :].isalpha() and len(code) == len(outward) + 1
+            )
             if split:
-                return LookupResult(query, "not_found", matched=shown, suggestions=tuple(split[:_MAX_SUGGESTIONS]),
-                                    message=(f"{shown} is divided into postcode districts "
-                                             + (f"{', '.join(split[:3])} and others" if len(split) > 3 else _join(split))
-                                             + ": choose one, or type your full postcode."))
+                return LookupResult(
+                    query,
+                    "not_found",
+                    matched=shown,
+                    suggestions=tuple(split[:_MAX_SUGGESTIONS]),
+                    message=(
+                        f"{shown} is divided into postcode districts "
+                        + (f"{', '.join(split[:3])} and others" if len(split) > 3 else _join(split))
+                        + ": choose one, or type your full postcode."
+                    ),
+                )
         what = f"its district {outward} is" if postcode else f"{outward} is"
         hint = "" if area in self._ew_areas else f" (there is no postcode area {area} in England and Wales)"
-        return LookupResult(query, "not_found", matched=shown, message=(
-            f"{shown} looks like a postcode, but {what} not a postcode district we know in England "
-            f"and Wales{hint}: check it, or search for your local authority or police force."))
+        return LookupResult(
+            query,
+            "not_found",
+            matched=shown,
+            message=(
+                f"{shown} looks like a postcode, but {what} not a postcode district we know in England "
+                f"and Wales{hint}: check it, or search for your local authority or police force."
+            ),
+        )
 
     def _district_answer(self, district: _District) -> _Answer:
         """Work out a district's answer once, for the district alone and for a full postcode in it."""
@@ -938,9 +1032,14 @@ class Lookup:
         force_code = district.force_code or None
         codes = district.candidates if force_code else ()
         straddles = bool(force_code) and (len(codes) > 1 or bool(district.outside))
-        return _Answer(kind, force_code, codes, straddles,
-                       self._district_message(district, None),
-                       self._district_message(district, _MARK)[len(_MARK):])
+        return _Answer(
+            kind,
+            force_code,
+            codes,
+            straddles,
+            self._district_message(district, None),
+            self._district_message(district, _MARK)[len(_MARK) :],
+        )
 
     def _district_message(self, district: _District, postcode: str | None) -> str:
         town = _town_label(district.town)
@@ -948,20 +1047,26 @@ class Lookup:
         retired = "" if district.active or district.non_geographic else ", a retired district with no postcodes in use,"
         lead = f"{postcode} is in postcode district {label}{retired or ','} which" if postcode else f"{label}{retired}"
         if district.non_geographic:
-            return (f"{lead} is a non-geographic (PO box style) postcode district with no location, so it has "
-                    "no police force area: search for the place where you live instead.")
+            return (
+                f"{lead} is a non-geographic (PO box style) postcode district with no location, so it has "
+                "no police force area: search for the place where you live instead."
+            )
         force_name = self._force_names[district.force_code]
         names = [self._force_names[c] for c in district.candidates]
         if district.outside:
             crossing = f"crosses the border with {district.outside}"
             if len(names) > 1:
                 crossing = f"straddles {_join(names)} and {crossing}"
-            return (f"{lead} {crossing}; the district centroid falls in {force_name}, and addresses in "
-                    f"{district.outside} are policed by {JURISDICTIONS[district.outside]}, outside this atlas.")
+            return (
+                f"{lead} {crossing}; the district centroid falls in {force_name}, and addresses in "
+                f"{district.outside} are policed by {JURISDICTIONS[district.outside]}, outside this atlas."
+            )
         if len(names) > 1 and district.reason == REASON_NEAR_BORDER:
             # Only closeness is known: the district's centre lies within 2 km of another force.
-            return (f"{lead} may straddle {_join(names)}: its centre is within 2 km of the boundary, and the "
-                    f"district centroid falls in {force_name}.")
+            return (
+                f"{lead} may straddle {_join(names)}: its centre is within 2 km of the boundary, and the "
+                f"district centroid falls in {force_name}."
+            )
         if len(names) > 1:
             return f"{lead} straddles {_join(names)}; the district centroid falls in {force_name}."
         by_district = " (answered by postcode district, not by full postcode)" if postcode else ""
@@ -974,8 +1079,12 @@ class Lookup:
             lead = f"{where[0].upper()}{where[1:]} is outside England and Wales: its police force is {force}"
         else:
             lead = f"{subject} is in {where}, where the police force is {force}"
-        return LookupResult(query, "outside_england_wales", matched=matched, message=(
-            f"{lead}; this atlas covers only the 43 police force areas of England and Wales."))
+        return LookupResult(
+            query,
+            "outside_england_wales",
+            matched=matched,
+            message=(f"{lead}; this atlas covers only the 43 police force areas of England and Wales."),
+        )
 
     def _area_phrase(self, code: str) -> str:
         name = self._force_names[code]
@@ -999,14 +1108,26 @@ class Lookup:
             return self._town_answer(query, match.codes)
         if match.how == "area":
             area = key.upper()
-            return LookupResult(query, "not_found", suggestions=match.codes, message=(
-                f"{area} is a postcode area with many districts: add the district number (e.g. "
-                f"{match.codes[0]}) or give your full postcode."))
+            return LookupResult(
+                query,
+                "not_found",
+                suggestions=match.codes,
+                message=(
+                    f"{area} is a postcode area with many districts: add the district number (e.g. "
+                    f"{match.codes[0]}) or give your full postcode."
+                ),
+            )
         suggestions = list(match.suggestions)
-        return LookupResult(query, "not_found", suggestions=match.suggestions, message=(
-            f"We could not find “{_echo(text)}”: try a postcode (e.g. CH1 2AB), a postcode district (e.g. SO14), "
-            "a local authority or a police force name"
-            + (f", or did you mean {_join(suggestions[:3])}?" if suggestions else ".")))
+        return LookupResult(
+            query,
+            "not_found",
+            suggestions=match.suggestions,
+            message=(
+                f"We could not find “{_echo(text)}”: try a postcode (e.g. CH1 2AB), a postcode district (e.g. SO14), "
+                "a local authority or a police force name"
+                + (f", or did you mean {_join(suggestions[:3])}?" if suggestions else ".")
+            ),
+        )
 
     def _match_name(self, key: str) -> _NameMatch:
         """The slow part of a name query, done once per folded name."""
@@ -1020,14 +1141,24 @@ class Lookup:
             return _NameMatch("matches", tuple(self._names[k] for k in inside))
         # A town from the districts' Town/Area lists ("Horley" must not become "did you mean Chorley").
         only_stopwords = all(word in _STOPWORDS for word in key.split())
-        codes = () if only_stopwords else self._towns.get(key) or tuple(sorted(
-            {c for town in _containing(self._town_words, key) for c in self._towns[town]}, key=_split_outward))
+        codes = (
+            ()
+            if only_stopwords
+            else self._towns.get(key)
+            or tuple(
+                sorted(
+                    {c for town in _containing(self._town_words, key) for c in self._towns[town]}, key=_split_outward
+                )
+            )
+        )
         if codes:
             return _NameMatch("town", codes=codes)
         if _AREA_ONLY.fullmatch(key.upper()) and key.upper() in self._ew_areas:
             area = key.upper()
-            districts = sorted((c for c in self._districts if _area(c) == area and not self._districts[c].non_geographic),
-                               key=_split_outward)
+            districts = sorted(
+                (c for c in self._districts if _area(c) == area and not self._districts[c].non_geographic),
+                key=_split_outward,
+            )
             return _NameMatch("area", codes=tuple(districts[:_MAX_SUGGESTIONS]))
         close = self._close_names(key, _FUZZY_CUTOFF) if len(key) >= 4 else []
         if close:
@@ -1046,8 +1177,10 @@ class Lookup:
             return []
         index = self._bigram_index
         shared = Counter(chain.from_iterable(index[pair] for pair in pairs if pair in index))
-        dice = sorted(((2 * n / (len(pairs) + self._key_bigrams[i]), i) for i, n in shared.most_common(3 * _SHORT_LIST)),
-                      reverse=True)
+        dice = sorted(
+            ((2 * n / (len(pairs) + self._key_bigrams[i]), i) for i, n in shared.most_common(3 * _SHORT_LIST)),
+            reverse=True,
+        )
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(key)
         scored = []
@@ -1063,8 +1196,9 @@ class Lookup:
         return scored[:limit]
 
     def _town_answer(self, query: str, codes: tuple[str, ...]) -> LookupResult:
-        forces = sorted({c for code in codes for c in self._districts[code].candidates},
-                        key=lambda c: self._force_names[c])
+        forces = sorted(
+            {c for code in codes for c in self._districts[code].candidates}, key=lambda c: self._force_names[c]
+        )
         shown = _join(list(codes)) if len(codes) <= 4 else ", ".join(codes[:3]) + f" and {len(codes) - 3} more"
         if len(forces) == 1:
             where = f"all in {self._area_phrase(forces[0])}"
@@ -1072,9 +1206,15 @@ class Lookup:
             where = f"in {_join([self._force_names[c] for c in forces])}"
         else:
             where = f"in {len(forces)} police force areas"
-        return LookupResult(query, "not_found", suggestions=tuple(codes[:_MAX_SUGGESTIONS]), message=(
-            f"“{_echo(query)}” is not a local authority or police force name, but it is a place in postcode "
-            f"district{'s' if len(codes) > 1 else ''} {shown} ({where}): choose a district or give your full postcode."))
+        return LookupResult(
+            query,
+            "not_found",
+            suggestions=tuple(codes[:_MAX_SUGGESTIONS]),
+            message=(
+                f"“{_echo(query)}” is not a local authority or police force name, but it is a place in postcode "
+                f"district{'s' if len(codes) > 1 else ''} {shown} ({where}): choose a district or give your full postcode."
+            ),
+        )
 
     @staticmethod
     def _labels(targets: list[_Target]) -> list[str]:
@@ -1097,8 +1237,13 @@ class Lookup:
 
         if jurisdictions and not codes and len(jurisdictions) == 1:
             result = self._outside(query, labels[0], jurisdictions[0], labels[0])
-            return LookupResult(query, result.kind, matched=labels[0], message=prefix + result.message,
-                                suggestions=tuple(labels) if note else ())
+            return LookupResult(
+                query,
+                result.kind,
+                matched=labels[0],
+                message=prefix + result.message,
+                suggestions=tuple(labels) if note else (),
+            )
         if len(codes) == 1 and not jurisdictions:
             code = codes[0]
             kinds = {t.kind for t in unique}
@@ -1112,12 +1257,28 @@ class Lookup:
                         body = f"{label} is {area}, in {self._force_regions[code]}."
                 else:
                     body = f"{label} is a local authority in {area}."
-                return LookupResult(query, kind, code, codes, False, prefix + body, matched=label,
-                                    suggestions=tuple(labels) if note else ())
+                return LookupResult(
+                    query,
+                    kind,
+                    code,
+                    codes,
+                    False,
+                    prefix + body,
+                    matched=label,
+                    suggestions=tuple(labels) if note else (),
+                )
             shown = _join(labels[:4]) if len(labels) <= 4 else ", ".join(labels[:3]) + f" and {len(labels) - 3} more"
             verb = "is close to" if note == "did you mean" else "matches"
-            return LookupResult(query, kind, code, codes, False, (
-                f"“{_echo(query)}” {verb} {shown}, all in {area}."), matched=labels[0], suggestions=tuple(labels))
+            return LookupResult(
+                query,
+                kind,
+                code,
+                codes,
+                False,
+                (f"“{_echo(query)}” {verb} {shown}, all in {area}."),
+                matched=labels[0],
+                suggestions=tuple(labels),
+            )
         # Several forces (or places inside and outside England and Wales).
         options = [self._force_names[c] for c in codes] + jurisdictions
         if note is None and len(labels) == 1:
@@ -1126,9 +1287,15 @@ class Lookup:
         else:
             lead = f"“{_echo(query)}” could mean {_join(labels[:_MAX_SUGGESTIONS])}"
         suggestions = options if note is None and len(labels) == 1 else labels[:_MAX_SUGGESTIONS]
-        return LookupResult(query, "ambiguous", None, codes, False,
-                            f"{lead}: choose one, or give a postcode to find the force.",
-                            suggestions=tuple(suggestions))
+        return LookupResult(
+            query,
+            "ambiguous",
+            None,
+            codes,
+            False,
+            f"{lead}: choose one, or give a postcode to find the force.",
+            suggestions=tuple(suggestions),
+        )
 
 
 def lookup_from_source(source_dir: Path, forces: pd.DataFrame, **kwargs) -> Lookup:

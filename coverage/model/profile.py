@@ -174,7 +174,9 @@ def national_summary_sentence(table: pd.DataFrame) -> str:
         if key == "unknown":
             phrase = f"{'is' if count == 1 else 'are'} {phrase}"
         parts.append(f"**{count}** {phrase}")
-    return f"Of the {len(table)} police force areas in England and Wales, " + "; ".join(parts[:-1]) + f"; and {parts[-1]}."
+    return (
+        f"Of the {len(table)} police force areas in England and Wales, " + "; ".join(parts[:-1]) + f"; and {parts[-1]}."
+    )
 
 
 @dataclass

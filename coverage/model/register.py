@@ -149,8 +149,7 @@ PROVISION_RULES = [
     "Trust) are open to every area and never change an area's class.",
     "An area is classed 'National services only' when it was searched but no counting local service was found: "
     "the register has a 'searched, nothing found' row for it, or only local rows that do not count.",
-    "An area is classed 'Unknown' when the register has no local row for it at all, so nothing is claimed "
-    "either way.",
+    "An area is classed 'Unknown' when the register has no local row for it at all, so nothing is claimed either way.",
     "'Nothing found' means the search found no evidence of a service; it is not proof that none exists.",
 ]
 
@@ -457,7 +456,9 @@ def _parse_csv(source: Any, spec: _TableSpec, name: str) -> list[_Record]:
                     raise InputErrors(header_problems)
                 continue
             if len(fields) != len(header):
-                problems.append(f"{name} line {start_line}: has {len(fields)} field(s) but the header has {len(header)}")
+                problems.append(
+                    f"{name} line {start_line}: has {len(fields)} field(s) but the header has {len(header)}"
+                )
                 continue
             records.append((start_line, dict(zip(header, fields))))
             if len(records) > MAX_ROWS:
@@ -753,7 +754,7 @@ def provision_flags(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.Da
         rows.append(row)
     result = pd.DataFrame(rows, columns=PROVISION_FLAGS_COLUMNS)
     bool_columns = [*SERVICE_TYPE_FLAG_COLUMNS.values(), "searched", "class_status_unknown"]
-    return result.astype({column: "bool" for column in bool_columns})
+    return result.astype(dict.fromkeys(bool_columns, "bool"))
 
 
 def services_for_force(register: pd.DataFrame, code: str, include_national: bool = True) -> pd.DataFrame:
@@ -814,6 +815,8 @@ def register_diff(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
                 if was != now:
                     rows.append({"change": "changed", "service_id": service_id, "field": field, "old": was, "new": now})
     rows.sort(key=lambda row: (row["service_id"], _CHANGE_ORDER[row["change"]]))
-    return pd.DataFrame(rows, columns=REGISTER_DIFF_COLUMNS, dtype="str") if rows else pd.DataFrame(
-        {column: pd.Series([], dtype="str") for column in REGISTER_DIFF_COLUMNS}
+    return (
+        pd.DataFrame(rows, columns=REGISTER_DIFF_COLUMNS, dtype="str")
+        if rows
+        else pd.DataFrame({column: pd.Series([], dtype="str") for column in REGISTER_DIFF_COLUMNS})
     )

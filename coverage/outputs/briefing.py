@@ -34,15 +34,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from coverage.model.atlas_data import AtlasData, provision_table
-from coverage.model.catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
-from coverage.outputs.charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
 from coverage.errors import InputError
 from coverage.export import keep_text_as_text, neutralise_formula
+from coverage.model.atlas_data import AtlasData, provision_table
+from coverage.model.catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
 from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
 from coverage.model.lottery import coverage_shares, offences_by_force
-from coverage.outputs.maps import PROVISION_STYLES
-from coverage.outputs.scenario_charts import money
 from coverage.model.register import (
     COVERAGE_LABELS,
     NATIONAL_FORCE_CODES,
@@ -56,6 +53,9 @@ from coverage.model.register import (
     short_service_name,
     split_list,
 )
+from coverage.outputs.charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
+from coverage.outputs.maps import PROVISION_STYLES
+from coverage.outputs.scenario_charts import money
 from coverage.outputs.static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
 
 NATIONAL_NAME = "England and Wales"
@@ -74,7 +74,9 @@ NOT_PROOF = "'Nothing found' means the search found no evidence of a service; it
 NO_ADDRESSES = "Services are placed by the area they cover; no addresses are given."
 PLACEHOLDER = "[postcode removed]"
 # Full UK postcodes (e.g. "CH1 1AA", "SW1A 2AA"): a briefing never shows where a service sits.
-_POSTCODE = re.compile(r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE)
+_POSTCODE = re.compile(
+    r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE
+)
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -154,8 +156,12 @@ def titled(chart: alt.TopLevelMixin, *, width: int) -> alt.VConcatChart:
             background="#FFFFFF",
         )
         .configure_view(stroke=None)
-        .configure_axis(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelFontSize=11, titleFontSize=12)
-        .configure_legend(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelFontSize=12, titleFontSize=12)
+        .configure_axis(
+            labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelFontSize=11, titleFontSize=12
+        )
+        .configure_legend(
+            labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelFontSize=12, titleFontSize=12
+        )
     )
 
 
@@ -314,7 +320,15 @@ def _about_sheet(text: ChartText, alt_text: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Item": ["Title", "Subtitle", "Takeaway", "Source", "Alt text", "Attribution", "Note"],
-            "Text": [text.title, text.subtitle, text.takeaway, text.source, alt_text, ONS_ATTRIBUTION, OFFENCE_GROUP_NOTE],
+            "Text": [
+                text.title,
+                text.subtitle,
+                text.takeaway,
+                text.source,
+                alt_text,
+                ONS_ATTRIBUTION,
+                OFFENCE_GROUP_NOTE,
+            ],
         }
     )
 
@@ -420,12 +434,21 @@ def edited_register_note(name: str | None) -> str:
     """The line every file of a pack built from a user-edited register carries ("" for the published one)."""
     if not name:
         return ""
-    return (f"Built from a user-edited service register ({display_text(name)[:80]}), not the published "
-            "Stalking Provision Atlas register.")
+    return (
+        f"Built from a user-edited service register ({display_text(name)[:80]}), not the published "
+        "Stalking Provision Atlas register."
+    )
 
 
 def _england_wales(indicators: pd.DataFrame) -> dict[str, float]:
-    from coverage.model.indicators import ENGLAND_AND_WALES, OFFENCES, PERIOD_2023, POPULATION_16PLUS, POPULATION_PERIOD, RATE
+    from coverage.model.indicators import (
+        ENGLAND_AND_WALES,
+        OFFENCES,
+        PERIOD_2023,
+        POPULATION_16PLUS,
+        POPULATION_PERIOD,
+        RATE,
+    )
 
     rows = indicators[indicators["area_code"] == ENGLAND_AND_WALES[0]].set_index(["indicator", "period"])["value"]
 
@@ -574,7 +597,9 @@ def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
         source=" ".join(filter(None, [MAP_SOURCE, NOT_PROOF, context.register_note])),
     )
     layout = MAP_LAYOUT
-    template = _shared(context, ("map-template",), lambda: map_template(context.base, layout, lambda c: titled(c, width=layout.width)))
+    template = _shared(
+        context, ("map-template",), lambda: map_template(context.base, layout, lambda c: titled(c, width=layout.width))
+    )
     spec = fill_map(template, context.base, layout, code, context.names.get(code) if code else None)
     pending = _render_later(apply_text(spec, text, width=layout.width))
     rows = context.base.rows(code)
@@ -595,7 +620,10 @@ def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
     sources = pd.concat(
         [
             _dataset_sources(["boundaries", "forces", "services"]),
-            _register_sources(context.data.sources, _cited(context.data.register[context.data.register["force_codes"] != NATIONAL_FORCE_CODES])),
+            _register_sources(
+                context.data.sources,
+                _cited(context.data.register[context.data.register["force_codes"] != NATIONAL_FORCE_CODES]),
+            ),
         ],
         ignore_index=True,
     )
@@ -712,7 +740,9 @@ def _rates_chart(context: BriefingContext, code: str | None) -> BriefingChart:
         f"A dashed line marks England and Wales at {format_rate(ew_rate)}. " + (takeaway if code else "")
     ).strip()
     sources = _dataset_sources(["indicators", "forces"])
-    return BriefingChart("rates", "Ranked chart: offences per 1,000 aged 16+", text, "", b"", data, sources, alt_text, pending)
+    return BriefingChart(
+        "rates", "Ranked chart: offences per 1,000 aged 16+", text, "", b"", data, sources, alt_text, pending
+    )
 
 
 SHARE_MEASURES = (
@@ -740,8 +770,8 @@ def class_shares(context: BriefingContext) -> pd.DataFrame:
                     "Measure": label,
                     "Provision (best found)": PROVISION_CLASS_LABELS[key],
                     "class": key,
-                    "Count": int(round(value)),
-                    "Total": int(round(total)),
+                    "Count": round(value),
+                    "Total": round(total),
                     "Share": float(value / total) if total else 0.0,
                 }
             )
@@ -780,7 +810,12 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
     labels = [PROVISION_CLASS_LABELS[k] for k in PROVISION_CLASSES]
     colours = [str(PROVISION_STYLES[k]["fillColor"]) for k in PROVISION_CLASSES]
     base = alt.Chart(plot).encode(
-        y=alt.Y("Measure:N", title=None, sort=[m for _, m in SHARE_MEASURES], axis=alt.Axis(labelFontSize=12, labelLimit=220)),
+        y=alt.Y(
+            "Measure:N",
+            title=None,
+            sort=[m for _, m in SHARE_MEASURES],
+            axis=alt.Axis(labelFontSize=12, labelLimit=220),
+        ),
         x=alt.X("Share:Q", stack="normalize", title="Share (%)", axis=alt.Axis(format="%", grid=False)),
         order=alt.Order("order:Q"),
     )
@@ -789,8 +824,15 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
             "Provision (best found):N",
             scale=alt.Scale(domain=labels, range=colours),
             legend=alt.Legend(
-                title="Provision (best found in the force area)", orient="top", direction="vertical", columns=2,
-                labelLimit=0, titleLimit=0, symbolType="square", symbolStrokeColor="#333333", symbolStrokeWidth=1,
+                title="Provision (best found in the force area)",
+                orient="top",
+                direction="vertical",
+                columns=2,
+                labelLimit=0,
+                titleLimit=0,
+                symbolType="square",
+                symbolStrokeColor="#333333",
+                symbolStrokeWidth=1,
                 symbolSize=160,
             ),
         ),
@@ -803,16 +845,24 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
     )
     chart = alt.layer(bars, text_marks).properties(width=CHART_WIDTH, height=150)
     pending = _render_later(chart_spec(chart, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 200))
-    data = rows.drop(columns=["class"]).assign(Share=lambda f: (f["Share"] * 100).round(1)).rename(columns={"Share": "Share (%)"})
+    data = (
+        rows.drop(columns=["class"])
+        .assign(Share=lambda f: (f["Share"] * 100).round(1))
+        .rename(columns={"Share": "Share (%)"})
+    )
     parts = []
     for _, measure in SHARE_MEASURES:
         part = rows[rows["Measure"] == measure]
         parts.append(
-            f"{measure}: " + "; ".join(f"{p} {_percent(s)}" for p, s in zip(part["Provision (best found)"], part["Share"])) + "."
+            f"{measure}: "
+            + "; ".join(f"{p} {_percent(s)}" for p, s in zip(part["Provision (best found)"], part["Share"]))
+            + "."
         )
     alt_text = (
         "Three 100% stacked horizontal bars: police force areas, people aged 16+ and recorded stalking and harassment "
-        "offences, each split by the best specialist stalking provision found in the force area. " + " ".join(parts) + " "
+        "offences, each split by the best specialist stalking provision found in the force area. "
+        + " ".join(parts)
+        + " "
         + takeaway
     )
     sources = _dataset_sources(["services", "forces", "indicators"])
@@ -821,8 +871,8 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
 
 def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str) -> tuple[BriefingChart, dict]:
     from coverage.outputs.scenario_charts import cost_by_year_chart
-    from coverage.planner.schema import load_preset
     from coverage.planner.costing import counts_as_multi_agency_unit, run_scenario, with_deployments
+    from coverage.planner.schema import load_preset
 
     preset = load_preset(scenario_id)
     table = context.table
@@ -850,10 +900,14 @@ def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str
     )
     if code and code in existing:
         if counts_as_multi_agency_unit(preset.unit_models[0]):
-            takeaway += f" {where} already has a multi-agency stalking unit: this is the modelled cost of running one like it."
+            takeaway += (
+                f" {where} already has a multi-agency stalking unit: this is the modelled cost of running one like it."
+            )
         else:
-            takeaway += (f" {where} already has a multi-agency stalking unit; this is the cost of adding "
-                         f"“{display_text(preset.name)}” beside it.")
+            takeaway += (
+                f" {where} already has a multi-agency stalking unit; this is the cost of adding "
+                f"“{display_text(preset.name)}” beside it."
+            )
     text = ChartText(
         title=f"Cost by year: {display_text(preset.name)}",
         subtitle=(
@@ -864,7 +918,8 @@ def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str
         source=(
             f"Stalking Provision Atlas cost model, preset '{scenario_id}': every input cites its source or is marked as an "
             "assumption (see the sources sheet). Demand: ONS police recorded stalking and harassment offences, year ending "
-            "December 2023. Discounting: HM Treasury Green Book. " + ONS_ATTRIBUTION
+            "December 2023. Discounting: HM Treasury Green Book. "
+            + ONS_ATTRIBUTION
             + (" " + context.register_note if context.register_note else "")
         ),
     )
@@ -883,10 +938,13 @@ def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str
     alt_text = (
         f"Line chart of the modelled yearly cost of {placement} ({display_text(preset.name)}), from "
         f"{totals['first_year']} to {totals['last_year']}: a solid line with circles gives the cash cost, a dashed line "
-        f"with squares the real cost at {price_base}. Year 1 ({totals['first_year']}): {money(totals['year1_cost_real'])} real. " + takeaway
+        f"with squares the real cost at {price_base}. Year 1 ({totals['first_year']}): {money(totals['year1_cost_real'])} real. "
+        + takeaway
     )
     sources = pd.concat([_scenario_sources(scenario), _dataset_sources(["indicators", "forces"])], ignore_index=True)
-    chart_piece = BriefingChart("scenario-cost", "Scenario cost by year", text, "", b"", data, sources, alt_text, pending)
+    chart_piece = BriefingChart(
+        "scenario-cost", "Scenario cost by year", text, "", b"", data, sources, alt_text, pending
+    )
     summary = {
         "name": display_text(preset.name),
         "placement": placement,
@@ -904,18 +962,19 @@ def services_table(context: BriefingContext, code: str | None) -> pd.DataFrame:
     """Local specialist services of a force (or of every force, for England and Wales), then the
     national services every area can use. Fields that could hold a location are left out."""
     register = context.data.register
-    if code:
-        local = services_for_force(register, code, include_national=True)
-    else:
-        local = register
+    local = services_for_force(register, code, include_national=True) if code else register
     local = local[local["service_type"].ne("none_found") & local["service_type"].ne("funding_stream")]
     national = local["force_codes"].eq(NATIONAL_FORCE_CODES)
     areas = [
-        "All areas (national)" if cell == NATIONAL_FORCE_CODES else "; ".join(context.names.get(c, c) for c in split_list(cell))
+        "All areas (national)"
+        if cell == NATIONAL_FORCE_CODES
+        else "; ".join(context.names.get(c, c) for c in split_list(cell))
         for cell in local["force_codes"]
     ]
     years = [
-        (f"{s}–{e}" if str(e).strip() else f"from {s}") if str(s).strip() else ("start unknown" + (f"–{e}" if str(e).strip() else ""))
+        (f"{s}–{e}" if str(e).strip() else f"from {s}")
+        if str(s).strip()
+        else ("start unknown" + (f"–{e}" if str(e).strip() else ""))
         for s, e in zip(local["start_year"], local["end_year"])
     ]
     table = pd.DataFrame(
@@ -971,7 +1030,9 @@ def _pdf_map(context: BriefingContext):
     hatch = []
     for feature in context.base.hatch:
         geometry = feature["geometry"]
-        lines = {"LineString": [geometry.get("coordinates")], "MultiLineString": geometry.get("coordinates")}.get(geometry["type"], [])
+        lines = {"LineString": [geometry.get("coordinates")], "MultiLineString": geometry.get("coordinates")}.get(
+            geometry["type"], []
+        )
         hatch += [fractions(line) for line in lines if line and len(line) >= 2]
     return shapes, hatch
 
@@ -1005,7 +1066,10 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         px, py = layout.pixel(*context.base.points[code])
         marker = (px / layout.width, py / layout.height)
         outline = _outline(context.base, layout, code)
-    legend = [(PROVISION_CLASS_LABELS[k] + f" ({int(counts.get(k, 0))})", str(PROVISION_STYLES[k]["fillColor"]), k) for k in PROVISION_CLASSES]
+    legend = [
+        (PROVISION_CLASS_LABELS[k] + f" ({int(counts.get(k, 0))})", str(PROVISION_STYLES[k]["fillColor"]), k)
+        for k in PROVISION_CLASSES
+    ]
     local_services = services[~services["Force area(s) covered"].eq("All areas (national)")]
     national_services = services[services["Force area(s) covered"].eq("All areas (national)")]
 
@@ -1030,7 +1094,9 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         headlines = [
             Headline("Best provision found", PROVISION_CLASS_LABELS[klass], "service register, early 2026", small=True),
             Headline("People aged 16+", _count(row["pop_mid2023_16plus"]), "ONS, mid-2023"),
-            Headline("Stalking and harassment offences*", _count(wide["offences_2023"]), "police recorded, YE Dec 2023"),
+            Headline(
+                "Stalking and harassment offences*", _count(wide["offences_2023"]), "police recorded, YE Dec 2023"
+            ),
             Headline(
                 "Offences per 1,000 aged 16+*",
                 format_rate(wide["rate_2023"]),
@@ -1043,7 +1109,9 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
             exists = [
                 ListItem("No local specialist service found", "")
                 if klass != "unknown"
-                else ListItem("Nothing recorded either way", "The research search did not cover this force area in depth.")
+                else ListItem(
+                    "Nothing recorded either way", "The research search did not cover this force area in depth."
+                )
             ]
         missing = []
         if klass == "unknown":
@@ -1066,8 +1134,16 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
             "aged 16+, no local specialist service was found."
         )
         headlines = [
-            Headline("Force areas with a multi-agency stalking unit", f"{int(counts.get('multi_agency_unit', 0))} of {len(table)}", f"{_percent(unit['population_16plus_share'])} of people aged 16+"),
-            Headline("Force areas with no local specialist service found", f"{int(counts.get('national_only', 0))} of {len(table)}", f"{_percent(none['population_16plus_share'])} of people aged 16+"),
+            Headline(
+                "Force areas with a multi-agency stalking unit",
+                f"{int(counts.get('multi_agency_unit', 0))} of {len(table)}",
+                f"{_percent(unit['population_16plus_share'])} of people aged 16+",
+            ),
+            Headline(
+                "Force areas with no local specialist service found",
+                f"{int(counts.get('national_only', 0))} of {len(table)}",
+                f"{_percent(none['population_16plus_share'])} of people aged 16+",
+            ),
             Headline("Stalking and harassment offences*", _count(ew["offences_2023"]), "police recorded, YE Dec 2023"),
             Headline("Offences per 1,000 aged 16+*", format_rate(ew["rate_2023"]), "England and Wales, YE Dec 2023"),
         ]
@@ -1078,7 +1154,9 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
             exists.append(
                 ListItem(
                     f"{label[0].upper()}{label[1:]}: {len(members)} of {len(table)} areas",
-                    _names(sorted(context.names[c] for c in members)) if len(members) <= 8 else f"{len(members)} areas: see the map and data",
+                    _names(sorted(context.names[c] for c in members))
+                    if len(members) <= 8
+                    else f"{len(members)} areas: see the map and data",
                 )
             )
         missing = [
@@ -1088,7 +1166,8 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
             ),
             ListItem(
                 f"Unknown, not searched: {int(counts.get('unknown', 0))}",
-                _names(sorted(context.names[c] for c in table.index[table["provision_class"] == "unknown"])) + ". Unknown is not the same as none.",
+                _names(sorted(context.names[c] for c in table.index[table["provision_class"] == "unknown"]))
+                + ". Unknown is not the same as none.",
             ),
         ]
         national_heading = "National services every area can use"
@@ -1103,7 +1182,9 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         "Offences: ONS Police force area data tables, police recorded crime, year ending December 2023 "
         f"({OGL_V3}). Population: ONS mid-2023 estimates. Boundaries: ONS Police Force Areas (December 2023), simplified "
         "for display.",
-        "Services: Stalking Provision Atlas service register (" + SNAPSHOT + ")"
+        "Services: Stalking Provision Atlas service register ("
+        + SNAPSHOT
+        + ")"
         + (f"; sources for this area: {', '.join(cited)}" if cited else "")
         + ". Full details in the data files that come with this briefing.",
     ]
@@ -1118,7 +1199,9 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         title=title,
         subtitle=(
             (context.register_note + " · " if context.register_note else "")
-            + "One-page briefing from the Stalking Provision Atlas · " + SNAPSHOT + " · offences year ending December 2023 · "
+            + "One-page briefing from the Stalking Provision Atlas · "
+            + SNAPSHOT
+            + " · offences year ending December 2023 · "
             "population mid-2023"
         ),
         message=message,
@@ -1181,7 +1264,10 @@ def _readme(pack: BriefingPack) -> bytes:
             f"- {names['png']} (PNG, {PNG_SCALE}x), {names['svg']} (SVG): {chart.text.title}; data behind it: "
             f"{names['csv']}, {names['xlsx']} (with a sources sheet)"
         )
-    lines += [f"- {pack.stem}-services.csv, {pack.stem}-services.xlsx: the services listed in the briefing (no addresses)", ""]
+    lines += [
+        f"- {pack.stem}-services.csv, {pack.stem}-services.xlsx: the services listed in the briefing (no addresses)",
+        "",
+    ]
     lines.append("Alt text (for copying next to each chart)")
     for chart in pack.charts:
         lines += ["", f"{chart.file_names(pack.stem)['png']}:", chart.alt_text]
@@ -1214,7 +1300,9 @@ def build_briefing(
         load_preset(scenario_id)  # an unknown preset is refused before anything is drawn
     charts = [
         _map_chart(context, code),
-        _rates_chart(context, code) if code else _shared(context, ("rates", None), lambda: _rates_chart(context, None).ready()),
+        _rates_chart(context, code)
+        if code
+        else _shared(context, ("rates", None), lambda: _rates_chart(context, None).ready()),
         _shared(context, ("coverage",), lambda: _coverage_chart(context).ready()),
     ]
     scenario_summary = None
@@ -1225,17 +1313,29 @@ def build_briefing(
     page = _pdf_content(context, code, scenario_summary, services)
     pdf = render_pdf(page)
     area = context.names[code] if code else NATIONAL_NAME
-    stem = (f"briefing-{code or NATIONAL_SLUG}" + (f"-{scenario_id}" if scenario_id else "")
-            + ("-edited" if context.edited_register else ""))
+    stem = (
+        f"briefing-{code or NATIONAL_SLUG}"
+        + (f"-{scenario_id}" if scenario_id else "")
+        + ("-edited" if context.edited_register else "")
+    )
     all_sources = pd.concat([c.sources for c in charts], ignore_index=True).drop_duplicates().reset_index(drop=True)
     pack = BriefingPack(
-        code=code, area_name=area, stem=stem, scenario_id=scenario_id, charts=charts, services=services,
-        pdf=pdf, sources=all_sources, register_note=context.register_note,
+        code=code,
+        area_name=area,
+        stem=stem,
+        scenario_id=scenario_id,
+        charts=charts,
+        services=services,
+        pdf=pdf,
+        sources=all_sources,
+        register_note=context.register_note,
     )
     tables = {
         chart.key: (
             to_csv(chart.data),
-            to_xlsx([("Data", chart.data), ("Sources", chart.sources), ("About", _about_sheet(chart.text, chart.alt_text))]),
+            to_xlsx(
+                [("Data", chart.data), ("Sources", chart.sources), ("About", _about_sheet(chart.text, chart.alt_text))]
+            ),
         )
         for chart in charts
     }
@@ -1249,14 +1349,25 @@ def build_briefing(
     service_sources = pd.concat(
         [
             _dataset_sources(["services"]),
-            _register_sources(context.data.sources, sorted({s.strip() for cell in services["Sources"] for s in str(cell).split(",") if s.strip()})),
+            _register_sources(
+                context.data.sources,
+                sorted({s.strip() for cell in services["Sources"] for s in str(cell).split(",") if s.strip()}),
+            ),
         ],
         ignore_index=True,
     )
     files[f"{stem}-services.csv"] = to_csv(services)
-    about_services = pd.DataFrame({"Item": ["Register"], "Text": [context.register_note or "The published Stalking "
-                                   "Provision Atlas service register (" + SNAPSHOT + ")."]})
-    files[f"{stem}-services.xlsx"] = to_xlsx([("Services", services), ("Sources", service_sources), ("About", about_services)])
+    about_services = pd.DataFrame(
+        {
+            "Item": ["Register"],
+            "Text": [
+                context.register_note or "The published Stalking Provision Atlas service register (" + SNAPSHOT + ")."
+            ],
+        }
+    )
+    files[f"{stem}-services.xlsx"] = to_xlsx(
+        [("Services", services), ("Sources", service_sources), ("About", about_services)]
+    )
     pack.files = files
     files[f"{stem}-README.txt"] = _readme(pack)
     return pack

@@ -101,7 +101,10 @@ def ranked_bar_chart(
         # Every force is named: Vega would otherwise drop every other label where they nearly touch.
         y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelFontSize=10, labelLimit=160, labelOverlap=False)),
         x=alt.X(f"{value_column}:Q", title=value_title, axis=alt.Axis(format=value_format, grid=False)),
-        tooltip=[alt.Tooltip("name:N", title="Force area"), alt.Tooltip(f"{value_column}:Q", title=value_title, format=value_format)],
+        tooltip=[
+            alt.Tooltip("name:N", title="Force area"),
+            alt.Tooltip(f"{value_column}:Q", title=value_title, format=value_format),
+        ],
     )
     bars = base.mark_bar(height=10).encode(
         color=alt.condition(alt.datum.highlight, alt.value(AF_ORANGE), alt.value(AF_DARK_BLUE)),
@@ -137,7 +140,9 @@ def grouped_share_chart(
     ``measures`` pairs a column of ``shares`` with its label; categories keep their row order.
     """
     order = list(shares[category_column])
-    long = shares.melt(id_vars=[category_column], value_vars=[m for m, _ in measures], var_name="measure", value_name="share")
+    long = shares.melt(
+        id_vars=[category_column], value_vars=[m for m, _ in measures], var_name="measure", value_name="share"
+    )
     long["measure"] = long["measure"].map(dict(measures))
     colours = [AF_DARK_BLUE, AF_ORANGE, "#28A197", "#801650"][: len(measures)]
     base = alt.Chart(long).encode(
@@ -154,7 +159,9 @@ def grouped_share_chart(
             legend=alt.Legend(orient="bottom", title=None, labelLimit=300),
         )
     )
-    labels = base.mark_text(align="left", dx=3, fontSize=10, color=AF_TEXT, font=FONT).encode(text=alt.Text("share:Q", format=".0%"))
+    labels = base.mark_text(align="left", dx=3, fontSize=10, color=AF_TEXT, font=FONT).encode(
+        text=alt.Text("share:Q", format=".0%")
+    )
     chart = alt.layer(bars, labels).properties(width=width, height=44 * len(order))
     return titled(chart, text, width)
 

@@ -13,9 +13,9 @@ import json
 from collections.abc import Mapping
 
 import folium
-from folium.map import Layer
 import pandas as pd
 from branca.element import MacroElement
+from folium.map import Layer
 from jinja2 import Template
 
 from coverage.model.catalogue import ONS_ATTRIBUTION, OSM_ATTRIBUTION
@@ -157,7 +157,9 @@ def category_geojson(boundaries: dict, table: pd.DataFrame, category_column: str
             "category_label": row[label_column],
             "population": "unknown" if pd.isna(population) else f"{int(population):,}",
         }
-        features.append({"type": "Feature", "properties": _escape_properties(properties), "geometry": feature["geometry"]})
+        features.append(
+            {"type": "Feature", "properties": _escape_properties(properties), "geometry": feature["geometry"]}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -168,7 +170,12 @@ def provision_geojson(boundaries: dict, table: pd.DataFrame) -> dict:
 def _style_for(styles: Mapping[str, Mapping[str, object]], fallback: str):
     def style(feature: dict) -> dict[str, object]:
         chosen = styles.get(feature["properties"]["category"], styles[fallback])
-        result = {"fillColor": chosen["fillColor"], "fillOpacity": chosen["fillOpacity"], "color": "#333333", "weight": 0.8}
+        result = {
+            "fillColor": chosen["fillColor"],
+            "fillOpacity": chosen["fillOpacity"],
+            "color": "#333333",
+            "weight": 0.8,
+        }
         if chosen["dashArray"]:
             result["dashArray"] = chosen["dashArray"]
         return result

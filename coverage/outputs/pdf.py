@@ -137,8 +137,19 @@ class _Page:
         self.pdf.set_font("Sans", "B" if bold else "", size)
         self.pdf.set_text_color(*colour)
 
-    def text(self, x: float, y: float, w: float, text: str, size: float, bold: bool = False,
-             colour: tuple[int, int, int] = TEXT, leading: float = 1.2, draw: bool = True, align: str = "L") -> float:
+    def text(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        text: str,
+        size: float,
+        bold: bool = False,
+        colour: tuple[int, int, int] = TEXT,
+        leading: float = 1.2,
+        draw: bool = True,
+        align: str = "L",
+    ) -> float:
         """Wrapped text in a box ``w`` wide from (x, y); returns the y below it."""
         from fpdf.enums import XPos, YPos
 
@@ -247,9 +258,18 @@ def _marker(page: _Page, x0: float, y0: float, w: float, h: float, marker, label
 
 
 def _texts(content: BriefingPage) -> list[str]:
-    texts = [content.title, content.subtitle, content.message, content.marker_label or "", *content.notes, *content.sources]
+    texts = [
+        content.title,
+        content.subtitle,
+        content.message,
+        content.marker_label or "",
+        *content.notes,
+        *content.sources,
+    ]
     texts += [t for h in content.headlines for t in (h.label, h.value, h.note)]
-    texts += [t for items in (content.exists, content.missing, content.national) for i in items for t in (i.name, i.detail)]
+    texts += [
+        t for items in (content.exists, content.missing, content.national) for i in items for t in (i.name, i.detail)
+    ]
     texts += [content.exists_heading, content.missing_heading, content.national_heading, content.scenario_heading or ""]
     texts += [*content.scenario_lines, *(label for label, _, _ in content.legend)]
     return [display_text(t) for t in texts]
@@ -279,7 +299,9 @@ def _layout(content: BriefingPage, page: _Page, draw: bool) -> float:
     heights = []
     for headline in content.headlines:
         h = page.text(0, 0, box_w - 4, headline.label, 9, False, TEXT, draw=False)
-        h = page.text(0, h, box_w - 4, headline.value, 11 if headline.small else 15, True, BLACK, leading=1.1, draw=False)
+        h = page.text(
+            0, h, box_w - 4, headline.value, 11 if headline.small else 15, True, BLACK, leading=1.1, draw=False
+        )
         h = page.text(0, h, box_w - 4, headline.note, 9, False, TEXT, draw=False) if headline.note else h
         heights.append(h + 4)
     box_h = max(heights)
@@ -291,7 +313,9 @@ def _layout(content: BriefingPage, page: _Page, draw: bool) -> float:
             pdf.set_fill_color(*DARK_BLUE)
             pdf.rect(x, y, 1.2, box_h, style="F")
         yy = page.text(x + 2.5, y + 2, box_w - 4, headline.label, 9, False, TEXT, draw=draw)
-        yy = page.text(x + 2.5, yy, box_w - 4, headline.value, 11 if headline.small else 15, True, BLACK, leading=1.1, draw=draw)
+        yy = page.text(
+            x + 2.5, yy, box_w - 4, headline.value, 11 if headline.small else 15, True, BLACK, leading=1.1, draw=draw
+        )
         if headline.note:
             page.text(x + 2.5, yy, box_w - 4, headline.note, 9, False, TEXT, draw=draw)
     y += box_h + 4

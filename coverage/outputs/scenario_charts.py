@@ -19,23 +19,24 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from coverage.outputs.charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText, titled as _titled
+from coverage.outputs.charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText
+from coverage.outputs.charts import titled as _titled
 
 __all__ = [
     "AF_CATEGORICAL",
     "AGENCY_LABELS",
-    "money",
-    "money_axis",
-    "source_line",
+    "comparison_chart",
+    "comparison_text",
     "cost_by_year_chart",
     "cost_by_year_text",
     "fte_by_role_chart",
-    "fte_text",
     "fte_by_role_table",
+    "fte_text",
+    "money",
+    "money_axis",
+    "source_line",
     "tornado_chart",
     "tornado_text",
-    "comparison_chart",
-    "comparison_text",
 ]
 
 # afcharts 1.2 "categorical" palette, in its order (tests check it against the package).
@@ -127,12 +128,16 @@ def cost_by_year_text(by_year: pd.DataFrame, price_base: str, scenario_name: str
     )
 
 
-def cost_by_year_chart(by_year: pd.DataFrame, *, price_base: str, text: ChartText, width: int = 480) -> alt.VConcatChart:
+def cost_by_year_chart(
+    by_year: pd.DataFrame, *, price_base: str, text: ChartText, width: int = 480
+) -> alt.VConcatChart:
     """Two lines, nominal and real, told apart by colour, dash and point shape (and the legend)."""
     real = _real_label(price_base)
     long = pd.concat(
         [
-            pd.DataFrame({"fiscal_year": by_year["fiscal_year"], "measure": NOMINAL_LABEL, "value": by_year["cost_nominal"]}),
+            pd.DataFrame(
+                {"fiscal_year": by_year["fiscal_year"], "measure": NOMINAL_LABEL, "value": by_year["cost_nominal"]}
+            ),
             pd.DataFrame({"fiscal_year": by_year["fiscal_year"], "measure": real, "value": by_year["cost_real"]}),
         ],
         ignore_index=True,
@@ -143,12 +148,21 @@ def cost_by_year_chart(by_year: pd.DataFrame, *, price_base: str, text: ChartTex
     domain = [NOMINAL_LABEL, real]
     legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolStrokeWidth=2.5, symbolSize=90)
     base = alt.Chart(long).encode(
-        x=alt.X("fiscal_year:O", title="Financial year", sort=list(by_year["fiscal_year"]), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("scaled:Q", title=f"Cost a year ({unit})", axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5"),
-                scale=alt.Scale(zero=True)),
+        x=alt.X(
+            "fiscal_year:O", title="Financial year", sort=list(by_year["fiscal_year"]), axis=alt.Axis(labelAngle=0)
+        ),
+        y=alt.Y(
+            "scaled:Q",
+            title=f"Cost a year ({unit})",
+            axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5"),
+            scale=alt.Scale(zero=True),
+        ),
         color=alt.Color("measure:N", scale=alt.Scale(domain=domain, range=[AF_DARK_BLUE, AF_ORANGE]), legend=legend),
-        tooltip=[alt.Tooltip("fiscal_year:O", title="Year"), alt.Tooltip("measure:N", title="Measure"),
-                 alt.Tooltip("label:N", title="Cost")],
+        tooltip=[
+            alt.Tooltip("fiscal_year:O", title="Year"),
+            alt.Tooltip("measure:N", title="Measure"),
+            alt.Tooltip("label:N", title="Cost"),
+        ],
     )
     lines = base.mark_line(strokeWidth=2.5).encode(
         strokeDash=alt.StrokeDash("measure:N", scale=alt.Scale(domain=domain, range=[[1, 0], [6, 4]]), legend=legend)
@@ -176,8 +190,9 @@ def fte_by_role_table(by_role: pd.DataFrame) -> pd.DataFrame:
     return staff[["role", "agency", "agency_label", "fte"]].reset_index(drop=True)
 
 
-def fte_text(by_role: pd.DataFrame, by_agency: pd.DataFrame, scenario_name: str, price_base: str,
-             forces_covered: int) -> ChartText:
+def fte_text(
+    by_role: pd.DataFrame, by_agency: pd.DataFrame, scenario_name: str, price_base: str, forces_covered: int
+) -> ChartText:
     staff = fte_by_role_table(by_role)
     total = float(staff["fte"].sum())
     if total <= 0:
@@ -210,16 +225,28 @@ def fte_by_role_chart(by_role: pd.DataFrame, *, text: ChartText, width: int = 52
     colours = [AF_CATEGORICAL[list(AGENCY_LABELS.values()).index(a) % len(AF_CATEGORICAL)] for a in present]
     max_fte = float(staff["fte"].max()) if len(staff) else 1.0
     base = alt.Chart(staff).encode(
-        y=alt.Y("bar:N", sort=list(staff["bar"]), title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0)),
-        tooltip=[alt.Tooltip("role:N", title="Role"), alt.Tooltip("agency_label:N", title="Agency"),
-                 alt.Tooltip("fte:Q", title="FTE", format=",.2f")],
+        y=alt.Y(
+            "bar:N", sort=list(staff["bar"]), title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0)
+        ),
+        tooltip=[
+            alt.Tooltip("role:N", title="Role"),
+            alt.Tooltip("agency_label:N", title="Agency"),
+            alt.Tooltip("fte:Q", title="FTE", format=",.2f"),
+        ],
     )
-    x = alt.X("fte:Q", title="FTE (full-time equivalent posts)", scale=alt.Scale(domain=[0, max_fte * 1.2 or 1]),
-              axis=alt.Axis(format=",.1~f", grid=True, gridColor="#E5E5E5", tickCount=6))
+    x = alt.X(
+        "fte:Q",
+        title="FTE (full-time equivalent posts)",
+        scale=alt.Scale(domain=[0, max_fte * 1.2 or 1]),
+        axis=alt.Axis(format=",.1~f", grid=True, gridColor="#E5E5E5", tickCount=6),
+    )
     bars = base.mark_bar(height=14, yOffset=7).encode(
         x=x,
-        color=alt.Color("agency_label:N", scale=alt.Scale(domain=present, range=colours),
-                        legend=alt.Legend(title="Agency", orient="top", direction="horizontal")),
+        color=alt.Color(
+            "agency_label:N",
+            scale=alt.Scale(domain=present, range=colours),
+            legend=alt.Legend(title="Agency", orient="top", direction="horizontal"),
+        ),
     )
     names = base.mark_text(align="left", baseline="bottom", yOffset=-2, fontSize=11, color=AF_TEXT, font=FONT).encode(
         x=alt.value(0), text="bar:N"
@@ -239,8 +266,14 @@ LOW_SIDE = "Lower input"
 HIGH_SIDE = "Higher input"
 
 
-def tornado_text(frame: pd.DataFrame, scenario_name: str, price_base: str, discount_rate: float,
-                 horizon_years: int, swing: float = 0.2) -> ChartText:
+def tornado_text(
+    frame: pd.DataFrame,
+    scenario_name: str,
+    price_base: str,
+    discount_rate: float,
+    horizon_years: int,
+    swing: float = 0.2,
+) -> ChartText:
     if frame.empty:
         takeaway = "No assumptions were tested."
     else:
@@ -294,7 +327,9 @@ def tornado_chart(frame: pd.DataFrame, *, text: ChartText, width: int = 520) -> 
     data["end_s"] = data["end"] / divisor
     flat = (data["end"] - data["start"]).abs() <= tol
     # a flat lower side is written to the left of the base line, so it never sits on the other bar
-    data["goes_down"] = (data["end"] < data["start"] - tol) | (flat & (data["side"] == LOW_SIDE) & (data["text"] != "no effect in this scenario"))
+    data["goes_down"] = (data["end"] < data["start"] - tol) | (
+        flat & (data["side"] == LOW_SIDE) & (data["text"] != "no effect in this scenario")
+    )
     order = list(frame["label"])
     lo = min(float(data["end_s"].min()), base_pv / divisor) if len(data) else 0.0
     hi = max(float(data["end_s"].max()), base_pv / divisor) if len(data) else 1.0
@@ -303,22 +338,35 @@ def tornado_chart(frame: pd.DataFrame, *, text: ChartText, width: int = 520) -> 
     y = alt.Y("label:N", sort=order, title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0))
     enc = alt.Chart(data).encode(y=y)
     bars = enc.mark_bar(height=16, yOffset=8).encode(
-        x=alt.X("start_s:Q", title=f"Present value ({unit}, {text_price_hint(text)})", scale=x_scale,
-                axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5", tickCount=6)),
+        x=alt.X(
+            "start_s:Q",
+            title=f"Present value ({unit}, {text_price_hint(text)})",
+            scale=x_scale,
+            axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5", tickCount=6),
+        ),
         x2="end_s:Q",
-        color=alt.Color("side:N", scale=alt.Scale(domain=[LOW_SIDE, HIGH_SIDE], range=[AF_DARK_BLUE, AF_ORANGE]),
-                        legend=alt.Legend(title=None, orient="top", direction="horizontal")),
+        color=alt.Color(
+            "side:N",
+            scale=alt.Scale(domain=[LOW_SIDE, HIGH_SIDE], range=[AF_DARK_BLUE, AF_ORANGE]),
+            legend=alt.Legend(title=None, orient="top", direction="horizontal"),
+        ),
         tooltip=[alt.Tooltip("label:N", title="Assumption"), alt.Tooltip("text:N", title="Input: present value")],
     )
-    names = enc.transform_filter(alt.datum.side == LOW_SIDE).mark_text(
-        align="left", baseline="bottom", yOffset=-2, fontSize=11, color=AF_TEXT, font=FONT
-    ).encode(x=alt.value(0), text="label:N")
-    left = enc.transform_filter(alt.datum.goes_down).mark_text(
-        align="right", dx=-4, yOffset=8, fontSize=10, color="#000000", font=FONT
-    ).encode(x=alt.X("end_s:Q", scale=x_scale), text="text:N")
-    right = enc.transform_filter(~alt.datum.goes_down).mark_text(
-        align="left", dx=4, yOffset=8, fontSize=10, color="#000000", font=FONT
-    ).encode(x=alt.X("end_s:Q", scale=x_scale), text="text:N")
+    names = (
+        enc.transform_filter(alt.datum.side == LOW_SIDE)
+        .mark_text(align="left", baseline="bottom", yOffset=-2, fontSize=11, color=AF_TEXT, font=FONT)
+        .encode(x=alt.value(0), text="label:N")
+    )
+    left = (
+        enc.transform_filter(alt.datum.goes_down)
+        .mark_text(align="right", dx=-4, yOffset=8, fontSize=10, color="#000000", font=FONT)
+        .encode(x=alt.X("end_s:Q", scale=x_scale), text="text:N")
+    )
+    right = (
+        enc.transform_filter(~alt.datum.goes_down)
+        .mark_text(align="left", dx=4, yOffset=8, fontSize=10, color="#000000", font=FONT)
+        .encode(x=alt.X("end_s:Q", scale=x_scale), text="text:N")
+    )
     rule_data = pd.DataFrame({"x": [base_pv / divisor], "label": [f"Base {money(base_pv)}"]})
     rule = alt.Chart(rule_data).mark_rule(color=AF_TEXT, strokeDash=[4, 3]).encode(x=alt.X("x:Q", scale=x_scale))
     rule_label = (
@@ -357,8 +405,12 @@ def comparison_text(summary: pd.DataFrame, price_bases: Sequence[str]) -> ChartT
         )
     bases = sorted(set(price_bases))
     warning = "" if len(bases) <= 1 else " Price bases differ, so the figures are not directly comparable."
-    horizons = sorted(set(int(h) for h in summary["horizon_years"]))
-    horizon_text = f"{horizons[0]} years" if len(horizons) == 1 else "horizons of " + ", ".join(f"{h}" for h in horizons) + " years"
+    horizons = sorted({int(h) for h in summary["horizon_years"]})
+    horizon_text = (
+        f"{horizons[0]} years"
+        if len(horizons) == 1
+        else "horizons of " + ", ".join(f"{h}" for h in horizons) + " years"
+    )
     return ChartText(
         title="Scenarios side by side: present value of their costs",
         subtitle=f"Present value, £, {', '.join(bases)}, over {horizon_text}; cash totals and FTE in the labels.{warning}",
@@ -380,11 +432,16 @@ def comparison_chart(summary: pd.DataFrame, *, text: ChartText, width: int = 520
         for pv, nom, fte in zip(data["present_value"], data["total_cost_nominal"], data["fte_total"])
     ]
     max_s = float(data["pv_s"].max()) if len(data) else 1.0
-    x = alt.X("pv_s:Q", title=f"Present value ({unit})", scale=alt.Scale(domain=[0, max_s * 1.8 or 1]),
-              axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5", tickCount=5))
+    x = alt.X(
+        "pv_s:Q",
+        title=f"Present value ({unit})",
+        scale=alt.Scale(domain=[0, max_s * 1.8 or 1]),
+        axis=alt.Axis(format=",.1f", grid=True, gridColor="#E5E5E5", tickCount=5),
+    )
     base = alt.Chart(data).encode(
-        y=alt.Y("label:N", sort=list(data["label"]), title=None, axis=None,
-                scale=alt.Scale(paddingInner=0, paddingOuter=0)),
+        y=alt.Y(
+            "label:N", sort=list(data["label"]), title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0)
+        ),
         tooltip=[alt.Tooltip("label:N", title="Scenario"), alt.Tooltip("value_label:N", title="Totals")],
     )
     bars = base.mark_bar(height=18, yOffset=9, color=AF_DARK_BLUE).encode(x=x)

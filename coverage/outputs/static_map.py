@@ -22,9 +22,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from coverage.outputs.charts import AF_ORANGE, AF_TEXT, FONT
 from coverage.outputs.maps import PROVISION_STYLES
-from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 # The frame, in British National Grid metres: Isles of Scilly to Lowestoft, Lizard to Berwick.
 GRID_WEST, GRID_EAST = 80_000, 660_000
@@ -71,7 +71,7 @@ def _pil_font(size: float, bold: bool):
     from PIL import ImageFont
 
     path = font_file(bold)
-    return ImageFont.truetype(path, size=max(int(round(size * 4)), 1)) if path else None
+    return ImageFont.truetype(path, size=max(round(size * 4), 1)) if path else None
 
 
 @lru_cache(maxsize=8192)
@@ -125,9 +125,7 @@ def _hatch(geometry, spacing: float = HATCH_SPACING_M):
     span = (maxx - minx) + (maxy - miny)
     start = np.floor((minx - maxy) / spacing) * spacing  # lines y = x - c, aligned to a global grid
     offsets = np.arange(start, maxx - miny + spacing, spacing)
-    lines = shapely.linestrings(
-        [[(c + miny, miny), (c + miny + span, miny + span)] for c in offsets]
-    )
+    lines = shapely.linestrings([[(c + miny, miny), (c + miny + span, miny + span)] for c in offsets])
     clipped = shapely.intersection(shapely.multilinestrings(lines), shapely.make_valid(geometry))
     parts = [part for part in shapely.get_parts(clipped) if part.geom_type == "LineString" and not part.is_empty]
     return shapely.multilinestrings(parts) if parts else shapely.MultiLineString()
@@ -218,7 +216,7 @@ class MapLayout:
 
     @property
     def map_width(self) -> int:
-        return int(round((GRID_EAST - GRID_WEST) * self.scale)) + 2 * self.padding
+        return round((GRID_EAST - GRID_WEST) * self.scale) + 2 * self.padding
 
     @property
     def width(self) -> int:
@@ -254,7 +252,12 @@ class MapLayout:
 
 
 def _box(layout: MapLayout, left: float, top: float, size: float) -> dict:
-    corners = [layout.grid(left, top), layout.grid(left + size, top), layout.grid(left + size, top + size), layout.grid(left, top + size)]
+    corners = [
+        layout.grid(left, top),
+        layout.grid(left + size, top),
+        layout.grid(left + size, top + size),
+        layout.grid(left, top + size),
+    ]
     # Clockwise in grid metres (y up) is anticlockwise on screen; the identity projection does not care.
     return {"type": "Polygon", "coordinates": [[list(c) for c in corners + corners[:1]]]}
 
@@ -310,17 +313,27 @@ def _label_rows(base: MapBase, layout: MapLayout, code: str, name: str, label: s
 
 
 def _geo(name: str, layout: MapLayout) -> alt.Chart:
-    return alt.Chart(alt.NamedData(name=name)).project(**layout.projection()).properties(width=layout.width, height=layout.height)
+    return (
+        alt.Chart(alt.NamedData(name=name))
+        .project(**layout.projection())
+        .properties(width=layout.width, height=layout.height)
+    )
 
 
 def _points(rows: list[dict], layout: MapLayout) -> alt.Chart:
-    return alt.Chart(pd.DataFrame(rows)).project(**layout.projection()).properties(width=layout.width, height=layout.height)
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .project(**layout.projection())
+        .properties(width=layout.width, height=layout.height)
+    )
 
 
 def _class_fill(field: str) -> alt.Color:
     return alt.Color(
         f"{field}:N",
-        scale=alt.Scale(domain=list(PROVISION_CLASSES), range=[str(PROVISION_STYLES[k]["fillColor"]) for k in PROVISION_CLASSES]),
+        scale=alt.Scale(
+            domain=list(PROVISION_CLASSES), range=[str(PROVISION_STYLES[k]["fillColor"]) for k in PROVISION_CLASSES]
+        ),
         legend=None,
     )
 
@@ -358,12 +371,19 @@ def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart:
         ]
         legend_text = _points(texts, layout)
         layers += [
-            legend_text.transform_filter("datum.bold").mark_text(
-                align="left", baseline="middle", font=FONT, fontSize=layout.legend_font, fontWeight="bold", color=AF_TEXT
-            ).encode(longitude="x:Q", latitude="y:Q", text="text:N"),
-            legend_text.transform_filter("!datum.bold").mark_text(
-                align="left", baseline="middle", font=FONT, fontSize=layout.legend_font, color=AF_TEXT
-            ).encode(longitude="x:Q", latitude="y:Q", text="text:N"),
+            legend_text.transform_filter("datum.bold")
+            .mark_text(
+                align="left",
+                baseline="middle",
+                font=FONT,
+                fontSize=layout.legend_font,
+                fontWeight="bold",
+                color=AF_TEXT,
+            )
+            .encode(longitude="x:Q", latitude="y:Q", text="text:N"),
+            legend_text.transform_filter("!datum.bold")
+            .mark_text(align="left", baseline="middle", font=FONT, fontSize=layout.legend_font, color=AF_TEXT)
+            .encode(longitude="x:Q", latitude="y:Q", text="text:N"),
         ]
     selected = _geo("pfa_selected", layout)
     layers += [
@@ -380,12 +400,19 @@ def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart:
             leader.mark_circle(color="#000000", size=40, opacity=1, stroke=HALO, strokeWidth=1.5).encode(
                 longitude="x:Q", latitude="y:Q"
             ),
-            labels.transform_filter("datum.bold").mark_text(
-                align="left", baseline="middle", font=FONT, fontSize=layout.label_font, fontWeight="bold", color="#000000"
-            ).encode(longitude="x:Q", latitude="y:Q", text="text:N"),
-            labels.transform_filter("!datum.bold").mark_text(
-                align="left", baseline="middle", font=FONT, fontSize=layout.label_font - 1, color=AF_TEXT
-            ).encode(longitude="x:Q", latitude="y:Q", text="text:N"),
+            labels.transform_filter("datum.bold")
+            .mark_text(
+                align="left",
+                baseline="middle",
+                font=FONT,
+                fontSize=layout.label_font,
+                fontWeight="bold",
+                color="#000000",
+            )
+            .encode(longitude="x:Q", latitude="y:Q", text="text:N"),
+            labels.transform_filter("!datum.bold")
+            .mark_text(align="left", baseline="middle", font=FONT, fontSize=layout.label_font - 1, color=AF_TEXT)
+            .encode(longitude="x:Q", latitude="y:Q", text="text:N"),
         ]
     return alt.layer(*layers)
 
@@ -402,7 +429,11 @@ def map_template(base: MapBase, layout: MapLayout, wrap=None) -> dict:
 
 
 def fill_map(
-    template: dict, base: MapBase, layout: MapLayout, highlight_code: str | None = None, highlight_name: str | None = None
+    template: dict,
+    base: MapBase,
+    layout: MapLayout,
+    highlight_code: str | None = None,
+    highlight_name: str | None = None,
 ) -> dict:
     """A copy of ``template`` with the shapes attached and the chosen force outlined and labelled.
 

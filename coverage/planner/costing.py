@@ -59,15 +59,15 @@ from coverage.planner.schema import (
 )
 
 __all__ = [
-    "ScenarioResult",
-    "run_scenario",
-    "present_value",
-    "to_json_summary",
-    "tornado",
     "TORNADO_FACTORS",
-    "to_xlsx",
-    "scenario_hash",
+    "ScenarioResult",
     "coverage_before_after",
+    "present_value",
+    "run_scenario",
+    "scenario_hash",
+    "to_json_summary",
+    "to_xlsx",
+    "tornado",
     "with_deployments",
 ]
 
@@ -76,14 +76,32 @@ LINE_TYPES = ("staff", "fixed", "non_pay")
 NON_PAY_LINE = "Unit non-pay (accommodation, IT, travel, supervision)"
 
 DETAIL_COLUMNS = [
-    "force_code", "force_name", "unit_model", "deployment", "year", "year_index", "fiscal_year",
-    "line_type", "role", "agency", "grade", "fte",
-    "staff_cost_nominal", "staff_cost_real",
-    "non_pay", "non_pay_real",
-    "fixed_cost", "fixed_cost_real",
-    "recruitment", "recruitment_real",
-    "optimism_bias", "optimism_bias_real",
-    "cost_nominal", "cost_real", "discount_factor", "pv",
+    "force_code",
+    "force_name",
+    "unit_model",
+    "deployment",
+    "year",
+    "year_index",
+    "fiscal_year",
+    "line_type",
+    "role",
+    "agency",
+    "grade",
+    "fte",
+    "staff_cost_nominal",
+    "staff_cost_real",
+    "non_pay",
+    "non_pay_real",
+    "fixed_cost",
+    "fixed_cost_real",
+    "recruitment",
+    "recruitment_real",
+    "optimism_bias",
+    "optimism_bias_real",
+    "cost_nominal",
+    "cost_real",
+    "discount_factor",
+    "pv",
 ]
 
 
@@ -192,7 +210,7 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
             offences = offences_by_force if offences_by_force is not None else {}
             for i, dep in enumerate(s.deployments):
                 code = dep.force_code
-                value = offences[code] if code in offences else None
+                value = offences.get(code, None)
                 try:
                     value = float(value) if value is not None else None
                 except (TypeError, ValueError):
@@ -211,10 +229,27 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
     unit_ids = [u.id for u in s.unit_models]
     upos = {uid: i for i, uid in enumerate(unit_ids)}
     ramp_table = np.ones((len(unit_ids), T))
-    tpl: dict[str, list] = {k: [] for k in (
-        "line_type", "role", "agency", "grade", "is_staff", "is_demand", "salary", "oncost", "overhead",
-        "fte_fixed", "caseload", "amount", "pay_indexed", "rec_cost", "attrition", "unit",
-    )}
+    tpl: dict[str, list] = {
+        k: []
+        for k in (
+            "line_type",
+            "role",
+            "agency",
+            "grade",
+            "is_staff",
+            "is_demand",
+            "salary",
+            "oncost",
+            "overhead",
+            "fte_fixed",
+            "caseload",
+            "amount",
+            "pay_indexed",
+            "rec_cost",
+            "attrition",
+            "unit",
+        )
+    }
     starts, counts = [], []
     for ui, u in enumerate(s.unit_models):
         vals = u.ramp_up.values()
@@ -222,20 +257,80 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
         ramp_table[ui, :k] = vals[:k]
         rows = []
         for r in u.roles:
-            rows.append(("staff", r.role, r.agency, r.grade, True, r.fte_mode == "demand", r.salary, r.oncost_rate,
-                         r.overhead_rate, r.fte if r.fte is not None else np.nan,
-                         r.caseload_per_fte if r.caseload_per_fte is not None else np.nan, 0.0, True))
+            rows.append(
+                (
+                    "staff",
+                    r.role,
+                    r.agency,
+                    r.grade,
+                    True,
+                    r.fte_mode == "demand",
+                    r.salary,
+                    r.oncost_rate,
+                    r.overhead_rate,
+                    r.fte if r.fte is not None else np.nan,
+                    r.caseload_per_fte if r.caseload_per_fte is not None else np.nan,
+                    0.0,
+                    True,
+                )
+            )
         for fc in u.fixed_costs:
-            rows.append(("fixed", fc.item, fc.agency, "", False, False, 0.0, 0.0, 0.0, np.nan, np.nan, fc.amount,
-                         fc.index == "pay"))
+            rows.append(
+                (
+                    "fixed",
+                    fc.item,
+                    fc.agency,
+                    "",
+                    False,
+                    False,
+                    0.0,
+                    0.0,
+                    0.0,
+                    np.nan,
+                    np.nan,
+                    fc.amount,
+                    fc.index == "pay",
+                )
+            )
         if u.non_pay.value > 0:
-            rows.append(("non_pay", NON_PAY_LINE, u.non_pay_agency, "", False, False, 0.0, 0.0, 0.0, np.nan, np.nan,
-                         u.non_pay.value, False))
+            rows.append(
+                (
+                    "non_pay",
+                    NON_PAY_LINE,
+                    u.non_pay_agency,
+                    "",
+                    False,
+                    False,
+                    0.0,
+                    0.0,
+                    0.0,
+                    np.nan,
+                    np.nan,
+                    u.non_pay.value,
+                    False,
+                )
+            )
         starts.append(len(tpl["line_type"]))
         counts.append(len(rows))
         for row in rows:
-            for key, value in zip(("line_type", "role", "agency", "grade", "is_staff", "is_demand", "salary", "oncost",
-                                   "overhead", "fte_fixed", "caseload", "amount", "pay_indexed"), row):
+            for key, value in zip(
+                (
+                    "line_type",
+                    "role",
+                    "agency",
+                    "grade",
+                    "is_staff",
+                    "is_demand",
+                    "salary",
+                    "oncost",
+                    "overhead",
+                    "fte_fixed",
+                    "caseload",
+                    "amount",
+                    "pay_indexed",
+                ),
+                row,
+            ):
                 tpl[key].append(value)
             tpl["rec_cost"].append(u.recruitment_training_cost_per_new_fte.value)
             tpl["attrition"].append(u.attrition_rate.value)
@@ -250,15 +345,24 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
     L = int(per_dep.sum())
     dep = np.repeat(np.arange(n_dep), per_dep)
     first_line = np.concatenate([[0], np.cumsum(per_dep)[:-1]]) if n_dep else np.zeros(0, dtype=int)
-    tix = (np.repeat(starts_a[dep_unit], per_dep) + np.arange(L) - np.repeat(first_line, per_dep)) if L else np.zeros(0, dtype=int)
+    tix = (
+        (np.repeat(starts_a[dep_unit], per_dep) + np.arange(L) - np.repeat(first_line, per_dep))
+        if L
+        else np.zeros(0, dtype=int)
+    )
 
     def take(name, dtype=float):
         return np.asarray(tpl[name], dtype=dtype)[tix] if L else np.zeros(0, dtype=dtype)
 
     # small integer codes for the text columns (tables group on these, not on strings)
     key_index: dict[tuple, int] = {}
-    tpl_key = np.asarray([key_index.setdefault((lt, ro, ag), len(key_index))
-                          for lt, ro, ag in zip(tpl["line_type"], tpl["role"], tpl["agency"])], dtype=int)
+    tpl_key = np.asarray(
+        [
+            key_index.setdefault((lt, ro, ag), len(key_index))
+            for lt, ro, ag in zip(tpl["line_type"], tpl["role"], tpl["agency"])
+        ],
+        dtype=int,
+    )
     keys = list(key_index)
     grade_index: dict[str, int] = {}
     tpl_grade = np.asarray([grade_index.setdefault(g, len(grade_index)) for g in tpl["grade"]], dtype=int)
@@ -268,20 +372,39 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
     tpl_lt = np.asarray([line_types.index(x) for x in tpl["line_type"]], dtype=int)
 
     return _Compiled(
-        scenario=s, years=years, t=t, deflator=deflator, pay_real=pay_real, non_pay_nominal=non_pay_nominal,
-        key=tpl_key[tix] if L else np.zeros(0, dtype=int), keys=keys,
-        grade=tpl_grade[tix] if L else np.zeros(0, dtype=int), grades=list(grade_index),
+        scenario=s,
+        years=years,
+        t=t,
+        deflator=deflator,
+        pay_real=pay_real,
+        non_pay_nominal=non_pay_nominal,
+        key=tpl_key[tix] if L else np.zeros(0, dtype=int),
+        keys=keys,
+        grade=tpl_grade[tix] if L else np.zeros(0, dtype=int),
+        grades=list(grade_index),
         agency=tpl_agency[tix] if L else np.zeros(0, dtype=int),
         line_type=tpl_lt[tix] if L else np.zeros(0, dtype=int),
-        unit=take("unit", int), unit_ids=unit_ids,
-        dep=dep, force=dep_force[dep] if L else np.zeros(0, dtype=int), offset=dep_offset[dep] if L else np.zeros(0, dtype=int),
-        is_staff=take("is_staff", bool), is_demand=take("is_demand", bool),
-        salary=take("salary"), oncost=take("oncost"), overhead=take("overhead"), fte_fixed=take("fte_fixed"),
-        caseload=take("caseload"), amount=take("amount"), pay_indexed=take("pay_indexed", bool),
-        rec_cost=take("rec_cost"), attrition=take("attrition"),
+        unit=take("unit", int),
+        unit_ids=unit_ids,
+        dep=dep,
+        force=dep_force[dep] if L else np.zeros(0, dtype=int),
+        offset=dep_offset[dep] if L else np.zeros(0, dtype=int),
+        is_staff=take("is_staff", bool),
+        is_demand=take("is_demand", bool),
+        salary=take("salary"),
+        oncost=take("oncost"),
+        overhead=take("overhead"),
+        fte_fixed=take("fte_fixed"),
+        caseload=take("caseload"),
+        amount=take("amount"),
+        pay_indexed=take("pay_indexed", bool),
+        rec_cost=take("rec_cost"),
+        attrition=take("attrition"),
         ramp=ramp_table[take("unit", int)] if L else np.ones((0, T)),
-        dep_force=dep_force, dep_referrals=dep_refs,
-        force_codes=covered, force_names=[names[c] for c in covered],
+        dep_force=dep_force,
+        dep_referrals=dep_refs,
+        force_codes=covered,
+        force_names=[names[c] for c in covered],
         force_pop16=np.asarray([pops[c] for c in covered], dtype=float),
     )
 
@@ -311,7 +434,8 @@ def _steady_fte(c: _Compiled, k: _Knobs) -> np.ndarray:
     return np.where(c.is_staff, np.nan_to_num(fte, nan=0.0), 0.0)
 
 
-def _compute(c: _Compiled, k: _Knobs = _Knobs(), *, full: bool = True) -> dict[str, Any]:
+def _compute(c: _Compiled, k: _Knobs | None = None, *, full: bool = True) -> dict[str, Any]:
+    k = k or _Knobs()
     s = c.scenario
     ob = s.optimism_bias.value if k.optimism_bias is None else k.optimism_bias
     r = s.discount_rate.value if k.discount_rate is None else k.discount_rate
@@ -346,20 +470,35 @@ def _compute(c: _Compiled, k: _Knobs = _Knobs(), *, full: bool = True) -> dict[s
     is_fixed = (c.line_type == 1)[:, None]
     is_np = (c.line_type == 2)[:, None]
     out = {
-        "active": active, "fte": fte, "steady": steady, "disc": disc, "ob": ob, "r": r,
-        "staff_real": staff_real, "staff_nom": staff_real * D,
-        "rec_real": rec_real, "rec_nom": rec_real * D,
-        "fixed_real": amt_real * is_fixed, "fixed_nom": amt_real * is_fixed * D,
-        "np_real": amt_real * is_np, "np_nom": amt_real * is_np * D,
-        "ob_real": sub_real * ob, "ob_nom": sub_real * ob * D,
-        "cost_real": cost_real, "cost_nom": cost_real * D,
-        "pv": cost_real * disc[None, :], "pv_total": pv_total,
-        "loaded": loaded, "non_pay_real": non_pay_real,
+        "active": active,
+        "fte": fte,
+        "steady": steady,
+        "disc": disc,
+        "ob": ob,
+        "r": r,
+        "staff_real": staff_real,
+        "staff_nom": staff_real * D,
+        "rec_real": rec_real,
+        "rec_nom": rec_real * D,
+        "fixed_real": amt_real * is_fixed,
+        "fixed_nom": amt_real * is_fixed * D,
+        "np_real": amt_real * is_np,
+        "np_nom": amt_real * is_np * D,
+        "ob_real": sub_real * ob,
+        "ob_nom": sub_real * ob * D,
+        "cost_real": cost_real,
+        "cost_nom": cost_real * D,
+        "pv": cost_real * disc[None, :],
+        "pv_total": pv_total,
+        "loaded": loaded,
+        "non_pay_real": non_pay_real,
     }
     return out
 
 
-def present_value(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None = None) -> float:
+def present_value(
+    scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None = None
+) -> float:
     """Present value (real, discounted) of a scenario's costs, without building tables."""
     return _compute(_compile(scenario, forces, offences_by_force), full=False)["pv"]
 
@@ -453,46 +592,53 @@ def run_scenario(
     role_of_key = np.asarray([role_names.index(k[1]) for k in c.keys], dtype=int)
 
     def cat(codes, categories):
-        return pd.Categorical.from_codes(np.asarray(codes, dtype=int), categories=pd.Index(list(categories), dtype=object))
+        return pd.Categorical.from_codes(
+            np.asarray(codes, dtype=int), categories=pd.Index(list(categories), dtype=object)
+        )
 
-    detail = pd.DataFrame({
-        "force_code": cat(c.force[li], c.force_codes),
-        "force_name": cat(c.force[li], c.force_names),
-        "unit_model": cat(c.unit[li], c.unit_ids),
-        "deployment": c.dep[li],
-        "year": c.years[yi],
-        "year_index": yi + 1,
-        "fiscal_year": cat(yi, labels),
-        "line_type": cat(c.line_type[li], LINE_TYPES),
-        "role": cat(role_of_key[c.key[li]] if len(li) else np.zeros(0, dtype=int), role_names),
-        "agency": cat(c.agency[li], AGENCIES),
-        "grade": cat(c.grade[li], c.grades),
-        "fte": m["fte"][li, yi],
-        "staff_cost_nominal": m["staff_nom"][li, yi],
-        "staff_cost_real": m["staff_real"][li, yi],
-        "non_pay": m["np_nom"][li, yi],
-        "non_pay_real": m["np_real"][li, yi],
-        "fixed_cost": m["fixed_nom"][li, yi],
-        "fixed_cost_real": m["fixed_real"][li, yi],
-        "recruitment": m["rec_nom"][li, yi],
-        "recruitment_real": m["rec_real"][li, yi],
-        "optimism_bias": m["ob_nom"][li, yi],
-        "optimism_bias_real": m["ob_real"][li, yi],
-        "cost_nominal": m["cost_nom"][li, yi],
-        "cost_real": m["cost_real"][li, yi],
-        "discount_factor": m["disc"][yi],
-        "pv": m["pv"][li, yi],
-    }, columns=DETAIL_COLUMNS)
+    detail = pd.DataFrame(
+        {
+            "force_code": cat(c.force[li], c.force_codes),
+            "force_name": cat(c.force[li], c.force_names),
+            "unit_model": cat(c.unit[li], c.unit_ids),
+            "deployment": c.dep[li],
+            "year": c.years[yi],
+            "year_index": yi + 1,
+            "fiscal_year": cat(yi, labels),
+            "line_type": cat(c.line_type[li], LINE_TYPES),
+            "role": cat(role_of_key[c.key[li]] if len(li) else np.zeros(0, dtype=int), role_names),
+            "agency": cat(c.agency[li], AGENCIES),
+            "grade": cat(c.grade[li], c.grades),
+            "fte": m["fte"][li, yi],
+            "staff_cost_nominal": m["staff_nom"][li, yi],
+            "staff_cost_real": m["staff_real"][li, yi],
+            "non_pay": m["np_nom"][li, yi],
+            "non_pay_real": m["np_real"][li, yi],
+            "fixed_cost": m["fixed_nom"][li, yi],
+            "fixed_cost_real": m["fixed_real"][li, yi],
+            "recruitment": m["rec_nom"][li, yi],
+            "recruitment_real": m["rec_real"][li, yi],
+            "optimism_bias": m["ob_nom"][li, yi],
+            "optimism_bias_real": m["ob_real"][li, yi],
+            "cost_nominal": m["cost_nom"][li, yi],
+            "cost_real": m["cost_real"][li, yi],
+            "discount_factor": m["disc"][yi],
+            "pv": m["pv"][li, yi],
+        },
+        columns=DETAIL_COLUMNS,
+    )
 
-    by_year = pd.DataFrame({
-        "year": c.years,
-        "fiscal_year": labels,
-        "fte": m["fte"].sum(axis=0) if L else np.zeros(T),
-        "cost_nominal": m["cost_nom"].sum(axis=0) if L else np.zeros(T),
-        "cost_real": m["cost_real"].sum(axis=0) if L else np.zeros(T),
-        "discount_factor": m["disc"],
-        "pv": m["pv"].sum(axis=0) if L else np.zeros(T),
-    })
+    by_year = pd.DataFrame(
+        {
+            "year": c.years,
+            "fiscal_year": labels,
+            "fte": m["fte"].sum(axis=0) if L else np.zeros(T),
+            "cost_nominal": m["cost_nom"].sum(axis=0) if L else np.zeros(T),
+            "cost_real": m["cost_real"].sum(axis=0) if L else np.zeros(T),
+            "discount_factor": m["disc"],
+            "pv": m["pv"].sum(axis=0) if L else np.zeros(T),
+        }
+    )
 
     F = len(c.force_codes)
     line_nom = m["cost_nom"].sum(axis=1)
@@ -503,17 +649,19 @@ def run_scenario(
     has_demand = s.demand is not None
     if has_demand and len(c.dep_force):
         np.add.at(refs, c.dep_force, c.dep_referrals)
-    by_force = pd.DataFrame({
-        "code": c.force_codes,
-        "name": c.force_names,
-        "units": np.bincount(c.dep_force, minlength=F) if F else np.zeros(0, dtype=int),
-        "fte": np.bincount(c.force, weights=steady, minlength=F) if F else np.zeros(0),
-        "cost_nominal": np.bincount(c.force, weights=line_nom, minlength=F) if F else np.zeros(0),
-        "cost_real": np.bincount(c.force, weights=line_real, minlength=F) if F else np.zeros(0),
-        "pv": np.bincount(c.force, weights=line_pv, minlength=F) if F else np.zeros(0),
-        "referrals_per_year": refs if has_demand else np.full(F, np.nan),
-        "pop_16plus": c.force_pop16,
-    })
+    by_force = pd.DataFrame(
+        {
+            "code": c.force_codes,
+            "name": c.force_names,
+            "units": np.bincount(c.dep_force, minlength=F) if F else np.zeros(0, dtype=int),
+            "fte": np.bincount(c.force, weights=steady, minlength=F) if F else np.zeros(0),
+            "cost_nominal": np.bincount(c.force, weights=line_nom, minlength=F) if F else np.zeros(0),
+            "cost_real": np.bincount(c.force, weights=line_real, minlength=F) if F else np.zeros(0),
+            "pv": np.bincount(c.force, weights=line_pv, minlength=F) if F else np.zeros(0),
+            "referrals_per_year": refs if has_demand else np.full(F, np.nan),
+            "pop_16plus": c.force_pop16,
+        }
+    )
 
     def group(codes: np.ndarray, labels_: list[tuple], names: list[str]) -> pd.DataFrame:
         n = len(labels_)
@@ -531,10 +679,15 @@ def run_scenario(
     p0 = c.pay_real[0]
     np0 = m["non_pay_real"][0]
     steady_cost = (
-        steady * m["loaded"] * p0
-        + c.attrition * steady * c.rec_cost * np0
-        + c.amount * np.where(c.pay_indexed, p0, np0)
-    ).sum() * (1.0 + ob) if L else 0.0
+        (
+            steady * m["loaded"] * p0
+            + c.attrition * steady * c.rec_cost * np0
+            + c.amount * np.where(c.pay_indexed, p0, np0)
+        ).sum()
+        * (1.0 + ob)
+        if L
+        else 0.0
+    )
     pop_cov = float(c.force_pop16.sum()) if F else 0.0
     refs_total = float(refs.sum()) if has_demand else None
     totals = {
@@ -568,8 +721,16 @@ def run_scenario(
         u.name for u in s.unit_models if u.id not in multi_agency and any(d.unit_model == u.id for d in s.deployments)
     )
     return ScenarioResult(
-        scenario=s, scenario_hash=scenario_hash(s), price_base=totals["price_base"], detail=detail,
-        by_year=by_year, by_force=by_force, by_role=by_role, by_agency=by_agency, totals=totals, coverage=coverage,
+        scenario=s,
+        scenario_hash=scenario_hash(s),
+        price_base=totals["price_base"],
+        detail=detail,
+        by_year=by_year,
+        by_force=by_force,
+        by_role=by_role,
+        by_agency=by_agency,
+        totals=totals,
+        coverage=coverage,
     )
 
 
@@ -611,13 +772,25 @@ def to_json_summary(result: ScenarioResult) -> dict[str, Any]:
         "forces_covered": t["forces_covered"],
         "coverage": result.coverage,
         "by_year": [
-            {"year": int(r.year), "fiscal_year": r.fiscal_year, "cost_nominal": _num(r.cost_nominal),
-             "cost_real": _num(r.cost_real), "pv": _num(r.pv), "fte": _num(r.fte, 3)}
+            {
+                "year": int(r.year),
+                "fiscal_year": r.fiscal_year,
+                "cost_nominal": _num(r.cost_nominal),
+                "cost_real": _num(r.cost_real),
+                "pv": _num(r.pv),
+                "fte": _num(r.fte, 3),
+            }
             for r in result.by_year.itertuples(index=False)
         ],
         "by_force": [
-            {"code": r.code, "name": r.name, "cost_nominal": _num(r.cost_nominal), "cost_real": _num(r.cost_real),
-             "pv": _num(r.pv), "fte": _num(r.fte, 3)}
+            {
+                "code": r.code,
+                "name": r.name,
+                "cost_nominal": _num(r.cost_nominal),
+                "cost_real": _num(r.cost_real),
+                "pv": _num(r.pv),
+                "fte": _num(r.fte, 3),
+            }
             for r in result.by_force.itertuples(index=False)
         ],
     }
@@ -652,7 +825,9 @@ def tornado(
     factors = list(factors)
     unknown = [f for f in factors if f not in TORNADO_FACTORS]
     if unknown:
-        raise InputError(f"unknown factor(s) {', '.join(unknown)}; choose from {', '.join(TORNADO_FACTORS)}", where="tornado")
+        raise InputError(
+            f"unknown factor(s) {', '.join(unknown)}; choose from {', '.join(TORNADO_FACTORS)}", where="tornado"
+        )
     if not (0 < swing < 1):
         raise InputError("swing must be between 0 and 1 (0.2 = ±20%)", where="tornado")
     c = _compile(scenario, forces, offences_by_force)
@@ -682,18 +857,41 @@ def tornado(
             lo_in, hi_in = f"{lo_k.discount_rate:.2%}", f"{hi_k.discount_rate:.2%}"
         pv_lo = _compute(c, lo_k, full=False)["pv"]
         pv_hi = _compute(c, hi_k, full=False)["pv"]
-        rows.append({
-            "factor": f, "label": _FACTOR_LABELS[f], "low_input": lo_in, "high_input": hi_in,
-            "pv_low": pv_lo, "pv_high": pv_hi, "pv_min": min(pv_lo, pv_hi), "pv_max": max(pv_lo, pv_hi),
-            "range": abs(pv_hi - pv_lo), "base_pv": base,
-        })
-    frame = pd.DataFrame(rows, columns=["factor", "label", "low_input", "high_input", "pv_low", "pv_high",
-                                        "pv_min", "pv_max", "range", "base_pv"])
+        rows.append(
+            {
+                "factor": f,
+                "label": _FACTOR_LABELS[f],
+                "low_input": lo_in,
+                "high_input": hi_in,
+                "pv_low": pv_lo,
+                "pv_high": pv_hi,
+                "pv_min": min(pv_lo, pv_hi),
+                "pv_max": max(pv_lo, pv_hi),
+                "range": abs(pv_hi - pv_lo),
+                "base_pv": base,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "factor",
+            "label",
+            "low_input",
+            "high_input",
+            "pv_low",
+            "pv_high",
+            "pv_min",
+            "pv_max",
+            "range",
+            "base_pv",
+        ],
+    )
     return frame.sort_values("range", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def with_deployments(scenario: Scenario, force_codes: Iterable[str], unit_model: str | None = None,
-                     start_year_offset: int = 0) -> Scenario:
+def with_deployments(
+    scenario: Scenario, force_codes: Iterable[str], unit_model: str | None = None, start_year_offset: int = 0
+) -> Scenario:
     """A copy of ``scenario`` with one unit (``unit_model``, default the first) in each of ``force_codes``."""
     data = scenario_to_dict(scenario)
     uid = unit_model or scenario.unit_models[0].id
@@ -708,6 +906,7 @@ def with_deployments(scenario: Scenario, force_codes: Iterable[str], unit_model:
 # --------------------------------------------------------------------------------------------
 # Excel
 # --------------------------------------------------------------------------------------------
+
 
 def _safe_cell(value):
     """A value as a workbook cell (text that could run as a formula is made text by keep_text_as_text)."""
@@ -732,7 +931,9 @@ def _input_rows(s: Scenario) -> list[list]:
 
     rows.append(["scenario", "name", s.name, "", "", s.description])
     rows.append(["scenario", "schema_version", s.schema_version, "", "", ""])
-    rows.append(["scenario", "price_base_year", fiscal_year_label(s.price_base_year), "", "", "all money at these prices"])
+    rows.append(
+        ["scenario", "price_base_year", fiscal_year_label(s.price_base_year), "", "", "all money at these prices"]
+    )
     rows.append(["scenario", "start_year", fiscal_year_label(s.start_year), "", "", "year 1"])
     rows.append(["scenario", "horizon_years", s.horizon_years, "", "", ""])
     for name in ("discount_rate", "optimism_bias", "pay_uplift", "non_pay_inflation", "gdp_deflator"):
@@ -742,11 +943,21 @@ def _input_rows(s: Scenario) -> list[list]:
             rr = s.demand.referral_rate
             derivation = ""
             if rr.observed_referrals is not None:
-                derivation = (f"{rr.observed_referrals:g} referrals in {rr.observed_months:g} months × 12/"
-                              f"{rr.observed_months:g} ÷ {rr.reference_offences:,.0f} offences "
-                              f"({rr.reference_area}, {rr.reference_period})")
-            rows.append(["demand", "referral_rate", rr.rate, rr.source, rr.assumption,
-                         "; ".join(x for x in (derivation, f"confidence: {rr.confidence}", rr.offence_group, rr.note) if x)])
+                derivation = (
+                    f"{rr.observed_referrals:g} referrals in {rr.observed_months:g} months × 12/"
+                    f"{rr.observed_months:g} ÷ {rr.reference_offences:,.0f} offences "
+                    f"({rr.reference_area}, {rr.reference_period})"
+                )
+            rows.append(
+                [
+                    "demand",
+                    "referral_rate",
+                    rr.rate,
+                    rr.source,
+                    rr.assumption,
+                    "; ".join(x for x in (derivation, f"confidence: {rr.confidence}", rr.offence_group, rr.note) if x),
+                ]
+            )
         else:
             p("demand", "fixed_referrals_per_year", s.demand.fixed_referrals_per_year)
     for u in s.unit_models:
@@ -756,12 +967,42 @@ def _input_rows(s: Scenario) -> list[list]:
         for name in ("non_pay", "recruitment_training_cost_per_new_fte", "attrition_rate", "ramp_up"):
             p(sec, name, getattr(u, name))
     rows.append([])
-    rows.append(["unit", "role", "agency", "grade", "salary", "oncost_rate", "overhead_rate", "fte_mode", "fte",
-                 "caseload_per_fte", "source", "assumption", "note"])
+    rows.append(
+        [
+            "unit",
+            "role",
+            "agency",
+            "grade",
+            "salary",
+            "oncost_rate",
+            "overhead_rate",
+            "fte_mode",
+            "fte",
+            "caseload_per_fte",
+            "source",
+            "assumption",
+            "note",
+        ]
+    )
     for u in s.unit_models:
         for r in u.roles:
-            rows.append([u.id, r.role, r.agency, r.grade, r.salary, r.oncost_rate, r.overhead_rate, r.fte_mode,
-                         r.fte, r.caseload_per_fte, r.source, r.assumption, r.note])
+            rows.append(
+                [
+                    u.id,
+                    r.role,
+                    r.agency,
+                    r.grade,
+                    r.salary,
+                    r.oncost_rate,
+                    r.overhead_rate,
+                    r.fte_mode,
+                    r.fte,
+                    r.caseload_per_fte,
+                    r.source,
+                    r.assumption,
+                    r.note,
+                ]
+            )
     if any(u.fixed_costs for u in s.unit_models):
         rows.append([])
         rows.append(["unit", "fixed-cost item", "agency", "amount", "index", "source", "assumption", "note"])
@@ -771,11 +1012,15 @@ def _input_rows(s: Scenario) -> list[list]:
     rows.append([])
     rows.append(["deployment", "force_code", "start_year_offset", "first year", "unit_model"])
     for i, d in enumerate(s.deployments):
-        rows.append([i, d.force_code, d.start_year_offset, fiscal_year_label(s.start_year + d.start_year_offset), d.unit_model])
+        rows.append(
+            [i, d.force_code, d.start_year_offset, fiscal_year_label(s.start_year + d.start_year_offset), d.unit_model]
+        )
     return rows
 
 
-def to_xlsx(result: ScenarioResult, scenario: Scenario | None = None, path_or_buffer: str | Path | io.IOBase | None = None):
+def to_xlsx(
+    result: ScenarioResult, scenario: Scenario | None = None, path_or_buffer: str | Path | io.IOBase | None = None
+):
     """Write Inputs, Results and Sources sheets. Text cells starting with = + - @ are neutralised."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -795,20 +1040,46 @@ def to_xlsx(result: ScenarioResult, scenario: Scenario | None = None, path_or_bu
 
     ws = wb.create_sheet("Results")
     t = result.totals
-    ws.append([_safe_cell(f"{s.name}: costs at {result.price_base}; nominal = cash; real = {result.price_base}; "
-                          f"PV discounted at {t['discount_rate']:.1%} a year, year 1 undiscounted")])
+    ws.append(
+        [
+            _safe_cell(
+                f"{s.name}: costs at {result.price_base}; nominal = cash; real = {result.price_base}; "
+                f"PV discounted at {t['discount_rate']:.1%} a year, year 1 undiscounted"
+            )
+        ]
+    )
     ws["A1"].font = bold
     ws.append(["total", "value"])
-    for key in ("total_cost_nominal", "total_cost_real", "present_value", "fte_total", "year1_cost_nominal",
-                "year1_cost_real", "steady_annual_cost_real", "referrals_per_year", "cost_per_referral",
-                "cost_per_100k_16plus", "forces_covered", "optimism_bias", "discount_rate"):
+    for key in (
+        "total_cost_nominal",
+        "total_cost_real",
+        "present_value",
+        "fte_total",
+        "year1_cost_nominal",
+        "year1_cost_real",
+        "steady_annual_cost_real",
+        "referrals_per_year",
+        "cost_per_referral",
+        "cost_per_100k_16plus",
+        "forces_covered",
+        "optimism_bias",
+        "discount_rate",
+    ):
         ws.append([key, _safe_cell(t[key])])
     cov = result.coverage
     ws.append(["forces with a unit before → after", f"{cov.get('before_forces')} → {cov.get('after_forces')}"])
-    ws.append(["share of population 16+ served before → after",
-               f"{cov.get('before_share_16plus', 0):.1%} → {cov.get('after_share_16plus', 0):.1%}"])
-    for title, frame in (("By year", result.by_year), ("By force", result.by_force),
-                         ("By role", result.by_role), ("By agency", result.by_agency)):
+    ws.append(
+        [
+            "share of population 16+ served before → after",
+            f"{cov.get('before_share_16plus', 0):.1%} → {cov.get('after_share_16plus', 0):.1%}",
+        ]
+    )
+    for title, frame in (
+        ("By year", result.by_year),
+        ("By force", result.by_force),
+        ("By role", result.by_role),
+        ("By agency", result.by_agency),
+    ):
         ws.append([])
         ws.append([title])
         ws.cell(row=ws.max_row, column=1).font = bold
@@ -823,12 +1094,27 @@ def to_xlsx(result: ScenarioResult, scenario: Scenario | None = None, path_or_bu
     known = read_source_list()
     for sid in source_ids_used(s):
         info = known.get(sid, {})
-        ws.append([_safe_cell(v) for v in (sid, info.get("publisher", "(not in SOURCES.md)"), info.get("title", ""),
-                                            info.get("date", ""), info.get("url", ""), info.get("used_for", ""))])
+        ws.append(
+            [
+                _safe_cell(v)
+                for v in (
+                    sid,
+                    info.get("publisher", "(not in SOURCES.md)"),
+                    info.get("title", ""),
+                    info.get("date", ""),
+                    info.get("url", ""),
+                    info.get("used_for", ""),
+                )
+            ]
+        )
     ws.append([])
-    ws.append(["Offence counts: ONS police-recorded crime, 'Stalking and harassment' offence group (includes "
-               "harassment and malicious communications). Source: Office for National Statistics licensed under "
-               "the Open Government Licence v.3.0."])
+    ws.append(
+        [
+            "Offence counts: ONS police-recorded crime, 'Stalking and harassment' offence group (includes "
+            "harassment and malicious communications). Source: Office for National Statistics licensed under "
+            "the Open Government Licence v.3.0."
+        ]
+    )
     keep_text_as_text(wb)
     wb.save(path_or_buffer)
     return path_or_buffer

@@ -52,17 +52,31 @@ PARAM_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("fixed_referrals_per_year", "Referrals a year per unit", "referrals", "demand.fixed_referrals_per_year"),
     ParamSpec("non_pay", "Non-pay per unit", "£ a year", "unit_models[{u}].non_pay"),
     ParamSpec(
-        "recruitment_training_cost_per_new_fte", "Recruitment and training", "£ per new FTE",
+        "recruitment_training_cost_per_new_fte",
+        "Recruitment and training",
+        "£ per new FTE",
         "unit_models[{u}].recruitment_training_cost_per_new_fte",
     ),
-    ParamSpec("attrition_rate", "Staff turnover", "% of posts re-filled a year", "unit_models[{u}].attrition_rate", 100),
+    ParamSpec(
+        "attrition_rate", "Staff turnover", "% of posts re-filled a year", "unit_models[{u}].attrition_rate", 100
+    ),
 )
 SPEC_BY_KEY = {s.key: s for s in PARAM_SPECS}
 PARAM_COLUMNS = ["Parameter", "Value", "Unit", "Source", "Note"]
 
 ROLE_FIELDS = [
-    "role", "agency", "grade", "salary", "oncost_rate", "overhead_rate", "fte_mode", "fte", "caseload_per_fte",
-    "source", "assumption", "note",
+    "role",
+    "agency",
+    "grade",
+    "salary",
+    "oncost_rate",
+    "overhead_rate",
+    "fte_mode",
+    "fte",
+    "caseload_per_fte",
+    "source",
+    "assumption",
+    "note",
 ]
 ROLE_LABELS = {
     "role": "Role",
@@ -166,8 +180,12 @@ def _param_of(data: Mapping, spec: ParamSpec, u: int) -> dict | None:
         value = rr.get("value")
         if value is None:
             value = rr["observed_referrals"] * 12.0 / rr["observed_months"] / rr["reference_offences"]
-        return {"value": value, "source": rr.get("source", ""), "assumption": rr.get("assumption", True),
-                "note": rr.get("note", "")}
+        return {
+            "value": value,
+            "source": rr.get("source", ""),
+            "assumption": rr.get("assumption", True),
+            "note": rr.get("note", ""),
+        }
     if spec.key == "fixed_referrals_per_year":
         demand = data.get("demand") or {}
         return demand.get("fixed_referrals_per_year") or None
@@ -186,18 +204,23 @@ def params_table(data: Mapping, unit_index: int = 0) -> pd.DataFrame:
         value = param["value"]
         note = param.get("note", "") or ""
         if isinstance(value, list):
-            note = (f"Year by year in the file: {', '.join(f'{_shown(v, spec.scale):g}' for v in value)} (the last "
-                    f"repeats); the first is shown, and a new value here replaces the list. " + note)
+            note = (
+                f"Year by year in the file: {', '.join(f'{_shown(v, spec.scale):g}' for v in value)} (the last "
+                f"repeats); the first is shown, and a new value here replaces the list. " + note
+            )
             value = value[0]
-        rows.append({
-            "key": spec.key,
-            "Parameter": spec.label,
-            "Value": _shown(value, spec.scale),
-            "Unit": spec.unit,
-            "Source": provenance(param.get("source"), param.get("assumption")) if spec.key not in (
-                "horizon_years", "start_year") else "scenario setting",
-            "Note": note,
-        })
+        rows.append(
+            {
+                "key": spec.key,
+                "Parameter": spec.label,
+                "Value": _shown(value, spec.scale),
+                "Unit": spec.unit,
+                "Source": provenance(param.get("source"), param.get("assumption"))
+                if spec.key not in ("horizon_years", "start_year")
+                else "scenario setting",
+                "Note": note,
+            }
+        )
     return pd.DataFrame(rows, columns=["key", *PARAM_COLUMNS]).set_index("key")
 
 
@@ -261,13 +284,19 @@ def apply_params(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[s
             continue
         stored = shown / spec.scale
         old = _param_of(data, spec, unit_index) or {}
-        note = (f"Set on the Scenario planner; the file had {_fmt_shown(before, spec.unit)} "
-                f"({provenance(old.get('source'), old.get('assumption'))}).")
+        note = (
+            f"Set on the Scenario planner; the file had {_fmt_shown(before, spec.unit)} "
+            f"({provenance(old.get('source'), old.get('assumption'))})."
+        )
         new = {"value": stored, "source": "user input", "assumption": True, "note": note}
         if spec.key == "referral_rate":
             rr = data["demand"]["referral_rate"]
             data["demand"]["referral_rate"] = {
-                "value": stored, "source": "user input", "assumption": True, "confidence": "low", "note": note,
+                "value": stored,
+                "source": "user input",
+                "assumption": True,
+                "confidence": "low",
+                "note": note,
                 "offence_group": rr.get("offence_group", ""),
             }
             if not data["demand"]["referral_rate"]["offence_group"]:
@@ -321,8 +350,9 @@ def apply_ramp(data: dict, text: str | None, unit_index: int = 0) -> list[str]:
         "value": [v / 100 for v in shown],
         "source": "user input",
         "assumption": True,
-        "note": (f"Set on the Scenario planner; the file had {was} "
-                 f"({provenance(old.get('source'), old.get('assumption'))})."),
+        "note": (
+            f"Set on the Scenario planner; the file had {was} ({provenance(old.get('source'), old.get('assumption'))})."
+        ),
     }
     return []
 
@@ -333,8 +363,15 @@ def _text_cell(row: Mapping, name: str) -> str:
 
 
 def _rows_back(
-    table: pd.DataFrame, original: pd.DataFrame, stored: list[Mapping], *, path: str, fields: list[str],
-    required_text: Iterable[str], required_numbers: Iterable[str], optional_numbers: Iterable[str],
+    table: pd.DataFrame,
+    original: pd.DataFrame,
+    stored: list[Mapping],
+    *,
+    path: str,
+    fields: list[str],
+    required_text: Iterable[str],
+    required_numbers: Iterable[str],
+    optional_numbers: Iterable[str],
     labels: Mapping[str, str],
 ) -> tuple[list[dict], list[str]]:
     """Rows of an edited table as schema dicts; blank required cells reported by field path."""
@@ -377,7 +414,9 @@ def _rows_back(
         record["assumption"] = True if _blank(assumption) else bool(assumption)
         if changes:
             record["assumption"] = True
-            record["note"] = (record.get("note", "") + " Changed on the Scenario planner: " + "; ".join(changes) + ".").strip()
+            record["note"] = (
+                record.get("note", "") + " Changed on the Scenario planner: " + "; ".join(changes) + "."
+            ).strip()
         out.append(record)
     return out, problems
 
@@ -385,9 +424,15 @@ def _rows_back(
 def apply_roles(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[str]:
     original = roles_table(data, unit_index)
     roles, problems = _rows_back(
-        table, original, data["unit_models"][unit_index].get("roles") or [], path=f"unit_models[{unit_index}].roles", fields=ROLE_FIELDS,
-        required_text=("role", "agency", "fte_mode"), required_numbers=("salary", "oncost_rate", "overhead_rate"),
-        optional_numbers=("fte", "caseload_per_fte"), labels=ROLE_LABELS,
+        table,
+        original,
+        data["unit_models"][unit_index].get("roles") or [],
+        path=f"unit_models[{unit_index}].roles",
+        fields=ROLE_FIELDS,
+        required_text=("role", "agency", "fte_mode"),
+        required_numbers=("salary", "oncost_rate", "overhead_rate"),
+        optional_numbers=("fte", "caseload_per_fte"),
+        labels=ROLE_LABELS,
     )
     data["unit_models"][unit_index]["roles"] = roles
     return problems
@@ -396,8 +441,14 @@ def apply_roles(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[st
 def apply_fixed(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[str]:
     original = fixed_table(data, unit_index)
     lines, problems = _rows_back(
-        table, original, data["unit_models"][unit_index].get("fixed_costs") or [], path=f"unit_models[{unit_index}].fixed_costs", fields=FIXED_FIELDS,
-        required_text=("item", "agency", "index"), required_numbers=("amount",), optional_numbers=(),
+        table,
+        original,
+        data["unit_models"][unit_index].get("fixed_costs") or [],
+        path=f"unit_models[{unit_index}].fixed_costs",
+        fields=FIXED_FIELDS,
+        required_text=("item", "agency", "index"),
+        required_numbers=("amount",),
+        optional_numbers=(),
         labels=FIXED_LABELS,
     )
     data["unit_models"][unit_index]["fixed_costs"] = lines
@@ -480,7 +531,9 @@ def placement_summary(deployments: list[Mapping], names: Mapping[str, str], star
         codes = by_offset[offset]
         where = names.get(codes[0], codes[0]) if len(codes) == 1 else f"{len(set(codes))} force areas"
         count = len(codes)
-        parts.append(f"{count} unit{'s' if count != 1 else ''} in {where} from {fiscal_year_label(start_year + offset)}")
+        parts.append(
+            f"{count} unit{'s' if count != 1 else ''} in {where} from {fiscal_year_label(start_year + offset)}"
+        )
     return "; ".join(parts)
 
 
@@ -583,8 +636,13 @@ def problem_rows(error: InputError, data: Mapping | None = None, *, file_name: s
                 continue
             path, message = split_problem(line)
             where = f"File {file_name}" if file_name else where_on_page(path, data)
-            rows.append({"Field": path or "(whole file)" if file_name else path or "(scenario)", "Where": where,
-                         "Problem": message})
+            rows.append(
+                {
+                    "Field": path or "(whole file)" if file_name else path or "(scenario)",
+                    "Where": where,
+                    "Problem": message,
+                }
+            )
     return pd.DataFrame(rows, columns=["Field", "Where", "Problem"])
 
 

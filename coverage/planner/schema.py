@@ -122,7 +122,9 @@ def _optional_number(bounds):
 
 def _year(value):
     if not (YEAR_BOUNDS[0] <= value <= YEAR_BOUNDS[1]):
-        raise ValueError(f"must be a year between {YEAR_BOUNDS[0]} and {YEAR_BOUNDS[1]} (the first year of a financial year)")
+        raise ValueError(
+            f"must be a year between {YEAR_BOUNDS[0]} and {YEAR_BOUNDS[1]} (the first year of a financial year)"
+        )
     return value
 
 
@@ -185,9 +187,12 @@ def _param_between(low: float, high: float, kind: str, *, series: bool = False, 
         if param is None:
             return param
         values = param.values() if isinstance(param, SeriesParam) else [param.value]
-        if isinstance(param, SeriesParam) and isinstance(param.value, list):
-            if not (min_len <= len(param.value) <= max_len):
-                raise ValueError(f"needs between {min_len} and {max_len} values; got {len(param.value)}")
+        if (
+            isinstance(param, SeriesParam)
+            and isinstance(param.value, list)
+            and not (min_len <= len(param.value) <= max_len)
+        ):
+            raise ValueError(f"needs between {min_len} and {max_len} values; got {len(param.value)}")
         for i, v in enumerate(values):
             if not (low <= v <= high):
                 where = f"value[{i}] " if isinstance(param, SeriesParam) and isinstance(param.value, list) else ""
@@ -340,7 +345,11 @@ class ReferralRate(_Model):
             raise ValueError("give all of observed_referrals, observed_months and reference_offences, or none")
         if self.value is None and derived is None:
             raise ValueError("give value, or observed_referrals + observed_months + reference_offences")
-        if self.value is not None and derived is not None and abs(self.value - derived) > 1e-6 * max(derived, 1e-12) + 1e-12:
+        if (
+            self.value is not None
+            and derived is not None
+            and abs(self.value - derived) > 1e-6 * max(derived, 1e-12) + 1e-12
+        ):
             raise ValueError(f"value {self.value:g} disagrees with its derivation ({derived:.8g})")
         return self
 
@@ -566,10 +575,22 @@ def _model_for(loc: tuple) -> type[BaseModel] | None:
     last = names[-1]
     if last in _MODEL_AT:
         return _MODEL_AT[last]
-    return Param if last in {
-        "discount_rate", "optimism_bias", "pay_uplift", "non_pay", "recruitment_training_cost_per_new_fte",
-        "attrition_rate", "fixed_referrals_per_year",
-    } else SeriesParam if last in {"non_pay_inflation", "gdp_deflator", "ramp_up"} else None
+    return (
+        Param
+        if last
+        in {
+            "discount_rate",
+            "optimism_bias",
+            "pay_uplift",
+            "non_pay",
+            "recruitment_training_cost_per_new_fte",
+            "attrition_rate",
+            "fixed_referrals_per_year",
+        }
+        else SeriesParam
+        if last in {"non_pay_inflation", "gdp_deflator", "ramp_up"}
+        else None
+    )
 
 
 def _found(value: Any, *, percent: bool = False) -> str:
@@ -667,7 +688,9 @@ def _refuse_aliases(text: str, where: str) -> None:
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
-                raise InputError("YAML anchors and aliases (&name / *name) are not allowed in scenario files", where=where)
+                raise InputError(
+                    "YAML anchors and aliases (&name / *name) are not allowed in scenario files", where=where
+                )
     except yaml.YAMLError:
         return  # reported by safe_load below with its line number
 

@@ -24,7 +24,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -141,7 +141,7 @@ class SQLiteScenarioStore:
 
     @staticmethod
     def _now() -> str:
-        return datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return datetime.now(UTC).isoformat(timespec="seconds")
 
     def _insert_version(self, con: sqlite3.Connection, name: str, body: str, digest: str, note: str) -> int:
         row = con.execute("SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE name = ?", (name,)).fetchone()
@@ -186,13 +186,20 @@ class SQLiteScenarioStore:
                 load_scenario_text(body if isinstance(body, str) else str(body), where=f"{name} v{version}")
             except InputError as exc:
                 ok, problem = False, str(exc)
-            except Exception as exc:  # noqa: BLE001 - a damaged row must never break the list
+            except Exception as exc:
                 ok, problem = False, f"{name} v{version}: unreadable ({type(exc).__name__})"
-            out.append(ScenarioInfo(
-                name=str(name), latest_version=int(version), versions=int(n), updated_at=str(created),
-                schema_version=schema_version if isinstance(schema_version, int) else None,
-                hash=str(digest), ok=ok, problem=problem,
-            ))
+            out.append(
+                ScenarioInfo(
+                    name=str(name),
+                    latest_version=int(version),
+                    versions=int(n),
+                    updated_at=str(created),
+                    schema_version=schema_version if isinstance(schema_version, int) else None,
+                    hash=str(digest),
+                    ok=ok,
+                    problem=problem,
+                )
+            )
         return out
 
     def load(self, name: str, version: int | None = None) -> Scenario:
