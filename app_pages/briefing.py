@@ -7,11 +7,12 @@ import dataclasses
 import streamlit as st
 
 from coverage.errors import InputError
-from coverage.model.catalogue import ONS_ATTRIBUTION
+from coverage.model.forces import force_names
 from coverage.model.indicators import OFFENCE_GROUP_NOTE
 from coverage.model.profile import escape_markdown
 from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
 from coverage.planner.schema import list_presets
+from coverage.vocabulary import ONS_ATTRIBUTION
 from ui import data
 
 FORCE_KEY = "briefing_force"
@@ -45,7 +46,7 @@ def _zip(code: str, scenario_id: str, version: str, edited: str | None, _pack: B
 
 atlas = data.atlas()
 source = dataclasses.replace(atlas, register=data.register())
-names = dict(zip(atlas.forces["code"], atlas.forces["name"].astype(str)))
+names = force_names(atlas.forces)
 presets = _presets()
 
 # The URL carries the selection (?force=E23000006&scenario=cheshire_hru_like); blank = England and Wales.

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from coverage.model.forces import force_names
 from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures, offences_by_force
 from coverage.model.profile import escape_markdown, national_services
 from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
@@ -31,7 +32,7 @@ SOURCE = (
 atlas = data.atlas()
 register = data.register()
 table = data.provision()
-names = dict(zip(table["code"], table["name"]))
+names = force_names(table)
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,9 +6,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.export import safe_csv
+from coverage.model.forces import force_names
 from coverage.model.profile import escape_markdown, national_summary_sentence, provision_rows
-from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from coverage.outputs.maps import PROVISION_STYLES, selected_outline
+from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, profile_view, session
 from ui.layout import attribution_caption
 
@@ -19,7 +20,7 @@ BASEMAP_KEY = "basemap"
 atlas = data.atlas()
 boundaries = session.boundaries(atlas.boundaries)
 table = data.provision()
-names = dict(zip(table["code"], table["name"]))
+names = force_names(table)
 codes = sorted(names, key=names.get)
 
 # The URL carries the selection (?force=E23000006) so a link reproduces the view.

@@ -7,10 +7,11 @@ import streamlit as st
 
 from coverage.errors import InputError
 from coverage.model.boundaries import read_uploaded_boundaries
-from coverage.model.catalogue import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL, catalogue_table
+from coverage.model.catalogue import catalogue_table
 from coverage.model.forces import force_names
 from coverage.model.indicators import OFFENCE_GROUP_NOTE
 from coverage.model.register import PROVISION_RULES, export_register_csv
+from coverage.vocabulary import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL
 from ui import data, session
 
 atlas = data.atlas()

@@ -27,8 +27,8 @@ from coverage import paths  # noqa: E402
 from coverage.model import atlas_data  # noqa: E402
 from coverage.model.boundaries import measure_simplification, read_boundaries  # noqa: E402
 from coverage.model.forces import force_names  # noqa: E402
-from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES  # noqa: E402
 from coverage.outputs.maps import atlas_map, selected_outline  # noqa: E402
+from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES  # noqa: E402
 
 SHARED_BSC = REPO.parent / "shared" / "data" / "boundaries" / "original" / "PFA_DEC_2023_EW_BSC.shp"
 

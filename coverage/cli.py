@@ -68,7 +68,7 @@ def _cmd_lookup(args: argparse.Namespace) -> int:
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     from coverage.model import atlas_data
-    from coverage.model.lottery import national_figures
+    from coverage.model.lottery import SUMMARY_MEASURES, national_figures
 
     data = atlas_data.load_all()
     figures = national_figures(data.forces, data.register, data.indicators)
@@ -76,15 +76,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         print(json.dumps(figures, ensure_ascii=False))
         return 0
     print(f"Forces: {figures['forces']} (snapshot: {figures['snapshot']})")
-    for key in (
-        "multi_agency_unit",
-        "clinic_or_panel",
-        "specialist_advocacy",
-        "perpetrator_programme",
-        "police_team",
-        "no_specialist_service",
-        "unknown",
-    ):
+    for _, key in SUMMARY_MEASURES:
         print(
             f"  {key.replace('_', ' '):<24} {figures[f'forces_with_{key}']:>3} forces, "
             f"{figures[f'population_16plus_share_{key}']:.1%} of people aged 16+, "

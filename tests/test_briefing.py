@@ -19,7 +19,6 @@ from pypdf import PdfReader
 
 from coverage.errors import InputError
 from coverage.model import atlas_data
-from coverage.model.catalogue import ONS_ATTRIBUTION
 from coverage.outputs.briefing import (
     NATIONAL_SLUG,
     briefing_context,
@@ -31,6 +30,7 @@ from coverage.outputs.briefing import (
     write_briefing,
 )
 from coverage.outputs.static_map import MapLayout, display_text, map_base, map_spec, wrap_text
+from coverage.vocabulary import ONS_ATTRIBUTION
 
 CHESHIRE = "E23000006"
 EVIL_CODE = "W15000001"  # North Wales, renamed below

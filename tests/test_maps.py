@@ -8,8 +8,8 @@ import pytest
 from streamlit_folium import generate_leaflet_string
 
 from coverage.model import atlas_data
-from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from coverage.outputs.maps import PROVISION_STYLES, provision_geojson, provision_map, selected_outline
+from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 LABELS = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
 

@@ -30,8 +30,6 @@ from coverage.errors import InputErrors
 from coverage.export import neutralise_formula
 from coverage.model.register import (
     MAX_ROWS,
-    PROVISION_CLASS_LABELS,
-    PROVISION_CLASSES,
     PROVISION_FLAGS_COLUMNS,
     PROVISION_RULES,
     REGISTER_COLUMNS,
@@ -46,6 +44,7 @@ from coverage.model.register import (
     services_for_force,
     validate_register,
 )
+from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "services"

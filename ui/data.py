@@ -9,8 +9,8 @@ import streamlit as st
 
 from coverage import paths
 from coverage.model import atlas_data
-from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from coverage.outputs.maps import atlas_map, representative_points
+from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REGISTER_KEY = "uploaded_register"
 REGISTER_NAME_KEY = "uploaded_register_name"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage.model.catalogue import ONS_ATTRIBUTION
 from coverage.model.profile import escape_markdown
+from coverage.vocabulary import ONS_ATTRIBUTION
 from ui import data
 
 DATA_VINTAGE = (

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 import vl_convert as vlc
 
+from coverage.model.forces import force_names
 from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide, similar_forces
 from coverage.model.profile import demand_summary, escape_markdown, force_profile, national_services
 from coverage.outputs.charts import ChartText, ranked_bar_chart
@@ -110,7 +111,7 @@ def _ranked_chart_spec(code: str, choice: str, peers: tuple[str, ...]) -> dict:
 
 def render(code: str, table: pd.DataFrame) -> None:
     atlas = data.atlas()
-    names = dict(zip(table["code"], table["name"]))
+    names = force_names(table)
     profile = force_profile(code, table, data.register(), atlas.sources)
     st.header(profile.heading)
     st.markdown(profile.summary)

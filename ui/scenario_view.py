@@ -24,6 +24,7 @@ from streamlit import session_state as ss
 from coverage import paths
 from coverage.errors import InputError
 from coverage.model import atlas_data
+from coverage.model.forces import force_names as forces_by_name
 from coverage.model.lottery import offences_by_force
 from coverage.model.profile import escape_markdown
 from coverage.outputs.scenario_charts import money
@@ -202,7 +203,7 @@ HAS_PROBLEMS = "scn_has_problems"
 
 def force_names() -> dict[str, str]:
     forces = forces_table()
-    return dict(zip(forces["code"].astype(str), forces["name"].astype(str)))
+    return forces_by_name(forces)
 
 
 def presets() -> dict[str, dict]:

@@ -42,6 +42,7 @@ from coverage.model.register import (
     validate_register,
     validate_sources,
 )
+from coverage.vocabulary import SPECIALIST_LOCAL_TYPE_KEYS
 
 DRAFT_REGISTER_FILE = "service_register_draft.csv"
 RESEARCH_REPORT_FILE = "services_and_demand.md"
@@ -107,8 +108,6 @@ ADDED_NONE_FOUND_NOTE = (
     "Added by the build: the register has no counting local advocacy, perpetrator programme, "
     "multi-agency unit or clinic for this force (any police team, education or ended service is listed separately)."
 )
-# Local service types whose counting presence means a force needs no none_found row.
-SPECIALIST_LOCAL_TYPES = ("multi_agency_unit", "stalking_clinic", "advocacy", "perpetrator_programme")
 
 # Draft "nothing found" rows without source ids take the ids table A of the write-up gives for
 # that force (none for Humberside, Northamptonshire, Warwickshire); R001 is always added.
@@ -1118,7 +1117,7 @@ def _needs_none_found(rows: list[dict[str, str]], code: str) -> bool:
         row for row in rows if row["force_codes"] != NATIONAL_FORCE_CODES and code in split_list(row["force_codes"])
     ]
     has_specialist = any(
-        row["service_type"] in SPECIALIST_LOCAL_TYPES and row["status"] in COUNTING_STATUSES for row in local
+        row["service_type"] in SPECIALIST_LOCAL_TYPE_KEYS and row["status"] in COUNTING_STATUSES for row in local
     )
     has_none_found = any(row["service_type"] == "none_found" for row in local)
     return not has_specialist and not has_none_found

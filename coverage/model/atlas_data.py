@@ -14,14 +14,9 @@ from coverage import paths
 from coverage.model.boundaries import read_shipped_geojson
 from coverage.model.forces import read_force_table
 from coverage.model.indicators import read_indicators
-from coverage.model.register import (
-    PROVISION_CLASS_LABELS,
-    PROVISION_CLASSES,
-    load_sources,
-    provision_by_force,
-    provision_flags,
-)
 from coverage.model.register import load_register as _load_register
+from coverage.model.register import load_sources, provision_by_force, provision_flags
+from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 
 def load_forces(path: Path = paths.FORCES_CSV) -> pd.DataFrame:

@@ -10,16 +10,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-OGL_V3 = "Open Government Licence v3.0"
-OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
-
-ONS_ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
-    "Contains OS data © Crown copyright and database right 2023."
-)
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
-# OpenStreetMap's data is under the Open Database Licence; its copyright page says how to credit it.
-OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
+from coverage.vocabulary import OGL_V3, ONS_ATTRIBUTION, ONS_SOURCE
 
 
 @dataclass(frozen=True)
@@ -62,7 +53,7 @@ DATASETS: tuple[Dataset, ...] = (
         publisher="Office for National Statistics",
         period="Population mid-2023 (published 15 July 2024); names and LAD → PFA lookup December 2023",
         licence=OGL_V3,
-        attribution="Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
+        attribution=ONS_SOURCE,
         obtained_from=(
             "ONS 'Local Authority District to Community Safety Partnerships to Police Force Areas (December 2023)' "
             "lookup and 'Estimates of the population for England and Wales: mid-2023' (sheets MYE2, MYE4, MYE5), "
@@ -139,7 +130,7 @@ _LOOKUP_DATASETS = (
         publisher="Office for National Statistics (Open Geography Portal)",
         period="December 2023 (LAD23 → PFA23)",
         licence=OGL_V3,
-        attribution="Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
+        attribution=ONS_SOURCE,
         obtained_from="ONS LAD → CSP → PFA (December 2023) lookup, via the public GitHub repository jamesLSI/ecom185; see shared/data/PROVENANCE.md",
         processing="Distinct LAD23CD, LAD23NM, PFA23CD; each of the 318 local authorities maps to exactly one force.",
     ),

@@ -13,9 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
-
-FORCE_COUNT = 43
-FORCE_CODE_PATTERN = re.compile(r"^(E23|W15)\d{6}$")
+from coverage.vocabulary import FORCE_CODE_PATTERN, FORCE_COUNT
 
 FORCE_COLUMNS = [
     "code",
@@ -116,5 +114,5 @@ def read_force_table(path: Path | str | io.IOBase) -> pd.DataFrame:
 
 
 def force_names(forces: pd.DataFrame) -> dict[str, str]:
-    """Code → display name."""
-    return dict(zip(forces["code"], forces["name"]))
+    """Code → display name: the one mapping every page, chart and briefing uses."""
+    return {str(code): str(name) for code, name in zip(forces["code"], forces["name"])}

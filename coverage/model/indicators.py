@@ -32,7 +32,8 @@ from pydantic_core import PydanticCustomError
 
 from coverage import paths
 from coverage.errors import InputError, InputErrors
-from coverage.model.forces import FORCE_CODE_PATTERN, read_force_table
+from coverage.model.forces import read_force_table
+from coverage.vocabulary import FORCE_CODE_PATTERN
 
 INDICATORS_CSV = paths.DATA_DIR / "indicators" / "indicators.csv"
 

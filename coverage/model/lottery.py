@@ -13,26 +13,36 @@ import numpy as np
 import pandas as pd
 
 from coverage.model.register import COUNTING_STATUSES, NATIONAL_FORCE_CODES, split_list
+from coverage.vocabulary import (
+    LOCAL_SERVICE_TYPE_KEYS,
+    LOCAL_SERVICE_TYPES,
+    NO_SPECIALIST_SERVICE,
+    NO_SPECIALIST_SERVICE_LABEL,
+    PROVISION_CLASS_LABELS,
+    SERVICE_TYPE,
+)
 
-# The local specialist service types that make up "provision" (education and funding streams are
-# not services a victim can use; national services are the same everywhere).
-LOCAL_SERVICE_TYPES = ("multi_agency_unit", "stalking_clinic", "advocacy", "perpetrator_programme", "police_team")
-
+# "Provision" is the local specialist service types (coverage.vocabulary): education and funding
+# streams are not services a victim can use, and national services are the same everywhere.
 COVERAGE_MEASURES: tuple[tuple[str, str], ...] = (
-    ("has_multi_agency_unit", "Multi-agency stalking unit"),
-    ("has_clinic_or_panel", "Multi-agency clinic or panel"),
-    ("has_advocacy", "Specialist stalking advocacy"),
-    ("has_perpetrator_programme", "Stalking perpetrator programme"),
-    ("has_police_team", "Dedicated police team"),
-    ("no_specialist_service", "No local specialist service found"),
+    *((service.flag, service.name) for service in LOCAL_SERVICE_TYPES),
+    (NO_SPECIALIST_SERVICE, NO_SPECIALIST_SERVICE_LABEL),
+)
+
+
+# Keys of the national figures (``forces_with_<key>`` …), one per coverage measure and unknown.
+SUMMARY_MEASURES: tuple[tuple[str, str], ...] = (
+    *((service.flag, service.summary) for service in LOCAL_SERVICE_TYPES),
+    (NO_SPECIALIST_SERVICE, NO_SPECIALIST_SERVICE),
+    ("unknown", "unknown"),
 )
 
 
 def _with_no_service_flag(flags: pd.DataFrame) -> pd.DataFrame:
     flags = flags.copy()
-    local = [c for c, _ in COVERAGE_MEASURES if c != "no_specialist_service"]
+    local = [service.flag for service in LOCAL_SERVICE_TYPES]
     # "No local specialist service found" needs a search: unknown areas are neither covered nor not.
-    flags["no_specialist_service"] = ~flags[local].any(axis=1) & flags["provision_class"].ne("unknown")
+    flags[NO_SPECIALIST_SERVICE] = ~flags[local].any(axis=1) & flags["provision_class"].ne("unknown")
     return flags
 
 
@@ -61,7 +71,7 @@ def coverage_shares(flags: pd.DataFrame, forces: pd.DataFrame, offences: Mapping
     rows.append(
         {
             "measure": "unknown",
-            "label": "Unknown (not searched)",
+            "label": PROVISION_CLASS_LABELS["unknown"],
             "forces": int(unknown.sum()),
             "population_16plus": int(population[unknown].sum()),
             "population_16plus_share": float(population[unknown].sum() / population.sum()),
@@ -85,11 +95,11 @@ def _counts_in_year(row: pd.Series, year: int, snapshot_year: int) -> bool:
 def services_per_force(
     register: pd.DataFrame, force_codes: Sequence[str], year: int | None = None, snapshot_year: int = 2026
 ) -> pd.Series:
-    """Number of local specialist services (of LOCAL_SERVICE_TYPES) counting in each force in ``year``."""
+    """Number of local specialist services (``vocabulary.LOCAL_SERVICE_TYPES``) counting in each force in ``year``."""
     year = snapshot_year if year is None else year
     counts = pd.Series(0, index=list(force_codes), dtype=int)
     local = register[
-        register["service_type"].isin(LOCAL_SERVICE_TYPES) & register["force_codes"].ne(NATIONAL_FORCE_CODES)
+        register["service_type"].isin(LOCAL_SERVICE_TYPE_KEYS) & register["force_codes"].ne(NATIONAL_FORCE_CODES)
     ]
     for _, row in local.iterrows():
         if _counts_in_year(row, year, snapshot_year):
@@ -224,15 +234,7 @@ def national_figures(
         "offences_note": "ONS 'Stalking and harassment' offence group: includes harassment and malicious communications",
         "population_period": "mid-2023, aged 16+",
     }
-    for measure, short in (
-        ("has_multi_agency_unit", "multi_agency_unit"),
-        ("has_clinic_or_panel", "clinic_or_panel"),
-        ("has_advocacy", "specialist_advocacy"),
-        ("has_perpetrator_programme", "perpetrator_programme"),
-        ("has_police_team", "police_team"),
-        ("no_specialist_service", "no_specialist_service"),
-        ("unknown", "unknown"),
-    ):
+    for measure, short in SUMMARY_MEASURES:
         row = shares.loc[measure]
         figures[f"forces_with_{short}"] = int(row["forces"])
         figures[f"population_16plus_share_{short}"] = round(float(row["population_16plus_share"]), 4)
@@ -251,19 +253,6 @@ def national_figures(
         for row in trend.to_dict("records")
     ]
     return figures
-
-
-SERVICE_KINDS: tuple[tuple[str, str, str], ...] = (
-    (
-        "has_multi_agency_unit",
-        "multi_agency_unit",
-        "a multi-agency stalking unit (police, probation, health and advocates working each case together)",
-    ),
-    ("has_clinic_or_panel", "stalking_clinic", "a multi-agency stalking clinic or panel"),
-    ("has_advocacy", "advocacy", "an independent stalking advocate (ISAC) service"),
-    ("has_perpetrator_programme", "perpetrator_programme", "a stalking perpetrator programme"),
-    ("has_police_team", "police_team", "a dedicated police stalking team or post"),
-)
 
 
 @dataclass(frozen=True)
@@ -290,16 +279,17 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
     searched = bool(row["searched"])  # the provision table's flag: any local row, "none found" included
     status_unknown = bool(row.get("class_status_unknown", False))
     present, missing = [], []
-    for flag, service_type, description in SERVICE_KINDS:
-        if bool(row[flag]):
-            rows = local[(local["service_type"] == service_type) & local["status"].isin(COUNTING_STATUSES)]
+    for service in LOCAL_SERVICE_TYPES:
+        description = service.in_sentence
+        if bool(row[service.flag]):
+            rows = local[(local["service_type"] == service.key) & local["status"].isin(COUNTING_STATUSES)]
             named = "; ".join(
                 f"{name} ({STATUS_LABELS.get(status, status).lower()})"
                 for name, status in zip(rows["service_name"], rows["status"])
             )
             present.append(f"{description[0].upper()}{description[1:]}: {named}")
-        elif bool(row["has_multi_agency_unit"]) and service_type in ("stalking_clinic", "perpetrator_programme"):
-            continue  # a multi-agency unit does the clinic's and the perpetrator programme's work itself
+        elif bool(row[SERVICE_TYPE["multi_agency_unit"].flag]) and service.done_by_unit:
+            continue  # a multi-agency unit does this kind of work itself (clinic, perpetrator programme)
         elif searched:  # an area nobody searched has nothing "not found": its provision is unknown
             missing.append(description)
     best = table[table["provision_class"] == "multi_agency_unit"]["name"].tolist()

@@ -46,6 +46,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
+from coverage.model.forces import force_names as force_names_of
 from coverage.model.forces import read_force_table
 
 # --------------------------------------------------------------------------------------------
@@ -779,7 +780,7 @@ class Lookup:
             raise InputError(f"missing column(s) {', '.join(missing)}", where="outward codes")
         outward = validate_outward_codes(_with_bool_columns(outward.fillna("")), known, where="outward codes")
         las = validate_local_authorities(las.fillna(""), known, where="local authorities")
-        force_names = dict(zip(forces["code"], forces["name"]))
+        force_names = force_names_of(forces)
         force_regions = {
             code: ("Wales" if country == "Wales" else f"the {region} region of England")
             for code, country, region in zip(forces["code"], forces["country"], forces["region"])
@@ -830,7 +831,7 @@ class Lookup:
                 codes = tuple(sorted(set(present.force_codes) | set(target.force_codes)))
                 index[key] = _Target("force", present.label, codes, extra_labels=present.extra_labels + (target.label,))
 
-        names = dict(zip(forces["code"], forces["name"]))
+        names = force_names_of(forces)
         # Forces first: where a force and a local authority share a name, the force answers.
         for code, name, ons_name in zip(forces["code"], forces["name"], forces["ons_name"]):
             target = _Target("force", name, (code,))

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from coverage.model.register import (
-    COVERAGE_LABELS,
-    NATIONAL_FORCE_CODES,
-    SERVICE_TYPE_LABELS,
-    STATUS_LABELS,
-    services_for_force,
-)
+from coverage.model.register import COVERAGE_LABELS, NATIONAL_FORCE_CODES, STATUS_LABELS, services_for_force
+from coverage.vocabulary import PROVISION_CLASS, PROVISION_CLASSES, SERVICE_TYPE_LABELS
 
 # Characters that start emphasis, links, images, code, HTML, tables or maths. Hyphens and dots
 # only matter at the start of a line, and every data string here follows other text.
@@ -148,19 +143,8 @@ def provision_rows(table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-_CLASS_PHRASES = {
-    "multi_agency_unit": "have a multi-agency stalking unit",
-    "clinic_or_panel": "a multi-agency stalking clinic or panel but no unit",
-    "advocacy": "specialist stalking advocacy but no multi-agency work",
-    "other_local": "only a perpetrator programme or a dedicated police team",
-    "national_only": "only the national services (nothing found locally)",
-    "unknown": "unknown (not searched)",
-}
-
-
 def national_summary_sentence(table: pd.DataFrame) -> str:
     """The map's takeaway in words, from the provision table."""
-    from coverage.model.register import PROVISION_CLASSES
 
     counts = table["provision_class"].value_counts()
     unit = table["provision_class"] == "multi_agency_unit"
@@ -168,7 +152,7 @@ def national_summary_sentence(table: pd.DataFrame) -> str:
     parts = []
     for key in PROVISION_CLASSES:
         count = int(counts.get(key, 0))
-        phrase = _CLASS_PHRASES[key]
+        phrase = PROVISION_CLASS[key].phrase
         if key == "multi_agency_unit":
             phrase += f" (home to {population_share:.0%} of people aged 16+)"
         if key == "unknown":

@@ -26,29 +26,12 @@ from pydantic_core import PydanticCustomError
 
 from coverage.errors import InputErrors
 from coverage.export import FORMULA_TRIGGERS, safe_csv
-
-SERVICE_TYPES = (
-    "multi_agency_unit",
-    "stalking_clinic",
-    "advocacy",
-    "perpetrator_programme",
-    "police_team",
-    "helpline",
-    "education",
-    "funding_stream",
-    "none_found",
+from coverage.vocabulary import (
+    CLASS_EARNING_TYPES,
+    FORCE_CODE_PATTERN,
+    SERVICE_TYPE_FLAG_COLUMNS,
+    SERVICE_TYPE_KEYS,
 )
-SERVICE_TYPE_LABELS = {
-    "multi_agency_unit": "Multi-agency stalking unit",
-    "stalking_clinic": "Multi-agency stalking clinic or panel",
-    "advocacy": "Independent stalking advocacy (ISAC/ISA)",
-    "perpetrator_programme": "Perpetrator programme",
-    "police_team": "Dedicated police team or post",
-    "helpline": "Helpline",
-    "education": "Education and prevention",
-    "funding_stream": "Funding stream",
-    "none_found": "Searched, nothing found",
-}
 
 STATUSES = ("active", "pilot", "ended", "unknown")
 STATUS_LABELS = {"active": "Active", "pilot": "Pilot", "ended": "Ended", "unknown": "Status unknown"}
@@ -88,7 +71,6 @@ SOURCES_COLUMNS = ["source_id", "publisher", "title", "date", "url", "note"]
 
 NATIONAL_FORCE_CODES = "ALL"
 LIST_SEPARATOR = ";"
-FORCE_CODE_PATTERN = re.compile(r"^(E23|W15)\d{6}$")
 SERVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SOURCE_ID_PATTERN = re.compile(r"^[A-Z]+[0-9]+$")
 LAST_VERIFIED_PATTERN = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
@@ -101,40 +83,6 @@ ALLOWED_CONTROL_CHARACTERS = "\t\n"
 
 # Statuses under which a service still counts towards a force's provision class.
 COUNTING_STATUSES = ("active", "pilot", "unknown")
-
-# Provision classes of a force area, best first.
-PROVISION_CLASSES = (
-    "multi_agency_unit",
-    "clinic_or_panel",
-    "advocacy",
-    "other_local",
-    "national_only",
-    "unknown",
-)
-PROVISION_CLASS_LABELS = {
-    "multi_agency_unit": "Multi-agency stalking unit",
-    "clinic_or_panel": "Multi-agency clinic or panel",
-    "advocacy": "Specialist advocacy, no multi-agency unit",
-    "other_local": "Perpetrator programme or police team only",
-    "national_only": "National services only (none found locally)",
-    "unknown": "Unknown (not searched)",
-}
-# The service types that earn each class (when local and counting), best class first. Types not
-# listed here (education, funding_stream, helpline, none_found) never earn a class.
-CLASS_EARNING_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("multi_agency_unit", ("multi_agency_unit",)),
-    ("clinic_or_panel", ("stalking_clinic",)),
-    ("advocacy", ("advocacy",)),
-    ("other_local", ("perpetrator_programme", "police_team")),
-)
-# The local service types reported by provision_flags, with their flag column.
-SERVICE_TYPE_FLAG_COLUMNS = {
-    "multi_agency_unit": "has_multi_agency_unit",
-    "stalking_clinic": "has_clinic_or_panel",
-    "advocacy": "has_advocacy",
-    "perpetrator_programme": "has_perpetrator_programme",
-    "police_team": "has_police_team",
-}
 
 PROVISION_RULES = [
     "Each force area takes the best class earned by one of its own local services, in this order: "
@@ -238,7 +186,7 @@ class RegisterRow(BaseModel):
     @field_validator("service_type")
     @classmethod
     def _service_type(cls, value: str, info: ValidationInfo) -> str:
-        _one_of(value, SERVICE_TYPES, "service_type")
+        _one_of(value, SERVICE_TYPE_KEYS, "service_type")
         if value == "none_found" and info.data.get("force_codes") == NATIONAL_FORCE_CODES:
             raise _reject("a none_found row records one area's search; it cannot have force_codes ALL")
         return value
@@ -643,9 +591,8 @@ def _force_provision(register: pd.DataFrame, code: str) -> _ForceProvision:
     # Types present among counting rows only through rows whose status is unknown.
     unknown_only = tuple(
         service_type
-        for service_type in SERVICE_TYPES
-        if service_type in SERVICE_TYPE_FLAG_COLUMNS
-        and service_type in counting_types
+        for service_type in SERVICE_TYPE_FLAG_COLUMNS
+        if service_type in counting_types
         and all(status == "unknown" for kind, status in zip(types, statuses) if kind == service_type)
     )
     provision_class = "national_only" if len(local) else "unknown"
@@ -732,7 +679,7 @@ def provision_flags(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.Da
       i.e. its status is active, pilot or unknown;
     - ``searched``: the register has any local row for the area (a ``none_found`` row included);
     - ``provision_class``: as :func:`provision_by_force`;
-    - ``status_unknown_types``: the service types (of the five above, in ``SERVICE_TYPES`` order,
+    - ``status_unknown_types``: the service types (the local types, in ``vocabulary.SERVICE_TYPES`` order,
       joined by ";") that count only through rows whose status is unknown, so a page can flag them
       "status unknown"; empty if none;
     - ``class_status_unknown``: the class rests only on services whose status is unknown.

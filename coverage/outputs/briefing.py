@@ -37,16 +37,14 @@ import pandas as pd
 from coverage.errors import InputError
 from coverage.export import keep_text_as_text, neutralise_formula
 from coverage.model.atlas_data import AtlasData, provision_table
-from coverage.model.catalogue import DATASETS, OGL_V3, ONS_ATTRIBUTION
+from coverage.model.catalogue import DATASETS
+from coverage.model.forces import force_names
 from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
 from coverage.model.lottery import coverage_shares, offences_by_force
 from coverage.model.register import (
     COVERAGE_LABELS,
     NATIONAL_FORCE_CODES,
-    PROVISION_CLASS_LABELS,
-    PROVISION_CLASSES,
     PROVISION_FLAGS_COLUMNS,
-    SERVICE_TYPE_LABELS,
     STATUS_LABELS,
     provision_flags,
     services_for_force,
@@ -54,22 +52,24 @@ from coverage.model.register import (
     split_list,
 )
 from coverage.outputs.charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
-from coverage.outputs.maps import PROVISION_STYLES
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
+from coverage.vocabulary import (
+    DARK_FILL_CLASSES,
+    LOCAL_SERVICE_TYPES,
+    OGL_V3,
+    ONS_ATTRIBUTION,
+    PROVISION_CLASS,
+    PROVISION_CLASS_LABELS,
+    PROVISION_CLASSES,
+    SERVICE_TYPE_LABELS,
+)
 
 NATIONAL_NAME = "England and Wales"
 NATIONAL_SLUG = "england-and-wales"
 PNG_SCALE = 2  # PNGs at twice the chart's pixel size (print and high-density screens)
 CHART_WIDTH = 560  # plot width of bar charts; the map sets its own
 SNAPSHOT = "services as found by a research search in early 2026, partly re-checked on 26 November 2026"
-LOCAL_KINDS = (
-    ("has_multi_agency_unit", "multi-agency stalking unit"),
-    ("has_clinic_or_panel", "multi-agency stalking clinic or panel"),
-    ("has_advocacy", "specialist stalking advocacy"),
-    ("has_perpetrator_programme", "stalking perpetrator programme"),
-    ("has_police_team", "dedicated police stalking team or post"),
-)
 NOT_PROOF = "'Nothing found' means the search found no evidence of a service; it is not proof that none exists."
 NO_ADDRESSES = "Services are placed by the area they cover; no addresses are given."
 PLACEHOLDER = "[postcode removed]"
@@ -471,7 +471,7 @@ def _build_context(data: AtlasData, version: str, edited_register: str | None = 
         flags = provision_flags(data.register, list(forces["code"]))
         table = table.merge(flags[["code", *missing]], on="code", how="left", validate="one_to_one")
     flags = table[PROVISION_FLAGS_COLUMNS]
-    names = dict(zip(forces["code"], forces["name"].astype(str)))
+    names = force_names(forces)
     offences = offences_by_force(data.indicators)
     wide = indicator_wide(data.indicators)
     wide["name"] = wide["code"].map(names).fillna(wide["name"])
@@ -750,7 +750,6 @@ SHARE_MEASURES = (
     ("population", "People aged 16+ (mid-2023)"),
     ("offences", "Recorded offences (YE Dec 2023)"),
 )
-DARK_FILLS = {"multi_agency_unit", "clinic_or_panel"}
 
 
 def class_shares(context: BriefingContext) -> pd.DataFrame:
@@ -803,12 +802,12 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
     plot = rows.assign(
         order=rows["class"].map({k: i for i, k in enumerate(PROVISION_CLASSES)}),
         label=[f"{s:.0%}" if s >= 0.05 else "" for s in rows["Share"]],
-        dark=rows["class"].isin(DARK_FILLS),
+        dark=rows["class"].isin(DARK_FILL_CLASSES),
         dashed=rows["class"].eq("unknown"),
         Measure=rows["Measure"],
     )
     labels = [PROVISION_CLASS_LABELS[k] for k in PROVISION_CLASSES]
-    colours = [str(PROVISION_STYLES[k]["fillColor"]) for k in PROVISION_CLASSES]
+    colours = [PROVISION_CLASS[k].fill for k in PROVISION_CLASSES]
     base = alt.Chart(plot).encode(
         y=alt.Y(
             "Measure:N",
@@ -1021,7 +1020,7 @@ def _pdf_map(context: BriefingContext):
         klass = feature["properties"]["class"]
         shapes.append(
             MapShape(
-                fill=str(PROVISION_STYLES[klass]["fillColor"]),
+                fill=PROVISION_CLASS[klass].fill,
                 dashed=klass == "unknown",
                 rings=[fractions(ring) for polygon in polygons for ring in polygon],
             )
@@ -1067,7 +1066,7 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         marker = (px / layout.width, py / layout.height)
         outline = _outline(context.base, layout, code)
     legend = [
-        (PROVISION_CLASS_LABELS[k] + f" ({int(counts.get(k, 0))})", str(PROVISION_STYLES[k]["fillColor"]), k)
+        (PROVISION_CLASS_LABELS[k] + f" ({int(counts.get(k, 0))})", PROVISION_CLASS[k].fill, k)
         for k in PROVISION_CLASSES
     ]
     local_services = services[~services["Force area(s) covered"].eq("All areas (national)")]
@@ -1117,7 +1116,7 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         if klass == "unknown":
             missing.append(ListItem("Not known", "Unknown is not the same as none: nothing is claimed either way."))
         else:
-            for column, label in LOCAL_KINDS:
+            for column, label in ((s.flag, s.noun) for s in LOCAL_SERVICE_TYPES):
                 if not bool(row[column]):
                     missing.append(ListItem(f"No current {label} found", ""))
         national_heading = "National services every area can use"
@@ -1149,7 +1148,7 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         ]
         exists_heading = "What exists: force areas by kind of local service"
         exists = []
-        for column, label in LOCAL_KINDS:
+        for column, label in ((s.flag, s.noun) for s in LOCAL_SERVICE_TYPES):
             members = table.index[table[column].astype(bool)]
             exists.append(
                 ListItem(

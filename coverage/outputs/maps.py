@@ -18,21 +18,22 @@ from branca.element import MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
-from coverage.model.catalogue import ONS_ATTRIBUTION, OSM_ATTRIBUTION
+from coverage.model.forces import force_names
+from coverage.vocabulary import LOCAL_SERVICE_TYPES, ONS_ATTRIBUTION, OSM_ATTRIBUTION, PROVISION_CLASS_LIST
 
 LEAFLET_BASE_URL = "/app/static/vendor/leaflet"
 
-# UK Government Analysis Function palette (afcharts 1.2 "sequential", dark → light): darker means
-# more provision, and the steps stay distinct in greyscale. "Unknown" is white with a dashed outline.
-# The class is also named in the tooltip, legend and table, and the lettered service badges
-# (U, C, A, P, T) mark each area's services, so colour is never the only cue.
+# Folium style of each provision class (fills from coverage.vocabulary: the Analysis Function
+# sequential palette, darker means more provision). The class is also named in the tooltip, legend
+# and table, and the lettered service badges mark each area's services, so colour is never the only cue.
 PROVISION_STYLES: dict[str, dict[str, object]] = {
-    "multi_agency_unit": {"fillColor": "#12436D", "fillOpacity": 0.9, "dashArray": None, "pattern": "darkest blue"},
-    "clinic_or_panel": {"fillColor": "#2073BC", "fillOpacity": 0.9, "dashArray": None, "pattern": "mid blue"},
-    "advocacy": {"fillColor": "#6BACE6", "fillOpacity": 0.9, "dashArray": None, "pattern": "light blue"},
-    "other_local": {"fillColor": "#ADD1F1", "fillOpacity": 0.9, "dashArray": None, "pattern": "palest blue"},
-    "national_only": {"fillColor": "#E6E6E6", "fillOpacity": 0.9, "dashArray": None, "pattern": "light grey"},
-    "unknown": {"fillColor": "#FFFFFF", "fillOpacity": 0.9, "dashArray": "4 3", "pattern": "white, dashed outline"},
+    klass.key: {
+        "fillColor": klass.fill,
+        "fillOpacity": 0.9,
+        "dashArray": "4 3" if klass.dashed_outline else None,
+        "pattern": klass.pattern,
+    }
+    for klass in PROVISION_CLASS_LIST
 }
 
 ENGLAND_AND_WALES_BOUNDS = [[49.85, -6.45], [55.85, 1.80]]
@@ -276,14 +277,10 @@ def selected_outline(boundaries: dict, code: str | None) -> folium.FeatureGroup:
     return group
 
 
-# One toggleable layer per service type: a lettered badge at a point inside each force area that
-# has that service. Letters and the layer names carry the meaning; colour only repeats it.
-SERVICE_LAYERS: tuple[tuple[str, str, str, str], ...] = (
-    ("has_multi_agency_unit", "U", "Multi-agency stalking units", "#12436D"),
-    ("has_clinic_or_panel", "C", "Multi-agency clinics or panels", "#2073BC"),
-    ("has_advocacy", "A", "Specialist stalking advocacy", "#28A197"),
-    ("has_perpetrator_programme", "P", "Perpetrator programmes", "#801650"),
-    ("has_police_team", "T", "Dedicated police teams", "#3D3D3D"),
+# One toggleable layer per local service type: a lettered badge at a point inside each force area
+# that has that service. Letters and the layer names carry the meaning; colour only repeats it.
+SERVICE_LAYERS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (service.flag, service.letter, service.plural, service.badge_colour) for service in LOCAL_SERVICE_TYPES
 )
 
 
@@ -374,5 +371,5 @@ def atlas_map(
     """
     fmap = provision_map(boundaries, table, class_labels, tiles=tiles)
     points = representative_points(boundaries) if points is None else points
-    add_service_layers(fmap, table, dict(zip(table["code"], table["name"])), points)
+    add_service_layers(fmap, table, force_names(table), points)
     return fmap

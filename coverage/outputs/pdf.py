@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from coverage.outputs.static_map import FONT_FILES, HATCHED_CLASSES, display_text, font_file
+from coverage.outputs.static_map import FONT_FILES, display_text, font_file
+from coverage.vocabulary import HATCHED_CLASSES
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 12.0

@@ -4,7 +4,7 @@ vl-convert renders to SVG and PNG (no browser, no screenshot of the web map, no 
 The boundaries are projected once to the British National Grid (EPSG:27700) and drawn with
 Vega's identity projection at a fixed scale, so every force's map has the same frame and the
 shared work (``MapBase``: projected shapes, hatching, label points) is done once for a batch of
-43 forces. Fills are the web map's classes and colours (``maps.PROVISION_STYLES``); because the
+43 forces. Fills are the classes and colours of ``coverage.vocabulary`` (as on the web map); because the
 palest blue and the light grey are close in greyscale, areas where nothing was found locally are
 also hatched, and unknown areas are white with a dashed outline. The legend is drawn in the same
 coordinates as the map (so it can carry the hatch) and names every class with its count. The
@@ -22,16 +22,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from coverage.model.register import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from coverage.outputs.charts import AF_ORANGE, AF_TEXT, FONT
-from coverage.outputs.maps import PROVISION_STYLES
+from coverage.vocabulary import HATCHED_CLASSES, PROVISION_CLASS, PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 # The frame, in British National Grid metres: Isles of Scilly to Lowestoft, Lizard to Berwick.
 GRID_WEST, GRID_EAST = 80_000, 660_000
 GRID_SOUTH, GRID_NORTH = 5_000, 662_000
 OUTLINE = "#333333"
 HATCH = "#4D4D4D"
-HATCHED_CLASSES = ("national_only",)
 HATCH_SPACING_M = 9_000
 HALO = "#FFFFFF"
 LEGEND_TITLE = "Specialist stalking provision (best found in each force area)"
@@ -157,7 +155,7 @@ class MapBase:
         """(class, label with count, fill colour) in the classes' order, best first."""
         counts = self.table["provision_class"].value_counts()
         return [
-            (key, f"{PROVISION_CLASS_LABELS[key]} ({int(counts.get(key, 0))})", str(PROVISION_STYLES[key]["fillColor"]))
+            (key, f"{PROVISION_CLASS_LABELS[key]} ({int(counts.get(key, 0))})", PROVISION_CLASS[key].fill)
             for key in PROVISION_CLASSES
         ]
 
@@ -331,9 +329,7 @@ def _points(rows: list[dict], layout: MapLayout) -> alt.Chart:
 def _class_fill(field: str) -> alt.Color:
     return alt.Color(
         f"{field}:N",
-        scale=alt.Scale(
-            domain=list(PROVISION_CLASSES), range=[str(PROVISION_STYLES[k]["fillColor"]) for k in PROVISION_CLASSES]
-        ),
+        scale=alt.Scale(domain=list(PROVISION_CLASSES), range=[PROVISION_CLASS[k].fill for k in PROVISION_CLASSES]),
         legend=None,
     )
 

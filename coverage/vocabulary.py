@@ -1,0 +1,254 @@
+"""The atlas's words, declared once: service types, provision classes, force codes, licences, caveats.
+
+Every table, map layer, chart, briefing, CLI option and test reads these declarations. Adding a kind
+of local service is one new ``ServiceType`` here (and, if it earns a class of its own, one
+``ProvisionClass``), plus rows in the register; nothing else names the five local types.
+
+Colours are the UK Government Analysis Function palettes as published in ``afcharts`` 1.2
+(sequential dark → light blue for classes; the categorical palette for service badges).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------------------------
+# Police force areas
+
+
+FORCE_COUNT = 43
+# ONS codes of the 43 territorial police force areas: E23 (England), W15 (Wales).
+FORCE_CODE_PATTERN = re.compile(r"^(E23|W15)\d{6}$")
+FORCE_CODE_RANGE = "E23000001 … W15000004"
+
+
+# ---------------------------------------------------------------------------------------------
+# Service types (the register's ``service_type`` column)
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    """A kind of service in the register, with every wording and mark the atlas uses for it."""
+
+    key: str  # the register's service_type value
+    name: str  # singular, sentence case: tables, legends, measures
+    plural: str = ""  # map layer names
+    in_sentence: str = ""  # after "has" / "no": "a multi-agency stalking unit"
+    letter: str = ""  # map badge (local types only)
+    badge_colour: str = ""  # badge fill, Analysis Function categorical palette
+    stem: str = ""  # names its flag column, has_<stem>
+    summary_key: str = ""  # key in the national figures (CLI ``summary --json``) when not the stem; kept stable
+    # Whether a searched force without any counting local service of the "specialist" types gets a
+    # "searched, nothing found" row at build time (a police post alone does not rule the search empty).
+    specialist: bool = False
+    # Whether a multi-agency unit already does this kind of work, so a unit's area is not told it lacks it.
+    done_by_unit: bool = False
+
+    @property
+    def local(self) -> bool:
+        """A local provision type: counted per force, drawn on the map, flagged in the tables."""
+        return bool(self.letter)
+
+    @property
+    def flag(self) -> str:
+        """The provision-flags column that says a force has a counting local service of this type."""
+        return f"has_{self.stem}"
+
+    @property
+    def summary(self) -> str:
+        """Its key in the national figures (``forces_with_<summary>``)."""
+        return self.summary_key or self.stem
+
+    @property
+    def noun(self) -> str:
+        """The name inside a sentence ("multi-agency stalking unit")."""
+        return self.name[0].lower() + self.name[1:]
+
+
+SERVICE_TYPES: tuple[ServiceType, ...] = (
+    ServiceType(
+        "multi_agency_unit",
+        "Multi-agency stalking unit",
+        "Multi-agency stalking units",
+        "a multi-agency stalking unit (police, probation, health and advocates working each case together)",
+        letter="U",
+        badge_colour="#12436D",
+        stem="multi_agency_unit",
+        specialist=True,
+    ),
+    ServiceType(
+        "stalking_clinic",
+        "Multi-agency stalking clinic or panel",
+        "Multi-agency stalking clinics or panels",
+        "a multi-agency stalking clinic or panel",
+        letter="C",
+        badge_colour="#2073BC",
+        stem="clinic_or_panel",
+        specialist=True,
+        done_by_unit=True,
+    ),
+    ServiceType(
+        "advocacy",
+        "Specialist stalking advocacy (ISAC/ISA)",
+        "Specialist stalking advocacy",
+        "an independent stalking advocate (ISAC) service",
+        letter="A",
+        badge_colour="#28A197",
+        stem="advocacy",
+        summary_key="specialist_advocacy",
+        specialist=True,
+    ),
+    ServiceType(
+        "perpetrator_programme",
+        "Stalking perpetrator programme",
+        "Stalking perpetrator programmes",
+        "a stalking perpetrator programme",
+        letter="P",
+        badge_colour="#801650",
+        stem="perpetrator_programme",
+        specialist=True,
+        done_by_unit=True,
+    ),
+    ServiceType(
+        "police_team",
+        "Dedicated police stalking team or post",
+        "Dedicated police stalking teams or posts",
+        "a dedicated police stalking team or post",
+        letter="T",
+        badge_colour="#3D3D3D",
+        stem="police_team",
+    ),
+    ServiceType("helpline", "Helpline"),
+    ServiceType("education", "Education and prevention"),
+    ServiceType("funding_stream", "Funding stream"),
+    ServiceType("none_found", "Searched, nothing found"),
+)
+SERVICE_TYPE = {service.key: service for service in SERVICE_TYPES}
+SERVICE_TYPE_KEYS = tuple(SERVICE_TYPE)
+SERVICE_TYPE_LABELS = {service.key: service.name for service in SERVICE_TYPES}
+LOCAL_SERVICE_TYPES: tuple[ServiceType, ...] = tuple(service for service in SERVICE_TYPES if service.local)
+LOCAL_SERVICE_TYPE_KEYS = tuple(service.key for service in LOCAL_SERVICE_TYPES)
+SPECIALIST_LOCAL_TYPE_KEYS = tuple(service.key for service in LOCAL_SERVICE_TYPES if service.specialist)
+# provision_flags column of each local service type
+SERVICE_TYPE_FLAG_COLUMNS = {service.key: service.flag for service in LOCAL_SERVICE_TYPES}
+
+# A force with none of the local types counting: its own measure in the lottery figures.
+NO_SPECIALIST_SERVICE = "no_specialist_service"
+NO_SPECIALIST_SERVICE_LABEL = "No local specialist service found"
+
+
+# ---------------------------------------------------------------------------------------------
+# Provision classes of a force area (one per area: the best its local services earn)
+
+
+@dataclass(frozen=True)
+class ProvisionClass:
+    key: str
+    label: str  # legend, tables, chart axes
+    phrase: str  # the national takeaway: "<n> forces <phrase>"
+    fill: str  # map and chart fill
+    pattern: str  # the fill in words, for the text key (colour is never the only cue)
+    earned_by: tuple[str, ...] = ()  # local service types that earn the class, best class first
+    dashed_outline: bool = False  # drawn white with a dashed outline (unknown)
+    hatched: bool = False  # hatched in static maps and the PDF, to stand apart from the blues
+    dark_fill: bool = False  # white text on it in charts
+
+
+PROVISION_CLASS_LIST: tuple[ProvisionClass, ...] = (
+    ProvisionClass(
+        "multi_agency_unit",
+        "Multi-agency stalking unit",
+        "have a multi-agency stalking unit",
+        "#12436D",
+        "darkest blue",
+        earned_by=("multi_agency_unit",),
+        dark_fill=True,
+    ),
+    ProvisionClass(
+        "clinic_or_panel",
+        "Multi-agency clinic or panel",
+        "a multi-agency stalking clinic or panel but no unit",
+        "#2073BC",
+        "mid blue",
+        earned_by=("stalking_clinic",),
+        dark_fill=True,
+    ),
+    ProvisionClass(
+        "advocacy",
+        "Specialist advocacy, no multi-agency unit",
+        "specialist stalking advocacy but no multi-agency work",
+        "#6BACE6",
+        "light blue",
+        earned_by=("advocacy",),
+    ),
+    ProvisionClass(
+        "other_local",
+        "Perpetrator programme or police team only",
+        "only a perpetrator programme or a dedicated police team",
+        "#ADD1F1",
+        "palest blue",
+        earned_by=("perpetrator_programme", "police_team"),
+    ),
+    ProvisionClass(
+        "national_only",
+        "National services only (none found locally)",
+        "only the national services (nothing found locally)",
+        "#E6E6E6",
+        "light grey",
+        hatched=True,
+    ),
+    ProvisionClass(
+        "unknown",
+        "Unknown (not searched)",
+        "unknown (not searched)",
+        "#FFFFFF",
+        "white, dashed outline",
+        dashed_outline=True,
+    ),
+)
+PROVISION_CLASS = {klass.key: klass for klass in PROVISION_CLASS_LIST}
+PROVISION_CLASSES = tuple(PROVISION_CLASS)  # keys, best first
+PROVISION_CLASS_LABELS = {klass.key: klass.label for klass in PROVISION_CLASS_LIST}
+CLASS_EARNING_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (klass.key, klass.earned_by) for klass in PROVISION_CLASS_LIST if klass.earned_by
+)
+HATCHED_CLASSES = tuple(klass.key for klass in PROVISION_CLASS_LIST if klass.hatched)
+DARK_FILL_CLASSES = frozenset(klass.key for klass in PROVISION_CLASS_LIST if klass.dark_fill)
+
+
+def provision_rank(key: str) -> int:
+    """0 for the best class; sorts tables best first."""
+    return PROVISION_CLASSES.index(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Licences, attribution and caveats
+
+
+OGL_V3 = "Open Government Licence v3.0"
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+ONS_SOURCE = "Source: Office for National Statistics licensed under the Open Government Licence v.3.0."
+# The attribution ONS asks for on its boundary products (ONS Open Geography licensing page).
+ONS_ATTRIBUTION = f"{ONS_SOURCE} Contains OS data © Crown copyright and database right 2023."
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+# OpenStreetMap's data is under the Open Database Licence; its copyright page says how to credit it.
+OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
+
+# The ONS "Stalking and harassment" offence group is the sum of five Home Office offence codes
+# (Home Office Counting Rules; ONS user guide to crime statistics): say so wherever it is used.
+OFFENCE_GROUP_CODES = (
+    ("8L", "harassment"),
+    ("8M", "racially or religiously aggravated harassment"),
+    ("8Q", "stalking"),
+    ("8R", "malicious communications"),
+    ("8U", "controlling or coercive behaviour"),
+)
+OFFENCE_GROUP_CAVEAT = (
+    "The ONS 'Stalking and harassment' offence group is not stalking alone: it sums "
+    + ", ".join(f"{name} ({code})" for code, name in OFFENCE_GROUP_CODES[:-1])
+    + f" and {OFFENCE_GROUP_CODES[-1][1]} ({OFFENCE_GROUP_CODES[-1][0]})."
+)
+OFFENCE_GROUP_SHORT = (
+    "stalking and harassment group: harassment, stalking, malicious communications and coercive control"
+)
