@@ -8,11 +8,10 @@ import streamlit as st
 
 from coverage.errors import InputError
 from coverage.model.forces import force_names
-from coverage.model.indicators import OFFENCE_GROUP_NOTE
 from coverage.model.profile import escape_markdown
 from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
 from coverage.planner.schema import list_presets
-from coverage.vocabulary import ONS_ATTRIBUTION
+from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, ONS_ATTRIBUTION
 from ui import data
 
 FORCE_KEY = "briefing_force"
@@ -130,7 +129,7 @@ pdf_column.download_button(
 )
 st.caption(
     "The PDF gives the headline numbers, the map, what exists and what was not found (services by status and "
-    "confidence, placed by area: never an address) and the sources. " + OFFENCE_GROUP_NOTE
+    "confidence, placed by area: never an address) and the sources. " + OFFENCE_GROUP_CAVEAT
 )
 
 for chart in pack.charts:

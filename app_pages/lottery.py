@@ -11,6 +11,7 @@ from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shar
 from coverage.model.profile import escape_markdown, national_services
 from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
 from coverage.outputs.maps import category_map
+from coverage.vocabulary import OFFENCE_GROUP_INCLUDES, OGL_V3
 from ui import data
 
 QUERY_KEY = "q"
@@ -26,7 +27,7 @@ NO_SERVICE_LABELS = {
 }
 SOURCE = (
     "Source: Stalking Provision Atlas service register (early 2026, checked Nov 2026); ONS mid-2023 population; "
-    "ONS recorded crime YE Dec 2023 (stalking and harassment group, incl. harassment and malicious communications). OGL v3.0."
+    f"ONS recorded crime YE Dec 2023 (stalking and harassment group, which {OFFENCE_GROUP_INCLUDES}). {OGL_V3}."
 )
 
 atlas = data.atlas()
@@ -172,7 +173,7 @@ with table_column:
     st.table(shown.set_index("Kind of provision"))
     st.caption(
         "An area can have several kinds, so rows do not add up to 100%. Offences: ONS 'stalking and harassment' "
-        "group, YE Dec 2023, which includes harassment and malicious communications."
+        f"group, YE Dec 2023, which {OFFENCE_GROUP_INCLUDES}."
     )
 
 st.subheader("Where no local specialist service was found")

@@ -9,9 +9,8 @@ from coverage.errors import InputError
 from coverage.model.boundaries import read_uploaded_boundaries
 from coverage.model.catalogue import catalogue_table
 from coverage.model.forces import force_names
-from coverage.model.indicators import OFFENCE_GROUP_NOTE
 from coverage.model.register import PROVISION_RULES, export_register_csv
-from coverage.vocabulary import OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL
+from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL
 from ui import data, session
 
 atlas = data.atlas()
@@ -71,7 +70,7 @@ st.markdown(
 
 st.header("Demand measures")
 st.markdown(
-    f"{OFFENCE_GROUP_NOTE} Rates are offences per 1,000 people aged 16+ (ONS mid-2023 estimate; the same "
+    f"{OFFENCE_GROUP_CAVEAT} Rates are offences per 1,000 people aged 16+ (ONS mid-2023 estimate; the same "
     "denominator is used for both years). England and Wales, regions and Wales are the sums of their forces, so "
     "British Transport Police offences (299 in the year ending December 2023) are left out. City of London's rate "
     "is per resident, not per daytime population, so it understates the people the force serves."

@@ -249,6 +249,6 @@ OFFENCE_GROUP_CAVEAT = (
     + ", ".join(f"{name} ({code})" for code, name in OFFENCE_GROUP_CODES[:-1])
     + f" and {OFFENCE_GROUP_CODES[-1][1]} ({OFFENCE_GROUP_CODES[-1][0]})."
 )
-OFFENCE_GROUP_SHORT = (
-    "stalking and harassment group: harassment, stalking, malicious communications and coercive control"
-)
+# The other four codes, for labels that name the group: "(the group includes …)".
+_OTHER_CODES = [name for code, name in OFFENCE_GROUP_CODES if code != "8Q"]
+OFFENCE_GROUP_INCLUDES = "includes " + ", ".join(_OTHER_CODES[:-1]) + f" and {_OTHER_CODES[-1]}"

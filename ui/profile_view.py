@@ -7,9 +7,10 @@ import streamlit as st
 import vl_convert as vlc
 
 from coverage.model.forces import force_names
-from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide, similar_forces
+from coverage.model.indicators import format_rate, indicator_wide, similar_forces
 from coverage.model.profile import demand_summary, escape_markdown, force_profile, national_services
 from coverage.outputs.charts import ChartText, ranked_bar_chart
+from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, OGL_V3
 from ui import data
 
 COMPARE_KEY = "compare"
@@ -17,7 +18,7 @@ PEERS_KEY = "peers"
 COMPARE_OPTIONS = {"ew": "England and Wales", "region": "Its region or country", "peers": "A peer group I choose"}
 DATA_SOURCE = (
     "Source: ONS police force area data tables (years ending Dec 2022 and Dec 2023) and mid-2023 population "
-    "estimates, Open Government Licence v3.0. The offence group includes harassment and malicious communications."
+    f"estimates, {OGL_V3}. {OFFENCE_GROUP_CAVEAT}"
 )
 
 
@@ -122,7 +123,7 @@ def render(code: str, table: pd.DataFrame) -> None:
     facts[1].metric(
         "Stalking & harassment (2023)",
         demand.offences_2023,
-        help="Police-recorded offences, year ending December 2023. " + OFFENCE_GROUP_NOTE,
+        help="Police-recorded offences, year ending December 2023. " + OFFENCE_GROUP_CAVEAT,
     )
     facts[2].metric("Change since YE Dec 2022", demand.change)
     facts[3].metric("Offences per 1,000 aged 16+", demand.rate_2023, help="Rank " + demand.rank_text)
@@ -152,7 +153,8 @@ def render(code: str, table: pd.DataFrame) -> None:
 
     st.subheader("Demand beside provision")
     st.caption(
-        OFFENCE_GROUP_NOTE + " England and Wales here is the sum of the 43 forces (British Transport Police excluded)."
+        OFFENCE_GROUP_CAVEAT
+        + " England and Wales here is the sum of the 43 forces (British Transport Police excluded)."
     )
     choice, peers = _comparison_choice(code, names)
     peer_key = tuple(peers) if choice == "peers" else ()

@@ -6,8 +6,8 @@ are the sums of their forces, so a comparator's rate uses the same population as
 
 Offences come from the ONS "Police force area data tables" (police recorded crime by offence group
 and police force area, years ending December 2022 and December 2023). The ONS offence group
-"Stalking and harassment" also covers harassment and malicious communications: it is not a
-stalking-only count, and every label below says so. Population comes from the force table
+"Stalking and harassment" is five Home Office offence codes, not stalking alone
+(``vocabulary.OFFENCE_GROUP_CAVEAT``), and every label below says so. Population comes from the force table
 (ONS mid-2023 population estimates). All sources: Open Government Licence v3.0.
 
 All functions are pure (data in, data out) except the build, which reads the folder it is given,
@@ -33,7 +33,7 @@ from pydantic_core import PydanticCustomError
 from coverage import paths
 from coverage.errors import InputError, InputErrors
 from coverage.model.forces import read_force_table
-from coverage.vocabulary import FORCE_CODE_PATTERN
+from coverage.vocabulary import FORCE_CODE_PATTERN, OFFENCE_GROUP_CAVEAT, OFFENCE_GROUP_INCLUDES
 
 INDICATORS_CSV = paths.DATA_DIR / "indicators" / "indicators.csv"
 
@@ -70,22 +70,18 @@ INDICATOR_UNITS = {
 }
 COUNT_INDICATORS = (OFFENCES, POPULATION_16PLUS, POPULATION_ALL_AGES)
 
-OFFENCE_GROUP_NOTE = (
-    "The ONS offence group 'Stalking and harassment' covers stalking, harassment and malicious "
-    "communications; it is not a count of stalking alone."
-)
 
 INDICATOR_LABELS = {
-    OFFENCES: "Stalking and harassment offences recorded by the police (incl. harassment and malicious communications)",
+    OFFENCES: f"Stalking and harassment offences recorded by the police (the ONS group {OFFENCE_GROUP_INCLUDES})",
     POPULATION_16PLUS: "Population aged 16 and over",
     POPULATION_ALL_AGES: "Population, all ages",
-    RATE: "Stalking and harassment offences per 1,000 people aged 16+ (incl. harassment and malicious communications)",
-    CHANGE: "Change in stalking and harassment offences (incl. harassment and malicious communications), %",
+    RATE: f"Stalking and harassment offences per 1,000 people aged 16+ (the ONS group {OFFENCE_GROUP_INCLUDES})",
+    CHANGE: f"Change in stalking and harassment offences (the ONS group {OFFENCE_GROUP_INCLUDES}), %",
 }
 
 INDICATOR_NOTES = {
     OFFENCES: (
-        f"{OFFENCE_GROUP_NOTE} Police recorded crime, years ending December 2022 and December 2023, from the "
+        f"{OFFENCE_GROUP_CAVEAT} Police recorded crime, years ending December 2022 and December 2023, from the "
         "ONS Police force area data tables. Regions, England, Wales and England and Wales are the sums of their "
         "forces; the England and Wales figure therefore excludes British Transport Police, which the ONS "
         "England and Wales total includes."
@@ -98,13 +94,13 @@ INDICATOR_NOTES = {
         "ONS mid-2023 population estimates (published 15 July 2024), local authorities summed to police force areas."
     ),
     RATE: (
-        f"{OFFENCE_GROUP_NOTE} Offences ÷ population aged 16+ × 1,000. Both years use the ONS mid-2023 "
+        f"{OFFENCE_GROUP_CAVEAT} Offences ÷ population aged 16+ × 1,000. Both years use the ONS mid-2023 "
         "estimate of the population aged 16+, the only 16+ estimate the atlas ships, so the rate for the year "
         "ending December 2022 uses a population from a year after the middle of that period. Stored unrounded; "
         "shown to 1 decimal place."
     ),
     CHANGE: (
-        f"{OFFENCE_GROUP_NOTE} Percentage change in police recorded offences from the year ending December 2022 "
+        f"{OFFENCE_GROUP_CAVEAT} Percentage change in police recorded offences from the year ending December 2022 "
         "to the year ending December 2023. Changes in recording practice affect it as well as changes in crime."
     ),
 }
@@ -132,7 +128,7 @@ COMPARATOR_CODES = REGION_CODES | frozenset(COUNTRY_CODES.values()) | {ENGLAND_A
 
 INDICATOR_DATASET = {
     "title": (
-        "Stalking and harassment offences (incl. harassment and malicious communications), population and "
+        f"Stalking and harassment offences (the ONS group {OFFENCE_GROUP_INCLUDES}), population and "
         "rates per 1,000 aged 16+, by police force area, region, country and England and Wales"
     ),
     "publisher": "Office for National Statistics",
@@ -147,7 +143,7 @@ INDICATOR_DATASET = {
         "the atlas's force table (ONS mid-2023 population estimates); see shared/data/PROVENANCE.md"
     ),
     "processing": (
-        "Offence group 'Stalking and harassment' (covers stalking, harassment and malicious communications) taken "
+        f"Offence group 'Stalking and harassment' ({OFFENCE_GROUP_INCLUDES} as well as stalking) taken "
         "for the 43 territorial forces. Regions, England, Wales and England and Wales are the sums of their "
         "forces, checked to equal the ONS rows; the England and Wales sum excludes British Transport Police "
         "(270 offences in the year ending December 2022, 299 in the year ending December 2023), which the ONS "

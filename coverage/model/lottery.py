@@ -18,6 +18,7 @@ from coverage.vocabulary import (
     LOCAL_SERVICE_TYPES,
     NO_SPECIALIST_SERVICE,
     NO_SPECIALIST_SERVICE_LABEL,
+    OFFENCE_GROUP_CAVEAT,
     PROVISION_CLASS_LABELS,
     SERVICE_TYPE,
 )
@@ -231,7 +232,7 @@ def national_figures(
         "forces": len(forces),
         "snapshot": "service register as searched in early 2026 and checked 2026-11-26",
         "offences_period": "YE Dec 2023",
-        "offences_note": "ONS 'Stalking and harassment' offence group: includes harassment and malicious communications",
+        "offences_note": OFFENCE_GROUP_CAVEAT,
         "population_period": "mid-2023, aged 16+",
     }
     for measure, short in SUMMARY_MEASURES:

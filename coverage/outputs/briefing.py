@@ -39,7 +39,7 @@ from coverage.export import keep_text_as_text, neutralise_formula
 from coverage.model.atlas_data import AtlasData, provision_table
 from coverage.model.catalogue import DATASETS
 from coverage.model.forces import force_names
-from coverage.model.indicators import OFFENCE_GROUP_NOTE, format_rate, indicator_wide
+from coverage.model.indicators import format_rate, indicator_wide
 from coverage.model.lottery import coverage_shares, offences_by_force
 from coverage.model.register import (
     COVERAGE_LABELS,
@@ -57,6 +57,8 @@ from coverage.outputs.static_map import MapBase, MapLayout, display_text, fill_m
 from coverage.vocabulary import (
     DARK_FILL_CLASSES,
     LOCAL_SERVICE_TYPES,
+    OFFENCE_GROUP_CAVEAT,
+    OFFENCE_GROUP_INCLUDES,
     OGL_V3,
     ONS_ATTRIBUTION,
     PROVISION_CLASS,
@@ -327,7 +329,7 @@ def _about_sheet(text: ChartText, alt_text: str) -> pd.DataFrame:
                 text.source,
                 alt_text,
                 ONS_ATTRIBUTION,
-                OFFENCE_GROUP_NOTE,
+                OFFENCE_GROUP_CAVEAT,
             ],
         }
     )
@@ -700,8 +702,8 @@ def _rates_chart(context: BriefingContext, code: str | None) -> BriefingChart:
     text = ChartText(
         title="Recorded stalking and harassment offences per 1,000 people aged 16+",
         subtitle=(
-            "43 police force areas, England and Wales, year ending December 2023. The offence group includes "
-            "harassment and malicious communications"
+            "43 police force areas, England and Wales, year ending December 2023. The offence group "
+            f"{OFFENCE_GROUP_INCLUDES}"
         ),
         takeaway=takeaway,
         source=RATES_SOURCE,
@@ -734,7 +736,7 @@ def _rates_chart(context: BriefingContext, code: str | None) -> BriefingChart:
     data = pd.concat([data, reference], ignore_index=True)
     alt_text = (
         f"Horizontal bar chart ranking the {len(wide)} police force areas of England and Wales by recorded stalking "
-        "and harassment offences (the group includes harassment and malicious communications) per 1,000 people aged "
+        f"and harassment offences (the group {OFFENCE_GROUP_INCLUDES}) per 1,000 people aged "
         f"16+, year ending December 2023, highest first. Highest: {display_text(top['name'])}, "
         f"{format_rate(top['rate_2023'])}. Lowest: {display_text(bottom['name'])}, {format_rate(bottom['rate_2023'])}. "
         f"A dashed line marks England and Wales at {format_rate(ew_rate)}. " + (takeaway if code else "")
@@ -793,7 +795,7 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
         title="Who is covered: specialist stalking provision by share of areas, people and offences",
         subtitle=(
             "Share of the 43 police force areas, of people aged 16+ (mid-2023) and of recorded stalking and harassment "
-            "offences (year ending December 2023; includes harassment and malicious communications) in each class, %"
+            f"offences (year ending December 2023; the group {OFFENCE_GROUP_INCLUDES}) in each class, %"
         ),
         takeaway=takeaway,
         source=" ".join(filter(None, [COVERAGE_SOURCE, context.register_note])),
@@ -1173,7 +1175,7 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         national = [item(r) for _, r in national_services.iterrows()]
         cited = []
     notes = [
-        f"* {OFFENCE_GROUP_NOTE} Rates are per 1,000 people aged 16+ (ONS mid-2023).",
+        f"* {OFFENCE_GROUP_CAVEAT} Rates are per 1,000 people aged 16+ (ONS mid-2023).",
         f"{NOT_PROOF} {NO_ADDRESSES}",
     ]
     sources = [
@@ -1250,7 +1252,7 @@ def _readme(pack: BriefingPack) -> bytes:
         *([pack.register_note] if pack.register_note else []),
         "",
         ONS_ATTRIBUTION,
-        OFFENCE_GROUP_NOTE,
+        OFFENCE_GROUP_CAVEAT,
         NOT_PROOF,
         NO_ADDRESSES,
         "",

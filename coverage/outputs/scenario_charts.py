@@ -21,6 +21,7 @@ import pandas as pd
 
 from coverage.outputs.charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText
 from coverage.outputs.charts import titled as _titled
+from coverage.vocabulary import OFFENCE_GROUP_INCLUDES, OGL_V3
 
 __all__ = [
     "AF_CATEGORICAL",
@@ -52,8 +53,8 @@ AGENCY_LABELS = {
 }
 
 OFFENCE_SOURCE = (
-    "Demand: ONS police-recorded offences in the 'Stalking and harassment' group (which also includes harassment "
-    "and malicious communications), year ending December 2023, Open Government Licence v3.0."
+    "Demand: ONS police-recorded offences in the 'Stalking and harassment' group (which also "
+    f"{OFFENCE_GROUP_INCLUDES}), year ending December 2023, {OGL_V3}."
 )
 
 
