@@ -8,11 +8,11 @@ import streamlit as st
 
 from coverage.errors import InputError
 from coverage.model.forces import force_names
-from coverage.model.profile import escape_markdown
 from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
 from coverage.planner.schema import list_presets
 from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, ONS_ATTRIBUTION
 from ui import data
+from ui.markdown import escape_markdown
 
 FORCE_KEY = "briefing_force"
 SCENARIO_KEY = "briefing_scenario"

@@ -8,9 +8,9 @@ import streamlit as st
 from coverage.errors import InputError
 from coverage.export import formula_like_cells
 from coverage.model.atlas_data import load_register
-from coverage.model.profile import escape_markdown
 from coverage.model.register import MAX_BYTES, export_register_csv, register_diff
 from ui import data, session
+from ui.markdown import escape_markdown
 
 atlas = data.atlas()
 current = data.register()

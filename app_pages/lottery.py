@@ -8,11 +8,12 @@ from streamlit_folium import st_folium
 
 from coverage.model.forces import force_names
 from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures, offences_by_force
-from coverage.model.profile import escape_markdown, national_services
+from coverage.model.profile import national_services
 from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
 from coverage.outputs.maps import category_map
 from coverage.vocabulary import OFFENCE_GROUP_INCLUDES, OGL_V3
 from ui import data
+from ui.markdown import escape_markdown
 
 QUERY_KEY = "q"
 NO_SERVICE_STYLES = {

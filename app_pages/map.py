@@ -7,11 +7,12 @@ from streamlit_folium import st_folium
 
 from coverage.export import safe_csv
 from coverage.model.forces import force_names
-from coverage.model.profile import escape_markdown, national_summary_sentence, provision_rows
+from coverage.model.profile import national_summary_sentence, provision_rows
 from coverage.outputs.maps import PROVISION_STYLES, selected_outline
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, profile_view, session
 from ui.layout import attribution_caption
+from ui.markdown import bold, escape_markdown
 
 FORCE_KEY = "force"
 MAP_KEY = "provision_map"
@@ -37,7 +38,7 @@ def _select_clicked_force() -> None:
 
 
 st.title("Specialist stalking provision by police force area")
-st.markdown(national_summary_sentence(table))
+st.markdown(national_summary_sentence(table, number=bold))
 if session.boundaries_name():
     notice, reset = st.columns([5, 1])
     notice.info(

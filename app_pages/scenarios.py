@@ -14,7 +14,6 @@ import streamlit as st
 
 from coverage.errors import InputError
 from coverage.export import safe_csv
-from coverage.model.profile import escape_markdown
 from coverage.outputs import scenario_charts as sc
 from coverage.planner import editing as tables
 from coverage.planner.schema import (
@@ -26,6 +25,7 @@ from coverage.planner.schema import (
     source_ids_used,
 )
 from ui import scenario_view as view
+from ui.markdown import escape_markdown
 from ui.scenario_view import (
     BASE,
     BASE_LABEL,

@@ -15,18 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import vl_convert as vlc
 
-import vl_convert as vlc  # noqa: E402
+from coverage import paths
+from coverage.model import atlas_data
+from coverage.outputs import briefing
 
-from coverage.model import atlas_data  # noqa: E402
-from coverage.outputs import briefing  # noqa: E402
+# The installed package knows where its checkout is (an editable install: pip install -e .).
+REPO = paths.REPO_ROOT
 
 TARGET_ONE_S = 5.0
 TARGET_ALL_S = 120.0

@@ -20,21 +20,20 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from coverage import paths  # noqa: E402
-from coverage.model.forces import read_force_table  # noqa: E402
-from coverage.model.postcodes import (  # noqa: E402
+from coverage import paths
+from coverage.build.postcodes import build_postcode_tables
+from coverage.model.forces import read_force_table
+from coverage.model.postcodes import (
     LOCAL_AUTHORITIES_CSV,
     OUTWARD_CODES_CSV,
     Lookup,
-    build_postcode_tables,
     read_local_authorities,
     read_outward_codes,
 )
+
+# The installed package knows where its checkout is (an editable install: pip install -e .).
+REPO = paths.REPO_ROOT
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 

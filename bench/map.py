@@ -20,15 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from coverage import paths
+from coverage.model import atlas_data
+from coverage.model.boundaries import measure_simplification, read_boundaries
+from coverage.model.forces import force_names
+from coverage.outputs.maps import atlas_map, selected_outline
+from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
-from coverage import paths  # noqa: E402
-from coverage.model import atlas_data  # noqa: E402
-from coverage.model.boundaries import measure_simplification, read_boundaries  # noqa: E402
-from coverage.model.forces import force_names  # noqa: E402
-from coverage.outputs.maps import atlas_map, selected_outline  # noqa: E402
-from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES  # noqa: E402
+# The installed package knows where its checkout is (an editable install: pip install -e .).
+REPO = paths.REPO_ROOT
 
 SHARED_BSC = REPO.parent / "shared" / "data" / "boundaries" / "original" / "PFA_DEC_2023_EW_BSC.shp"
 

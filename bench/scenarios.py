@@ -15,17 +15,16 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from coverage import paths
+from coverage.model.forces import read_force_table
+from coverage.planner.costing import present_value, run_scenario, to_json_summary, tornado
+from coverage.planner.schema import load_preset, scenario_from_dict, scenario_to_dict
 
-from coverage import paths  # noqa: E402
-from coverage.model.forces import read_force_table  # noqa: E402
-from coverage.planner.costing import present_value, run_scenario, to_json_summary, tornado  # noqa: E402
-from coverage.planner.schema import load_preset, scenario_from_dict, scenario_to_dict  # noqa: E402
+# The installed package knows where its checkout is (an editable install: pip install -e .).
+REPO = paths.REPO_ROOT
 
 SHARED_CRIME = REPO.parent / "shared" / "data" / "crime" / "ons_pfa_recorded_crime_by_offence_group_december2023.csv"
 TARGET_RUN_MS = 20.0

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coverage import paths
+from coverage.build.indicators import build_indicators, indicators_from_counts
 from coverage.errors import InputError
 from coverage.model import indicators as ind
 from coverage.model.indicators import (
@@ -23,13 +24,11 @@ from coverage.model.indicators import (
     POPULATION_16PLUS,
     POPULATION_PERIOD,
     RATE,
-    build_indicators,
     comparison,
     format_change,
     format_rate,
     indicator_wide,
     indicators_csv,
-    indicators_from_counts,
     read_indicators,
     similar_forces,
     validate_indicators,

@@ -112,7 +112,7 @@ def test_map_script_is_the_same_without_folium_page_render(shipped):
 
 
 def test_markdown_from_data_is_inert():
-    from coverage.model.profile import escape_markdown
+    from ui.markdown import escape_markdown
 
     assert escape_markdown("<script>x</script> [link](http://e.vil) *bold*") == (
         "\\<script\\>x\\</script\\> \\[link\\](http://e.vil) \\*bold\\*"

@@ -16,17 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coverage import paths
+from coverage.build.postcodes import REASON_LA_NAME, build_postcode_tables
 from coverage.errors import InputError
 from coverage.model.forces import read_force_table
 from coverage.model.postcodes import (
     KINDS,
     LOCAL_AUTHORITY_COLUMNS,
     OUTWARD_COLUMNS,
-    REASON_LA_NAME,
     REASON_NEAR_BORDER,
     Lookup,
     LookupResult,
-    build_postcode_tables,
 )
 
 SHARED_DATA = paths.REPO_ROOT.parent / "shared" / "data"

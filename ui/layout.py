@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage.model.profile import escape_markdown
 from coverage.vocabulary import ONS_ATTRIBUTION
 from ui import data
+from ui.markdown import escape_markdown
 
 DATA_VINTAGE = (
     "**Data vintage**\n\n"

@@ -8,10 +8,11 @@ import vl_convert as vlc
 
 from coverage.model.forces import force_names
 from coverage.model.indicators import format_rate, indicator_wide, similar_forces
-from coverage.model.profile import demand_summary, escape_markdown, force_profile, national_services
+from coverage.model.profile import demand_summary, force_profile, national_services
 from coverage.outputs.charts import ChartText, ranked_bar_chart
 from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, OGL_V3
 from ui import data
+from ui.markdown import bold, escape_markdown
 
 COMPARE_KEY = "compare"
 PEERS_KEY = "peers"
@@ -115,7 +116,7 @@ def render(code: str, table: pd.DataFrame) -> None:
     names = force_names(table)
     profile = force_profile(code, table, data.register(), atlas.sources)
     st.header(profile.heading)
-    st.markdown(profile.summary)
+    st.markdown(f"{bold(profile.heading)}: {escape_markdown(profile.summary)}")
 
     demand = _demand(code, ())
     facts = st.columns(4)

@@ -26,7 +26,6 @@ from coverage.errors import InputError
 from coverage.model import atlas_data
 from coverage.model.forces import force_names as forces_by_name
 from coverage.model.lottery import offences_by_force
-from coverage.model.profile import escape_markdown
 from coverage.outputs.scenario_charts import money
 from coverage.planner.costing import ScenarioResult, run_scenario, to_xlsx, tornado
 from coverage.planner.editing import (
@@ -50,6 +49,7 @@ from coverage.planner.schema import (
 )
 from coverage.planner.store import SQLiteScenarioStore, default_db_path
 from ui import data as ui_data
+from ui.markdown import escape_markdown
 
 TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias")
 

@@ -8,13 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 from coverage import paths
+from coverage.build.forces import build_force_table
+from coverage.build.indicators import build_indicators
+from coverage.build.postcodes import build_postcode_tables
 from coverage.build.register import build_register
 from coverage.errors import InputError
 from coverage.model.boundaries import measure_simplification, read_boundaries, simplify_shared_arcs, to_compact_geojson
 from coverage.model.catalogue import catalogue_table, dataset, source_markdown
-from coverage.model.forces import build_force_table, force_names
-from coverage.model.indicators import build_indicators, indicators_csv
-from coverage.model.postcodes import build_postcode_tables
+from coverage.model.forces import force_names
+from coverage.model.indicators import indicators_csv
 
 ONS_BOUNDARY_SHAPEFILE = Path("boundaries") / "original" / "PFA_DEC_2023_EW_BSC.shp"
 

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from coverage.model.register import COVERAGE_LABELS, NATIONAL_FORCE_CODES, STATUS_LABELS, services_for_force
 from coverage.vocabulary import PROVISION_CLASS, PROVISION_CLASSES, SERVICE_TYPE_LABELS
-
-# Characters that start emphasis, links, images, code, HTML, tables or maths. Hyphens and dots
-# only matter at the start of a line, and every data string here follows other text.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~$])")
-
-
-def escape_markdown(text: str) -> str:
-    """Make data text inert in Streamlit markdown (no links, emphasis or HTML from data)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def _count_text(count: object) -> str:
@@ -38,7 +29,7 @@ class ForceProfile:
     population_text: str
     population_16plus_text: str
     region: str
-    summary: str
+    summary: str  # plain text after the force's name: its class, or why it is unknown
     services: pd.DataFrame
     sources: pd.DataFrame
     empty_message: str
@@ -94,11 +85,11 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
     label = str(row["provision_label"])
     if row["provision_class"] == "unknown":
         summary = (
-            f"**{escape_markdown(name)}**: Unknown (not searched) — provision is unknown: the research search did not cover this "
-            "force in enough depth to say whether a multi-agency unit or clinic exists. Unknown is not the same as none."
+            "Unknown (not searched) — provision is unknown: the research search did not cover this force in "
+            "enough depth to say whether a multi-agency unit or clinic exists. Unknown is not the same as none."
         )
     else:
-        summary = f"**{escape_markdown(name)}**: {escape_markdown(label)}."
+        summary = f"{label}."
     return ForceProfile(
         code=code,
         heading=name,
@@ -143,8 +134,9 @@ def provision_rows(table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def national_summary_sentence(table: pd.DataFrame) -> str:
-    """The map's takeaway in words, from the provision table."""
+def national_summary_sentence(table: pd.DataFrame, number: Callable[[int], str] = str) -> str:
+    """The map's takeaway in words, from the provision table; ``number`` formats each count
+    (a page may embolden them)."""
 
     counts = table["provision_class"].value_counts()
     unit = table["provision_class"] == "multi_agency_unit"
@@ -157,7 +149,7 @@ def national_summary_sentence(table: pd.DataFrame) -> str:
             phrase += f" (home to {population_share:.0%} of people aged 16+)"
         if key == "unknown":
             phrase = f"{'is' if count == 1 else 'are'} {phrase}"
-        parts.append(f"**{count}** {phrase}")
+        parts.append(f"{number(count)} {phrase}")
     return (
         f"Of the {len(table)} police force areas in England and Wales, " + "; ".join(parts[:-1]) + f"; and {parts[-1]}."
     )

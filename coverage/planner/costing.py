@@ -37,18 +37,20 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol, TypedDict, cast, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
 from coverage.export import keep_text_as_text
 from coverage.planner.schema import (
     AGENCIES,
+    ReferralRate,
     Scenario,
     UnitModel,
     fiscal_year_label,
@@ -160,7 +162,7 @@ def _rate_path(values: list[float], n: int) -> np.ndarray:
     return arr[idx]
 
 
-def _index(values: list[float], base: int, years: np.ndarray) -> np.ndarray:
+def _index(values: list[float], base: int, years: npt.NDArray[np.int_]) -> np.ndarray:
     n = int(years.max()) - base
     cum = np.concatenate([[1.0], np.cumprod(1.0 + _rate_path(values, n))])
     return cum[years - base]
@@ -188,16 +190,16 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
     pops = dict(zip(codes, pd.to_numeric(forces["pop_mid2023_16plus"], errors="coerce").astype(float)))
 
     problems: list[str] = []
-    for i, dep in enumerate(s.deployments):
-        if dep.force_code not in names:
-            problems.append(f"deployments[{i}].force_code: {dep.force_code} is not in the force table")
+    for i, d in enumerate(s.deployments):
+        if d.force_code not in names:
+            problems.append(f"deployments[{i}].force_code: {d.force_code} is not in the force table")
     if problems:
         raise InputErrors(problems, where="scenario")
 
     covered: list[str] = []
-    for dep in s.deployments:
-        if dep.force_code not in covered:
-            covered.append(dep.force_code)
+    for d in s.deployments:
+        if d.force_code not in covered:
+            covered.append(d.force_code)
     force_pos = {c: i for i, c in enumerate(covered)}
 
     # referrals per deployment
@@ -206,10 +208,10 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
         if s.demand.fixed_referrals_per_year is not None:
             dep_refs[:] = s.demand.fixed_referrals_per_year.value
         else:
-            rate = s.demand.referral_rate.rate
+            rate = cast(ReferralRate, s.demand.referral_rate).rate  # Demand: one of the two is always set
             offences = offences_by_force if offences_by_force is not None else {}
-            for i, dep in enumerate(s.deployments):
-                code = dep.force_code
+            for i, d in enumerate(s.deployments):
+                code = d.force_code
                 value = offences.get(code, None)
                 try:
                     value = float(value) if value is not None else None
@@ -229,7 +231,7 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
     unit_ids = [u.id for u in s.unit_models]
     upos = {uid: i for i, uid in enumerate(unit_ids)}
     ramp_table = np.ones((len(unit_ids), T))
-    tpl: dict[str, list] = {
+    tpl: dict[str, list[Any]] = {  # one column per name, of mixed types (text, flags, numbers)
         k: []
         for k in (
             "line_type",
@@ -255,7 +257,7 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
         vals = u.ramp_up.values()
         k = min(len(vals), T)
         ramp_table[ui, :k] = vals[:k]
-        rows = []
+        rows: list[tuple[Any, ...]] = []  # one cell per tpl column, line_type to pay_indexed
         for r in u.roles:
             rows.append(
                 (
@@ -351,11 +353,11 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
         else np.zeros(0, dtype=int)
     )
 
-    def take(name, dtype=float):
+    def take(name: str, dtype: npt.DTypeLike = float) -> np.ndarray:
         return np.asarray(tpl[name], dtype=dtype)[tix] if L else np.zeros(0, dtype=dtype)
 
     # small integer codes for the text columns (tables group on these, not on strings)
-    key_index: dict[tuple, int] = {}
+    key_index: dict[tuple[str, str, str], int] = {}
     tpl_key = np.asarray(
         [
             key_index.setdefault((lt, ro, ag), len(key_index))
@@ -434,7 +436,42 @@ def _steady_fte(c: _Compiled, k: _Knobs) -> np.ndarray:
     return np.where(c.is_staff, np.nan_to_num(fte, nan=0.0), 0.0)
 
 
-def _compute(c: _Compiled, k: _Knobs | None = None, *, full: bool = True) -> dict[str, Any]:
+class _PresentValue(TypedDict):
+    pv: float
+
+
+class _Computed(TypedDict):
+    """``_compute(c)`` in full: (lines, years) arrays unless noted."""
+
+    active: np.ndarray  # bool: the line's unit has started
+    fte: np.ndarray
+    steady: np.ndarray  # (lines,): FTE fully staffed
+    disc: np.ndarray  # (years,): discount factor
+    ob: float
+    r: float
+    staff_real: np.ndarray
+    staff_nom: np.ndarray
+    rec_real: np.ndarray
+    rec_nom: np.ndarray
+    fixed_real: np.ndarray
+    fixed_nom: np.ndarray
+    np_real: np.ndarray
+    np_nom: np.ndarray
+    ob_real: np.ndarray
+    ob_nom: np.ndarray
+    cost_real: np.ndarray
+    cost_nom: np.ndarray
+    pv: np.ndarray
+    pv_total: float
+    loaded: np.ndarray  # (lines,): loaded cost per FTE
+    non_pay_real: np.ndarray  # (years,): real non-pay index
+
+
+@overload
+def _compute(c: _Compiled, k: _Knobs | None = None, *, full: Literal[True] = True) -> _Computed: ...
+@overload
+def _compute(c: _Compiled, k: _Knobs | None = None, *, full: Literal[False]) -> _PresentValue: ...
+def _compute(c: _Compiled, k: _Knobs | None = None, *, full: bool = True) -> _Computed | _PresentValue:
     k = k or _Knobs()
     s = c.scenario
     ob = s.optimism_bias.value if k.optimism_bias is None else k.optimism_bias
@@ -469,7 +506,7 @@ def _compute(c: _Compiled, k: _Knobs | None = None, *, full: bool = True) -> dic
     D = c.deflator[None, :]
     is_fixed = (c.line_type == 1)[:, None]
     is_np = (c.line_type == 2)[:, None]
-    out = {
+    out: _Computed = {
         "active": active,
         "fte": fte,
         "steady": steady,
@@ -549,7 +586,7 @@ def coverage_before_after(forces: pd.DataFrame, existing: Iterable[str], deploye
     after = existing | deployed
     total = float(sum(pop.values()))
 
-    def share(cs):
+    def share(cs: Iterable[str]) -> float:
         return float(sum(pop[c] for c in cs) / total) if total else 0.0
 
     return {
@@ -591,7 +628,7 @@ def run_scenario(
     role_names = list(dict.fromkeys(k[1] for k in c.keys))
     role_of_key = np.asarray([role_names.index(k[1]) for k in c.keys], dtype=int)
 
-    def cat(codes, categories):
+    def cat(codes: np.ndarray, categories: Iterable[str]) -> pd.Categorical:
         return pd.Categorical.from_codes(
             np.asarray(codes, dtype=int), categories=pd.Index(list(categories), dtype=object)
         )
@@ -663,7 +700,7 @@ def run_scenario(
         }
     )
 
-    def group(codes: np.ndarray, labels_: list[tuple], names: list[str]) -> pd.DataFrame:
+    def group(codes: np.ndarray, labels_: Sequence[tuple[str, ...]], names: list[str]) -> pd.DataFrame:
         n = len(labels_)
         used = np.bincount(codes, minlength=n) > 0 if L else np.zeros(n, dtype=bool)
         frame = pd.DataFrame([lab for lab, u in zip(labels_, used) if u], columns=names)
@@ -690,7 +727,7 @@ def run_scenario(
     )
     pop_cov = float(c.force_pop16.sum()) if F else 0.0
     refs_total = float(refs.sum()) if has_demand else None
-    totals = {
+    totals: dict[str, Any] = {
         "scenario_name": s.name,
         "price_base": f"{fiscal_year_label(s.price_base_year)} prices",
         "first_year": fiscal_year_label(s.start_year),
@@ -739,13 +776,35 @@ def run_scenario(
 # --------------------------------------------------------------------------------------------
 
 
-def _num(x, digits=2):
+def _num(x: float | None, digits: int = 2) -> float | None:
     if x is None:
         return None
     x = float(x)
     if not math.isfinite(x):
         return None
     return round(x, digits)
+
+
+class _YearRow(Protocol):
+    """The columns of a ``ScenarioResult.by_year`` row (from ``itertuples``) that the summary reads."""
+
+    year: int
+    fiscal_year: str
+    cost_nominal: float
+    cost_real: float
+    pv: float
+    fte: float
+
+
+class _ForceRow(Protocol):
+    """The columns of a ``ScenarioResult.by_force`` row (from ``itertuples``) that the summary reads."""
+
+    code: str
+    name: str
+    cost_nominal: float
+    cost_real: float
+    pv: float
+    fte: float
 
 
 def to_json_summary(result: ScenarioResult) -> dict[str, Any]:
@@ -780,7 +839,7 @@ def to_json_summary(result: ScenarioResult) -> dict[str, Any]:
                 "pv": _num(r.pv),
                 "fte": _num(r.fte, 3),
             }
-            for r in result.by_year.itertuples(index=False)
+            for r in cast(Iterator[_YearRow], result.by_year.itertuples(index=False))
         ],
         "by_force": [
             {
@@ -791,7 +850,7 @@ def to_json_summary(result: ScenarioResult) -> dict[str, Any]:
                 "pv": _num(r.pv),
                 "fte": _num(r.fte, 3),
             }
-            for r in result.by_force.itertuples(index=False)
+            for r in cast(Iterator[_ForceRow], result.by_force.itertuples(index=False))
         ],
     }
     return summary
@@ -908,7 +967,7 @@ def with_deployments(
 # --------------------------------------------------------------------------------------------
 
 
-def _safe_cell(value):
+def _safe_cell(value: object) -> object:
     """A value as a workbook cell (text that could run as a formula is made text by keep_text_as_text)."""
     if isinstance(value, (np.integer,)):
         return int(value)
@@ -922,10 +981,12 @@ def _safe_cell(value):
     return value
 
 
-def _input_rows(s: Scenario) -> list[list]:
-    rows: list[list] = [["section", "field", "value", "source", "assumption", "note"]]
+def _input_rows(s: Scenario) -> list[Sequence[object]]:
+    rows: list[Sequence[object]] = [["section", "field", "value", "source", "assumption", "note"]]
 
-    def p(section, name, param):
+    # param is a Param or SeriesParam (Any: the Demand validator, not the type, makes sure
+    # fixed_referrals_per_year is set when it is passed here)
+    def p(section: str, name: str, param: Any) -> None:
         value = param.value if not isinstance(param.value, list) else ", ".join(f"{v:g}" for v in param.value)
         rows.append([section, name, value, param.source, param.assumption, param.note])
 
@@ -1020,7 +1081,7 @@ def _input_rows(s: Scenario) -> list[list]:
 
 def to_xlsx(
     result: ScenarioResult, scenario: Scenario | None = None, path_or_buffer: str | Path | io.IOBase | None = None
-):
+) -> str | Path | io.IOBase:
     """Write Inputs, Results and Sources sheets. Text cells starting with = + - @ are neutralised."""
     from openpyxl import Workbook
     from openpyxl.styles import Font

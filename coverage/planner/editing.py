@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -168,7 +168,7 @@ def _fmt_shown(value: float, spec_unit: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _param_of(data: Mapping, spec: ParamSpec, u: int) -> dict | None:
+def _param_of(data: Mapping[str, Any], spec: ParamSpec, u: int) -> dict[str, Any] | None:
     """The {value, source, assumption, note} object behind a row (None when the scenario has no such row)."""
     if spec.key in ("horizon_years", "start_year"):
         return {"value": data[spec.key], "source": "scenario setting", "assumption": False, "note": ""}
@@ -190,11 +190,12 @@ def _param_of(data: Mapping, spec: ParamSpec, u: int) -> dict | None:
         demand = data.get("demand") or {}
         return demand.get("fixed_referrals_per_year") or None
     if spec.path.startswith("unit_models"):
-        return data["unit_models"][u].get(spec.key)
+        unit: Mapping[str, Any] = data["unit_models"][u]
+        return unit.get(spec.key)
     return data.get(spec.key)
 
 
-def params_table(data: Mapping, unit_index: int = 0) -> pd.DataFrame:
+def params_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
     """One row per number (index = its key): label, value as shown, unit, source-or-assumption, note."""
     rows = []
     for spec in PARAM_SPECS:
@@ -224,7 +225,7 @@ def params_table(data: Mapping, unit_index: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", *PARAM_COLUMNS]).set_index("key")
 
 
-def roles_table(data: Mapping, unit_index: int = 0) -> pd.DataFrame:
+def roles_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
     roles = data["unit_models"][unit_index].get("roles") or []
     rows = []
     for r in roles:
@@ -239,7 +240,7 @@ def roles_table(data: Mapping, unit_index: int = 0) -> pd.DataFrame:
     return frame
 
 
-def fixed_table(data: Mapping, unit_index: int = 0) -> pd.DataFrame:
+def fixed_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
     lines = data["unit_models"][unit_index].get("fixed_costs") or []
     frame = pd.DataFrame([{f: line.get(f) for f in FIXED_FIELDS} for line in lines], columns=FIXED_FIELDS)
     frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
@@ -252,7 +253,7 @@ def fixed_table(data: Mapping, unit_index: int = 0) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def apply_params(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[str]:
+def apply_params(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[str]:
     """Write the assumptions table's values into ``data`` (in place); return problems by field path.
 
     An unchanged value keeps its source. A changed one becomes ``source: user input``,
@@ -273,7 +274,7 @@ def apply_params(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[s
         if shown is None:
             problems.append(f"{path}: '{raw}' is not a number")
             continue
-        before = float(original.at[key, "Value"])
+        before = float(cast(float, original.at[key, "Value"]))  # params_table's Value column holds floats
         if _same(shown, before):
             continue
         if spec.whole:
@@ -317,14 +318,14 @@ def apply_params(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[s
 _RAMP_SPLIT = re.compile(r"[,;\s]+")
 
 
-def ramp_text(data: Mapping, unit_index: int = 0) -> str:
+def ramp_text(data: Mapping[str, Any], unit_index: int = 0) -> str:
     """The unit's ramp-up as the planner types it: percentages for years 1, 2, … ("" = fully staffed)."""
     ramp = (data["unit_models"][unit_index].get("ramp_up") or {}).get("value")
     values = ramp if isinstance(ramp, list) else ([] if ramp is None else [ramp])
     return ", ".join(f"{_shown(float(v), 100):g}" for v in values)
 
 
-def apply_ramp(data: dict, text: str | None, unit_index: int = 0) -> list[str]:
+def apply_ramp(data: dict[str, Any], text: str | None, unit_index: int = 0) -> list[str]:
     """Write a typed ramp-up ("50, 80", "50% 80%" or blank) into ``data`` (in place); return problems.
 
     Unchanged text keeps the file's source; a change becomes user input and an assumption, with the
@@ -357,7 +358,7 @@ def apply_ramp(data: dict, text: str | None, unit_index: int = 0) -> list[str]:
     return []
 
 
-def _text_cell(row: Mapping, name: str) -> str:
+def _text_cell(row: Mapping[str, Any] | pd.Series, name: str) -> str:
     value = row.get(name)
     return "" if _blank(value) else str(value).strip()
 
@@ -365,7 +366,7 @@ def _text_cell(row: Mapping, name: str) -> str:
 def _rows_back(
     table: pd.DataFrame,
     original: pd.DataFrame,
-    stored: list[Mapping],
+    stored: Sequence[Mapping[str, Any]],
     *,
     path: str,
     fields: list[str],
@@ -373,15 +374,16 @@ def _rows_back(
     required_numbers: Iterable[str],
     optional_numbers: Iterable[str],
     labels: Mapping[str, str],
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows of an edited table as schema dicts; blank required cells reported by field path."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     problems: list[str] = []
+    # the tables have a RangeIndex: a row label found in ``original`` is that row's position in ``stored``
     for i, (index, row) in enumerate(table.iterrows()):
         where = f"{path}[{i}]"
         record: dict[str, Any] = {}
         changes: list[str] = []
-        before = original.loc[index] if index in original.index else None
+        before = original.loc[cast(int, index)] if index in original.index else None
         for name in required_text:
             text = _text_cell(row, name)
             if not text:
@@ -404,7 +406,7 @@ def _rows_back(
                 old = _number(before.get(name))
                 if old is not None and _same(old, number):
                     # unchanged: keep the stored number exactly (44.54 / 100 is not always 0.4454)
-                    record[name] = stored[index][name]
+                    record[name] = stored[cast(int, index)][name]
                     continue
                 unit = "%" if name in PERCENT_FIELDS else ""
                 old_text = "blank" if old is None else f"{old:,.10g}{unit}"
@@ -421,7 +423,7 @@ def _rows_back(
     return out, problems
 
 
-def apply_roles(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[str]:
+def apply_roles(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[str]:
     original = roles_table(data, unit_index)
     roles, problems = _rows_back(
         table,
@@ -438,7 +440,7 @@ def apply_roles(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[st
     return problems
 
 
-def apply_fixed(data: dict, table: pd.DataFrame, unit_index: int = 0) -> list[str]:
+def apply_fixed(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[str]:
     original = fixed_table(data, unit_index)
     lines, problems = _rows_back(
         table,
@@ -470,7 +472,7 @@ class Placement:
     file_deployments: tuple[tuple[str, int, str], ...] = field(default=())
 
 
-def placement_from_deployments(deployments: list[Mapping]) -> Placement:
+def placement_from_deployments(deployments: Sequence[Mapping[str, Any]]) -> Placement:
     """The simplest placement that reproduces a scenario's deployments (one force, a list, two waves)."""
     deps = tuple((str(d["force_code"]), int(d.get("start_year_offset", 0)), str(d["unit_model"])) for d in deployments)
     codes = [d[0] for d in deps]
@@ -490,12 +492,14 @@ def placement_from_deployments(deployments: list[Mapping]) -> Placement:
     return Placement(mode="file", file_deployments=deps)
 
 
-def deployments_for(placement: Placement, unit_id: str, no_unit_codes: Iterable[str]) -> tuple[list[dict], list[str]]:
+def deployments_for(
+    placement: Placement, unit_id: str, no_unit_codes: Iterable[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Deployments for a placement, and problems (e.g. a force in both waves) by field path."""
     p = placement
     problems: list[str] = []
 
-    def dep(code: str, offset: int = 0) -> dict:
+    def dep(code: str, offset: int = 0) -> dict[str, Any]:
         return {"force_code": code, "start_year_offset": offset, "unit_model": unit_id}
 
     if p.mode == "one":
@@ -519,7 +523,7 @@ def deployments_for(placement: Placement, unit_id: str, no_unit_codes: Iterable[
     return [], problems
 
 
-def placement_summary(deployments: list[Mapping], names: Mapping[str, str], start_year: int) -> str:
+def placement_summary(deployments: Sequence[Mapping[str, Any]], names: Mapping[str, str], start_year: int) -> str:
     """'12 units in 12 force areas from 2026/27' or 'Wave 1: … from 2026/27; wave 2: … from 2028/29'."""
     if not deployments:
         return "No units placed yet"
@@ -543,13 +547,13 @@ def placement_summary(deployments: list[Mapping], names: Mapping[str, str], star
 
 
 def edited_scenario(
-    base: Mapping,
+    base: Mapping[str, Any],
     *,
     unit_index: int,
     params: pd.DataFrame | None,
     roles: pd.DataFrame | None,
     fixed: pd.DataFrame | None,
-    deployments: list[dict],
+    deployments: list[dict[str, Any]],
     ramp: str | None = None,
     placement_problems: Iterable[str] = (),
 ) -> Scenario:
@@ -585,7 +589,7 @@ def split_problem(problem: str) -> tuple[str, str]:
     return (m.group("path"), m.group("message")) if m else ("", problem)
 
 
-def where_on_page(path: str, data: Mapping | None = None) -> str:
+def where_on_page(path: str, data: Mapping[str, Any] | None = None) -> str:
     """'Roles table, row 3 (Probation officer), column “Salary (£ a year)”' for a field path."""
     if not path:
         return "Scenario"
@@ -626,7 +630,9 @@ def where_on_page(path: str, data: Mapping | None = None) -> str:
     return "Scenario"
 
 
-def problem_rows(error: InputError, data: Mapping | None = None, *, file_name: str | None = None) -> pd.DataFrame:
+def problem_rows(
+    error: InputError, data: Mapping[str, Any] | None = None, *, file_name: str | None = None
+) -> pd.DataFrame:
     """One problem per row: the field path, where it is (page table or file) and what is wrong."""
     problems = error.problems if isinstance(error, InputErrors) else [error.reason]
     rows = []

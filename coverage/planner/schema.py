@@ -26,8 +26,9 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, TypeVar, cast
 
 import yaml
 from pydantic import (
@@ -93,8 +94,8 @@ def _fmt(value: float, kind: str) -> str:
     return f"{value:,g}"
 
 
-def _between(low: float, high: float, kind: str):
-    def check(value):
+def _between(low: float, high: float, kind: str) -> Callable[[float | None], float | None]:
+    def check(value: float | None) -> float | None:
         if value is None:
             return value
         if not (low <= value <= high):
@@ -104,23 +105,21 @@ def _between(low: float, high: float, kind: str):
     return check
 
 
-def _no_bool(value):
+_T = TypeVar("_T")
+
+
+def _no_bool(value: _T) -> _T:
     if isinstance(value, bool):
         raise ValueError("must be a number, not true/false")
     return value
 
 
-def _number(bounds):
-    low, high, kind = bounds
-    return Annotated[float, BeforeValidator(_no_bool), AfterValidator(_between(low, high, kind))]
+# A number field is ``Annotated[Number, AfterValidator(_between(*BOUNDS))]``: no true/false, then the bounds.
+Number = Annotated[float, BeforeValidator(_no_bool)]
+OptionalNumber = Annotated[float | None, BeforeValidator(_no_bool)]
 
 
-def _optional_number(bounds):
-    low, high, kind = bounds
-    return Annotated[float | None, BeforeValidator(_no_bool), AfterValidator(_between(low, high, kind))]
-
-
-def _year(value):
+def _year(value: int) -> int:
     if not (YEAR_BOUNDS[0] <= value <= YEAR_BOUNDS[1]):
         raise ValueError(
             f"must be a year between {YEAR_BOUNDS[0]} and {YEAR_BOUNDS[1]} (the first year of a financial year)"
@@ -152,7 +151,7 @@ class Param(_Model):
 
     @field_validator("value", mode="before")
     @classmethod
-    def _value_not_bool(cls, value):
+    def _value_not_bool(cls, value: object) -> object:
         return _no_bool(value)
 
 
@@ -166,7 +165,7 @@ class SeriesParam(_Model):
 
     @field_validator("value", mode="before")
     @classmethod
-    def _value_not_bool(cls, value):
+    def _value_not_bool(cls, value: object) -> object:
         if isinstance(value, list):
             return [_no_bool(v) for v in value]
         return _no_bool(value)
@@ -175,15 +174,17 @@ class SeriesParam(_Model):
         return list(self.value) if isinstance(self.value, list) else [float(self.value)]
 
 
-def _coerce_param(value):
+def _coerce_param(value: object) -> object:
     """A bare number (or list) typed by a user becomes a Param marked as an assumption."""
     if isinstance(value, (int, float, list)) and not isinstance(value, bool):
         return {"value": value, "source": "user input", "assumption": True}
     return value
 
 
-def _param_between(low: float, high: float, kind: str, *, series: bool = False, min_len: int = 1, max_len: int = 60):
-    def check(param):
+def _param_between(
+    low: float, high: float, kind: str, *, series: bool = False, min_len: int = 1, max_len: int = 60
+) -> Callable[[Param | SeriesParam | None], Param | SeriesParam | None]:
+    def check(param: Param | SeriesParam | None) -> Param | SeriesParam | None:
         if param is None:
             return param
         values = param.values() if isinstance(param, SeriesParam) else [param.value]
@@ -202,19 +203,13 @@ def _param_between(low: float, high: float, kind: str, *, series: bool = False, 
     return check
 
 
-def _param(bounds):
-    return Annotated[Param, BeforeValidator(_coerce_param), AfterValidator(_param_between(*bounds))]
+# A provenance field is ``Annotated[UserParam, AfterValidator(_param_between(*BOUNDS))]`` (``UserSeries``
+# with ``series=True`` for a rate by year): a bare number becomes a Param, then the bounds are checked.
+UserParam = Annotated[Param, BeforeValidator(_coerce_param)]
+UserSeries = Annotated[SeriesParam, BeforeValidator(_coerce_param)]
 
 
-def _series(bounds, *, min_len=1, max_len=60):
-    return Annotated[
-        SeriesParam,
-        BeforeValidator(_coerce_param),
-        AfterValidator(_param_between(*bounds, series=True, min_len=min_len, max_len=max_len)),
-    ]
-
-
-def _ramp_check(param: SeriesParam):
+def _ramp_check(param: SeriesParam) -> SeriesParam:
     values = param.values()
     if values and values[0] <= 0:
         raise ValueError("the first year's fraction must be above 0 (a unit that starts has some staff)")
@@ -240,18 +235,18 @@ class Role(_Model):
     role: Annotated[str, Field(min_length=1, max_length=120)]
     agency: Agency
     grade: ShortText = ""
-    salary: _number(SALARY_BOUNDS)
-    oncost_rate: _number(ONCOST_BOUNDS)
-    overhead_rate: _number(OVERHEAD_BOUNDS) = 0.0
+    salary: Annotated[Number, AfterValidator(_between(*SALARY_BOUNDS))]
+    oncost_rate: Annotated[Number, AfterValidator(_between(*ONCOST_BOUNDS))]
+    overhead_rate: Annotated[Number, AfterValidator(_between(*OVERHEAD_BOUNDS))] = 0.0
     fte_mode: Literal["fixed", "demand"] = "fixed"
-    fte: _optional_number(FTE_BOUNDS) = None
-    caseload_per_fte: _optional_number(CASELOAD_BOUNDS) = None
+    fte: Annotated[OptionalNumber, AfterValidator(_between(*FTE_BOUNDS))] = None
+    caseload_per_fte: Annotated[OptionalNumber, AfterValidator(_between(*CASELOAD_BOUNDS))] = None
     source: LongText = ""
     assumption: bool = True
     note: LongText = ""
 
     @model_validator(mode="after")
-    def _mode_needs_its_number(self):
+    def _mode_needs_its_number(self) -> Self:
         if self.fte_mode == "fixed" and self.fte is None:
             raise ValueError("fte is required when fte_mode is 'fixed'")
         if self.fte_mode == "demand" and self.caseload_per_fte is None:
@@ -269,7 +264,7 @@ class FixedCost(_Model):
 
     item: Annotated[str, Field(min_length=1, max_length=160)]
     agency: Agency
-    amount: _number(FIXED_COST_BOUNDS)
+    amount: Annotated[Number, AfterValidator(_between(*FIXED_COST_BOUNDS))]
     index: Literal["pay", "non_pay"] = "non_pay"
     source: LongText = ""
     assumption: bool = True
@@ -285,10 +280,10 @@ class UnitModel(_Model):
     price_year: Year
     roles: Annotated[list[Role], Field(max_length=80)] = []
     fixed_costs: Annotated[list[FixedCost], Field(max_length=40)] = []
-    non_pay: _param(NON_PAY_BOUNDS)
+    non_pay: Annotated[UserParam, AfterValidator(_param_between(*NON_PAY_BOUNDS))]
     non_pay_agency: Agency = "other"
-    recruitment_training_cost_per_new_fte: _param(RECRUITMENT_BOUNDS)
-    attrition_rate: _param(ATTRITION_BOUNDS)
+    recruitment_training_cost_per_new_fte: Annotated[UserParam, AfterValidator(_param_between(*RECRUITMENT_BOUNDS))]
+    attrition_rate: Annotated[UserParam, AfterValidator(_param_between(*ATTRITION_BOUNDS))]
     ramp_up: RampParam
     sources: LongText = ""
 
@@ -300,7 +295,7 @@ class UnitModel(_Model):
         return value
 
     @model_validator(mode="after")
-    def _has_something_to_cost(self):
+    def _has_something_to_cost(self) -> Self:
         if not self.roles and not self.fixed_costs and self.non_pay.value == 0:
             raise ValueError("a unit model needs at least one role, fixed-cost line or non-pay amount")
         return self
@@ -318,10 +313,10 @@ class ReferralRate(_Model):
     the recorded offences of the same area over a year); if both are given they must agree.
     """
 
-    value: _optional_number(REFERRAL_RATE_BOUNDS) = None
-    observed_referrals: _optional_number((0.0, 1_000_000.0, "number")) = None
-    observed_months: _optional_number((1.0, 120.0, "number")) = None
-    reference_offences: _optional_number((1.0, 10_000_000.0, "number")) = None
+    value: Annotated[OptionalNumber, AfterValidator(_between(*REFERRAL_RATE_BOUNDS))] = None
+    observed_referrals: Annotated[OptionalNumber, AfterValidator(_between(0.0, 1_000_000.0, "number"))] = None
+    observed_months: Annotated[OptionalNumber, AfterValidator(_between(1.0, 120.0, "number"))] = None
+    reference_offences: Annotated[OptionalNumber, AfterValidator(_between(1.0, 10_000_000.0, "number"))] = None
     reference_area: ShortText = ""
     reference_period: ShortText = ""
     offence_group: LongText = (
@@ -334,10 +329,14 @@ class ReferralRate(_Model):
     note: LongText = ""
 
     @model_validator(mode="after")
-    def _value_or_derivation(self):
+    def _value_or_derivation(self) -> Self:
         parts = (self.observed_referrals, self.observed_months, self.reference_offences)
         derived = None
-        if all(p is not None for p in parts):
+        if (
+            self.observed_referrals is not None
+            and self.observed_months is not None
+            and self.reference_offences is not None
+        ):
             derived = self.observed_referrals * 12.0 / self.observed_months / self.reference_offences
             if derived > REFERRAL_RATE_BOUNDS[1]:
                 raise ValueError("the derived rate (referrals per year ÷ offences) is above 1 referral per offence")
@@ -357,17 +356,23 @@ class ReferralRate(_Model):
     def rate(self) -> float:
         if self.value is not None:
             return float(self.value)
-        return self.observed_referrals * 12.0 / self.observed_months / self.reference_offences
+        # _value_or_derivation makes sure all three are set when value is not
+        referrals, months, offences = cast(
+            tuple[float, float, float], (self.observed_referrals, self.observed_months, self.reference_offences)
+        )
+        return referrals * 12.0 / months / offences
 
 
 class Demand(_Model):
     """How many referrals a unit gets a year: a rate per recorded offence, or a fixed number per unit."""
 
     referral_rate: ReferralRate | None = None
-    fixed_referrals_per_year: _param(FIXED_REFERRALS_BOUNDS) | None = None
+    fixed_referrals_per_year: Annotated[UserParam, AfterValidator(_param_between(*FIXED_REFERRALS_BOUNDS))] | None = (
+        None
+    )
 
     @model_validator(mode="after")
-    def _exactly_one(self):
+    def _exactly_one(self) -> Self:
         if (self.referral_rate is None) == (self.fixed_referrals_per_year is None):
             raise ValueError("give exactly one of referral_rate or fixed_referrals_per_year")
         return self
@@ -446,11 +451,21 @@ class Scenario(_Model):
     price_base_year: Year
     start_year: Year
     horizon_years: Annotated[int, BeforeValidator(_no_bool), AfterValidator(_between(1, MAX_HORIZON, "number"))]
-    discount_rate: _param(DISCOUNT_BOUNDS) = Field(default_factory=_default_discount)
-    optimism_bias: _param(OPTIMISM_BOUNDS) = Field(default_factory=_default_optimism)
-    pay_uplift: _param(PAY_UPLIFT_BOUNDS) = Field(default_factory=_default_pay_uplift)
-    non_pay_inflation: _series(INFLATION_BOUNDS) = Field(default_factory=_default_non_pay_inflation)
-    gdp_deflator: _series(INFLATION_BOUNDS) = Field(default_factory=_default_deflator)
+    discount_rate: Annotated[UserParam, AfterValidator(_param_between(*DISCOUNT_BOUNDS))] = Field(
+        default_factory=_default_discount
+    )
+    optimism_bias: Annotated[UserParam, AfterValidator(_param_between(*OPTIMISM_BOUNDS))] = Field(
+        default_factory=_default_optimism
+    )
+    pay_uplift: Annotated[UserParam, AfterValidator(_param_between(*PAY_UPLIFT_BOUNDS))] = Field(
+        default_factory=_default_pay_uplift
+    )
+    non_pay_inflation: Annotated[UserSeries, AfterValidator(_param_between(*INFLATION_BOUNDS, series=True))] = Field(
+        default_factory=_default_non_pay_inflation
+    )
+    gdp_deflator: Annotated[UserSeries, AfterValidator(_param_between(*INFLATION_BOUNDS, series=True))] = Field(
+        default_factory=_default_deflator
+    )
     deployments: Annotated[list[Deployment], Field(max_length=500)] = []
     unit_models: Annotated[list[UnitModel], Field(min_length=1, max_length=20)]
     demand: Demand | None = None
@@ -458,7 +473,7 @@ class Scenario(_Model):
 
     @field_validator("schema_version", mode="before")
     @classmethod
-    def _version_readable(cls, value):
+    def _version_readable(cls, value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be a whole number (this app reads scenario schema version {SCHEMA_VERSION})")
         if value > SCHEMA_VERSION:
@@ -471,7 +486,7 @@ class Scenario(_Model):
         return value
 
     @model_validator(mode="after")
-    def _cross_checks(self):
+    def _cross_checks(self) -> Self:
         problems: list[str] = []
         ids = [u.id for u in self.unit_models]
         for i, uid in enumerate(ids):
@@ -538,7 +553,7 @@ def fiscal_year_label(year: int) -> str:
 _PREFIX_RE = re.compile(r"^Value error, |^Assertion failed, ")
 
 
-def _loc_text(loc: tuple) -> str:
+def _loc_text(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -568,7 +583,7 @@ _MODEL_AT: dict[str, type[BaseModel]] = {
 }
 
 
-def _model_for(loc: tuple) -> type[BaseModel] | None:
+def _model_for(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     names = [p for p in loc[:-1] if isinstance(p, str)]
     if not names:
         return Scenario
@@ -668,7 +683,7 @@ def _describe(data: Any) -> str:
     return f"a {type(data).__name__}"
 
 
-def _guess_kind(data: dict) -> str:
+def _guess_kind(data: dict[str, Any]) -> str:
     if data.get("type") in {"FeatureCollection", "Feature", "Topology"}:
         return "this looks like a GeoJSON/TopoJSON boundary file"
     if {"service_name", "force_code"} <= set(data) or "services" in data:
@@ -743,7 +758,7 @@ def load_scenario_file(path: Path | str) -> Scenario:
     return load_scenario_bytes(path.read_bytes(), where=where)
 
 
-def scenario_to_dict(scenario: Scenario) -> dict:
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """Plain JSON-able dict; loading it back gives an equal scenario."""
     return scenario.model_dump(mode="json")
 
@@ -777,7 +792,7 @@ def load_preset(preset_id: str, directory: Path = PRESETS_DIR) -> Scenario:
     return load_scenario_file(Path(directory) / f"{preset_id}.yaml")
 
 
-def list_presets(directory: Path = PRESETS_DIR) -> list[dict]:
+def list_presets(directory: Path = PRESETS_DIR) -> list[dict[str, str]]:
     """Id, name and description of every shipped preset."""
     out = []
     for pid in preset_ids(directory):
