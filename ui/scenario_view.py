@@ -27,7 +27,7 @@ from coverage.model import atlas_data
 from coverage.model.forces import force_names as forces_by_name
 from coverage.model.lottery import offences_by_force
 from coverage.outputs.scenario_charts import money
-from coverage.planner.costing import ScenarioResult, run_scenario, to_xlsx, tornado
+from coverage.planner.costing import COST_INPUT_FACTORS, ScenarioResult, run_scenario, to_xlsx, tornado
 from coverage.planner.editing import (
     Placement,
     placement_from_deployments,
@@ -50,8 +50,6 @@ from coverage.planner.schema import (
 from coverage.planner.store import SQLiteScenarioStore, default_db_path
 from ui import data as ui_data
 from ui.markdown import escape_markdown
-
-TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias")
 
 
 @st.cache_data(show_spinner=False)
@@ -107,7 +105,7 @@ def run(digest: str, existing: tuple[str, ...], _scenario: Scenario) -> Scenario
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def tornado_frame(digest: str, _scenario: Scenario) -> pd.DataFrame:
-    return tornado(_scenario, forces_table(), offences(), factors=TORNADO_FACTORS)
+    return tornado(_scenario, forces_table(), offences(), factors=COST_INPUT_FACTORS)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -61,6 +61,7 @@ from coverage.planner.schema import (
 )
 
 __all__ = [
+    "COST_INPUT_FACTORS",
     "TORNADO_FACTORS",
     "ScenarioResult",
     "coverage_before_after",
@@ -857,6 +858,9 @@ def to_json_summary(result: ScenarioResult) -> dict[str, Any]:
 
 
 TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias", "discount_rate")
+# The factors the planner's chart swings: the inputs of the cost itself. The discount rate is the
+# Treasury's convention for comparing years (Green Book, 3.5%), stated beside the chart instead.
+COST_INPUT_FACTORS = tuple(factor for factor in TORNADO_FACTORS if factor != "discount_rate")
 
 _FACTOR_LABELS = {
     "salaries": "Salaries (all roles)",

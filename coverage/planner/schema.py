@@ -44,6 +44,7 @@ from pydantic import (
 
 from coverage import paths
 from coverage.errors import InputError, InputErrors
+from coverage.vocabulary import FORCE_CODE_PATTERN, FORCE_CODE_RANGE
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 1_000_000
@@ -55,7 +56,6 @@ SOURCES_MD = paths.DATA_DIR / "scenarios" / "SOURCES.md"
 AGENCIES = ("police", "probation", "nhs", "voluntary", "cps", "other")
 Agency = Literal["police", "probation", "nhs", "voluntary", "cps", "other"]
 
-FORCE_CODE_RE = re.compile(r"^(E23|W15)\d{6}$")
 UNIT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
 
 # Bounds: (low, high, kind). kind decides how the bound is written in a message.
@@ -393,8 +393,8 @@ class Deployment(_Model):
     @field_validator("force_code")
     @classmethod
     def _code_form(cls, value: str) -> str:
-        if not FORCE_CODE_RE.match(value):
-            raise ValueError(f"'{value}' is not an ONS police force area code (E23000001 … W15000004)")
+        if not FORCE_CODE_PATTERN.match(value):
+            raise ValueError(f"'{value}' is not an ONS police force area code ({FORCE_CODE_RANGE})")
         return value
 
 
