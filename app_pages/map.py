@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from coverage.export import safe_csv
+from coverage.export import csv_bytes
 from coverage.model.forces import force_names
 from coverage.model.profile import national_summary_sentence, provision_rows
 from coverage.outputs.maps import PROVISION_STYLES, selected_outline
@@ -92,7 +92,7 @@ with side_column:
         # The button is also what lets a keyboard reach, and so scroll, this box (axe: scrollable-region-focusable).
         st.download_button(
             "Download this table (CSV)",
-            data=lambda: safe_csv(rows),
+            data=lambda: csv_bytes(rows),
             file_name="stalking_provision_by_force.csv",
             mime="text/csv",
             key="map_table_csv",

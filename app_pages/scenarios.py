@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from coverage.errors import InputError
-from coverage.export import safe_csv
+from coverage.export import csv_bytes
 from coverage.outputs import scenario_charts as sc
 from coverage.planner import editing as tables
 from coverage.planner.schema import (
@@ -493,7 +493,7 @@ with tab_results:
     )
     d2.download_button(
         "Costs by year (CSV)",
-        data=lambda: safe_csv(result.by_year),
+        data=lambda: csv_bytes(result.by_year),
         file_name=f"{stem}_by_year.csv",
         mime="text/csv",
         key="scn_dl_year",
@@ -501,7 +501,7 @@ with tab_results:
     )
     d3.download_button(
         "Costs by force (CSV)",
-        data=lambda: safe_csv(result.by_force),
+        data=lambda: csv_bytes(result.by_force),
         file_name=f"{stem}_by_force.csv",
         mime="text/csv",
         key="scn_dl_force",
@@ -509,7 +509,7 @@ with tab_results:
     )
     d4.download_button(
         "Costs by role (CSV)",
-        data=lambda: safe_csv(result.by_role),
+        data=lambda: csv_bytes(result.by_role),
         file_name=f"{stem}_by_role.csv",
         mime="text/csv",
         key="scn_dl_role",
@@ -612,7 +612,7 @@ with tab_compare:
             st.button("Clear the comparison", key="scn_compare_clear", on_click=view.on_compare_clear)
             st.download_button(
                 "Comparison (CSV)",
-                data=lambda: safe_csv(table.reset_index()),
+                data=lambda: csv_bytes(table.reset_index()),
                 file_name="scenario_comparison.csv",
                 mime="text/csv",
                 key="scn_dl_compare",

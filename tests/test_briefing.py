@@ -18,14 +18,13 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from coverage.errors import InputError
+from coverage.export import csv_bytes, xlsx_bytes
 from coverage.model import atlas_data
 from coverage.outputs.briefing import (
     NATIONAL_SLUG,
     briefing_context,
     build_briefing,
     class_shares,
-    to_csv,
-    to_xlsx,
     without_postcodes,
     write_briefing,
 )
@@ -242,11 +241,11 @@ def test_coverage_shares_agree_with_the_lottery_figures(data):
 
 def test_csv_and_xlsx_neutralise_formulas():
     frame = pd.DataFrame({"a": ["=1+2", "+SUM(A1)", "-3", "@cmd", "plain", "\tTab"], "n": [1, -2, 3, 4, 5, 6]})
-    rows = _read_csv(to_csv(frame))
+    rows = _read_csv(csv_bytes(frame))
     assert [r["a"] for r in rows] == ["'=1+2", "'+SUM(A1)", "'-3", "'@cmd", "plain", "'\tTab"]
     assert [r["n"] for r in rows] == ["1", "-2", "3", "4", "5", "6"]  # numbers stay numbers
     # In a workbook the text stays exactly as written, stored as text with Excel's quote prefix: no formula.
-    workbook_bytes = to_xlsx([("Data", frame)])
+    workbook_bytes = xlsx_bytes([("Data", frame)])
     sheet = load_workbook(io.BytesIO(workbook_bytes))["Data"]
     assert [sheet.cell(row=i, column=1).value for i in range(2, 8)] == [
         "=1+2",

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from coverage import paths
 from coverage.errors import InputError
-from coverage.export import safe_csv
+from coverage.export import csv_bytes
 from coverage.model import atlas_data
 from coverage.model.lottery import offences_by_force
 from coverage.outputs.scenario_charts import money
@@ -778,8 +778,8 @@ def test_csv_exports_neutralise_formulas():
     import pandas as pd
 
     frame = pd.DataFrame({"role": ['=HYPERLINK("x")', "Nurse"], "fte": [1.0, -2.0]})
-    text = safe_csv(frame).decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "-2.0" in text
+    text = csv_bytes(frame).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "-2.0" in text  # numbers stay numbers
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ handling.
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -27,7 +26,8 @@ from coverage.model import atlas_data
 from coverage.model.forces import force_names as forces_by_name
 from coverage.model.lottery import offences_by_force
 from coverage.outputs.scenario_charts import money
-from coverage.planner.costing import COST_INPUT_FACTORS, ScenarioResult, run_scenario, to_xlsx, tornado
+from coverage.outputs.scenario_workbook import scenario_workbook
+from coverage.planner.costing import COST_INPUT_FACTORS, ScenarioResult, run_scenario, tornado
 from coverage.planner.editing import (
     Placement,
     placement_from_deployments,
@@ -156,9 +156,7 @@ def show_chart(spec: dict, stem: str, description: str) -> None:
 
 
 def xlsx_bytes(result: ScenarioResult) -> bytes:
-    buffer = io.BytesIO()
-    to_xlsx(result, path_or_buffer=buffer)
-    return buffer.getvalue()
+    return scenario_workbook(result)
 
 
 # ============================================================================================

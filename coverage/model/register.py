@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from pydantic_core import PydanticCustomError
 
 from coverage.errors import InputErrors
-from coverage.export import FORMULA_TRIGGERS, safe_csv
+from coverage.export import FORMULA_TRIGGERS, csv_bytes
 from coverage.vocabulary import (
     CLASS_EARNING_TYPES,
     FORCE_CODE_PATTERN,
@@ -548,7 +548,7 @@ def export_register_csv(df: pd.DataFrame) -> bytes:
 
     For people to download; the shipped data file is written without neutralising.
     """
-    return safe_csv(df.map(_clean_cell))
+    return csv_bytes(df.map(_clean_cell))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ briefing shows about a service.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from coverage.errors import InputError
-from coverage.export import keep_text_as_text, neutralise_formula
+from coverage.export import csv_bytes, xlsx_bytes
 from coverage.model.atlas_data import AtlasData, provision_table
 from coverage.model.catalogue import DATASETS
 from coverage.model.forces import force_names
@@ -79,7 +78,6 @@ PLACEHOLDER = "[postcode removed]"
 _POSTCODE = re.compile(
     r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE
 )
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,68 +251,6 @@ class BriefingPack:
                 stored = name.endswith((".png", ".pdf", ".xlsx"))  # already compressed
                 archive.writestr(name, content, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
         return buffer.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------
-# Exports: CSV and XLSX with formula-like cells neutralised
-
-
-def _safe(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (np.bool_, bool)):
-        return "Yes" if value else "No"
-    if isinstance(value, str):
-        return neutralise_formula(value)
-    return value
-
-
-def to_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a byte-order mark (so spreadsheets read '£' and 'ô'), cells neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise_formula(str(c)) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        writer.writerow(["" if (v := _safe(value)) is None else v for value in row])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _xlsx_text(value: object) -> object:
-    # Text stays exactly as written: keep_text_as_text stores formula-like text as text, with no quote added.
-    value = value if isinstance(value, str) else _safe(value)
-    return _ILLEGAL_XLSX.sub(" ", value) if isinstance(value, str) else value
-
-
-def to_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
-    """A workbook with one sheet per (name, table); header bold, columns sized, cells neutralised."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, frame in sheets:
-        sheet = workbook.create_sheet(title=name[:31])
-        sheet.append([_xlsx_text(str(c)) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            sheet.append([_xlsx_text(v) for v in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for index, column in enumerate(frame.columns, start=1):
-            longest = max([len(str(column))] + [len(str(v)) for v in frame.iloc[:, index - 1].head(200)])
-            letter = sheet.cell(row=1, column=index).column_letter
-            sheet.column_dimensions[letter].width = min(max(10, longest + 2), 70)
-            if longest > 70:
-                for cell in sheet[letter][1:]:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.freeze_panes = "A2"
-    keep_text_as_text(workbook)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _about_sheet(text: ChartText, alt_text: str) -> pd.DataFrame:
@@ -1333,8 +1269,8 @@ def build_briefing(
     )
     tables = {
         chart.key: (
-            to_csv(chart.data),
-            to_xlsx(
+            csv_bytes(chart.data),
+            xlsx_bytes(
                 [("Data", chart.data), ("Sources", chart.sources), ("About", _about_sheet(chart.text, chart.alt_text))]
             ),
         )
@@ -1357,7 +1293,7 @@ def build_briefing(
         ],
         ignore_index=True,
     )
-    files[f"{stem}-services.csv"] = to_csv(services)
+    files[f"{stem}-services.csv"] = csv_bytes(services)
     about_services = pd.DataFrame(
         {
             "Item": ["Register"],
@@ -1366,7 +1302,7 @@ def build_briefing(
             ],
         }
     )
-    files[f"{stem}-services.xlsx"] = to_xlsx(
+    files[f"{stem}-services.xlsx"] = xlsx_bytes(
         [("Services", services), ("Sources", service_sources), ("About", about_services)]
     )
     pack.files = files

@@ -35,11 +35,9 @@ Method (every step is visible in the output columns):
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, Protocol, TypedDict, cast, overload
 
 import numpy as np
@@ -47,17 +45,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
-from coverage.export import keep_text_as_text
 from coverage.planner.schema import (
     AGENCIES,
     ReferralRate,
     Scenario,
     UnitModel,
     fiscal_year_label,
-    read_source_list,
     scenario_hash,
     scenario_to_dict,
-    source_ids_used,
 )
 
 __all__ = [
@@ -69,7 +64,6 @@ __all__ = [
     "run_scenario",
     "scenario_hash",
     "to_json_summary",
-    "to_xlsx",
     "tornado",
     "with_deployments",
 ]
@@ -964,226 +958,3 @@ def with_deployments(
     from coverage.planner.schema import scenario_from_dict
 
     return scenario_from_dict(data, where="scenario")
-
-
-# --------------------------------------------------------------------------------------------
-# Excel
-# --------------------------------------------------------------------------------------------
-
-
-def _safe_cell(value: object) -> object:
-    """A value as a workbook cell (text that could run as a formula is made text by keep_text_as_text)."""
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (list, tuple)):
-        return _safe_cell(", ".join(str(v) for v in value))
-    return value
-
-
-def _input_rows(s: Scenario) -> list[Sequence[object]]:
-    rows: list[Sequence[object]] = [["section", "field", "value", "source", "assumption", "note"]]
-
-    # param is a Param or SeriesParam (Any: the Demand validator, not the type, makes sure
-    # fixed_referrals_per_year is set when it is passed here)
-    def p(section: str, name: str, param: Any) -> None:
-        value = param.value if not isinstance(param.value, list) else ", ".join(f"{v:g}" for v in param.value)
-        rows.append([section, name, value, param.source, param.assumption, param.note])
-
-    rows.append(["scenario", "name", s.name, "", "", s.description])
-    rows.append(["scenario", "schema_version", s.schema_version, "", "", ""])
-    rows.append(
-        ["scenario", "price_base_year", fiscal_year_label(s.price_base_year), "", "", "all money at these prices"]
-    )
-    rows.append(["scenario", "start_year", fiscal_year_label(s.start_year), "", "", "year 1"])
-    rows.append(["scenario", "horizon_years", s.horizon_years, "", "", ""])
-    for name in ("discount_rate", "optimism_bias", "pay_uplift", "non_pay_inflation", "gdp_deflator"):
-        p("scenario", name, getattr(s, name))
-    if s.demand is not None:
-        if s.demand.referral_rate is not None:
-            rr = s.demand.referral_rate
-            derivation = ""
-            if rr.observed_referrals is not None:
-                derivation = (
-                    f"{rr.observed_referrals:g} referrals in {rr.observed_months:g} months × 12/"
-                    f"{rr.observed_months:g} ÷ {rr.reference_offences:,.0f} offences "
-                    f"({rr.reference_area}, {rr.reference_period})"
-                )
-            rows.append(
-                [
-                    "demand",
-                    "referral_rate",
-                    rr.rate,
-                    rr.source,
-                    rr.assumption,
-                    "; ".join(x for x in (derivation, f"confidence: {rr.confidence}", rr.offence_group, rr.note) if x),
-                ]
-            )
-        else:
-            p("demand", "fixed_referrals_per_year", s.demand.fixed_referrals_per_year)
-    for u in s.unit_models:
-        sec = f"unit {u.id}"
-        rows.append([sec, "name", u.name, u.sources, "", u.description])
-        rows.append([sec, "price_year", fiscal_year_label(u.price_year), "", "", ""])
-        for name in ("non_pay", "recruitment_training_cost_per_new_fte", "attrition_rate", "ramp_up"):
-            p(sec, name, getattr(u, name))
-    rows.append([])
-    rows.append(
-        [
-            "unit",
-            "role",
-            "agency",
-            "grade",
-            "salary",
-            "oncost_rate",
-            "overhead_rate",
-            "fte_mode",
-            "fte",
-            "caseload_per_fte",
-            "source",
-            "assumption",
-            "note",
-        ]
-    )
-    for u in s.unit_models:
-        for r in u.roles:
-            rows.append(
-                [
-                    u.id,
-                    r.role,
-                    r.agency,
-                    r.grade,
-                    r.salary,
-                    r.oncost_rate,
-                    r.overhead_rate,
-                    r.fte_mode,
-                    r.fte,
-                    r.caseload_per_fte,
-                    r.source,
-                    r.assumption,
-                    r.note,
-                ]
-            )
-    if any(u.fixed_costs for u in s.unit_models):
-        rows.append([])
-        rows.append(["unit", "fixed-cost item", "agency", "amount", "index", "source", "assumption", "note"])
-        for u in s.unit_models:
-            for f in u.fixed_costs:
-                rows.append([u.id, f.item, f.agency, f.amount, f.index, f.source, f.assumption, f.note])
-    rows.append([])
-    rows.append(["deployment", "force_code", "start_year_offset", "first year", "unit_model"])
-    for i, d in enumerate(s.deployments):
-        rows.append(
-            [i, d.force_code, d.start_year_offset, fiscal_year_label(s.start_year + d.start_year_offset), d.unit_model]
-        )
-    return rows
-
-
-def to_xlsx(
-    result: ScenarioResult, scenario: Scenario | None = None, path_or_buffer: str | Path | io.IOBase | None = None
-) -> str | Path | io.IOBase:
-    """Write Inputs, Results and Sources sheets. Text cells starting with = + - @ are neutralised."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    s = scenario or result.scenario
-    if path_or_buffer is None:
-        raise InputError("give a path or a writable buffer", where="to_xlsx")
-    wb = Workbook()
-    bold = Font(bold=True)
-
-    ws = wb.active
-    ws.title = "Inputs"
-    for row in _input_rows(s):
-        ws.append([_safe_cell(v) for v in row])
-    for cell in ws[1]:
-        cell.font = bold
-
-    ws = wb.create_sheet("Results")
-    t = result.totals
-    ws.append(
-        [
-            _safe_cell(
-                f"{s.name}: costs at {result.price_base}; nominal = cash; real = {result.price_base}; "
-                f"PV discounted at {t['discount_rate']:.1%} a year, year 1 undiscounted"
-            )
-        ]
-    )
-    ws["A1"].font = bold
-    ws.append(["total", "value"])
-    for key in (
-        "total_cost_nominal",
-        "total_cost_real",
-        "present_value",
-        "fte_total",
-        "year1_cost_nominal",
-        "year1_cost_real",
-        "steady_annual_cost_real",
-        "referrals_per_year",
-        "cost_per_referral",
-        "cost_per_100k_16plus",
-        "forces_covered",
-        "optimism_bias",
-        "discount_rate",
-    ):
-        ws.append([key, _safe_cell(t[key])])
-    cov = result.coverage
-    ws.append(["forces with a unit before → after", f"{cov.get('before_forces')} → {cov.get('after_forces')}"])
-    ws.append(
-        [
-            "share of population 16+ served before → after",
-            f"{cov.get('before_share_16plus', 0):.1%} → {cov.get('after_share_16plus', 0):.1%}",
-        ]
-    )
-    for title, frame in (
-        ("By year", result.by_year),
-        ("By force", result.by_force),
-        ("By role", result.by_role),
-        ("By agency", result.by_agency),
-    ):
-        ws.append([])
-        ws.append([title])
-        ws.cell(row=ws.max_row, column=1).font = bold
-        ws.append([_safe_cell(c) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            ws.append([_safe_cell(v) for v in row])
-
-    ws = wb.create_sheet("Sources")
-    ws.append(["id", "publisher", "title", "date", "url", "used for"])
-    for cell in ws[1]:
-        cell.font = bold
-    known = read_source_list()
-    for sid in source_ids_used(s):
-        info = known.get(sid, {})
-        ws.append(
-            [
-                _safe_cell(v)
-                for v in (
-                    sid,
-                    info.get("publisher", "(not in SOURCES.md)"),
-                    info.get("title", ""),
-                    info.get("date", ""),
-                    info.get("url", ""),
-                    info.get("used_for", ""),
-                )
-            ]
-        )
-    ws.append([])
-    ws.append(
-        [
-            "Offence counts: ONS police-recorded crime, 'Stalking and harassment' offence group (includes "
-            "harassment and malicious communications). Source: Office for National Statistics licensed under "
-            "the Open Government Licence v.3.0."
-        ]
-    )
-    keep_text_as_text(wb)
-    wb.save(path_or_buffer)
-    return path_or_buffer
-
-
-def agencies() -> tuple[str, ...]:
-    return AGENCIES
