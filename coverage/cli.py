@@ -90,7 +90,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_cost(args: argparse.Namespace) -> int:
     from coverage.model import atlas_data
     from coverage.model.lottery import offences_by_force
-    from coverage.planner.costing import run_scenario, to_json_summary, to_xlsx
+    from coverage.outputs.scenario_workbook import scenario_workbook
+    from coverage.planner.costing import run_scenario, to_json_summary
     from coverage.planner.schema import load_scenario_file
 
     scenario = load_scenario_file(args.scenario)
@@ -98,7 +99,7 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     existing = atlas_data.forces_with_multi_agency_unit(data.forces, data.register)
     result = run_scenario(scenario, data.forces, offences_by_force(data.indicators), existing_units=existing)
     if args.xlsx:
-        to_xlsx(result, scenario, args.xlsx)
+        Path(args.xlsx).write_bytes(scenario_workbook(result, scenario))
     summary = to_json_summary(result)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
