@@ -14,7 +14,6 @@ BOUNDARIES_GEOJSON = DATA_DIR / "boundaries" / "pfa_dec2023_simplified.geojson"
 FORCES_CSV = DATA_DIR / "forces" / "forces.csv"
 SERVICES_CSV = DATA_DIR / "services" / "register.csv"
 SOURCES_CSV = DATA_DIR / "services" / "sources.csv"
-CATALOGUE_CSV = DATA_DIR / "catalogue.csv"
 INDICATORS_CSV = DATA_DIR / "indicators" / "indicators.csv"
 SCENARIO_PRESETS_DIR = DATA_DIR / "scenarios" / "presets"
 

@@ -217,11 +217,6 @@ HATCHED_CLASSES = tuple(klass.key for klass in PROVISION_CLASS_LIST if klass.hat
 DARK_FILL_CLASSES = frozenset(klass.key for klass in PROVISION_CLASS_LIST if klass.dark_fill)
 
 
-def provision_rank(key: str) -> int:
-    """0 for the best class; sorts tables best first."""
-    return PROVISION_CLASSES.index(key)
-
-
 # ---------------------------------------------------------------------------------------------
 # Licences, attribution and caveats
 

@@ -182,7 +182,7 @@ def _coerce_param(value: object) -> object:
 
 
 def _param_between(
-    low: float, high: float, kind: str, *, series: bool = False, min_len: int = 1, max_len: int = 60
+    low: float, high: float, kind: str, *, min_len: int = 1, max_len: int = 60
 ) -> Callable[[Param | SeriesParam | None], Param | SeriesParam | None]:
     def check(param: Param | SeriesParam | None) -> Param | SeriesParam | None:
         if param is None:
@@ -204,7 +204,7 @@ def _param_between(
 
 
 # A provenance field is ``Annotated[UserParam, AfterValidator(_param_between(*BOUNDS))]`` (``UserSeries``
-# with ``series=True`` for a rate by year): a bare number becomes a Param, then the bounds are checked.
+# for a rate by year): a bare number becomes a Param, then the bounds are checked.
 UserParam = Annotated[Param, BeforeValidator(_coerce_param)]
 UserSeries = Annotated[SeriesParam, BeforeValidator(_coerce_param)]
 
@@ -219,7 +219,7 @@ def _ramp_check(param: SeriesParam) -> SeriesParam:
 RampParam = Annotated[
     SeriesParam,
     BeforeValidator(_coerce_param),
-    AfterValidator(_param_between(*RAMP_BOUNDS, series=True, min_len=0, max_len=RAMP_MAX_YEARS)),
+    AfterValidator(_param_between(*RAMP_BOUNDS, min_len=0, max_len=RAMP_MAX_YEARS)),
     AfterValidator(_ramp_check),
 ]
 
@@ -252,11 +252,6 @@ class Role(_Model):
         if self.fte_mode == "demand" and self.caseload_per_fte is None:
             raise ValueError("caseload_per_fte is required when fte_mode is 'demand'")
         return self
-
-    @property
-    def loaded_cost_per_fte(self) -> float:
-        """Salary with employer on-costs, then overheads on top: salary × (1 + on-costs) × (1 + overheads)."""
-        return self.salary * (1.0 + self.oncost_rate) * (1.0 + self.overhead_rate)
 
 
 class FixedCost(_Model):
@@ -460,10 +455,10 @@ class Scenario(_Model):
     pay_uplift: Annotated[UserParam, AfterValidator(_param_between(*PAY_UPLIFT_BOUNDS))] = Field(
         default_factory=_default_pay_uplift
     )
-    non_pay_inflation: Annotated[UserSeries, AfterValidator(_param_between(*INFLATION_BOUNDS, series=True))] = Field(
+    non_pay_inflation: Annotated[UserSeries, AfterValidator(_param_between(*INFLATION_BOUNDS))] = Field(
         default_factory=_default_non_pay_inflation
     )
-    gdp_deflator: Annotated[UserSeries, AfterValidator(_param_between(*INFLATION_BOUNDS, series=True))] = Field(
+    gdp_deflator: Annotated[UserSeries, AfterValidator(_param_between(*INFLATION_BOUNDS))] = Field(
         default_factory=_default_deflator
     )
     deployments: Annotated[list[Deployment], Field(max_length=500)] = []
