@@ -20,8 +20,9 @@ import pandas as pd
 
 from coverage import paths
 from coverage.model.forces import read_force_table
-from coverage.planner.costing import present_value, run_scenario, to_json_summary, tornado
+from coverage.planner.costing import present_value, run_scenario, to_json_summary
 from coverage.planner.schema import load_preset, scenario_from_dict, scenario_to_dict
+from coverage.planner.sensitivity import tornado
 
 # The installed package knows where its checkout is (an editable install: pip install -e .).
 REPO = paths.REPO_ROOT

@@ -13,8 +13,9 @@ from afcharts.af_colours import get_af_colours
 from coverage import paths
 from coverage.model.forces import read_force_table
 from coverage.outputs import scenario_charts as sc
-from coverage.planner.costing import run_scenario, tornado, with_deployments
+from coverage.planner.costing import run_scenario, with_deployments
 from coverage.planner.schema import load_preset
+from coverage.planner.sensitivity import tornado
 
 KENT, DORSET, CHESHIRE = "E23000032", "E23000039", "E23000006"
 FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias")

@@ -17,13 +17,11 @@ from coverage import paths
 from coverage.errors import InputError, InputErrors
 from coverage.outputs.scenario_workbook import scenario_workbook
 from coverage.planner.costing import (
-    TORNADO_FACTORS,
     counts_as_multi_agency_unit,
     coverage_before_after,
     present_value,
     run_scenario,
     to_json_summary,
-    tornado,
     with_deployments,
 )
 from coverage.planner.schema import (
@@ -43,6 +41,7 @@ from coverage.planner.schema import (
     scenario_to_yaml,
     source_ids_used,
 )
+from coverage.planner.sensitivity import TORNADO_FACTORS, tornado
 
 CHESHIRE, MET, HAMPSHIRE = "E23000006", "E23000001", "E23000030"
 KENT = "E23000032"

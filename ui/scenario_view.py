@@ -27,7 +27,7 @@ from coverage.model.forces import force_names as forces_by_name
 from coverage.model.lottery import offences_by_force
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.scenario_workbook import scenario_workbook
-from coverage.planner.costing import COST_INPUT_FACTORS, ScenarioResult, run_scenario, tornado
+from coverage.planner.costing import ScenarioResult, run_scenario
 from coverage.planner.editing import (
     Placement,
     placement_from_deployments,
@@ -47,6 +47,7 @@ from coverage.planner.schema import (
     scenario_to_dict,
     scenario_to_yaml,
 )
+from coverage.planner.sensitivity import COST_INPUT_FACTORS, tornado
 from coverage.planner.store import SQLiteScenarioStore, default_db_path
 from ui import data as ui_data
 from ui.markdown import escape_markdown

@@ -56,15 +56,12 @@ from coverage.planner.schema import (
 )
 
 __all__ = [
-    "COST_INPUT_FACTORS",
-    "TORNADO_FACTORS",
     "ScenarioResult",
     "coverage_before_after",
     "present_value",
     "run_scenario",
     "scenario_hash",
     "to_json_summary",
-    "tornado",
     "with_deployments",
 ]
 
@@ -108,7 +105,7 @@ DETAIL_COLUMNS = [
 
 
 @dataclass
-class _Compiled:
+class CompiledScenario:
     scenario: Scenario
     years: np.ndarray
     t: np.ndarray
@@ -169,7 +166,9 @@ def _check_forces(forces: pd.DataFrame) -> None:
         raise InputError(f"missing column(s) {', '.join(missing)}", where="force table")
 
 
-def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None) -> _Compiled:
+def compile_scenario(
+    scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None
+) -> CompiledScenario:
     _check_forces(forces)
     s = scenario
     T = s.horizon_years
@@ -368,7 +367,7 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
     line_types = ["staff", "fixed", "non_pay"]
     tpl_lt = np.asarray([line_types.index(x) for x in tpl["line_type"]], dtype=int)
 
-    return _Compiled(
+    return CompiledScenario(
         scenario=s,
         years=years,
         t=t,
@@ -412,7 +411,7 @@ def _compile(scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mappin
 
 
 @dataclass
-class _Knobs:
+class Knobs:
     """Multipliers and overrides used by the tornado; all neutral by default."""
 
     salary: float = 1.0
@@ -423,7 +422,7 @@ class _Knobs:
     discount_rate: float | None = None
 
 
-def _steady_fte(c: _Compiled, k: _Knobs) -> np.ndarray:
+def _steady_fte(c: CompiledScenario, k: Knobs) -> np.ndarray:
     refs = c.dep_referrals[c.dep] * k.referrals if len(c.dep) else np.zeros(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         demand_fte = refs / (c.caseload * k.caseload)
@@ -436,7 +435,7 @@ class _PresentValue(TypedDict):
 
 
 class _Computed(TypedDict):
-    """``_compute(c)`` in full: (lines, years) arrays unless noted."""
+    """``compute_costs(c)`` in full: (lines, years) arrays unless noted."""
 
     active: np.ndarray  # bool: the line's unit has started
     fte: np.ndarray
@@ -463,11 +462,11 @@ class _Computed(TypedDict):
 
 
 @overload
-def _compute(c: _Compiled, k: _Knobs | None = None, *, full: Literal[True] = True) -> _Computed: ...
+def compute_costs(c: CompiledScenario, k: Knobs | None = None, *, full: Literal[True] = True) -> _Computed: ...
 @overload
-def _compute(c: _Compiled, k: _Knobs | None = None, *, full: Literal[False]) -> _PresentValue: ...
-def _compute(c: _Compiled, k: _Knobs | None = None, *, full: bool = True) -> _Computed | _PresentValue:
-    k = k or _Knobs()
+def compute_costs(c: CompiledScenario, k: Knobs | None = None, *, full: Literal[False]) -> _PresentValue: ...
+def compute_costs(c: CompiledScenario, k: Knobs | None = None, *, full: bool = True) -> _Computed | _PresentValue:
+    k = k or Knobs()
     s = c.scenario
     ob = s.optimism_bias.value if k.optimism_bias is None else k.optimism_bias
     r = s.discount_rate.value if k.discount_rate is None else k.discount_rate
@@ -532,7 +531,7 @@ def present_value(
     scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None = None
 ) -> float:
     """Present value (real, discounted) of a scenario's costs, without building tables."""
-    return _compute(_compile(scenario, forces, offences_by_force), full=False)["pv"]
+    return compute_costs(compile_scenario(scenario, forces, offences_by_force), full=False)["pv"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,8 +610,8 @@ def run_scenario(
     Text columns of ``detail`` (force, unit, fiscal year, line type, role, agency, grade) are pandas
     categoricals: they compare and export like strings but keep the national table small and fast.
     """
-    c = _compile(scenario, forces, offences_by_force)
-    m = _compute(c)
+    c = compile_scenario(scenario, forces, offences_by_force)
+    m = compute_costs(c)
     s = scenario
     T = len(c.t)
     L = len(c.line_type)
@@ -849,101 +848,6 @@ def to_json_summary(result: ScenarioResult) -> dict[str, Any]:
         ],
     }
     return summary
-
-
-TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism_bias", "discount_rate")
-# The factors the planner's chart swings: the inputs of the cost itself. The discount rate is the
-# Treasury's convention for comparing years (Green Book, 3.5%), stated beside the chart instead.
-COST_INPUT_FACTORS = tuple(factor for factor in TORNADO_FACTORS if factor != "discount_rate")
-
-_FACTOR_LABELS = {
-    "salaries": "Salaries (all roles)",
-    "oncosts": "Employer on-cost rates",
-    "caseload": "Caseload per FTE (demand-driven roles)",
-    "referral_rate": "Referrals per year",
-    "optimism_bias": "Optimism bias (± percentage points)",
-    "discount_rate": "Discount rate",
-}
-
-
-def tornado(
-    scenario: Scenario,
-    forces: pd.DataFrame,
-    offences_by_force: Mapping[str, float] | None = None,
-    factors: Iterable[str] = TORNADO_FACTORS,
-    swing: float = 0.2,
-) -> pd.DataFrame:
-    """One-way sensitivity of the present value: each factor at (1 − swing) and (1 + swing) of its value.
-
-    Optimism bias moves by ± ``swing`` (as a fraction, i.e. ±20 percentage points; never below 0),
-    because its default is 0. Returns one row per factor, largest range first, with the PV at the
-    factor's low and high setting (``pv_low``, ``pv_high``), ``range`` = |pv_high − pv_low| and ``base_pv``.
-    """
-    factors = list(factors)
-    unknown = [f for f in factors if f not in TORNADO_FACTORS]
-    if unknown:
-        raise InputError(
-            f"unknown factor(s) {', '.join(unknown)}; choose from {', '.join(TORNADO_FACTORS)}", where="tornado"
-        )
-    if not (0 < swing < 1):
-        raise InputError("swing must be between 0 and 1 (0.2 = ±20%)", where="tornado")
-    c = _compile(scenario, forces, offences_by_force)
-    base = _compute(c, full=False)["pv"]
-    ob0 = scenario.optimism_bias.value
-    r0 = scenario.discount_rate.value
-    rows = []
-    for f in factors:
-        lo_k, hi_k = _Knobs(), _Knobs()
-        if f == "salaries":
-            lo_k.salary, hi_k.salary = 1 - swing, 1 + swing
-            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
-        elif f == "oncosts":
-            lo_k.oncost, hi_k.oncost = 1 - swing, 1 + swing
-            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
-        elif f == "caseload":
-            lo_k.caseload, hi_k.caseload = 1 - swing, 1 + swing
-            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
-        elif f == "referral_rate":
-            lo_k.referrals, hi_k.referrals = 1 - swing, 1 + swing
-            lo_in, hi_in = f"×{1 - swing:g}", f"×{1 + swing:g}"
-        elif f == "optimism_bias":
-            lo_k.optimism_bias, hi_k.optimism_bias = max(0.0, ob0 - swing), ob0 + swing
-            lo_in, hi_in = f"{lo_k.optimism_bias:.0%}", f"{hi_k.optimism_bias:.0%}"
-        else:  # discount_rate
-            lo_k.discount_rate, hi_k.discount_rate = r0 * (1 - swing), r0 * (1 + swing)
-            lo_in, hi_in = f"{lo_k.discount_rate:.2%}", f"{hi_k.discount_rate:.2%}"
-        pv_lo = _compute(c, lo_k, full=False)["pv"]
-        pv_hi = _compute(c, hi_k, full=False)["pv"]
-        rows.append(
-            {
-                "factor": f,
-                "label": _FACTOR_LABELS[f],
-                "low_input": lo_in,
-                "high_input": hi_in,
-                "pv_low": pv_lo,
-                "pv_high": pv_hi,
-                "pv_min": min(pv_lo, pv_hi),
-                "pv_max": max(pv_lo, pv_hi),
-                "range": abs(pv_hi - pv_lo),
-                "base_pv": base,
-            }
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "factor",
-            "label",
-            "low_input",
-            "high_input",
-            "pv_low",
-            "pv_high",
-            "pv_min",
-            "pv_max",
-            "range",
-            "base_pv",
-        ],
-    )
-    return frame.sort_values("range", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def with_deployments(
