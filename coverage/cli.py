@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from coverage import paths
@@ -172,7 +173,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m coverage") -> int
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        handler: Callable[[argparse.Namespace], int] = args.handler  # each command's set_defaults(handler=...)
+        return handler(args)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

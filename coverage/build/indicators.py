@@ -11,9 +11,10 @@ import csv
 import io
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, cast
 
 import pandas as pd
 
@@ -159,6 +160,19 @@ class _Area:
     members: tuple[str, ...]
 
 
+# (area_code, area_name, area_type, indicator, period, value, source): an indicator row without its unit.
+_AreaRow = tuple[str, str, str, str, str, float, str]
+
+
+class _ForceRow(Protocol):
+    """The columns of a force-table row (from ``itertuples``) that the build reads, once checked."""
+
+    code: str
+    name: str
+    pop_mid2023: int
+    pop_mid2023_16plus: int
+
+
 _FORCE_TABLE_NEEDS = ("code", "name", "country", "region_code", "region", "pop_mid2023", "pop_mid2023_16plus")
 
 
@@ -184,11 +198,16 @@ def _check_force_table(forces: pd.DataFrame) -> None:
 
 def _areas(forces: pd.DataFrame) -> list[_Area]:
     """The forces, then each English region, England, Wales and England and Wales."""
-    areas = [_Area(row.code, row.name, "force", (row.code,)) for row in forces.sort_values("code").itertuples()]
-    for region_code, group in forces.groupby("region_code", sort=True):
+    # The force table (read_force_table, build_force_table) holds codes, names, regions and countries as text.
+    areas = [
+        _Area(row.code, row.name, "force", (row.code,))
+        for row in cast(Iterator[_ForceRow], forces.sort_values("code").itertuples())
+    ]
+    # ... so the group keys of region_code and country are text too.
+    for region_code, group in cast(Iterable[tuple[str, pd.DataFrame]], forces.groupby("region_code", sort=True)):
         if REGION_CODE_PATTERN.match(region_code):
             areas.append(_Area(region_code, group["region"].iloc[0], "region", tuple(sorted(group["code"]))))
-    for country, group in forces.groupby("country", sort=True):
+    for country, group in cast(Iterable[tuple[str, pd.DataFrame]], forces.groupby("country", sort=True)):
         areas.append(_Area(COUNTRY_CODES[country], country, "country", tuple(sorted(group["code"]))))
     areas.append(_Area(*ENGLAND_AND_WALES, "england_and_wales", tuple(sorted(forces["code"]))))
     return areas
@@ -288,7 +307,7 @@ def _area_rows(
     counts: Mapping[str, int],
     populations: tuple[int, int],
     england_and_wales_rows: Mapping[str, int] | None,
-) -> list[tuple]:
+) -> list[_AreaRow]:
     """(area_code, area_name, area_type, indicator, period, value, source) rows for one area."""
     head = (area.code, area.name, area.area_type)
     pop16, pop_all = populations
@@ -338,9 +357,10 @@ def indicators_from_counts(
     if problems:
         raise InputErrors(problems, where="offence counts")
 
-    pop16 = {row.code: int(row.pop_mid2023_16plus) for row in forces.itertuples()}
-    pop_all = {row.code: int(row.pop_mid2023) for row in forces.itertuples()}
-    rows: list[tuple] = []
+    # Text codes (as in _areas); _check_force_table has checked the populations are present and positive.
+    pop16 = {row.code: int(row.pop_mid2023_16plus) for row in cast(Iterator[_ForceRow], forces.itertuples())}
+    pop_all = {row.code: int(row.pop_mid2023) for row in cast(Iterator[_ForceRow], forces.itertuples())}
+    rows: list[_AreaRow] = []
     for area in _areas(forces):
         counts = {period: sum(int(offences[period][c]) for c in area.members) for period in OFFENCE_PERIODS}
         populations = (sum(pop16[c] for c in area.members), sum(pop_all[c] for c in area.members))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, cast
 
 import pandas as pd
 
@@ -25,6 +27,11 @@ from coverage.model.postcodes import (
     validate_local_authorities,
     validate_outward_codes,
 )
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pyproj
+    import shapely
 
 SOURCE_DISTRICTS_CSV = Path("postcodes") / "postcode_district_centroids_pfa.csv"
 
@@ -49,7 +56,7 @@ OUTSIDE_AREAS = {
 }
 
 
-def _projected_boundaries(boundaries_geojson: Path):
+def _projected_boundaries(boundaries_geojson: Path) -> tuple[dict[str, shapely.Geometry], pyproj.Transformer]:
     """Force polygons from the shipped GeoJSON (EPSG:4326), in British National Grid metres."""
     import numpy as np
     import pyproj
@@ -62,11 +69,11 @@ def _projected_boundaries(boundaries_geojson: Path):
         raise InputError(f"cannot read force boundaries ({error})", where=str(boundaries_geojson)) from None
     to_bng = pyproj.Transformer.from_crs(4326, 27700, always_xy=True)
 
-    def project(xy):
+    def project(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         x, y = to_bng.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
-    polygons = {}
+    polygons: dict[str, shapely.Geometry] = {}
     for number, feature in enumerate(features, start=1):
         try:
             code = feature["properties"]["code"]
@@ -101,6 +108,18 @@ def _nearest_other_forces(districts: pd.DataFrame, boundaries_geojson: Path) -> 
     return nearest
 
 
+class _DistrictRow(Protocol):
+    """The columns of a source district row (from ``itertuples``) that the build reads: all text."""
+
+    postcode_district: str
+    town_area: str
+    region_name: str
+    postcodes_active: str
+    pfa23cd: str
+    pfa_by_region_name: str
+    area: str
+
+
 def _read_source_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     if not path.exists():
         raise InputError("not found; give the shared/data folder", where=str(path))
@@ -108,7 +127,8 @@ def _read_source_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", where=str(path))
-    return table.apply(lambda column: column.str.strip())
+    stripped: pd.DataFrame = table.apply(lambda column: column.str.strip())
+    return stripped
 
 
 def build_postcode_tables(
@@ -182,7 +202,8 @@ def build_postcode_tables(
             outside_region_names.setdefault(region, OUTSIDE_AREAS[area])
 
     rows = []
-    for row in ew.itertuples(index=False):
+    # The source table is read as stripped text (blanks as ""); ``area`` is its postcode area.
+    for row in cast(Iterator[_DistrictRow], ew.itertuples(index=False)):
         candidates = {row.pfa23cd}
         reasons = []
         crosses_into = ""
@@ -208,7 +229,10 @@ def build_postcode_tables(
             }
         )
     # Non-geographic districts of England & Wales postcode areas: no location, so no force.
-    for row in districts[non_geographic & ~districts["area"].isin(OUTSIDE_AREAS)].itertuples(index=False):
+    for row in cast(
+        Iterator[_DistrictRow],
+        districts[non_geographic & ~districts["area"].isin(OUTSIDE_AREAS)].itertuples(index=False),
+    ):
         town = row.town_area if row.town_area and row.town_area != "Non-geographic" else ""
         rows.append(
             {
@@ -241,7 +265,7 @@ def build_postcode_tables(
         range(len(outward)),
         key=lambda i: (
             outward["outside_ew"].iat[i] != "" and outward["force_code"].iat[i] == "",
-            split_outward(outward["outward_code"].iat[i]),
+            split_outward(cast(str, outward["outward_code"].iat[i])),  # the codes built above are text
         ),
     )
     outward = outward.iloc[order].reset_index(drop=True)

@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -763,7 +764,8 @@ def _source_from_line(line: str) -> dict[str, str] | None:
     if links.startswith(_URL_NOT_CAPTURED):
         urls, rest, notes = [], links[len(_URL_NOT_CAPTURED) :], ["URL not captured"]
     else:
-        url_match = _URLS.match(links)
+        # _SOURCE_LINE has matched, so links not marked "URL not captured" start with http(s)://.
+        url_match = cast(re.Match[str], _URLS.match(links))
         urls = [url.strip() for url in url_match["urls"].split(" ; ")]
         rest, notes = url_match["rest"], []
     groups = _parenthesised_groups(rest)
@@ -926,6 +928,7 @@ def _draft_rows_to_register(
             if problem:
                 problems.append(problem)
                 continue
+            rule = cast(OtherRowRule, rule)  # _other_rule gives a rule whenever it gives no problem
             used_rules.add(rule)
             service_type = rule.service_type
             if service_type is None:
@@ -999,7 +1002,7 @@ def _draft_rows_to_register(
                 **row_keys,
                 "service_id": "",
                 "force_codes": force_codes,
-                "service_type": service_type,
+                "service_type": cast(str, service_type),  # a row whose type is None was left out above
                 "funding": "",
                 "source_ids": ";".join(cited),
                 "last_verified": RESEARCH_LAST_VERIFIED,
@@ -1030,7 +1033,7 @@ def _apply_funding(rows: list[dict[str, str]]) -> list[str]:
     for entry in FUNDING:
         row, miss = _single_match(rows, entry.force, entry.fragment, "funding note")
         if row is None:
-            unused.append(miss)
+            unused.append(cast(str, miss))  # _single_match gives a message whenever it gives no row
         else:
             row["funding"] = entry.funding
     return unused
@@ -1041,7 +1044,7 @@ def _apply_corrections(rows: list[dict[str, str]], source_ids: set[str]) -> list
     for correction in CORRECTIONS:
         row, miss = _single_match(rows, correction.force, correction.fragment, "correction")
         if row is None:
-            unused.append(miss)
+            unused.append(cast(str, miss))  # _single_match gives a message whenever it gives no row
             continue
         for field_name, value in correction.changes:
             if field_name not in REGISTER_COLUMNS or field_name in ("service_id", "force_codes", "source_ids", "notes"):

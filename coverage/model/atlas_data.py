@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -14,8 +15,8 @@ from coverage import paths
 from coverage.model.boundaries import read_shipped_geojson
 from coverage.model.forces import read_force_table
 from coverage.model.indicators import read_indicators
+from coverage.model.register import CsvSource, load_sources, provision_by_force, provision_flags
 from coverage.model.register import load_register as _load_register
-from coverage.model.register import load_sources, provision_by_force, provision_flags
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 
@@ -23,7 +24,7 @@ def load_forces(path: Path = paths.FORCES_CSV) -> pd.DataFrame:
     return read_force_table(path)
 
 
-def load_boundary_geojson(path: Path = paths.BOUNDARIES_GEOJSON) -> dict:
+def load_boundary_geojson(path: Path = paths.BOUNDARIES_GEOJSON) -> dict[str, Any]:
     return read_shipped_geojson(path)
 
 
@@ -32,7 +33,7 @@ def load_sources_table(path: Path = paths.SOURCES_CSV) -> pd.DataFrame:
 
 
 def load_register(
-    path=paths.SERVICES_CSV,
+    path: CsvSource = paths.SERVICES_CSV,
     *,
     forces: pd.DataFrame | None = None,
     sources: pd.DataFrame | None = None,
@@ -48,7 +49,7 @@ def load_register(
 @dataclass
 class AtlasData:
     forces: pd.DataFrame
-    boundaries: dict
+    boundaries: dict[str, Any]  # GeoJSON FeatureCollection
     register: pd.DataFrame
     sources: pd.DataFrame
     indicators: pd.DataFrame

@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -111,7 +112,7 @@ def _unreadable_reason(path: Path, suffix: str) -> str:
 
 
 def _pick_field(frame: gpd.GeoDataFrame, pattern: re.Pattern[str], what: str, where: str) -> str:
-    matches = [c for c in frame.columns if pattern.match(str(c))]
+    matches: list[str] = [c for c in frame.columns if pattern.match(str(c))]
     if not matches and what in frame.columns:
         return what  # the atlas's own boundary file (fields "code" and "name")
     if not matches:
@@ -221,7 +222,8 @@ def simplify_shared_arcs(
 
     Input in EPSG:27700; output in EPSG:4326 with coordinates rounded to ``decimals``.
     """
-    topology = topojson.Topology(
+    # topojson is py.typed but its __init__ imports Topology without re-exporting it ("as" or __all__).
+    topology = topojson.Topology(  # type: ignore[attr-defined]
         boundaries[["code", "geometry"]],
         prequantize=False,
         topology=True,
@@ -259,7 +261,8 @@ class SimplificationQuality:
 
 def _interior_area(geometry: shapely.Geometry) -> float:
     parts = getattr(geometry, "geoms", [geometry])
-    return sum(shapely.Polygon(ring).area for part in parts for ring in part.interiors)
+    area: float = sum(shapely.Polygon(ring).area for part in parts for ring in part.interiors)
+    return area
 
 
 def measure_simplification(original: gpd.GeoDataFrame, simplified: gpd.GeoDataFrame) -> SimplificationQuality:
@@ -285,10 +288,11 @@ def measure_simplification(original: gpd.GeoDataFrame, simplified: gpd.GeoDataFr
     )
 
 
-def read_shipped_geojson(path: Path | str) -> dict:
+def read_shipped_geojson(path: Path | str) -> dict[str, Any]:
     """The shipped, simplified boundaries as a GeoJSON mapping (what the map draws)."""
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        geojson: dict[str, Any] = json.load(handle)
+        return geojson
 
 
 SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}

@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -380,7 +380,8 @@ def validate_indicators(
     header. Raises InputErrors naming file, line and field for every problem found.
     """
     _check_header([str(c) for c in frame.columns], name)
-    records = [(i + 2, row) for i, row in enumerate(frame.to_dict(orient="records"))]
+    # The header check has passed, so the column labels are the (text) indicator columns.
+    records = [(i + 2, row) for i, row in enumerate(cast(list[dict[str, Any]], frame.to_dict(orient="records")))]
     return _validate_records(records, name, frozenset(force_codes) | COMPARATOR_CODES)
 
 

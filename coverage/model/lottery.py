@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -170,7 +171,7 @@ def inequality(
     top = order[cumulative.to_numpy() > 0.8]
     bottom = bottom if len(bottom) else order[:1]
 
-    def _rate(codes) -> float:
+    def _rate(codes: pd.Index[str]) -> float:
         return float(counts[codes].sum() / population[codes].sum() * 100_000)
 
     none = counts[counts == 0].index
@@ -219,7 +220,7 @@ def offences_by_force(indicators: pd.DataFrame, period: str = "YE Dec 2023") -> 
 
 def national_figures(
     forces: pd.DataFrame, register: pd.DataFrame, indicators: pd.DataFrame, years: Sequence[int] = range(2015, 2027)
-) -> dict:
+) -> dict[str, Any]:
     """The postcode lottery in one JSON-ready mapping: the page, the CLI summary and briefings use it."""
     from coverage.model.register import provision_flags
 
@@ -228,7 +229,7 @@ def national_figures(
     shares = coverage_shares(flags, forces, offences).set_index("measure")
     classes = dict(zip(flags["code"], flags["provision_class"]))
     now = inequality(register, forces, classes)
-    figures: dict = {
+    figures: dict[str, Any] = {
         "forces": len(forces),
         "snapshot": "service register as searched in early 2026 and checked 2026-11-26",
         "offences_period": "YE Dec 2023",
@@ -236,7 +237,7 @@ def national_figures(
         "population_period": "mid-2023, aged 16+",
     }
     for measure, short in SUMMARY_MEASURES:
-        row = shares.loc[measure]
+        row = cast("pd.Series[Any]", shares.loc[measure])  # one row per measure: the index is unique
         figures[f"forces_with_{short}"] = int(row["forces"])
         figures[f"population_16plus_share_{short}"] = round(float(row["population_16plus_share"]), 4)
         figures[f"offences_share_{short}"] = round(float(row["offences_share"]), 4)

@@ -36,11 +36,11 @@ import difflib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol, cast
 
 import pandas as pd
 
@@ -273,6 +273,19 @@ def postcode_area(code: str) -> str:
     return split_outward(code)[0]
 
 
+class _OutwardRow(Protocol):
+    """A row of the outward-code table (from ``itertuples``): text columns, ``non_geographic`` and ``active`` bools."""
+
+    outward_code: str
+    force_code: str
+    candidate_force_codes: str
+    straddle_reason: str
+    non_geographic: bool
+    town_area: str
+    active: bool
+    outside_ew: str
+
+
 def validate_outward_codes(table: pd.DataFrame, known: set[str], *, where: str) -> pd.DataFrame:
     """Check the outward-code table: columns, unique codes, known forces, consistent candidates."""
     missing = [c for c in OUTWARD_COLUMNS if c not in table.columns]
@@ -282,7 +295,8 @@ def validate_outward_codes(table: pd.DataFrame, known: set[str], *, where: str) 
     duplicated = table.loc[table["outward_code"].duplicated(), "outward_code"].tolist()
     if duplicated:
         problems.append(f"duplicate outward codes: {', '.join(duplicated[:10])}")
-    for number, row in enumerate(table.itertuples(index=False), start=2):
+    # The columns are checked above; the table is read as text (blanks as "") with bool flags.
+    for number, row in enumerate(cast(Iterator[_OutwardRow], table.itertuples(index=False)), start=2):
         place = f"row {number} ({row.outward_code})"
         candidates = [c for c in row.candidate_force_codes.split(";") if c]
         if row.force_code:
@@ -372,7 +386,7 @@ class LookupResult:
     suggestions: tuple[str, ...] = ()
     matched: str | None = None  # the canonical thing answered: "CH1 2AB", "CH4", "Warrington", …
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["force_codes"] = list(self.force_codes)
         data["suggestions"] = list(self.suggestions)
@@ -561,7 +575,8 @@ class Lookup:
         }
         districts: dict[str, _District] = {}
         outside_areas: dict[str, str] = {}
-        for row in outward.itertuples(index=False):
+        # Validated above, after fillna("") and _with_bool_columns: text columns and bool flags.
+        for row in cast(Iterator[_OutwardRow], outward.itertuples(index=False)):
             if not row.force_code and not row.non_geographic and row.outside_ew:
                 outside_areas[row.outward_code] = row.outside_ew
                 continue
@@ -675,7 +690,7 @@ class Lookup:
 
     # ---- the rules ---------------------------------------------------------------------------
 
-    def _answer(self, query) -> LookupResult:
+    def _answer(self, query: object) -> LookupResult:
         if not isinstance(query, str):
             return LookupResult("", "invalid", message=MSG_EMPTY)
         query = query[:_HARD_TRUNCATE]

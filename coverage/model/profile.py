@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import pandas as pd
+from pandas.api.typing import NAType
 
 from coverage.model.register import COVERAGE_LABELS, NATIONAL_FORCE_CODES, STATUS_LABELS, services_for_force
 from coverage.vocabulary import PROVISION_CLASS, PROVISION_CLASSES, SERVICE_TYPE_LABELS
 
 
-def _count_text(count: object) -> str:
+def _count_text(count: float | NAType | None) -> str:
     return "unknown" if pd.isna(count) else f"{int(count):,}"
 
 
@@ -42,7 +44,7 @@ def _cited(rows: pd.DataFrame) -> list[str]:
 
 
 def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, sources: pd.DataFrame) -> ForceProfile:
-    row = table.set_index("code").loc[code]
+    row = cast("pd.Series[Any]", table.set_index("code").loc[code])  # force codes are unique: one row
     local = services_for_force(register, code, include_national=False)
     searched_none = local[local["service_type"] == "none_found"]
     found = local[local["service_type"] != "none_found"]
@@ -169,13 +171,18 @@ class DemandSummary:
 
 
 def demand_summary(
-    indicators: pd.DataFrame, forces: pd.DataFrame, code: str, peer_codes=None, *, wide: pd.DataFrame | None = None
+    indicators: pd.DataFrame,
+    forces: pd.DataFrame,
+    code: str,
+    peer_codes: Sequence[str] | None = None,
+    *,
+    wide: pd.DataFrame | None = None,
 ) -> DemandSummary:
     """``wide`` is ``indicator_wide(indicators)`` when the caller already has it (it is the same for every force)."""
     from coverage.model.indicators import comparison, format_change, format_rate, indicator_wide
 
     wide = (indicator_wide(indicators) if wide is None else wide).set_index("code")
-    row = wide.loc[code]
+    row = cast("pd.Series[Any]", wide.loc[code])  # one row per force: codes are unique
     table = comparison(indicators, forces, code, list(peer_codes) if peer_codes else None)
     shown = pd.DataFrame(
         {
@@ -186,7 +193,7 @@ def demand_summary(
             "Change in offences": [format_change(v) for v in table["change_pct"]],
         }
     )
-    name = forces.set_index("code").loc[code, "name"]
+    name = cast(str, forces.set_index("code").loc[code, "name"])  # the force table's names are text
     england_wales = table.iloc[2]
     direction = "higher than" if row["rate_2023"] > england_wales["rate_2023"] else "lower than"
     if abs(row["rate_2023"] - england_wales["rate_2023"]) < 0.05:

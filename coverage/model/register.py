@@ -16,9 +16,9 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
@@ -316,8 +316,11 @@ _SOURCES_SPEC = _TableSpec(SOURCES_COLUMNS, SourceRow, "source_id", "sources tab
 # A record is (CSV line number where it starts, {column: raw value}).
 _Record = tuple[int, dict[str, Any]]
 
+# What a CSV loader reads: a path, the file's bytes, or an open (binary or text) file.
+CsvSource = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | IO[str]
 
-def _read_bytes(source: Any, name: str) -> bytes | str:
+
+def _read_bytes(source: CsvSource, name: str) -> bytes | str:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, os.PathLike)):
@@ -382,7 +385,7 @@ def _too_many_rows(count: int, name: str) -> InputErrors:
     return InputErrors([f"{name}: has more than {MAX_ROWS:,} rows ({count:,} or more); the limit is {MAX_ROWS:,}"])
 
 
-def _parse_csv(source: Any, spec: _TableSpec, name: str) -> list[_Record]:
+def _parse_csv(source: CsvSource, spec: _TableSpec, name: str) -> list[_Record]:
     empty = InputErrors([f"{name}: the file is empty; expected a header line with {', '.join(spec.columns)}"])
     text = _decode(_read_bytes(source, name), name)
     if not text.strip():
@@ -450,7 +453,9 @@ def _control_character(text: str) -> str | None:
     return None
 
 
-def _validate_records(records: list[_Record], spec: _TableSpec, name: str, context: dict) -> pd.DataFrame:
+def _validate_records(
+    records: list[_Record], spec: _TableSpec, name: str, context: Mapping[str, Collection[str]]
+) -> pd.DataFrame:
     problems: list[str] = []
     rows: list[dict[str, str]] = []
     first_line_of_id: dict[str, int] = {}
@@ -509,7 +514,7 @@ def validate_register(
     return _validate_records(_frame_records(frame, _REGISTER_SPEC, name), _REGISTER_SPEC, name, context)
 
 
-def load_sources(source: Any, *, name: str = "sources.csv") -> pd.DataFrame:
+def load_sources(source: CsvSource, *, name: str = "sources.csv") -> pd.DataFrame:
     """Read and validate a sources CSV (path, bytes or file-like) into a table of strings.
 
     Raises InputErrors naming file, line and field for every problem found.
@@ -518,7 +523,7 @@ def load_sources(source: Any, *, name: str = "sources.csv") -> pd.DataFrame:
 
 
 def load_register(
-    source: Any,
+    source: CsvSource,
     *,
     force_codes: Collection[str],
     source_ids: Collection[str],
