@@ -11,8 +11,6 @@ from coverage.errors import InputError
 from coverage.model.forces import DISPLAY_NAME_OVERRIDES, FORCE_COLUMNS, validate_force_table
 from coverage.vocabulary import FORCE_CODE_PATTERN
 
-WALES_REGION = ("W92000004", "Wales")
-
 
 def _region_by_force(crime_table_csv: Path) -> dict[str, tuple[str, str]]:
     """Region of each force from an ONS police-force-area crime table.

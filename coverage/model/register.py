@@ -45,11 +45,6 @@ COVERAGE_LABELS = {
 }
 
 CONFIDENCES = ("high", "medium", "low")
-CONFIDENCE_LABELS = {
-    "high": "High: primary or official page read directly",
-    "medium": "Medium: secondary report or partial excerpt",
-    "low": "Low: indirect, dated or inferred",
-}
 
 REGISTER_COLUMNS = [
     "service_id",
@@ -618,11 +613,6 @@ def _force_provision(register: pd.DataFrame, code: str) -> _ForceProvision:
         class_status_unknown=class_status_unknown,
         searched=bool(len(local)),
     )
-
-
-def provision_class_of(register: pd.DataFrame, code: str) -> str:
-    """The provision class of one force area (see :func:`provision_by_force`)."""
-    return _force_provision(register, code).provision_class
 
 
 def provision_by_force(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.DataFrame:
