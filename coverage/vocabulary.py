@@ -247,3 +247,99 @@ OFFENCE_GROUP_CAVEAT = (
 # The other four codes, for labels that name the group: "(the group includes …)".
 _OTHER_CODES = [name for code, name in OFFENCE_GROUP_CODES if code != "8Q"]
 OFFENCE_GROUP_INCLUDES = "includes " + ", ".join(_OTHER_CODES[:-1]) + f" and {_OTHER_CODES[-1]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Demand measures: police recorded crime by Home Office offence code (Home Office police recorded
+# crime open data tables by police force area, April 2026 release; Home Office Counting Rules)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A demand measure a user can switch to; stalking (8Q) is the headline."""
+
+    key: str  # in URLs and code
+    column: str  # column of data/indicators/recorded_crime.csv
+    code: str  # Home Office offence code; "" for the group
+    name: str  # "Stalking (8Q)": selectors, table headers
+    noun: str  # "stalking offences": sentences
+    caveat: str  # said wherever the measure is shown
+
+
+COUNTING_RULE_BREAKS = (
+    # (year ending December in which the change took effect, what changed), Home Office Counting Rules.
+    (
+        2018,
+        "April 2018: a course of conduct amounting to stalking or harassment is recorded as well as the most serious other offence",
+    ),
+    (
+        2020,
+        "April 2020: conduct towards a former partner is recorded as stalking unless the police are satisfied it is harassment only",
+    ),
+)
+# 8Q from the year ending March 2021 on is not comparable with earlier years (the April 2020 change);
+# the first whole year ending December after that change is 2021.
+FIRST_COMPARABLE_YEAR = 2021
+STALKING_CAVEAT = (
+    "Stalking has its own offence code (8Q) only from April 2014, so the year ending December 2014 holds "
+    "nine months. Counting-rule changes in April 2018 and April 2020 raised recorded stalking: figures from "
+    f"{FIRST_COMPARABLE_YEAR} on are not comparable with earlier years, so a rise across those years is "
+    "largely a change in recording, not in stalking."
+)
+MALICIOUS_COMMUNICATIONS_CAVEAT = (
+    "Malicious communications (8R) are listed only from 2017/18, and fall steeply from 2023/24 while harassment "
+    "rises: probably a change in how they are recorded, not a real fall (not confirmed by the Home Office)."
+)
+MEASURES: tuple[Measure, ...] = (
+    Measure("stalking", "stalking_8Q", "8Q", "Stalking (8Q)", "stalking offences", STALKING_CAVEAT),
+    Measure(
+        "harassment",
+        "harassment_8L",
+        "8L",
+        "Harassment (8L)",
+        "harassment offences",
+        "Before April 2014 stalking was counted within harassment (8L).",
+    ),
+    Measure(
+        "aggravated_harassment",
+        "racially_religiously_aggravated_harassment_8M",
+        "8M",
+        "Racially or religiously aggravated harassment (8M)",
+        "racially or religiously aggravated harassment offences",
+        "The source holds nine small negative quarterly adjustments (−1 or −2, 2012/13 to 2016/17); they are kept.",
+    ),
+    Measure(
+        "malicious_communications",
+        "malicious_communications_8R",
+        "8R",
+        "Malicious communications (8R)",
+        "malicious communications offences",
+        MALICIOUS_COMMUNICATIONS_CAVEAT,
+    ),
+    Measure(
+        "coercive_control",
+        "controlling_coercive_behaviour_8U",
+        "8U",
+        "Controlling or coercive behaviour (8U)",
+        "controlling or coercive behaviour offences",
+        "Controlling or coercive behaviour (8U) is listed only from 2020/21.",
+    ),
+    Measure(
+        "group",
+        "stalking_harassment_group",
+        "",
+        "Stalking and harassment group (8L + 8M + 8Q + 8R + 8U)",
+        "stalking and harassment offences (the ONS group)",
+        f"{OFFENCE_GROUP_CAVEAT} Codes enter the group as they were created (8R from 2017/18, 8U from 2020/21). "
+        f"{MALICIOUS_COMMUNICATIONS_CAVEAT}",
+    ),
+)
+MEASURE = {measure.key: measure for measure in MEASURES}
+HEADLINE_MEASURE = MEASURE["stalking"]
+HOME_OFFICE_CRIME_SOURCE = (
+    "Home Office, police recorded crime open data tables by police force area (released 23 April 2026)"
+)
+HOME_OFFICE_ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Source: Home Office, police recorded crime open data tables."
+)

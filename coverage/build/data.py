@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +14,12 @@ from coverage import paths
 from coverage.build.forces import build_force_table
 from coverage.build.indicators import build_indicators
 from coverage.build.postcodes import build_postcode_tables
+from coverage.build.recorded_crime import build_recorded_crime, describe
 from coverage.build.register import build_register
 from coverage.errors import InputError
 from coverage.model.boundaries import measure_simplification, read_boundaries, simplify_shared_arcs, to_compact_geojson
 from coverage.model.catalogue import catalogue_table, dataset, source_markdown
+from coverage.model.demand import recorded_crime_csv
 from coverage.model.forces import force_names
 from coverage.model.indicators import indicators_csv
 
@@ -29,12 +34,15 @@ class BuildReport:
     overlap_gap_km2: float
     register_rows: int
     sources: int
+    notes: list[str]
 
     def lines(self) -> list[str]:
-        return [f"wrote {p}" for p in self.written] + [
+        return [
+            *(f"wrote {p}" for p in self.written),
             f"boundaries: {self.boundary_kb:.0f} KB, max deviation {self.max_deviation_m:.0f} m, "
             f"overlap + gap {self.overlap_gap_km2:.3f} km²",
             f"register: {self.register_rows} rows, {self.sources} sources",
+            *self.notes,
         ]
 
 
@@ -51,7 +59,28 @@ def _write_csv(path: Path, frame: pd.DataFrame, written: list[Path]) -> None:
 
 
 def build_data(source_dir: Path, research_dir: Path | None = None, data_dir: Path = paths.DATA_DIR) -> BuildReport:
-    """Rebuild every shipped file under ``data_dir`` from ``source_dir`` (``shared/data``)."""
+    """Rebuild every shipped file under ``data_dir`` from ``source_dir`` (``shared/data``).
+
+    Everything is built in a staging folder first; ``data_dir`` is touched only when the whole build
+    has succeeded, so a refused input never leaves a half-built ``data/``."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=data_dir))
+    try:
+        report = _build_into(Path(source_dir), research_dir, staging)
+        final = []
+        for built in report.written:
+            target = data_dir / built.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(built, target)
+            final.append(target)
+        report.written = final
+        return report
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build_into(source_dir: Path, research_dir: Path | None, data_dir: Path) -> BuildReport:
     source_dir = Path(source_dir)
     research_dir = Path(research_dir) if research_dir else source_dir.parent / "research"
     for needed in (source_dir / ONS_BOUNDARY_SHAPEFILE, research_dir / "service_register_draft.csv"):
@@ -82,9 +111,15 @@ def build_data(source_dir: Path, research_dir: Path | None = None, data_dir: Pat
     _write_csv(data_dir / "services" / "sources.csv", sources, written)
     _write_text(data_dir / "services" / "SOURCE.md", source_markdown([dataset("services")]), written)
 
+    crime = build_recorded_crime(source_dir, forces)
+    _write_text(data_dir / "indicators" / "recorded_crime.csv", recorded_crime_csv(crime.table), written)
     indicators = build_indicators(source_dir, forces)
     _write_text(data_dir / "indicators" / "indicators.csv", indicators_csv(indicators), written)
-    _write_text(data_dir / "indicators" / "SOURCE.md", source_markdown([dataset("indicators")]), written)
+    _write_text(
+        data_dir / "indicators" / "SOURCE.md",
+        source_markdown([dataset("recorded_crime"), dataset("indicators")]),
+        written,
+    )
 
     outward, local_authorities = build_postcode_tables(
         source_dir, forces, boundaries_geojson=data_dir / "boundaries" / "pfa_dec2023_simplified.geojson"
@@ -105,4 +140,5 @@ def build_data(source_dir: Path, research_dir: Path | None = None, data_dir: Pat
         overlap_gap_km2=quality.overlap_km2 + quality.gap_km2,
         register_rows=len(register),
         sources=len(sources),
+        notes=list(describe(crime)),
     )

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from coverage.vocabulary import OGL_V3, ONS_ATTRIBUTION, ONS_SOURCE
+from coverage.vocabulary import HOME_OFFICE_ATTRIBUTION, HOME_OFFICE_CRIME_SOURCE, OGL_V3, ONS_ATTRIBUTION, ONS_SOURCE
 
 
 @dataclass(frozen=True)
@@ -137,13 +137,42 @@ _LOOKUP_DATASETS = (
 )
 
 
+RECORDED_CRIME_DATASET = Dataset(
+    key="recorded_crime",
+    file="data/indicators/recorded_crime.csv",
+    title=(
+        "Police recorded crime by offence code: stalking (8Q), harassment (8L), racially or religiously "
+        "aggravated harassment (8M), malicious communications (8R), controlling or coercive behaviour (8U) "
+        "and their sum (the ONS 'Stalking and harassment' group), by police force area, region, country and "
+        "England and Wales, years ending December"
+    ),
+    publisher="Home Office",
+    period="Years ending December, as far as the release goes (the April 2026 release: to December 2025); population mid-2023",
+    licence=OGL_V3,
+    attribution=HOME_OFFICE_ATTRIBUTION,
+    obtained_from=(
+        f"{HOME_OFFICE_CRIME_SOURCE}, file prc-pfa-mar2013-onwards-tables-230426.ods, as converted to a long "
+        "table in the public GitHub repository robertmaszkiewski/uk-crime-analysis (commit 486c31f, 2026-06-18) "
+        "and extracted to the five offence codes; see shared/data/PROVENANCE.md section 6"
+    ),
+    processing=(
+        "Years ending December (Q4 of one financial year plus Q1–Q3 of the next) for the 43 territorial forces; "
+        "British Transport Police excluded. Regions, England, Wales and England and Wales are the sums of their "
+        "forces (England and Wales checked to equal the source's own sum). The group is the sum of the codes "
+        "listed for the period (8R from 2017/18, 8U from 2020/21). A code the source does not list is blank, "
+        "never zero. Counts only: rates are worked out by the atlas as offences ÷ ONS mid-2023 population × "
+        "1,000 (all ages, and aged 16+)."
+    ),
+)
+
+
 def _indicators_dataset() -> Dataset:
     from coverage.model.indicators import INDICATOR_DATASET
 
     return Dataset(key="indicators", file="data/indicators/indicators.csv", **INDICATOR_DATASET)
 
 
-DATASETS = DATASETS + (_indicators_dataset(),) + _LOOKUP_DATASETS
+DATASETS = DATASETS + (RECORDED_CRIME_DATASET, _indicators_dataset()) + _LOOKUP_DATASETS
 
 
 def catalogue_table() -> pd.DataFrame:
