@@ -6,12 +6,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from coverage.model.demand import latest_period, offences_by_force
 from coverage.model.forces import force_names
-from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures, offences_by_force
+from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures
 from coverage.model.profile import national_services
 from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
 from coverage.outputs.maps import category_map
-from coverage.vocabulary import OFFENCE_GROUP_INCLUDES, OGL_V3
+from coverage.vocabulary import HEADLINE_MEASURE, HOME_OFFICE_ATTRIBUTION, OGL_V3
 from ui import data
 from ui.markdown import escape_markdown
 
@@ -26,12 +27,14 @@ NO_SERVICE_LABELS = {
     "some": "At least one local specialist service",
     "unknown": "Unknown (not searched)",
 }
+atlas = data.atlas()
+DEMAND = HEADLINE_MEASURE
+PERIOD = latest_period(atlas.crime, DEMAND)
 SOURCE = (
-    "Source: Stalking Provision Atlas service register (early 2026, checked Nov 2026); ONS mid-2023 population; "
-    f"ONS recorded crime YE Dec 2023 (stalking and harassment group, which {OFFENCE_GROUP_INCLUDES}). {OGL_V3}."
+    "Source: Stalking Provision Atlas service register (early 2026, checked Nov 2026); ONS mid-2023 population "
+    f"({OGL_V3}); police recorded {DEMAND.noun} ({DEMAND.code}), {PERIOD}: {HOME_OFFICE_ATTRIBUTION}"
 )
 
-atlas = data.atlas()
 register = data.register()
 table = data.provision()
 names = force_names(table)
@@ -46,8 +49,8 @@ def _lookup():
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _figures(register_version: str, _forces: pd.DataFrame, _register: pd.DataFrame, _indicators: pd.DataFrame) -> dict:
-    return national_figures(_forces, _register, _indicators)
+def _figures(register_version: str, _forces: pd.DataFrame, _register: pd.DataFrame, _crime: pd.DataFrame) -> dict:
+    return national_figures(_forces, _register, _crime, DEMAND, PERIOD)
 
 
 if QUERY_KEY not in st.session_state:
@@ -118,7 +121,7 @@ if query.strip():
 
 st.divider()
 st.header("The postcode lottery in numbers")
-figures = _figures(data.register_version(), atlas.forces, register, atlas.indicators)
+figures = _figures(data.register_version(), atlas.forces, register, atlas.crime)
 unit_share = figures["population_16plus_share_multi_agency_unit"]
 none_forces = figures["forces_with_no_specialist_service"]
 none_share = figures["population_16plus_share_no_specialist_service"]
@@ -131,10 +134,14 @@ st.markdown(f"**{takeaway}**")
 metrics = st.columns(4)
 metrics[0].metric("Areas with a multi-agency unit", f"{figures['forces_with_multi_agency_unit']} of 43")
 metrics[1].metric("People 16+ covered by a unit", f"{unit_share:.0%}")
-metrics[2].metric("Offences in areas with a unit", f"{figures['offences_share_multi_agency_unit']:.0%}")
+metrics[2].metric(
+    "Stalking offences in areas with a unit",
+    f"{figures['offences_share_multi_agency_unit']:.0%}",
+    help=f"Police recorded stalking (8Q), {PERIOD}. {DEMAND.caveat}",
+)
 metrics[3].metric("Areas with no local service found", f"{none_forces} of 43")
 
-shares = coverage_shares(table, atlas.forces, offences_by_force(atlas.indicators))
+shares = coverage_shares(table, atlas.forces, offences_by_force(atlas.crime, DEMAND, PERIOD))
 st.subheader("Who is covered, by kind of provision")
 st.caption(
     "Here an area counts under every kind of service it has, so these counts differ from the map's classes, "
@@ -148,7 +155,7 @@ with chart_column:
             "Kind of provision": shares["label"],
             "Areas": shares["forces"],
             "Share of people aged 16+": shares["population_16plus_share"],
-            "Share of offences": shares["offences_share"],
+            "Share of stalking offences": shares["offences_share"],
         }
     )
     chart = grouped_share_chart(
@@ -156,11 +163,11 @@ with chart_column:
         category_column="label",
         measures=[
             ("population_16plus_share", "Share of people aged 16+"),
-            ("offences_share", "Share of recorded offences"),
+            ("offences_share", "Share of recorded stalking offences"),
         ],
         text=ChartText(
             title="Who lives where each kind of stalking provision exists",
-            subtitle="Share of people aged 16+ (mid-2023) and of recorded stalking and harassment offences (YE Dec 2023)",
+            subtitle=f"Share of people aged 16+ (mid-2023) and of police recorded stalking offences (8Q, {PERIOD})",
             takeaway=takeaway,
             source=SOURCE,
         ),
@@ -170,11 +177,11 @@ with chart_column:
 with table_column:
     shown = bar.copy()
     shown["Share of people aged 16+"] = shown["Share of people aged 16+"].map("{:.1%}".format)
-    shown["Share of offences"] = shown["Share of offences"].map("{:.1%}".format)
+    shown["Share of stalking offences"] = shown["Share of stalking offences"].map("{:.1%}".format)
     st.table(shown.set_index("Kind of provision"))
     st.caption(
-        "An area can have several kinds, so rows do not add up to 100%. Offences: ONS 'stalking and harassment' "
-        f"group, YE Dec 2023, which {OFFENCE_GROUP_INCLUDES}."
+        "An area can have several kinds, so rows do not add up to 100%. Offences: police recorded stalking "
+        f"(Home Office offence code 8Q), {PERIOD}. {DEMAND.caveat}"
     )
 
 st.subheader("Where no local specialist service was found")
@@ -227,6 +234,11 @@ st.markdown(
     )
 )
 trend = pd.DataFrame(figures["by_year"])
+# Said with the chart, not folded away: the trend's biggest caveat changes how it reads.
+BUILT_FROM_LATER_SEARCHES = (
+    "Earlier years look emptier partly because the register was built from searches made in 2026: "
+    "services that ended before then are likely to be missing."
+)
 trend_column, trend_table_column = st.columns([3, 2])
 with trend_column:
     first, last = trend.iloc[0], trend.iloc[-1]
@@ -241,7 +253,8 @@ with trend_column:
             subtitle=f"England and Wales, {int(first['year'])}–{int(last['year'])}; services placed in time by their start and end years",
             takeaway=(
                 f"{int(first['forces_with_no_local_service'])} of 43 areas had no local specialist service found in "
-                f"{int(first['year'])}; {int(last['forces_with_no_local_service'])} in {int(last['year'])}."
+                f"{int(first['year'])}; {int(last['forces_with_no_local_service'])} in {int(last['year'])}. "
+                f"{BUILT_FROM_LATER_SEARCHES}"
             ),
             source=SOURCE,
         ),
@@ -271,7 +284,6 @@ with trend_table_column:
 with st.expander("How these figures are made"):
     st.markdown(escape_markdown(INEQUALITY_METHOD))
     st.markdown(
-        "Earlier years count only services whose start and end years are in the register; services that ended "
-        "before the search may be missing, so earlier years may look emptier than they were. Areas are classed "
+        "Earlier years count only services whose start and end years are in the register. Areas are classed "
         "by the police force area; a postcode district that straddles two forces shows both."
     )

@@ -6,10 +6,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.export import csv_bytes
+from coverage.model.demand import latest_period
 from coverage.model.forces import force_names
 from coverage.model.profile import national_summary_sentence, provision_rows
 from coverage.outputs.maps import PROVISION_STYLES, selected_outline
-from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, profile_view, session
 from ui.layout import attribution_caption
 from ui.markdown import bold, escape_markdown
@@ -87,7 +88,9 @@ with side_column:
         help="Off by default: the basemap needs the internet and tells the tile server who is looking.",
     )
     st.markdown("**All 43 force areas**")
-    rows = provision_rows(table)
+    period = latest_period(atlas.crime, HEADLINE_MEASURE)
+    rows = provision_rows(table, profile_view.stalking_ranking(period), period)
+    st.caption(f"Stalking: police recorded offences (8Q), {period}, per 1,000 population (all ages, mid-2023).")
     with st.container(height=470):
         # The button is also what lets a keyboard reach, and so scroll, this box (axe: scrollable-region-focusable).
         st.download_button(

@@ -10,7 +10,15 @@ from coverage.model.boundaries import read_uploaded_boundaries
 from coverage.model.catalogue import catalogue_table
 from coverage.model.forces import force_names
 from coverage.model.register import PROVISION_RULES, export_register_csv
-from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, OGL_URL, ONS_ATTRIBUTION, OSM_ATTRIBUTION, OSM_COPYRIGHT_URL
+from coverage.vocabulary import (
+    MEASURES,
+    OFFENCE_GROUP_CAVEAT,
+    OGL_URL,
+    ONS_ATTRIBUTION,
+    OSM_ATTRIBUTION,
+    OSM_COPYRIGHT_URL,
+    RATE_CAVEAT,
+)
 from ui import data, session
 
 atlas = data.atlas()
@@ -70,10 +78,17 @@ st.markdown(
 
 st.header("Demand measures")
 st.markdown(
-    f"{OFFENCE_GROUP_CAVEAT} Rates are offences per 1,000 people aged 16+ (ONS mid-2023 estimate; the same "
-    "denominator is used for both years). England and Wales, regions and Wales are the sums of their forces, so "
-    "British Transport Police offences (299 in the year ending December 2023) are left out. City of London's rate "
-    "is per resident, not per daytime population, so it understates the people the force serves."
+    "Demand is police recorded crime by Home Office offence code, years ending December, from the Home Office "
+    "police recorded crime open data tables. The headline is **stalking (8Q)**; a reader can switch to harassment "
+    "(8L), racially or religiously aggravated harassment (8M), malicious communications (8R), controlling or "
+    f"coercive behaviour (8U) or their sum. {OFFENCE_GROUP_CAVEAT}\n\n"
+    + "\n".join(f"- **{measure.name}**: {measure.caveat}" for measure in MEASURES)
+    + "\n\nRates are offences ÷ population × 1,000: per 1,000 population (all ages, the basis ONS and the Home "
+    "Office publish, so a figure can be checked against their tables) and per 1,000 aged 16+. Both use the ONS "
+    "mid-2023 estimate for every year, the latest the atlas has. England and Wales, regions, England and Wales "
+    "are the sums of their forces, so British Transport Police is left out. "
+    f"{RATE_CAVEAT} The Scenario planner still costs demand from the ONS group in the year ending December 2023, "
+    "the basis its presets' referral rates were derived on."
 )
 
 st.header("Service register")

@@ -72,17 +72,19 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     from coverage.model.lottery import SUMMARY_MEASURES, national_figures
 
     data = atlas_data.load_all()
-    figures = national_figures(data.forces, data.register, data.indicators)
+    figures = national_figures(data.forces, data.register, data.crime)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
         return 0
     print(f"Forces: {figures['forces']} (snapshot: {figures['snapshot']})")
+    print(f"Offences: {figures['offences_measure']}, police recorded, {figures['offences_period']}")
     for _, key in SUMMARY_MEASURES:
         print(
             f"  {key.replace('_', ' '):<24} {figures[f'forces_with_{key}']:>3} forces, "
             f"{figures[f'population_16plus_share_{key}']:.1%} of people aged 16+, "
             f"{figures[f'offences_share_{key}']:.1%} of recorded offences"
         )
+    print(f"  {figures['offences_note']}")
     inequality = figures["inequality"]
     print(f"  Gini of local services per 100,000 aged 16+: {inequality['gini_services_per_100k_16plus']}")
     return 0
@@ -90,7 +92,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_cost(args: argparse.Namespace) -> int:
     from coverage.model import atlas_data
-    from coverage.model.lottery import offences_by_force
+    from coverage.model.indicators import planner_offences_by_force
     from coverage.outputs.scenario_workbook import scenario_workbook
     from coverage.planner.costing import run_scenario, to_json_summary
     from coverage.planner.schema import load_scenario_file
@@ -98,7 +100,7 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     scenario = load_scenario_file(args.scenario)
     data = atlas_data.load_all()
     existing = atlas_data.forces_with_multi_agency_unit(data.forces, data.register)
-    result = run_scenario(scenario, data.forces, offences_by_force(data.indicators), existing_units=existing)
+    result = run_scenario(scenario, data.forces, planner_offences_by_force(data.indicators), existing_units=existing)
     if args.xlsx:
         Path(args.xlsx).write_bytes(scenario_workbook(result, scenario))
     summary = to_json_summary(result)

@@ -5,10 +5,13 @@ Run-time code reads only these paths, never ``../shared``: a fresh clone must ru
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_ROOT / "data"
+# ATLAS_DATA_DIR points the app at another build of data/ (a new release being checked, a deployment's
+# own copy); by default the shipped files beside the code.
+DATA_DIR = Path(os.environ.get("ATLAS_DATA_DIR") or REPO_ROOT / "data")
 
 BOUNDARIES_GEOJSON = DATA_DIR / "boundaries" / "pfa_dec2023_simplified.geojson"
 FORCES_CSV = DATA_DIR / "forces" / "forces.csv"

@@ -336,6 +336,8 @@ MEASURES: tuple[Measure, ...] = (
 )
 MEASURE = {measure.key: measure for measure in MEASURES}
 HEADLINE_MEASURE = MEASURE["stalking"]
+# shared/data/PROVENANCE.md section 6: the City of London has a tiny resident population.
+RATE_CAVEAT = "The City of London's resident population is tiny, so its rate per head is not meaningful."
 HOME_OFFICE_CRIME_SOURCE = (
     "Home Office, police recorded crime open data tables by police force area (released 23 April 2026)"
 )

@@ -29,7 +29,7 @@ from coverage.outputs.briefing import (
     write_briefing,
 )
 from coverage.outputs.static_map import MapLayout, display_text, map_base, map_spec, wrap_text
-from coverage.vocabulary import OFFENCE_GROUP_CODES, ONS_ATTRIBUTION
+from coverage.vocabulary import ONS_ATTRIBUTION
 
 CHESHIRE = "E23000006"
 EVIL_CODE = "W15000001"  # North Wales, renamed below
@@ -131,7 +131,7 @@ def test_national_pack_is_named_for_england_and_wales_and_has_no_scenario(nation
     names = {p.name for p in paths}
     assert f"briefing-{NATIONAL_SLUG}.pdf" in names
     assert not any("scenario" in n for n in names)
-    assert len([n for n in names if n.endswith(".png")]) == 3
+    assert len([n for n in names if n.endswith(".png")]) == 4  # map, ranked rates, coverage, trend
 
 
 def test_pngs_are_at_least_twice_the_chart_size(cheshire):
@@ -181,8 +181,10 @@ def test_pdf_is_one_a4_page_with_attribution_caveat_and_services(cheshire):
     text = _pdf_text(content)
     assert ONS_ATTRIBUTION in text
     flat = " ".join(text.split())
-    for _code, offence in OFFENCE_GROUP_CODES:  # the caveat names all five offences of the group
-        assert offence in flat
+    # The headline demand is stalking (8Q) in the latest year, with its counting-rule caveat.
+    assert "Stalking (8Q) offences*" in flat and "3,006" in flat and "police recorded, YE Dec 2025" in flat
+    assert "not the wider stalking and harassment group" in flat
+    assert "Counting-rule changes in April 2018 and April 2020" in flat
     assert "Harm Reduction Unit" in text
     assert "Active" in text and "confidence high" in text
     assert "What was not found" in text

@@ -238,3 +238,40 @@ def test_a_refused_release_leaves_data_untouched(shared_data, tmp_path, forces):
     with pytest.raises(InputError, match="missing column"):
         build_data(source, shared_data.parent / "research", data_dir=data_dir)
     assert sorted(p.name for p in data_dir.iterdir()) == ["kept.txt"]
+
+
+APP_HEADLINE = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=120)
+at.query_params["force"] = "E23000006"
+at.run()
+assert not at.exception, at.exception
+print("\\n".join(m.label + "=" + m.value for m in at.metric))
+"""
+
+
+def test_the_app_headline_follows_the_data_not_the_code(shared_data, tmp_path, forces):
+    """A new release is a new file plus build-data: here one without YE Dec 2025, and the Map page's
+    headline becomes YE Dec 2024 with no change to the code."""
+    import subprocess
+    import sys
+
+    source = _source_copy(shared_data, tmp_path / "source", lambda t: t[t.period != "YE Dec 2025"])
+    built = build_recorded_crime(source, forces)
+    data_dir = tmp_path / "data"
+    shutil.copytree(paths.DATA_DIR, data_dir)
+    (data_dir / "indicators" / "recorded_crime.csv").write_text(recorded_crime_csv(built.table), encoding="utf-8")
+    env = {**__import__("os").environ, "ATLAS_DATA_DIR": str(data_dir)}
+    shown = subprocess.run(
+        [sys.executable, "-c", APP_HEADLINE],
+        cwd=paths.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "Stalking (8Q), YE Dec 2024=3,149" in shown.stdout
+    assert "YE Dec 2025" not in shown.stdout

@@ -41,12 +41,13 @@ def test_england_and_wales_is_the_default_with_every_download():
     assert at.header[0].value == "Briefing: England and Wales"
     downloads = [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")]
     assert downloads[:2] == [".zip", ".pdf"]
-    assert downloads.count(".png") == 3 and downloads.count(".svg") == 3
-    assert downloads.count(".csv") == 4 and downloads.count(".xlsx") == 4  # 3 charts + services
+    assert downloads.count(".png") == 4 and downloads.count(".svg") == 4
+    assert downloads.count(".csv") == 5 and downloads.count(".xlsx") == 5  # 4 charts + services
     assert "force" not in at.query_params
-    assert [s.value for s in at.subheader][:3] == [
+    assert [s.value for s in at.subheader][:4] == [
         "Map: specialist stalking provision",
-        "Ranked chart: offences per 1,000 aged 16+",
+        "Ranked chart: stalking offences per 1,000 population",
+        "Trend: stalking offences",
         "Coverage shares",
     ]
 
@@ -55,13 +56,15 @@ def test_each_chart_has_its_alt_text_and_table_beside_it():
     at = _app().run()
     assert not at.exception
     alt_texts = [c.value for c in at.code]
-    assert len(alt_texts) == 3
+    assert len(alt_texts) == 4
     assert alt_texts[0].startswith("Map of the 43 police force areas")
-    assert "per 1,000 people aged 16+" in alt_texts[1]
+    assert "stalking offences per 1,000 population, YE Dec 2025" in alt_texts[1]
+    assert "counting-rule changes of April 2018 and April 2020" in alt_texts[2]
     tables = [d.value for d in at.dataframe]
     assert len(tables[0]) == 43  # the map: one row per force
     assert len(tables[1]) == 44  # the ranked chart: 43 bars and the England and Wales line
-    assert len(tables[2]) == 18  # coverage: 3 measures x 6 classes
+    assert len(tables[2]) == 36  # the trend: England and Wales, England and Wales's two countries, 2014–2025
+    assert len(tables[3]) == 18  # coverage: 3 measures x 6 classes
     assert "Contains OS data © Crown copyright and database right 2023" in "\n".join(c.value for c in at.caption)
 
 
@@ -90,7 +93,7 @@ def test_a_link_reproduces_force_and_scenario():
     assert at.header[0].value == "Briefing: City of London"
     assert at.selectbox(key="briefing_scenario").value == "cheshire_hru_like"
     assert "Scenario cost by year" in [s.value for s in at.subheader]
-    assert [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")].count(".png") == 4
+    assert [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")].count(".png") == 5
 
 
 def test_an_unknown_force_or_scenario_in_the_link_is_explained_not_an_error():
@@ -110,7 +113,7 @@ def test_choosing_a_scenario_adds_its_cost_chart():
     at.selectbox(key="briefing_scenario").set_value("advocacy_only").run()
     assert not at.exception
     assert _query(at, "scenario") == "advocacy_only"
-    assert len(at.code) == 4
-    assert "cost" in at.code[3].value
+    assert len(at.code) == 5
+    assert "cost" in at.code[4].value
     labels = _downloads(at)
     assert any(label.startswith("Everything as one zip") for label in labels)

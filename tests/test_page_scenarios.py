@@ -18,7 +18,7 @@ from coverage import paths
 from coverage.errors import InputError
 from coverage.export import csv_bytes
 from coverage.model import atlas_data
-from coverage.model.lottery import offences_by_force
+from coverage.model.indicators import planner_offences_by_force
 from coverage.outputs.scenario_charts import money
 from coverage.planner import editing as tables
 from coverage.planner.costing import run_scenario, with_deployments
@@ -71,7 +71,7 @@ def expected(atlas, existing, codes, *, preset="cheshire_hru_like", wave2=(), wa
             for c in wave2
         ]
         s = scenario_from_dict(data)
-    return run_scenario(s, atlas.forces, offences_by_force(atlas.indicators), existing_units=existing)
+    return run_scenario(s, atlas.forces, planner_offences_by_force(atlas.indicators), existing_units=existing)
 
 
 def page(query: dict | None = None) -> AppTest:

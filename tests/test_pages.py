@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from coverage import paths
 
 TIMEOUT = 60
+CHESHIRE_POPULATION = 1_119_495  # all ages, mid-2023 (data/forces/forces.csv)
 
 
 def _app() -> AppTest:
@@ -49,9 +50,12 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert at.header[0].value == "Cheshire"
     metrics = {m.label: m.value for m in at.metric}
     assert "**Cheshire**: Multi-agency stalking unit." in _text(at)
-    assert metrics["Population aged 16+ (mid-2023)"] == "920,836"
-    assert metrics["Stalking & harassment (2023)"] == "13,691"
-    assert metrics["Offences per 1,000 aged 16+"] == f"{13_691 / 920_836 * 1000:.1f}"
+    # The headline is police recorded stalking (8Q) in the latest year, with both rates checkable by hand.
+    assert metrics["Stalking (8Q), YE Dec 2025"] == "3,006"
+    assert metrics["Per 1,000 aged 16+"] == f"{3_006 / 920_836 * 1000:.2f}"
+    assert metrics["Per 1,000 population"] == f"{3_006 / CHESHIRE_POPULATION * 1000:.2f}"
+    assert metrics["Change since YE Dec 2024"] == f"\u2212{(3_149 - 3_006) / 3_149 * 100:.1f}%"
+    assert "Population aged 16+ (mid-2023): 920,836" in _text(at)
     services = at.dataframe[0].value
     assert list(services.columns)[:3] == ["Service", "Status", "Years"]  # an ended service reads as ended
     assert services["Service"].str.contains("Harm Reduction Unit").any()
@@ -63,6 +67,39 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert "S054" in set(sources["Source"])
     assert sources["Link"].notna().any()
     assert at.query_params["force"] == ["E23000006"] or at.query_params["force"] == "E23000006"
+
+
+def test_switching_the_demand_measure_changes_headline_chart_and_url_and_shows_the_trend():
+    at = _app()
+    at.query_params["force"] = "E23000006"
+    at.run()
+    assert at.selectbox(key="measure").value == "stalking"
+    assert "measure" not in at.query_params  # the headline measure needs no parameter
+    text = _text(at)
+    assert "counting rules changed in April 2018 and April 2020" in text  # the trend's takeaway names the breaks
+    trend_table = at.dataframe[-1].value
+    assert list(trend_table.columns) == ["Cheshire", "North West", "England and Wales"]
+    assert trend_table.index[0] == "YE Dec 2014" and trend_table.index[-1] == "YE Dec 2025"
+    at.selectbox(key="measure").set_value("group").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Stalking and harassment group (8L + 8M + 8Q + 8R + 8U), YE Dec 2025"] == "13,342"
+    assert at.query_params["measure"] in (["group"], "group")
+    assert "malicious communications (8R)" in _text(at)  # the 8R recording change is flagged with the group
+
+
+def test_a_link_with_a_measure_reproduces_it_and_a_bad_one_falls_back_to_stalking():
+    at = _app()
+    at.query_params["force"] = "E23000006"
+    at.query_params["measure"] = "harassment"
+    at.run()
+    assert at.selectbox(key="measure").value == "harassment"
+    again = _app()
+    again.query_params["force"] = "E23000006"
+    again.query_params["measure"] = "<b>x</b>"
+    again.run()
+    assert not again.exception
+    assert again.selectbox(key="measure").value == "stalking"
 
 
 def test_a_force_searched_with_nothing_found_says_so_instead_of_a_placeholder_row():
@@ -317,4 +354,6 @@ def test_comparator_choice_and_peers_live_in_the_url_and_change_the_table():
     assert at.table[1].value.index[-1] == "Peer group (5 forces)"
     at.multiselect(key="peers").set_value(["E23000004"]).run()
     assert at.table[1].value.index[-1] == "Peer group (1 force)"
-    assert at.table[1].value.loc["Peer group (1 force)", "Offences YE Dec 2023"] == "20,612"  # Merseyside, ONS
+    assert (
+        at.table[1].value.loc["Peer group (1 force)", "Offences YE Dec 2025"] == "3,605"
+    )  # Merseyside, 8Q, Home Office

@@ -6,21 +6,62 @@ import pandas as pd
 import streamlit as st
 import vl_convert as vlc
 
+from coverage.model.demand import (
+    ENGLAND_AND_WALES_CODE,
+    RATE_ALL_AGES_LABEL,
+    force_ranking,
+    format_count,
+    format_rate,
+    latest_period,
+    trend,
+    year_of,
+)
 from coverage.model.forces import force_names
-from coverage.model.indicators import format_rate, indicator_wide, similar_forces
-from coverage.model.profile import demand_summary, force_profile, national_services
+from coverage.model.indicators import similar_forces
+from coverage.model.profile import DemandSummary, demand_summary, force_profile, national_services
 from coverage.outputs.charts import ChartText, ranked_bar_chart
-from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, OGL_V3
+from coverage.outputs.demand_charts import trend_chart, trend_takeaway
+from coverage.vocabulary import (
+    HEADLINE_MEASURE,
+    HOME_OFFICE_ATTRIBUTION,
+    MEASURE,
+    MEASURES,
+    OGL_V3,
+    RATE_CAVEAT,
+    Measure,
+)
 from ui import data
 from ui.markdown import bold, escape_markdown
 
 COMPARE_KEY = "compare"
 PEERS_KEY = "peers"
+MEASURE_KEY = "measure"
 COMPARE_OPTIONS = {"ew": "England and Wales", "region": "Its region or country", "peers": "A peer group I choose"}
-DATA_SOURCE = (
-    "Source: ONS police force area data tables (years ending Dec 2022 and Dec 2023) and mid-2023 population "
-    f"estimates, {OGL_V3}. {OFFENCE_GROUP_CAVEAT}"
-)
+POPULATION_SOURCE = f"population: ONS mid-2023 estimates, {OGL_V3}"
+
+
+def _source(measure: Measure, period: str) -> str:
+    return f"Source: police recorded crime, {measure.name}, to {period}. {HOME_OFFICE_ATTRIBUTION} Rates use the {POPULATION_SOURCE}."
+
+
+def measure_choice() -> Measure:
+    """The demand measure, stalking (8Q) unless the reader picks another; mirrored in the URL."""
+    if MEASURE_KEY not in st.session_state:
+        requested = st.query_params.get(MEASURE_KEY)
+        st.session_state[MEASURE_KEY] = requested if requested in MEASURE else HEADLINE_MEASURE.key
+    key = st.selectbox(
+        "Demand measure",
+        [measure.key for measure in MEASURES],
+        format_func=lambda k: MEASURE[k].name,
+        key=MEASURE_KEY,
+        help="Police recorded offences by Home Office offence code. Stalking (8Q) is the headline; the ONS "
+        "'Stalking and harassment' group is the sum of all five codes.",
+    )
+    if key == HEADLINE_MEASURE.key:
+        st.query_params.pop(MEASURE_KEY, None)
+    else:
+        st.query_params[MEASURE_KEY] = key
+    return MEASURE[key]
 
 
 def _comparison_choice(code: str, names: dict[str, str]) -> tuple[str, list[str]]:
@@ -71,44 +112,80 @@ def _chart_downloads(spec: dict, stem: str) -> None:
 
 
 # Read-only results shared between sessions (cache_resource: no copy on every rerun).
-@st.cache_resource(show_spinner=False)
-def _ranked_rates() -> pd.DataFrame:
-    return indicator_wide(data.atlas().indicators)
-
-
-@st.cache_resource(show_spinner=False, max_entries=512)
-def _demand(code: str, peers: tuple[str, ...]):
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _ranking(measure_key: str, period: str) -> pd.DataFrame:
     atlas = data.atlas()
-    return demand_summary(atlas.indicators, atlas.forces, code, list(peers) or None, wide=_ranked_rates())
+    return force_ranking(atlas.crime, atlas.forces, measure_key, period)
+
+
+def stalking_ranking(period: str) -> pd.DataFrame:
+    """The 43 forces' recorded stalking (8Q) in ``period``, shared with the map's table."""
+    return _ranking(HEADLINE_MEASURE.key, period)
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _ranked_chart_spec(code: str, choice: str, peers: tuple[str, ...]) -> dict:
+def _demand(code: str, measure_key: str, period: str, peers: tuple[str, ...]) -> DemandSummary:
+    atlas = data.atlas()
+    return demand_summary(
+        atlas.crime, atlas.forces, code, measure_key, period, list(peers) or None, ranking=_ranking(measure_key, period)
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _ranked_chart_spec(code: str, measure_key: str, period: str, choice: str, peers: tuple[str, ...]) -> dict:
     """The ranked chart as a Vega-Lite spec: building it with Altair takes a third of a second, so
-    each (force, comparator) is built once per server."""
-    demand = _demand(code, ())
-    comparison = _demand(code, peers).comparison
+    each (force, measure, comparator) is built once per server."""
+    measure = MEASURE[measure_key]
+    demand = _demand(code, measure_key, period, ())
+    comparison = _demand(code, measure_key, period, peers).comparison
     reference = comparison.iloc[{"ew": 2, "region": 1, "peers": 3 if peers else 2}[choice]]
-    rate_column = "Rate per 1,000 aged 16+ (YE Dec 2023)"
+    rate_column = "Per 1,000 population"
     chart = ranked_bar_chart(
-        _ranked_rates(),
-        value_column="rate_2023",
-        value_title="Offences per 1,000 people aged 16+",
-        value_format=".1f",
+        _ranking(measure_key, period),
+        value_column="rate_all_ages",
+        value_title=f"Offences {RATE_ALL_AGES_LABEL}",
+        value_format=".2f",
         text=ChartText(
-            title="Recorded stalking and harassment offences per 1,000 people aged 16+",
-            subtitle="43 police force areas, England and Wales, year ending December 2023",
+            title=f"Police recorded {measure.noun} per 1,000 population",
+            subtitle=f"43 police force areas, England and Wales, {period}; population all ages, mid-2023",
             takeaway=demand.takeaway,
-            source=DATA_SOURCE,
+            source=_source(measure, period),
         ),
         highlight_code=code,
-        reference_value=float(reference[rate_column]),
+        reference_value=float(str(reference[rate_column]).replace(",", "")),
         reference_label=f"{reference['Area']} {reference[rate_column]}",
         width=400,  # with its force names, this fills the page's wider column without running under the table
     )
     # Not validated again here: tests/test_charts.py validates what ranked_bar_chart builds, and
     # validating every force's copy cost a tenth of a second on its first opening.
-    return chart.to_dict(validate=False)
+    spec: dict = chart.to_dict(validate=False)
+    return spec
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _trend(code: str, measure_key: str) -> tuple[pd.DataFrame, dict, str]:
+    atlas = data.atlas()
+    force = atlas.forces.set_index("code").loc[code]
+    rows = trend(atlas.crime, atlas.forces, [code, str(force["region_code"]), ENGLAND_AND_WALES_CODE], measure_key)
+    measure = MEASURE[measure_key]
+    takeaway = trend_takeaway(rows, measure, str(force["name"]))
+    latest = str(rows["period"].iloc[-1]) if len(rows) else ""
+    chart = trend_chart(
+        rows,
+        measure=measure,
+        text=ChartText(
+            title=f"Police recorded {measure.noun} per 1,000 population, over time",
+            subtitle=(
+                f"{force['name']}, {force['region']} and England and Wales, years ending December "
+                f"{int(rows['year_ending'].min())}–{int(rows['year_ending'].max())}; population all ages, mid-2023"
+            ),
+            takeaway=takeaway,
+            source=_source(measure, latest),
+        ),
+        width=400,
+    )
+    spec: dict = chart.to_dict(validate=False)
+    return rows, spec, takeaway
 
 
 def render(code: str, table: pd.DataFrame) -> None:
@@ -118,16 +195,27 @@ def render(code: str, table: pd.DataFrame) -> None:
     st.header(profile.heading)
     st.markdown(f"{bold(profile.heading)}: {escape_markdown(profile.summary)}")
 
-    demand = _demand(code, ())
+    measure = measure_choice()
+    period = latest_period(atlas.crime, measure)
+    demand = _demand(code, measure.key, period, ())
     facts = st.columns(4)
-    facts[0].metric("Population aged 16+ (mid-2023)", profile.population_16plus_text)
-    facts[1].metric(
-        "Stalking & harassment (2023)",
-        demand.offences_2023,
-        help="Police-recorded offences, year ending December 2023. " + OFFENCE_GROUP_CAVEAT,
+    facts[0].metric(
+        f"{measure.name}, {period}",
+        demand.offences,
+        help=f"Police recorded offences, year ending December {year_of(period)}. {measure.caveat}",
     )
-    facts[2].metric("Change since YE Dec 2022", demand.change)
-    facts[3].metric("Offences per 1,000 aged 16+", demand.rate_2023, help="Rank " + demand.rank_text)
+    facts[1].metric(
+        "Per 1,000 population", demand.rate_all_ages, help=f"All ages, mid-2023 population. Rank {demand.rank_text}."
+    )
+    facts[2].metric("Per 1,000 aged 16+", demand.rate_16plus, help="Population aged 16 and over, mid-2023.")
+    facts[3].metric(
+        f"Change {demand.change_previous_label}",
+        demand.change_previous,
+        help=f"Change {demand.change_baseline_label} (the first comparable year for stalking): {demand.change_baseline}.",
+    )
+    st.caption(
+        f"Population aged 16+ (mid-2023): {profile.population_16plus_text}; all ages: {profile.population_text}."
+    )
 
     st.subheader("Specialist services in this area")
     if profile.services.empty and profile.search_note:
@@ -154,29 +242,42 @@ def render(code: str, table: pd.DataFrame) -> None:
 
     st.subheader("Demand beside provision")
     st.caption(
-        OFFENCE_GROUP_CAVEAT
-        + " England and Wales here is the sum of the 43 forces (British Transport Police excluded)."
+        f"{measure.caveat} England and Wales here is the sum of the 43 forces (British Transport Police excluded). "
+        f"Rates are offences ÷ population × 1,000, using the ONS mid-2023 population for every year. {RATE_CAVEAT}"
     )
     choice, peers = _comparison_choice(code, names)
     peer_key = tuple(peers) if choice == "peers" else ()
-    comparison = _demand(code, peer_key).comparison
-    st.markdown(demand.takeaway)
+    comparison = _demand(code, measure.key, period, peer_key).comparison
+    st.markdown(escape_markdown(demand.takeaway))
 
-    spec = _ranked_chart_spec(code, choice, peer_key)
+    spec = _ranked_chart_spec(code, measure.key, period, choice, peer_key)
     chart_column, table_column = st.columns([3, 2])
     with chart_column:
         st.vega_lite_chart(spec, width="content")
-        _chart_downloads(spec, f"stalking_harassment_rate_{code}")
+        _chart_downloads(spec, f"{measure.key}_rate_{code}")
     with table_column:
         st.markdown("**Comparators**")
         st.table(comparison.set_index("Area"))
-        wide = _ranked_rates()
+        ranking = _ranking(measure.key, period)
         ranked = pd.DataFrame(
             {
-                "Rank": wide["rank_rate_2023"].astype(int),
-                "Force area": wide["name"],
-                "Rate per 1,000 aged 16+": [format_rate(v) for v in wide["rate_2023"]],
+                "Rank": ranking["rank"].astype(int),
+                "Force area": ranking["name"],
+                "Offences": [format_count(v) for v in ranking["offences"]],
+                "Per 1,000 population": [format_rate(v) for v in ranking["rate_all_ages"]],
             }
         )
         st.markdown("**All forces, highest rate first**")
         st.dataframe(ranked, hide_index=True, width="stretch", height=300)
+
+    rows, trend_spec, trend_text = _trend(code, measure.key)
+    st.markdown(f"**Over time.** {escape_markdown(trend_text)}")
+    trend_column, trend_table_column = st.columns([3, 2])
+    with trend_column:
+        st.vega_lite_chart(trend_spec, width="content")
+        _chart_downloads(trend_spec, f"{measure.key}_trend_{code}")
+    with trend_table_column:
+        wide = rows.pivot(index="period", columns="name", values="rate_all_ages")
+        wide = wide.loc[sorted(wide.index, key=year_of), list(dict.fromkeys(rows["name"]))]
+        st.markdown("**Per 1,000 population, by year**")
+        st.dataframe(wide.map(format_rate), width="stretch", height=300)

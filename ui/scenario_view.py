@@ -24,7 +24,7 @@ from coverage import paths
 from coverage.errors import InputError
 from coverage.model import atlas_data
 from coverage.model.forces import force_names as forces_by_name
-from coverage.model.lottery import offences_by_force
+from coverage.model.indicators import planner_offences_by_force
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.scenario_workbook import scenario_workbook
 from coverage.planner.costing import ScenarioResult, run_scenario
@@ -95,7 +95,7 @@ def existing_units() -> tuple[str, ...]:
 
 @st.cache_data(show_spinner=False)
 def offences(data_dir: str = str(paths.DATA_DIR)) -> dict[str, float]:
-    return offences_by_force(ui_data.atlas(data_dir).indicators)
+    return planner_offences_by_force(ui_data.atlas(data_dir).indicators)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

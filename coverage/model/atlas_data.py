@@ -13,6 +13,7 @@ import pandas as pd
 
 from coverage import paths
 from coverage.model.boundaries import read_shipped_geojson
+from coverage.model.demand import read_recorded_crime
 from coverage.model.forces import read_force_table
 from coverage.model.indicators import read_indicators
 from coverage.model.register import CsvSource, load_sources, provision_by_force, provision_flags
@@ -52,7 +53,8 @@ class AtlasData:
     boundaries: dict[str, Any]  # GeoJSON FeatureCollection
     register: pd.DataFrame
     sources: pd.DataFrame
-    indicators: pd.DataFrame
+    indicators: pd.DataFrame  # the ONS group, YE Dec 2022 and 2023: the planner's demand basis
+    crime: pd.DataFrame  # recorded crime by offence code (coverage.model.demand): the demand every page shows
 
 
 def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
@@ -61,7 +63,10 @@ def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
     register = load_register(data_dir / "services" / "register.csv", forces=forces, sources=sources)
     boundaries = load_boundary_geojson(data_dir / "boundaries" / "pfa_dec2023_simplified.geojson")
     indicators = read_indicators(data_dir / "indicators" / "indicators.csv", force_codes=set(forces["code"]))
-    return AtlasData(forces=forces, boundaries=boundaries, register=register, sources=sources, indicators=indicators)
+    crime = read_recorded_crime(data_dir / "indicators" / "recorded_crime.csv", force_codes=set(forces["code"]))
+    return AtlasData(
+        forces=forces, boundaries=boundaries, register=register, sources=sources, indicators=indicators, crime=crime
+    )
 
 
 def load_verification(path: Path = paths.DATA_DIR / "services" / "verification.csv") -> pd.DataFrame:

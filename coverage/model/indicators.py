@@ -584,3 +584,17 @@ def similar_forces(forces: pd.DataFrame, code: str, n: int = 5) -> list[str]:
     distance = np.sqrt(((scaled - scaled.loc[code]) ** 2).sum(axis=1)).drop(code)
     ranked = distance.rename("distance").reset_index().sort_values(["distance", "code"])
     return list(ranked["code"].head(n))
+
+
+# The presets' referral rates are per offence of the ONS "Stalking and harassment" group in the year
+# ending December 2023 (312 referrals a year against Cheshire's 13,691 offences), so the planner costs
+# demand on that basis until its presets are re-based on stalking (8Q).
+PLANNER_DEMAND_PERIOD = PERIOD_2023
+
+
+def planner_offences_by_force(indicators: pd.DataFrame, period: str = PLANNER_DEMAND_PERIOD) -> dict[str, float]:
+    """Force code → offences in the ONS group, as published by ONS, for the planner's demand."""
+    rows = indicators[
+        (indicators["indicator"] == OFFENCES) & (indicators["period"] == period) & (indicators["area_type"] == "force")
+    ]
+    return {str(code): float(value) for code, value in zip(rows["area_code"], rows["value"])}

@@ -13,15 +13,17 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from coverage.model.demand import latest_period, offences_by_force
 from coverage.model.register import COUNTING_STATUSES, NATIONAL_FORCE_CODES, split_list
 from coverage.vocabulary import (
+    HEADLINE_MEASURE,
     LOCAL_SERVICE_TYPE_KEYS,
     LOCAL_SERVICE_TYPES,
     NO_SPECIALIST_SERVICE,
     NO_SPECIALIST_SERVICE_LABEL,
-    OFFENCE_GROUP_CAVEAT,
     PROVISION_CLASS_LABELS,
     SERVICE_TYPE,
+    Measure,
 )
 
 # "Provision" is the local specialist service types (coverage.vocabulary): education and funding
@@ -50,7 +52,7 @@ def _with_no_service_flag(flags: pd.DataFrame) -> pd.DataFrame:
 
 def coverage_shares(flags: pd.DataFrame, forces: pd.DataFrame, offences: Mapping[str, float]) -> pd.DataFrame:
     """For each kind of provision: forces with it, and the share of people aged 16+ and of recorded
-    stalking-and-harassment offences in those forces. Unknown forces are counted separately."""
+    offences (of the measure given) in those forces. Unknown forces are counted separately."""
     flag_columns = ["code", "provision_class"] + [c for c, _ in COVERAGE_MEASURES]
     table = _with_no_service_flag(flags)[flag_columns].merge(forces[["code", "pop_mid2023_16plus"]], on="code")
     table["offences"] = table["code"].map(offences).astype(float)
@@ -208,36 +210,34 @@ def inequality_over_time(
     return pd.DataFrame(rows)
 
 
-def offences_by_force(indicators: pd.DataFrame, period: str = "YE Dec 2023") -> dict[str, float]:
-    """Recorded stalking-and-harassment offences per force (ONS offence group) for one period."""
-    from coverage.model.indicators import OFFENCES
-
-    rows = indicators[
-        (indicators["indicator"] == OFFENCES) & (indicators["period"] == period) & (indicators["area_type"] == "force")
-    ]
-    return dict(zip(rows["area_code"], rows["value"].astype(float)))
-
-
 def national_figures(
-    forces: pd.DataFrame, register: pd.DataFrame, indicators: pd.DataFrame, years: Sequence[int] = range(2015, 2027)
+    forces: pd.DataFrame,
+    register: pd.DataFrame,
+    crime: pd.DataFrame,
+    measure: Measure = HEADLINE_MEASURE,
+    period: str | None = None,
+    years: Sequence[int] = range(2015, 2027),
 ) -> dict[str, Any]:
-    """The postcode lottery in one JSON-ready mapping: the page, the CLI summary and briefings use it."""
+    """The postcode lottery in one JSON-ready mapping: the page, the CLI summary and briefings use it.
+    Offences are ``measure`` (stalking, 8Q, unless asked) in ``period`` (the latest in the data)."""
     from coverage.model.register import provision_flags
 
+    period = period or latest_period(crime, measure)
     flags = provision_flags(register, list(forces["code"]))
-    offences = offences_by_force(indicators)
+    offences = offences_by_force(crime, measure, period)
     shares = coverage_shares(flags, forces, offences).set_index("measure")
     classes = dict(zip(flags["code"], flags["provision_class"]))
     now = inequality(register, forces, classes)
     figures: dict[str, Any] = {
         "forces": len(forces),
         "snapshot": "service register as searched in early 2026 and checked 2026-11-26",
-        "offences_period": "YE Dec 2023",
-        "offences_note": OFFENCE_GROUP_CAVEAT,
+        "offences_measure": measure.name,
+        "offences_period": period,
+        "offences_note": measure.caveat,
         "population_period": "mid-2023, aged 16+",
     }
-    for measure, short in SUMMARY_MEASURES:
-        row = cast("pd.Series[Any]", shares.loc[measure])  # one row per measure: the index is unique
+    for flag, short in SUMMARY_MEASURES:
+        row = cast("pd.Series[Any]", shares.loc[flag])  # one row per measure: the index is unique
         figures[f"forces_with_{short}"] = int(row["forces"])
         figures[f"population_16plus_share_{short}"] = round(float(row["population_16plus_share"]), 4)
         figures[f"offences_share_{short}"] = round(float(row["offences_share"]), 4)

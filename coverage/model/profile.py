@@ -10,7 +10,14 @@ import pandas as pd
 from pandas.api.typing import NAType
 
 from coverage.model.register import COVERAGE_LABELS, NATIONAL_FORCE_CODES, STATUS_LABELS, services_for_force
-from coverage.vocabulary import PROVISION_CLASS, PROVISION_CLASSES, SERVICE_TYPE_LABELS
+from coverage.vocabulary import (
+    HEADLINE_MEASURE,
+    MEASURE,
+    PROVISION_CLASS,
+    PROVISION_CLASSES,
+    SERVICE_TYPE_LABELS,
+    Measure,
+)
 
 
 def _count_text(count: float | NAType | None) -> str:
@@ -124,16 +131,25 @@ def national_services(register: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def provision_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The table beside the map: best-served first, then by name; population as text with commas."""
+def provision_rows(table: pd.DataFrame, ranking: pd.DataFrame | None = None, period: str = "") -> pd.DataFrame:
+    """The table beside the map: best-served first, then by name; population as text with commas.
+
+    With ``ranking`` (``demand.force_ranking`` of stalking in ``period``) the demand sits beside provision."""
+    from coverage.model.demand import format_count, format_rate
+
     ordered = table.sort_values(["provision_rank", "name"])
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "Force area": ordered["name"],
             "Provision": ordered["provision_label"],
             "Population, all ages (mid-2023)": [_count_text(p) for p in ordered["pop_mid2023"]],
         }
-    ).reset_index(drop=True)
+    )
+    if ranking is not None:
+        demand = ranking.set_index("code")
+        rows[f"Stalking offences ({period})"] = [format_count(demand["offences"].get(c)) for c in ordered["code"]]
+        rows["Per 1,000 population"] = [format_rate(demand["rate_all_ages"].get(c)) for c in ordered["code"]]
+    return rows.reset_index(drop=True)
 
 
 def national_summary_sentence(table: pd.DataFrame, number: Callable[[int], str] = str) -> str:
@@ -159,56 +175,72 @@ def national_summary_sentence(table: pd.DataFrame, number: Callable[[int], str] 
 
 @dataclass
 class DemandSummary:
-    """A force's recorded stalking-and-harassment offences beside its comparators."""
+    """A force's recorded offences of one measure in one period, beside its comparators, as display text."""
 
-    offences_2023: str
-    offences_2022: str
-    change: str
-    rate_2023: str
+    measure: Measure
+    period: str
+    offences: str
+    rate_all_ages: str
+    rate_16plus: str
     rank_text: str
+    change_previous: str  # since the year before, e.g. "−4.5%"
+    change_previous_label: str  # "since YE Dec 2024"
+    change_baseline: str  # since the first comparable year; "n/a" when there is none
+    change_baseline_label: str
     comparison: pd.DataFrame  # display-ready rows: the force, region/country, England and Wales, peers
     takeaway: str
 
 
 def demand_summary(
-    indicators: pd.DataFrame,
+    crime: pd.DataFrame,
     forces: pd.DataFrame,
     code: str,
+    measure: Measure | str = HEADLINE_MEASURE,
+    period: str | None = None,
     peer_codes: Sequence[str] | None = None,
     *,
-    wide: pd.DataFrame | None = None,
+    ranking: pd.DataFrame | None = None,
 ) -> DemandSummary:
-    """``wide`` is ``indicator_wide(indicators)`` when the caller already has it (it is the same for every force)."""
-    from coverage.model.indicators import comparison, format_change, format_rate, indicator_wide
+    """``ranking`` is ``force_ranking(...)`` for the same measure and period when the caller has it."""
+    from coverage.model import demand
 
-    wide = (indicator_wide(indicators) if wide is None else wide).set_index("code")
-    row = cast("pd.Series[Any]", wide.loc[code])  # one row per force: codes are unique
-    table = comparison(indicators, forces, code, list(peer_codes) if peer_codes else None)
+    chosen = MEASURE[measure] if isinstance(measure, str) else measure
+    period = period or demand.latest_period(crime, chosen)
+    ranked = (demand.force_ranking(crime, forces, chosen, period) if ranking is None else ranking).set_index("code")
+    row = cast("pd.Series[Any]", ranked.loc[code])  # one row per force: codes are unique
+    table = demand.comparison(crime, forces, code, chosen, period, list(peer_codes) if peer_codes else None)
     shown = pd.DataFrame(
         {
             "Area": table["comparator"],
-            "Offences YE Dec 2023": [_count_text(v) for v in table["offences_2023"]],
-            "Rate per 1,000 aged 16+ (YE Dec 2023)": [format_rate(v) for v in table["rate_2023"]],
-            "Rate YE Dec 2022": [format_rate(v) for v in table["rate_2022"]],
-            "Change in offences": [format_change(v) for v in table["change_pct"]],
+            f"Offences {period}": [demand.format_count(v) for v in table["offences"]],
+            "Per 1,000 population": [demand.format_rate(v) for v in table["rate_all_ages"]],
+            "Per 1,000 aged 16+": [demand.format_rate(v) for v in table["rate_16plus"]],
         }
     )
     name = cast(str, forces.set_index("code").loc[code, "name"])  # the force table's names are text
     england_wales = table.iloc[2]
-    direction = "higher than" if row["rate_2023"] > england_wales["rate_2023"] else "lower than"
-    if abs(row["rate_2023"] - england_wales["rate_2023"]) < 0.05:
+    rate, national = float(row["rate_all_ages"]), float(england_wales["rate_all_ages"])
+    direction = "higher than" if rate > national else "lower than"
+    if abs(rate - national) < 0.005:
         direction = "the same as"
+    changed = demand.change(crime, code, chosen, period)
+    rank = "unranked" if pd.isna(row["rank"]) else f"{int(row['rank'])} of {len(ranked)}"
     takeaway = (
-        f"{name} recorded {format_rate(row['rate_2023'])} stalking and harassment offences per 1,000 people aged 16+ "
-        f"in the year ending December 2023, {direction} England and Wales ({format_rate(england_wales['rate_2023'])}); "
-        f"{int(row['rank_rate_2023'])} of 43, where 1 is the highest rate."
+        f"{name} recorded {demand.format_count(row['offences'])} {chosen.noun} in the year ending December "
+        f"{demand.year_of(period)}: {demand.format_rate(rate)} per 1,000 population, {direction} England and Wales "
+        f"({demand.format_rate(national)}); {rank}, where 1 is the highest rate."
     )
     return DemandSummary(
-        offences_2023=_count_text(row["offences_2023"]),
-        offences_2022=_count_text(row["offences_2022"]),
-        change=format_change(row["change_pct"]),
-        rate_2023=format_rate(row["rate_2023"]),
-        rank_text=f"{int(row['rank_rate_2023'])} of 43",
+        measure=chosen,
+        period=period,
+        offences=demand.format_count(row["offences"]),
+        rate_all_ages=demand.format_rate(rate),
+        rate_16plus=demand.format_rate(float(row["rate_16plus"])),
+        rank_text=rank,
+        change_previous=demand.format_change(changed.since_previous_pct),
+        change_previous_label=f"since {changed.previous_period}",
+        change_baseline=demand.format_change(changed.since_baseline_pct),
+        change_baseline_label=f"since {changed.baseline_period}",
         comparison=shown,
         takeaway=takeaway,
     )

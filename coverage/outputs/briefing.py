@@ -24,10 +24,11 @@ import re
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import altair as alt
 import numpy as np
@@ -37,9 +38,18 @@ from coverage.errors import InputError
 from coverage.export import csv_bytes, xlsx_bytes
 from coverage.model.atlas_data import AtlasData, provision_table
 from coverage.model.catalogue import DATASETS
+from coverage.model.demand import (
+    ENGLAND_AND_WALES_CODE,
+    area_populations,
+    demand_by_area,
+    force_ranking,
+    format_rate,
+    latest_period,
+    offences_by_force,
+)
 from coverage.model.forces import force_names
-from coverage.model.indicators import format_rate, indicator_wide
-from coverage.model.lottery import coverage_shares, offences_by_force
+from coverage.model.indicators import PLANNER_DEMAND_PERIOD, planner_offences_by_force
+from coverage.model.lottery import coverage_shares
 from coverage.model.register import (
     COVERAGE_LABELS,
     NATIONAL_FORCE_CODES,
@@ -55,22 +65,37 @@ from coverage.outputs.scenario_charts import money
 from coverage.outputs.static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
 from coverage.vocabulary import (
     DARK_FILL_CLASSES,
+    HEADLINE_MEASURE,
+    HOME_OFFICE_ATTRIBUTION,
+    HOME_OFFICE_CRIME_SOURCE,
     LOCAL_SERVICE_TYPES,
-    OFFENCE_GROUP_CAVEAT,
-    OFFENCE_GROUP_INCLUDES,
     OGL_V3,
     ONS_ATTRIBUTION,
     PROVISION_CLASS,
     PROVISION_CLASS_LABELS,
     PROVISION_CLASSES,
+    RATE_CAVEAT,
     SERVICE_TYPE_LABELS,
+    Measure,
 )
+
+if TYPE_CHECKING:
+    from altair.typing import ChartType
+    from pandas.api.typing import NAType
+
+    from coverage.outputs.pdf import BriefingPage, MapShape
+    from coverage.planner.schema import Scenario
 
 NATIONAL_NAME = "England and Wales"
 NATIONAL_SLUG = "england-and-wales"
 PNG_SCALE = 2  # PNGs at twice the chart's pixel size (print and high-density screens)
 CHART_WIDTH = 560  # plot width of bar charts; the map sets its own
 SNAPSHOT = "services as found by a research search in early 2026, partly re-checked on 26 November 2026"
+# What every pack says of its demand figures (stalking, 8Q, is the headline measure).
+DEMAND_NOTE = (
+    "Demand is police recorded stalking (Home Office offence code 8Q), not the wider ONS 'Stalking and harassment' "
+    f"group. {HEADLINE_MEASURE.caveat}"
+)
 NOT_PROOF = "'Nothing found' means the search found no evidence of a service; it is not proof that none exists."
 NO_ADDRESSES = "Services are placed by the area they cover; no addresses are given."
 PLACEHOLDER = "[postcode removed]"
@@ -96,7 +121,7 @@ def _percent(share: float) -> str:
     return f"{share:.0%}"
 
 
-def _count(value: object) -> str:
+def _count(value: float | np.integer[Any] | NAType | None) -> str:
     return "unknown" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
@@ -121,7 +146,7 @@ TITLE_SIZE, SUBTITLE_SIZE, TAKEAWAY_SIZE, SOURCE_SIZE = 17, 12, 12, 11
 FOOTER_DATA = "briefing_footer"
 
 
-def titled(chart: alt.TopLevelMixin, *, width: int) -> alt.VConcatChart:
+def titled(chart: ChartType, *, width: int) -> alt.VConcatChart:
     """``chart`` framed for a title and subtitle above and a takeaway and source below. The words
     are filled in by ``apply_text`` on the compiled spec, so one compiled frame serves many packs."""
     footer_base = alt.Chart(alt.NamedData(name=FOOTER_DATA)).encode(
@@ -135,7 +160,8 @@ def titled(chart: alt.TopLevelMixin, *, width: int) -> alt.VConcatChart:
             align="left", baseline="top", font=FONT, fontSize=SOURCE_SIZE, color=AF_TEXT
         ),
     ).properties(width=width, height=10)
-    return (
+    # Altair's configure_* methods are typed through a decorator that loses their ``Self`` return.
+    framed: alt.VConcatChart = (
         alt.vconcat(chart, footer, spacing=14)
         .properties(
             title=alt.TitleParams(
@@ -163,13 +189,14 @@ def titled(chart: alt.TopLevelMixin, *, width: int) -> alt.VConcatChart:
             labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelFontSize=12, titleFontSize=12
         )
     )
+    return framed
 
 
-def apply_text(spec: dict, text: ChartText, *, width: int, title_width: int | None = None) -> dict:
+def apply_text(spec: dict[str, Any], text: ChartText, *, width: int, title_width: int | None = None) -> dict[str, Any]:
     """A copy of a compiled ``titled`` spec with its title, subtitle, takeaway and source, each
     wrapped to the width (measured in the font used), so nothing is truncated."""
     title_width = title_width or width
-    rows: list[dict] = []
+    rows: list[dict[str, float | str]] = []
     y = 0.0
     for line in wrap_text(text.takeaway, width, TAKEAWAY_SIZE, bold=True) if text.takeaway else []:
         rows.append({"y": y, "line": line, "kind": "takeaway"})
@@ -191,7 +218,7 @@ def apply_text(spec: dict, text: ChartText, *, width: int, title_width: int | No
     return spec
 
 
-def chart_spec(chart: alt.TopLevelMixin, text: ChartText, *, width: int, title_width: int | None = None) -> dict:
+def chart_spec(chart: ChartType, text: ChartText, *, width: int, title_width: int | None = None) -> dict[str, Any]:
     """The compiled spec of ``chart`` with its words inside the image."""
     return apply_text(titled(chart, width=width).to_dict(validate=False), text, width=width, title_width=title_width)
 
@@ -210,7 +237,8 @@ class BriefingChart:
     data: pd.DataFrame  # exactly the rows the chart shows
     sources: pd.DataFrame
     alt_text: str
-    pending: Future | None = field(default=None, repr=False, compare=False)  # the SVG and PNG being drawn
+    # the SVG and PNG being drawn
+    pending: Future[tuple[str, bytes]] | None = field(default=None, repr=False, compare=False)
 
     def ready(self) -> BriefingChart:
         """Wait for the SVG and PNG (drawn in the background while the pack's other files are made)."""
@@ -264,8 +292,8 @@ def _about_sheet(text: ChartText, alt_text: str) -> pd.DataFrame:
                 text.takeaway,
                 text.source,
                 alt_text,
-                ONS_ATTRIBUTION,
-                OFFENCE_GROUP_CAVEAT,
+                f"{ONS_ATTRIBUTION} {HOME_OFFICE_ATTRIBUTION}",
+                DEMAND_NOTE,
             ],
         }
     )
@@ -305,7 +333,7 @@ def _register_sources(sources: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame
     )
 
 
-def _scenario_sources(scenario) -> pd.DataFrame:
+def _scenario_sources(scenario: Scenario) -> pd.DataFrame:
     from coverage.planner.schema import read_source_list, source_ids_used
 
     listed = read_source_list()
@@ -336,7 +364,7 @@ def _cited(register: pd.DataFrame) -> list[str]:
 def data_version(data: AtlasData) -> str:
     """A short fingerprint of the data a pack is built from (for caches)."""
     digest = hashlib.sha256()
-    for frame in (data.forces, data.register, data.sources, data.indicators):
+    for frame in (data.forces, data.register, data.sources, data.indicators, data.crime):
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         digest.update("|".join(map(str, frame.columns)).encode())
     digest.update(str(len(data.boundaries.get("features", []))).encode())
@@ -352,12 +380,16 @@ class BriefingContext:
     version: str
     table: pd.DataFrame  # provision_table + flags, one row per force (names from the force table)
     names: dict[str, str]
-    offences: dict[str, float]
-    wide: pd.DataFrame  # indicator_wide with display names from the force table
-    england_wales: dict[str, float]
+    measure: Measure  # the demand every chart shows: stalking (8Q)
+    period: str  # its latest period in the data
+    offences: dict[str, float]  # force → offences of ``measure`` in ``period``
+    planner_offences: dict[str, float]  # force → the ONS group, YE Dec 2023: the planner's demand basis
+    ranking: pd.DataFrame  # demand.force_ranking, display names from the force table
+    england_wales: dict[str, float]  # offences, rate_all_ages, rate_16plus, pop_all_ages, pop_16plus
     shares: pd.DataFrame  # lottery.coverage_shares
     base: MapBase
-    rendered: dict = field(default_factory=dict)  # (key, ...) -> BriefingChart reused across forces
+    # (key, ...) -> BriefingChart reused across forces
+    rendered: dict[tuple[str | None, ...], object] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The name of a user-edited register this context was built from, or None for the published one.
     # Every chart, the PDF, the README and the file names then say so.
@@ -378,25 +410,16 @@ def edited_register_note(name: str | None) -> str:
     )
 
 
-def _england_wales(indicators: pd.DataFrame) -> dict[str, float]:
-    from coverage.model.indicators import (
-        ENGLAND_AND_WALES,
-        OFFENCES,
-        PERIOD_2023,
-        POPULATION_16PLUS,
-        POPULATION_PERIOD,
-        RATE,
-    )
-
-    rows = indicators[indicators["area_code"] == ENGLAND_AND_WALES[0]].set_index(["indicator", "period"])["value"]
-
-    def get(indicator: str, period: str) -> float:
-        return float(rows.get((indicator, period), np.nan))
-
+def _england_wales(crime: pd.DataFrame, forces: pd.DataFrame, measure: Measure, period: str) -> dict[str, float]:
+    areas = demand_by_area(crime, forces, measure, period).set_index("code")
+    row = cast(pd.Series, areas.loc[ENGLAND_AND_WALES_CODE])  # one label of a unique index: a row
+    population = area_populations(forces).loc[ENGLAND_AND_WALES_CODE]
     return {
-        "rate_2023": get(RATE, PERIOD_2023),
-        "offences_2023": get(OFFENCES, PERIOD_2023),
-        "pop_16plus": get(POPULATION_16PLUS, POPULATION_PERIOD),
+        "offences": float(row["offences"]),
+        "rate_all_ages": float(row["rate_all_ages"]),
+        "rate_16plus": float(row["rate_16plus"]),
+        "pop_all_ages": float(population["pop_all_ages"]),
+        "pop_16plus": float(population["pop_16plus"]),
     }
 
 
@@ -410,18 +433,23 @@ def _build_context(data: AtlasData, version: str, edited_register: str | None = 
         table = table.merge(flags[["code", *missing]], on="code", how="left", validate="one_to_one")
     flags = table[PROVISION_FLAGS_COLUMNS]
     names = force_names(forces)
-    offences = offences_by_force(data.indicators)
-    wide = indicator_wide(data.indicators)
-    wide["name"] = wide["code"].map(names).fillna(wide["name"])
+    measure = HEADLINE_MEASURE
+    period = latest_period(data.crime, measure)
+    offences = offences_by_force(data.crime, measure, period)
+    ranking = force_ranking(data.crime, forces, measure, period)
+    ranking["name"] = ranking["code"].map(names).fillna(ranking["name"])
     shares = coverage_shares(flags, forces, offences)
     return BriefingContext(
         data=data,
         version=version,
         table=table,
         names=names,
+        measure=measure,
+        period=period,
         offences=offences,
-        wide=wide,
-        england_wales=_england_wales(data.indicators),
+        planner_offences=planner_offences_by_force(data.indicators),
+        ranking=ranking,
+        england_wales=_england_wales(data.crime, forces, measure, period),
         shares=shares,
         base=map_base(data.boundaries, table),
         edited_register=edited_register or None,
@@ -450,7 +478,7 @@ def briefing_context(data: AtlasData, edited_register: str | None = None) -> Bri
     return context
 
 
-def _render(spec: dict | str) -> tuple[str, bytes]:
+def _render(spec: dict[str, Any] | str) -> tuple[str, bytes]:
     import vl_convert as vlc
 
     svg = vlc.vegalite_to_svg(spec)
@@ -463,7 +491,7 @@ _RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-rende
 _WARMED = threading.Event()
 
 
-def _render_later(spec: dict | str) -> Future:
+def _render_later(spec: dict[str, Any] | str) -> Future[tuple[str, bytes]]:
     return _RENDERER.submit(_render, spec)
 
 
@@ -474,14 +502,18 @@ def _warm_renderer() -> None:
         _RENDERER.submit(_render, {"mark": "point", "data": {"values": [{"a": 1}]}, "width": 1, "height": 1})
 
 
-def _shared(context: BriefingContext, key: tuple, build: Callable[[], object]):
+_T = TypeVar("_T")
+
+
+def _shared(context: BriefingContext, key: tuple[str | None, ...], build: Callable[[], _T]) -> _T:
     """Something the same for many packs (a national chart, the PDF's map), built once per context."""
+    # The cache holds, under each key, what that key's ``build`` made.
     with context.lock:
         if key in context.rendered:
-            return context.rendered[key]
+            return cast(_T, context.rendered[key])
     made = build()
     with context.lock:
-        return context.rendered.setdefault(key, made)
+        return cast(_T, context.rendered.setdefault(key, made))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,14 +524,17 @@ MAP_SOURCE = (
     "Services: Stalking Provision Atlas service register, from public sources (listed in the data file). "
     "Boundaries: ONS Police Force Areas (December 2023), simplified for display. " + ONS_ATTRIBUTION
 )
-RATES_SOURCE = (
-    "Offences: ONS Police force area data tables, police recorded crime, year ending December 2023; population aged 16+: "
-    "ONS mid-2023 estimates. " + ONS_ATTRIBUTION
-)
-COVERAGE_SOURCE = (
-    "Services: Stalking Provision Atlas service register. Population: ONS mid-2023 estimates. Offences: ONS Police "
-    "force area data tables, year ending December 2023. " + ONS_ATTRIBUTION
-)
+
+
+def _crime_source(context: BriefingContext) -> str:
+    return (
+        f"Offences: police recorded {context.measure.noun} (Home Office offence code {context.measure.code}), "
+        f"{context.period}. {HOME_OFFICE_ATTRIBUTION} Population: ONS mid-2023 estimates. {ONS_ATTRIBUTION}"
+    )
+
+
+def _coverage_source(context: BriefingContext) -> str:
+    return f"Services: Stalking Provision Atlas service register. {_crime_source(context)}"
 
 
 def _class_counts(context: BriefingContext) -> pd.Series:
@@ -513,14 +548,14 @@ def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
     table = context.table
     counts = _class_counts(context)
     shares = context.shares.set_index("measure")
-    unit_share = shares.loc["has_multi_agency_unit", "population_16plus_share"]
+    unit_share = cast(float, shares.loc["has_multi_agency_unit", "population_16plus_share"])  # a float64 column
     national = (
         f"{int(counts.get('multi_agency_unit', 0))} of {len(table)} force areas have a multi-agency stalking unit "
         f"(home to {_percent(unit_share)} of people aged 16+); in {int(counts.get('national_only', 0))} no local "
         f"specialist service was found; {int(counts.get('unknown', 0))} not searched (unknown)."
     )
     if code:
-        row = table.set_index("code").loc[code]
+        row = cast(pd.Series, table.set_index("code").loc[code])  # one label of a unique index: a row
         name = display_text(context.names[code])
         takeaway = f"{name} (outlined in orange): {PROVISION_CLASS_LABELS[row['provision_class']].lower()}. " + national
     else:
@@ -568,17 +603,17 @@ def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
     return BriefingChart("map", "Map: specialist stalking provision", text, "", b"", rows, sources, alt_text, pending)
 
 
-RATE_FORMAT = ".1f"
+RATE_FORMAT = ".2f"
 
 
-def _rates_template(context: BriefingContext) -> dict:
+def _rates_template(context: BriefingContext) -> dict[str, Any]:
     """The ranked chart (coverage.outputs.charts.ranked_bar_chart) compiled once, no force highlighted."""
-    wide = context.wide.dropna(subset=["rate_2023"])
-    ew_rate = context.england_wales["rate_2023"]
+    ranking = context.ranking.dropna(subset=["rate_all_ages"])
+    ew_rate = context.england_wales["rate_all_ages"]
     built = ranked_bar_chart(
-        wide.assign(name=wide["name"].map(display_text)),
-        value_column="rate_2023",
-        value_title="Offences per 1,000 people aged 16+ (YE Dec 2023)",
+        ranking.assign(name=ranking["name"].map(display_text)),
+        value_column="rate_all_ages",
+        value_title=f"Offences per 1,000 population ({context.period})",
         value_format=RATE_FORMAT,
         text=ChartText("", "", "", ""),
         highlight_code=None,
@@ -589,20 +624,22 @@ def _rates_template(context: BriefingContext) -> dict:
     return titled(built.vconcat[0], width=CHART_WIDTH).to_dict(validate=False)
 
 
-def _with_highlight(template: dict, code: str | None) -> dict:
+def _with_highlight(template: dict[str, Any], code: str | None) -> dict[str, Any]:
     """The compiled ranked chart with one force's bar highlighted and labelled, set in its data
     (the ``highlight`` and ``label`` columns ranked_bar_chart draws from)."""
     spec = dict(template)
     datasets = dict(spec["datasets"])
     found = False
     for name, rows in datasets.items():
-        if rows and isinstance(rows[0], dict) and {"code", "highlight", "label", "rate_2023"} <= rows[0].keys():
+        if rows and isinstance(rows[0], dict) and {"code", "highlight", "label", "rate_all_ages"} <= rows[0].keys():
             found = True
             datasets[name] = [
                 {
                     **row,
                     "highlight": row["code"] == code,
-                    "label": f"{row['name']}: {format(row['rate_2023'], RATE_FORMAT)}" if row["code"] == code else "",
+                    "label": f"{row['name']}: {format(row['rate_all_ages'], RATE_FORMAT)}"
+                    if row["code"] == code
+                    else "",
                 }
                 for row in rows
             ]
@@ -613,98 +650,157 @@ def _with_highlight(template: dict, code: str | None) -> dict:
 
 
 def _rates_chart(context: BriefingContext, code: str | None) -> BriefingChart:
-    wide = context.wide.dropna(subset=["rate_2023"]).copy()
-    ew_rate = context.england_wales["rate_2023"]
-    n = len(context.wide)
-    top, bottom = wide.iloc[0], wide.iloc[-1]
+    ranking = context.ranking.dropna(subset=["rate_all_ages"]).copy()
+    ew = context.england_wales
+    ew_rate = ew["rate_all_ages"]
+    period, noun = context.period, context.measure.noun
+    n = len(context.ranking)
+    top, bottom = ranking.iloc[0], ranking.iloc[-1]
     if code:
-        row = context.wide.set_index("code").loc[code]
+        row = cast(pd.Series, context.ranking.set_index("code").loc[code])  # one label of a unique index: a row
         name = display_text(context.names[code])
-        if pd.isna(row["rate_2023"]):
-            takeaway = f"{name}: no rate for the year ending December 2023."
+        if pd.isna(row["rate_all_ages"]):
+            takeaway = f"{name}: no rate for {period}."
         else:
-            direction = "higher than" if row["rate_2023"] > ew_rate else "lower than"
-            if abs(row["rate_2023"] - ew_rate) < 0.05:
+            direction = "higher than" if row["rate_all_ages"] > ew_rate else "lower than"
+            if abs(row["rate_all_ages"] - ew_rate) < 0.005:
                 direction = "the same as"
             takeaway = (
-                f"{name}: {format_rate(row['rate_2023'])} offences per 1,000 people aged 16+, {direction} England and "
-                f"Wales ({format_rate(ew_rate)}); {_ordinal(int(row['rank_rate_2023']))} highest of {n}."
+                f"{name}: {format_rate(row['rate_all_ages'])} {noun} per 1,000 population, {direction} England and "
+                f"Wales ({format_rate(ew_rate)}); {_ordinal(int(row['rank']))} highest of {n}."
             )
     else:
         takeaway = (
-            f"Rates ranged from {format_rate(bottom['rate_2023'])} in {display_text(bottom['name'])} to "
-            f"{format_rate(top['rate_2023'])} in {display_text(top['name'])}; England and Wales: {format_rate(ew_rate)}."
+            f"Rates ranged from {format_rate(bottom['rate_all_ages'])} in {display_text(bottom['name'])} to "
+            f"{format_rate(top['rate_all_ages'])} in {display_text(top['name'])}; England and Wales: {format_rate(ew_rate)}."
         )
     text = ChartText(
-        title="Recorded stalking and harassment offences per 1,000 people aged 16+",
+        title=f"Police recorded {noun} per 1,000 population",
         subtitle=(
-            "43 police force areas, England and Wales, year ending December 2023. The offence group "
-            f"{OFFENCE_GROUP_INCLUDES}"
+            f"43 police force areas, England and Wales, {period}; population all ages, mid-2023. "
+            f"{context.measure.caveat} {RATE_CAVEAT}"
         ),
         takeaway=takeaway,
-        source=RATES_SOURCE,
+        source=_crime_source(context),
     )
     template = _shared(context, ("rates-template",), lambda: _rates_template(context))
     spec = _with_highlight(template, code)
     pending = _render_later(apply_text(spec, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 160))
+    population = context.data.forces.set_index("code")
+    rate_all, rate_16 = f"Offences per 1,000 population ({period})", f"Offences per 1,000 aged 16+ ({period})"
+    count = f"Recorded {noun} ({period})"
     data = pd.DataFrame(
         {
-            "Rank (1 = highest rate)": wide["rank_rate_2023"].astype("Int64"),
-            "Area": wide["name"],
-            "ONS code": wide["code"],
-            "Offences per 1,000 aged 16+ (YE Dec 2023)": wide["rate_2023"].round(1),
-            "Recorded offences (YE Dec 2023)": wide["offences_2023"],
-            "Population aged 16+ (mid-2023)": wide["pop_16plus"],
-            "Shown as": np.where(wide["code"].eq(code), "Highlighted bar", "Bar"),
+            "Rank (1 = highest rate)": ranking["rank"].astype("Int64"),
+            "Area": ranking["name"],
+            "ONS code": ranking["code"],
+            rate_all: ranking["rate_all_ages"].round(2),
+            rate_16: ranking["rate_16plus"].round(2),
+            count: ranking["offences"].astype("Int64"),
+            "Population, all ages (mid-2023)": ranking["code"].map(population["pop_mid2023"]).astype("Int64"),
+            "Population aged 16+ (mid-2023)": ranking["code"].map(population["pop_mid2023_16plus"]).astype("Int64"),
+            # pandas compares with None (all False), but pandas-stubs' Series.eq leaves None out of its scalars.
+            "Shown as": np.where(ranking["code"].eq(code), "Highlighted bar", "Bar"),  # type: ignore[arg-type]
         }
     )
     reference = pd.DataFrame(
         {
             "Rank (1 = highest rate)": pd.array([pd.NA], dtype="Int64"),
             "Area": [NATIONAL_NAME],
-            "ONS code": ["K04000001"],
-            "Offences per 1,000 aged 16+ (YE Dec 2023)": [round(ew_rate, 1)],
-            "Recorded offences (YE Dec 2023)": pd.array([int(context.england_wales["offences_2023"])], dtype="Int64"),
-            "Population aged 16+ (mid-2023)": pd.array([int(context.england_wales["pop_16plus"])], dtype="Int64"),
+            "ONS code": [ENGLAND_AND_WALES_CODE],
+            rate_all: [round(ew_rate, 2)],
+            rate_16: [round(ew["rate_16plus"], 2)],
+            count: pd.array([int(ew["offences"])], dtype="Int64"),
+            "Population, all ages (mid-2023)": pd.array([int(ew["pop_all_ages"])], dtype="Int64"),
+            "Population aged 16+ (mid-2023)": pd.array([int(ew["pop_16plus"])], dtype="Int64"),
             "Shown as": ["Reference line (sum of the 43 forces)"],
         }
     )
     data = pd.concat([data, reference], ignore_index=True)
     alt_text = (
-        f"Horizontal bar chart ranking the {len(wide)} police force areas of England and Wales by recorded stalking "
-        f"and harassment offences (the group {OFFENCE_GROUP_INCLUDES}) per 1,000 people aged "
-        f"16+, year ending December 2023, highest first. Highest: {display_text(top['name'])}, "
-        f"{format_rate(top['rate_2023'])}. Lowest: {display_text(bottom['name'])}, {format_rate(bottom['rate_2023'])}. "
+        f"Horizontal bar chart ranking the {len(ranking)} police force areas of England and Wales by police recorded "
+        f"{noun} per 1,000 population, {period}, highest first. Highest: {display_text(top['name'])}, "
+        f"{format_rate(top['rate_all_ages'])}. Lowest: {display_text(bottom['name'])}, {format_rate(bottom['rate_all_ages'])}. "
         f"A dashed line marks England and Wales at {format_rate(ew_rate)}. " + (takeaway if code else "")
     ).strip()
-    sources = _dataset_sources(["indicators", "forces"])
+    sources = _dataset_sources(["recorded_crime", "forces"])
     return BriefingChart(
-        "rates", "Ranked chart: offences per 1,000 aged 16+", text, "", b"", data, sources, alt_text, pending
+        "rates", f"Ranked chart: {noun} per 1,000 population", text, "", b"", data, sources, alt_text, pending
     )
+
+
+def _trend_chart(context: BriefingContext, code: str | None) -> BriefingChart:
+    """Stalking over the years: the force, its region or country and England and Wales (or, for the
+    national pack, England, Wales and England and Wales), with the counting-rule breaks drawn."""
+    from coverage.model.demand import trend
+    from coverage.outputs.demand_charts import trend_chart, trend_takeaway
+
+    forces = context.data.forces
+    if code:
+        region = str(forces.set_index("code").loc[code, "region_code"])
+        codes, area = [code, region, ENGLAND_AND_WALES_CODE], context.names[code]
+    else:
+        codes, area = [ENGLAND_AND_WALES_CODE, "E92000001", "W92000004"], NATIONAL_NAME
+    rows = trend(context.data.crime, forces, codes, context.measure)
+    if code:
+        rows = rows.assign(name=rows["name"].where(rows["code"] != code, context.names[code]))
+    first, last = int(rows["year_ending"].min()), int(rows["year_ending"].max())
+    takeaway = trend_takeaway(rows, context.measure, area)
+    names = list(dict.fromkeys(rows["name"]))
+    text = ChartText(
+        title=f"Police recorded {context.measure.noun} per 1,000 population, {first}–{last}",
+        subtitle=(
+            f"{', '.join(display_text(n) for n in names)}; years ending December; population all ages, mid-2023 "
+            "for every year. Dashed lines: counting-rule changes (April 2018, April 2020); shaded: not comparable"
+        ),
+        takeaway=takeaway,
+        source=" ".join(filter(None, [_crime_source(context), context.register_note])),
+    )
+    built = trend_chart(
+        rows.assign(name=rows["name"].map(display_text)), measure=context.measure, text=text, width=CHART_WIDTH
+    )
+    pending = _render_later(chart_spec(built.vconcat[0], text, width=CHART_WIDTH, title_width=CHART_WIDTH + 60))
+    data = pd.DataFrame(
+        {
+            "Area": rows["name"],
+            "ONS code": rows["code"],
+            "Period": rows["period"],
+            f"Recorded {context.measure.noun}": rows["offences"].astype("Int64"),
+            "Per 1,000 population (mid-2023)": rows["rate_all_ages"].round(3),
+            "Comparable with the latest year": np.where(rows["comparable"], "Yes", "No (counting rules changed)"),
+        }
+    )
+    alt_text = (
+        f"Line chart of police recorded {context.measure.noun} per 1,000 population from {first} to {last}, one line "
+        f"each for {', '.join(display_text(n) for n in names)}, told apart by colour, dash and a label at the end. "
+        "Dashed vertical lines mark the counting-rule changes of April 2018 and April 2020. " + takeaway
+    )
+    sources = _dataset_sources(["recorded_crime", "forces"])
+    return BriefingChart("trend", f"Trend: {context.measure.noun}", text, "", b"", data, sources, alt_text, pending)
 
 
 SHARE_MEASURES = (
     ("forces", "Police force areas"),
     ("population", "People aged 16+ (mid-2023)"),
-    ("offences", "Recorded offences (YE Dec 2023)"),
+    ("offences", "Recorded stalking offences (8Q, latest year)"),
 )
 
 
 def class_shares(context: BriefingContext) -> pd.DataFrame:
-    """Share of forces, of people aged 16+ and of recorded offences in each provision class
-    (classes are exclusive: each force counts once, in the best class it earned)."""
+    """Share of forces, of people aged 16+ and of recorded offences (the context's measure and period)
+    in each provision class (classes are exclusive: each force counts once, in the best class it earned)."""
     table = context.table[["code", "provision_class", "pop_mid2023_16plus"]].copy()
     table["offences"] = table["code"].map(context.offences).astype(float)
     table["forces"] = 1.0
     table["population"] = table["pop_mid2023_16plus"].astype(float)
     rows = []
-    for measure, label in SHARE_MEASURES:
-        total = table[measure].sum()
+    for column, label in SHARE_MEASURES:
+        total = table[column].sum()
         for key in PROVISION_CLASSES:
-            value = table.loc[table["provision_class"] == key, measure].sum()
+            value = table.loc[table["provision_class"] == key, column].sum()
             rows.append(
                 {
-                    "Measure": label,
+                    "Measure": label.replace("latest year", context.period) if column == "offences" else label,
                     "Provision (best found)": PROVISION_CLASS_LABELS[key],
                     "class": key,
                     "Count": round(value),
@@ -718,23 +814,24 @@ def class_shares(context: BriefingContext) -> pd.DataFrame:
 def _coverage_chart(context: BriefingContext) -> BriefingChart:
     """The same for every pack (it is national), so it is drawn once per data version."""
     shares = context.shares.set_index("measure")
-    unit = shares.loc["has_multi_agency_unit"]
-    none = shares.loc["no_specialist_service"]
-    unknown = shares.loc["unknown"]
+    # One label of a unique index each: a row.
+    unit = cast(pd.Series, shares.loc["has_multi_agency_unit"])
+    none = cast(pd.Series, shares.loc["no_specialist_service"])
+    unknown = cast(pd.Series, shares.loc["unknown"])
     takeaway = (
         f"Force areas with a multi-agency stalking unit are home to {_percent(unit['population_16plus_share'])} of people "
-        f"aged 16+ and recorded {_percent(unit['offences_share'])} of offences; {_percent(none['population_16plus_share'])} "
+        f"aged 16+ and recorded {_percent(unit['offences_share'])} of {context.measure.noun}; {_percent(none['population_16plus_share'])} "
         f"of people aged 16+ live where no local specialist service was found, and {_percent(unknown['population_16plus_share'])} "
         "where provision is unknown."
     )
     text = ChartText(
-        title="Who is covered: specialist stalking provision by share of areas, people and offences",
+        title="Who is covered: specialist stalking provision by share of areas, people and stalking offences",
         subtitle=(
-            "Share of the 43 police force areas, of people aged 16+ (mid-2023) and of recorded stalking and harassment "
-            f"offences (year ending December 2023; the group {OFFENCE_GROUP_INCLUDES}) in each class, %"
+            "Share of the 43 police force areas, of people aged 16+ (mid-2023) and of police recorded stalking "
+            f"offences ({context.measure.code}, {context.period}) in each class, %"
         ),
         takeaway=takeaway,
-        source=" ".join(filter(None, [COVERAGE_SOURCE, context.register_note])),
+        source=" ".join(filter(None, [_coverage_source(context), context.register_note])),
     )
     rows = class_shares(context)
     plot = rows.assign(
@@ -802,11 +899,13 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
         + " "
         + takeaway
     )
-    sources = _dataset_sources(["services", "forces", "indicators"])
+    sources = _dataset_sources(["services", "forces", "recorded_crime"])
     return BriefingChart("coverage", "Coverage shares", text, "", b"", data, sources, alt_text, pending)
 
 
-def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str) -> tuple[BriefingChart, dict]:
+def _scenario_chart(
+    context: BriefingContext, code: str | None, scenario_id: str
+) -> tuple[BriefingChart, dict[str, str]]:
     from coverage.outputs.scenario_charts import cost_by_year_chart
     from coverage.planner.costing import counts_as_multi_agency_unit, run_scenario, with_deployments
     from coverage.planner.schema import load_preset
@@ -825,7 +924,7 @@ def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str
     if not targets:
         raise InputError("every force area already has a multi-agency stalking unit: nothing to cost", where="scenario")
     scenario = with_deployments(preset, targets)
-    result = run_scenario(scenario, context.data.forces, context.offences, existing_units=existing)
+    result = run_scenario(scenario, context.data.forces, context.planner_offences, existing_units=existing)
     totals = result.totals
     by_year = result.by_year
     price_base = result.price_base
@@ -854,8 +953,9 @@ def _scenario_chart(context: BriefingContext, code: str | None, scenario_id: str
         takeaway=takeaway,
         source=(
             f"Stalking Provision Atlas cost model, preset '{scenario_id}': every input cites its source or is marked as an "
-            "assumption (see the sources sheet). Demand: ONS police recorded stalking and harassment offences, year ending "
-            "December 2023. Discounting: HM Treasury Green Book. "
+            "assumption (see the sources sheet). Demand: the presets' referral rates are per offence of the ONS "
+            f"'Stalking and harassment' group, so the model uses that group, year ending {PLANNER_DEMAND_PERIOD[3:]}. "
+            "Discounting: HM Treasury Green Book. "
             + ONS_ATTRIBUTION
             + (" " + context.register_note if context.register_note else "")
         ),
@@ -940,14 +1040,14 @@ def services_table(context: BriefingContext, code: str | None) -> pd.DataFrame:
 PDF_MAP_LAYOUT = MapLayout(map_height=600, legend=False, label=False)
 
 
-def _pdf_map(context: BriefingContext):
+def _pdf_map(context: BriefingContext) -> tuple[list[MapShape], list[list[tuple[float, float]]]]:
     """The PDF's map as vector shapes (fills, dashed unknown outlines, hatching): the same for
     every pack; the PDF draws the chosen force's outline over it."""
     from coverage.outputs.pdf import MapShape
 
     layout = PDF_MAP_LAYOUT
 
-    def fractions(coords) -> list[tuple[float, float]]:
+    def fractions(coords: Iterable[Sequence[float]]) -> list[tuple[float, float]]:
         points = [layout.pixel(x, y) for x, y in coords]
         return [(round(px / layout.width, 5), round(py / layout.height, 5)) for px, py in points]
 
@@ -989,7 +1089,9 @@ def _outline(base: MapBase, layout: MapLayout, code: str) -> list[list[tuple[flo
     return rings
 
 
-def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | None, services: pd.DataFrame):
+def _pdf_content(
+    context: BriefingContext, code: str | None, scenario: dict[str, str] | None, services: pd.DataFrame
+) -> BriefingPage:
     from coverage.outputs.pdf import BriefingPage, Headline, ListItem
 
     table = context.table.set_index("code")
@@ -1010,14 +1112,15 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
     local_services = services[~services["Force area(s) covered"].eq("All areas (national)")]
     national_services = services[services["Force area(s) covered"].eq("All areas (national)")]
 
-    def item(row) -> ListItem:
+    def item(row: pd.Series) -> ListItem:
         detail = f"{row['Type']} · {row['Status']} · confidence {row['Confidence']} · {row['Years']}"
         return ListItem(short_service_name(row["Service"]), detail)
 
     if code:
-        row = table.loc[code]
+        # One label of a unique index each: a row.
+        row = cast(pd.Series, table.loc[code])
         name = display_text(context.names[code])
-        wide = context.wide.set_index("code").loc[code]
+        ranked = cast(pd.Series, context.ranking.set_index("code").loc[code])
         klass = row["provision_class"]
         title = f"Specialist stalking services: {name}"
         if klass == "unknown":
@@ -1027,17 +1130,17 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
             )
         else:
             message = f"{name}: {PROVISION_CLASS_LABELS[klass].lower()}."
-        rank = "" if pd.isna(wide["rank_rate_2023"]) else f"{_ordinal(int(wide['rank_rate_2023']))} highest of 43"
+        rank = "" if pd.isna(ranked["rank"]) else f"{_ordinal(int(ranked['rank']))} highest of 43"
         headlines = [
             Headline("Best provision found", PROVISION_CLASS_LABELS[klass], "service register, early 2026", small=True),
-            Headline("People aged 16+", _count(row["pop_mid2023_16plus"]), "ONS, mid-2023"),
+            Headline("People, all ages", _count(row["pop_mid2023"]), "ONS, mid-2023"),
             Headline(
-                "Stalking and harassment offences*", _count(wide["offences_2023"]), "police recorded, YE Dec 2023"
+                f"{context.measure.name} offences*", _count(ranked["offences"]), f"police recorded, {context.period}"
             ),
             Headline(
-                "Offences per 1,000 aged 16+*",
-                format_rate(wide["rate_2023"]),
-                f"England and Wales {format_rate(ew['rate_2023'])}; {rank}",
+                "Per 1,000 population*",
+                format_rate(ranked["rate_all_ages"]),
+                f"England and Wales {format_rate(ew['rate_all_ages'])}; {rank}",
             ),
         ]
         exists_heading = f"What exists in {name}"
@@ -1061,8 +1164,9 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         national = [item(r) for _, r in national_services.iterrows()]
         cited = sorted({s.strip() for cell in local_services["Sources"] for s in str(cell).split(",") if s.strip()})
     else:
-        unit = shares.loc["has_multi_agency_unit"]
-        none = shares.loc["no_specialist_service"]
+        # One label of a unique index each: a row.
+        unit = cast(pd.Series, shares.loc["has_multi_agency_unit"])
+        none = cast(pd.Series, shares.loc["no_specialist_service"])
         title = "Specialist stalking services: England and Wales"
         message = (
             f"{int(counts.get('multi_agency_unit', 0))} of {len(table)} police force areas have a multi-agency stalking unit, "
@@ -1081,8 +1185,8 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
                 f"{int(counts.get('national_only', 0))} of {len(table)}",
                 f"{_percent(none['population_16plus_share'])} of people aged 16+",
             ),
-            Headline("Stalking and harassment offences*", _count(ew["offences_2023"]), "police recorded, YE Dec 2023"),
-            Headline("Offences per 1,000 aged 16+*", format_rate(ew["rate_2023"]), "England and Wales, YE Dec 2023"),
+            Headline(f"{context.measure.name} offences*", _count(ew["offences"]), f"police recorded, {context.period}"),
+            Headline("Per 1,000 population*", format_rate(ew["rate_all_ages"]), f"England and Wales, {context.period}"),
         ]
         exists_heading = "What exists: force areas by kind of local service"
         exists = []
@@ -1111,13 +1215,14 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
         national = [item(r) for _, r in national_services.iterrows()]
         cited = []
     notes = [
-        f"* {OFFENCE_GROUP_CAVEAT} Rates are per 1,000 people aged 16+ (ONS mid-2023).",
+        f"* Police recorded stalking (Home Office offence code 8Q) only, not the wider stalking and harassment group. "
+        f"{context.measure.caveat} Rates are per 1,000 people of all ages (ONS mid-2023, for every year).",
         f"{NOT_PROOF} {NO_ADDRESSES}",
     ]
     sources = [
         ONS_ATTRIBUTION,
-        "Offences: ONS Police force area data tables, police recorded crime, year ending December 2023 "
-        f"({OGL_V3}). Population: ONS mid-2023 estimates. Boundaries: ONS Police Force Areas (December 2023), simplified "
+        f"Offences: {HOME_OFFICE_CRIME_SOURCE}, {context.period}. {HOME_OFFICE_ATTRIBUTION} "
+        f"Population: ONS mid-2023 estimates ({OGL_V3}). Boundaries: ONS Police Force Areas (December 2023), simplified "
         "for display.",
         "Services: Stalking Provision Atlas service register ("
         + SNAPSHOT
@@ -1138,7 +1243,7 @@ def _pdf_content(context: BriefingContext, code: str | None, scenario: dict | No
             (context.register_note + " · " if context.register_note else "")
             + "One-page briefing from the Stalking Provision Atlas · "
             + SNAPSHOT
-            + " · offences year ending December 2023 · "
+            + f" · offences {context.period} · "
             "population mid-2023"
         ),
         message=message,
@@ -1188,7 +1293,8 @@ def _readme(pack: BriefingPack) -> bytes:
         *([pack.register_note] if pack.register_note else []),
         "",
         ONS_ATTRIBUTION,
-        OFFENCE_GROUP_CAVEAT,
+        HOME_OFFICE_ATTRIBUTION,
+        DEMAND_NOTE,
         NOT_PROOF,
         NO_ADDRESSES,
         "",
@@ -1240,6 +1346,9 @@ def build_briefing(
         _rates_chart(context, code)
         if code
         else _shared(context, ("rates", None), lambda: _rates_chart(context, None).ready()),
+        _trend_chart(context, code)
+        if code
+        else _shared(context, ("trend", None), lambda: _trend_chart(context, None).ready()),
         _shared(context, ("coverage",), lambda: _coverage_chart(context).ready()),
     ]
     scenario_summary = None
