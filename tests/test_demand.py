@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coverage import paths
 from coverage.build.recorded_crime import SOURCE_DIR, build_recorded_crime, find_source
@@ -275,3 +277,33 @@ def test_the_app_headline_follows_the_data_not_the_code(shared_data, tmp_path, f
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "Stalking (8Q), YE Dec 2024=3,149" in shown.stdout
     assert "YE Dec 2025" not in shown.stdout
+
+
+def test_a_welsh_force_is_compared_with_wales(crime, forces):
+    from coverage.model.forces import similar_forces
+
+    gwent = "W15000002"
+    table = comparison(crime, forces, gwent, "stalking", "YE Dec 2025", similar_forces(forces, gwent))
+    assert list(table["code"])[:3] == [gwent, "W92000004", ENGLAND_AND_WALES]
+    assert table["comparator"].iloc[1] == "Wales"
+    assert table["comparator"].iloc[3] == "Peer group (5 forces)"
+
+
+def test_comparison_rejects_unknown_codes(crime, forces):
+    with pytest.raises(InputError, match="unknown force code"):
+        comparison(crime, forces, "E23999999", "stalking", "YE Dec 2025")
+    with pytest.raises(InputError, match="unknown peer force code"):
+        comparison(crime, forces, CHESHIRE, "stalking", "YE Dec 2025", ["nope"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_pooled_peer_rate_lies_between_the_peers_own_rates(crime, forces, data):
+    codes = list(forces["code"])
+    peers = data.draw(st.lists(st.sampled_from(codes), min_size=1, max_size=10, unique=True))
+    target = data.draw(st.sampled_from(codes))
+    measure = data.draw(st.sampled_from(["stalking", "harassment", "group"]))
+    period = data.draw(st.sampled_from(["YE Dec 2021", "YE Dec 2025"]))
+    pooled = comparison(crime, forces, target, measure, period, peers)["rate_all_ages"].iloc[-1]
+    rates = force_ranking(crime, forces, measure, period).set_index("code").loc[peers, "rate_all_ages"]
+    assert rates.min() * (1 - 1e-12) <= pooled <= rates.max() * (1 + 1e-12)

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from coverage import paths
-from coverage.build.indicators import build_indicators, indicators_from_counts
+from coverage.build.indicators import build_indicators
 from coverage.errors import InputError
 from coverage.model import indicators as ind
+from coverage.model.forces import similar_forces
 from coverage.model.indicators import (
     CHANGE,
     CHANGE_PERIOD,
@@ -24,13 +23,8 @@ from coverage.model.indicators import (
     POPULATION_16PLUS,
     POPULATION_PERIOD,
     RATE,
-    comparison,
-    format_change,
-    format_rate,
-    indicator_wide,
     indicators_csv,
     read_indicators,
-    similar_forces,
     validate_indicators,
 )
 from coverage.vocabulary import OFFENCE_GROUP_CODES
@@ -326,67 +320,6 @@ def test_module_does_not_import_streamlit():
 # Display, ranking and comparators
 
 
-def test_format_rate_and_change():
-    assert format_rate(13.355931) == "13.4"
-    assert format_rate(26.924999) == "26.9"
-    assert format_rate(1234.56) == "1,234.6"
-    assert format_rate(float("nan")) == "n/a" and format_rate(None) == "n/a"
-    assert format_change(4.222) == "+4.2%"
-    assert format_change(-6.19) == "\u22126.2%"
-    assert format_change(0.01) == "0.0%"
-
-
-def test_indicator_wide_ranks_highest_rate_first(built):
-    wide = indicator_wide(built)
-    assert list(wide.columns) == [
-        "code",
-        "name",
-        "offences_2022",
-        "offences_2023",
-        "change_pct",
-        "rate_2022",
-        "rate_2023",
-        "pop_16plus",
-        "rank_rate_2023",
-    ]
-    assert len(wide) == len(FIXTURE_COUNTS)
-    assert wide["rate_2023"].is_monotonic_decreasing
-    assert list(wide["rank_rate_2023"]) == [1, 2, 3, 4, 5]
-    cheshire = wide.set_index("code").loc[CHESHIRE]
-    assert cheshire["offences_2023"] == 13_691
-    assert cheshire["rate_2023"] == 13_691 / cheshire["pop_16plus"] * 1000
-    assert "rank_rate_2022" in indicator_wide(built, period_rate=PERIOD_2022).columns
-    with pytest.raises(InputError):
-        indicator_wide(built, period_rate="2021")
-
-
-def test_comparison_for_an_english_force_uses_its_region(built, fixture_forces):
-    table = comparison(built, fixture_forces, CHESHIRE, None)
-    assert list(table["code"]) == [CHESHIRE, NORTH_WEST, ENGLAND_AND_WALES]
-    assert list(table["comparator"]) == ["Cheshire", "North West", "England and Wales"]
-    assert table["difference_rate_2023"].iloc[0] == 0
-    assert table["difference_rate_2023"].iloc[1] == table["rate_2023"].iloc[0] - table["rate_2023"].iloc[1]
-
-
-def test_comparison_peer_group_pools_offences_and_population(built, fixture_forces):
-    peers = ["E23000013", "E23000008"]
-    table = comparison(built, fixture_forces, GWENT, peers).set_index("comparator")
-    pooled = table.loc["Peer group (2 forces)"]
-    population = sum(value(built, code, POPULATION_16PLUS, POPULATION_PERIOD) for code in peers)
-    assert pooled["offences_2023"] == 11_499 + 9_994
-    assert pooled["rate_2023"] == (11_499 + 9_994) / population * 1000
-    # Cleveland and Durham make up the North East, so the pooled peers equal the region.
-    assert pooled["rate_2023"] == value(built, NORTH_EAST, RATE, PERIOD_2023)
-    assert pooled["change_pct"] == value(built, NORTH_EAST, CHANGE, CHANGE_PERIOD)
-
-
-def test_comparison_rejects_unknown_codes(built, fixture_forces):
-    with pytest.raises(InputError, match="E23000099"):
-        comparison(built, fixture_forces, "E23000099", None)
-    with pytest.raises(InputError, match="E23000098"):
-        comparison(built, fixture_forces, CHESHIRE, ["E23000098"])
-
-
 def test_similar_forces(forces):
     peers = similar_forces(forces, CHESHIRE)
     assert len(peers) == 5 and len(set(peers)) == 5 and CHESHIRE not in peers
@@ -422,29 +355,6 @@ def test_dataset_entry_is_complete_and_precise():
 
 # ---------------------------------------------------------------------------------------------
 # Property: a pooled peer rate lies between the peers' own rates
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_peer_group_rate_lies_between_the_peers_rates(forces, data):
-    codes = list(forces["code"])
-    counts = {
-        period: {code: data.draw(st.integers(0, 200_000), label=f"{period} {code}") for code in codes}
-        for period in (PERIOD_2022, PERIOD_2023)
-    }
-    populations = data.draw(st.lists(st.integers(1, 10_000_000), min_size=len(codes), max_size=len(codes)))
-    synthetic = forces.assign(pop_mid2023_16plus=pd.array(populations, dtype="Int64"))
-    synthetic["pop_mid2023"] = synthetic["pop_mid2023_16plus"] + 1
-    table = indicators_from_counts(counts, synthetic)
-    peers = data.draw(st.lists(st.sampled_from(codes), min_size=1, max_size=10, unique=True))
-    target = data.draw(st.sampled_from(codes))
-
-    pooled = comparison(table, synthetic, target, peers)["rate_2023"].iloc[-1]
-    rates = [value(table, code, RATE, PERIOD_2023) for code in peers]
-    assert min(rates) * (1 - 1e-12) <= pooled <= max(rates) * (1 + 1e-12)
-    for code in peers:
-        population = populations[codes.index(code)]
-        assert value(table, code, RATE, PERIOD_2023) == counts[PERIOD_2023][code] / population * 1000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,19 +406,6 @@ def test_real_every_rate_is_count_over_population_16plus_times_1000(real):
         population = value(real, code, POPULATION_16PLUS, POPULATION_PERIOD)
         for period in (PERIOD_2022, PERIOD_2023):
             assert value(real, code, RATE, period) == value(real, code, OFFENCES, period) / population * 1000
-
-
-def test_real_west_yorkshire_has_the_highest_2023_rate(real):
-    wide = indicator_wide(real)
-    assert wide["code"].iloc[0] == WEST_YORKSHIRE
-    assert len(wide) == 43 and wide["rank_rate_2023"].iloc[0] == 1
-
-
-def test_real_welsh_force_is_compared_with_wales(real, forces):
-    table = comparison(real, forces, GWENT, similar_forces(forces, GWENT))
-    assert list(table["code"])[:3] == [GWENT, WALES, ENGLAND_AND_WALES]
-    assert table["comparator"].iloc[1] == "Wales"
-    assert table["comparator"].iloc[3] == "Peer group (5 forces)"
 
 
 def test_real_build_validates_and_round_trips(real, forces, tmp_path):

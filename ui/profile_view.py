@@ -16,8 +16,7 @@ from coverage.model.demand import (
     trend,
     year_of,
 )
-from coverage.model.forces import force_names
-from coverage.model.indicators import similar_forces
+from coverage.model.forces import force_names, similar_forces
 from coverage.model.profile import DemandSummary, demand_summary, force_profile, national_services
 from coverage.outputs.charts import ChartText, ranked_bar_chart
 from coverage.outputs.demand_charts import trend_chart, trend_takeaway

@@ -19,6 +19,7 @@ from typing import Protocol, cast
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
+from coverage.model.demand import change_pct, rate_per_1000
 from coverage.model.indicators import (
     AREA_CODE_PATTERN,
     AREA_TYPE_ORDER,
@@ -42,8 +43,6 @@ from coverage.model.indicators import (
     POPULATION_PERIOD,
     RATE,
     REGION_CODE_PATTERN,
-    change_pct,
-    rate_per_1000,
     validate_indicators,
 )
 from coverage.vocabulary import FORCE_CODE_PATTERN

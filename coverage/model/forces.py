@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors
@@ -69,3 +70,29 @@ def read_force_table(path: Path | str | io.IOBase) -> pd.DataFrame:
 def force_names(forces: pd.DataFrame) -> dict[str, str]:
     """Code → display name: the one mapping every page, chart and briefing uses."""
     return {str(code): str(name) for code, name in zip(forces["code"], forces["name"])}
+
+
+def similar_forces(forces: pd.DataFrame, code: str, n: int = 5) -> list[str]:
+    """The ``n`` forces most like ``code`` in size and density, nearest first.
+
+    The atlas's own simple method, NOT HMICFRS's most similar groups: each force is placed by the
+    log of its population aged 16+ and the log of its population density (all ages, mid-2023,
+    per km² of land), each standardised to mean 0 and standard deviation 1 across the forces
+    given; neighbours are the nearest by straight-line distance, ties broken by code.
+    """
+    if code not in set(forces["code"]):
+        raise InputError(f"unknown force code '{code}'", where="similar_forces")
+    if n < 0:
+        raise InputError(f"the number of similar forces must be 0 or more, not {n}", where="similar_forces")
+    table = forces.set_index("code")
+    features = pd.DataFrame(
+        {
+            "size": np.log(table["pop_mid2023_16plus"].astype(float)),
+            "density": np.log(table["pop_mid2023"].astype(float) / table["area_sq_km"].astype(float)),
+        }
+    )
+    spread = features.std(ddof=0).replace(0, 1)
+    scaled = (features - features.mean()) / spread
+    distance = np.sqrt(((scaled - scaled.loc[code]) ** 2).sum(axis=1)).drop(code)
+    ranked = distance.rename("distance").reset_index().sort_values(["distance", "code"])
+    return list(ranked["code"].head(n))
