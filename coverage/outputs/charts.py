@@ -43,17 +43,20 @@ def wrap_lines(text: str, width_px: int, font_px: float) -> list[str]:
 def _footer(text: ChartText, width: int) -> alt.Chart:
     lines = [part for line in text.footer_lines() for part in wrap_lines(line, width, 11)]
     frame = pd.DataFrame({"line": lines, "row": range(len(lines))})
-    return (
+    # Altair's mark_* methods return Self, but their signature-copying decorator erases it to Any.
+    footer: alt.Chart = (
         alt.Chart(frame)
         .mark_text(align="left", baseline="top", fontSize=11, color=AF_TEXT, font=FONT)
         .encode(x=alt.value(0), y=alt.Y("row:O", axis=None), text="line:N")
         .properties(width=width, height=15 * len(lines))
     )
+    return footer
 
 
-def titled(chart: alt.TopLevelMixin, text: ChartText, width: int) -> alt.VConcatChart:
+def titled(chart: alt.typing.ChartType, text: ChartText, width: int) -> alt.VConcatChart:
     """Put title, subtitle, takeaway and source inside the chart, so an exported image stands alone."""
-    return (
+    # Altair's configure_* methods return Self, but their signature-copying decorator erases it to Any.
+    framed: alt.VConcatChart = (
         alt.vconcat(chart, _footer(text, width), spacing=12)
         .properties(
             title=alt.TitleParams(
@@ -71,6 +74,7 @@ def titled(chart: alt.TopLevelMixin, text: ChartText, width: int) -> alt.VConcat
         .configure_axis(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT)
         .configure_legend(labelFont=FONT, titleFont=FONT, labelColor=AF_TEXT, titleColor=AF_TEXT, labelLimit=320)
     )
+    return framed
 
 
 def ranked_bar_chart(

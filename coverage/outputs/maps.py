@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import folium
 import pandas as pd
@@ -87,8 +88,8 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, title: str, entries: list[tuple[str, dict[str, object], int]]):
-        super().__init__()
+    def __init__(self, title: str, entries: list[tuple[str, Mapping[str, object], int]]):
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement.__init__ has no annotations
         self._name = "Legend"
         rows = [f"<strong>{html.escape(title)}</strong>", '<div class="atlas-legend-body">']
         for label, style, count in entries:
@@ -122,7 +123,7 @@ class Attribution(MacroElement):
     )
 
     def __init__(self, text: str):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement.__init__ has no annotations
         self._name = "Attribution"
         self.text_json = json.dumps(html.escape(text))
 
@@ -135,15 +136,18 @@ class AreaGeoJson(folium.GeoJson):
     and Wales, so the answer is known.
     """
 
-    def _get_self_bounds(self):
-        return ENGLAND_AND_WALES_BOUNDS
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        # folium's bounds type (list is invariant, so list[list[float]] is not one); the list is only read
+        return cast("list[list[float | None]]", ENGLAND_AND_WALES_BOUNDS)
 
 
 def _escape_properties(properties: Mapping[str, object]) -> dict[str, object]:
     return {k: html.escape(v) if isinstance(v, str) else v for k, v in properties.items()}
 
 
-def category_geojson(boundaries: dict, table: pd.DataFrame, category_column: str, label_column: str) -> dict:
+def category_geojson(
+    boundaries: dict[str, Any], table: pd.DataFrame, category_column: str, label_column: str
+) -> dict[str, Any]:
     """Boundaries with each force's display properties attached (escaped for HTML)."""
     rows = table.set_index("code")
     features = []
@@ -164,12 +168,14 @@ def category_geojson(boundaries: dict, table: pd.DataFrame, category_column: str
     return {"type": "FeatureCollection", "features": features}
 
 
-def provision_geojson(boundaries: dict, table: pd.DataFrame) -> dict:
+def provision_geojson(boundaries: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     return category_geojson(boundaries, table, "provision_class", "provision_label")
 
 
-def _style_for(styles: Mapping[str, Mapping[str, object]], fallback: str):
-    def style(feature: dict) -> dict[str, object]:
+def _style_for(
+    styles: Mapping[str, Mapping[str, object]], fallback: str
+) -> Callable[[dict[str, Any]], dict[str, object]]:
+    def style(feature: dict[str, Any]) -> dict[str, object]:
         chosen = styles.get(feature["properties"]["category"], styles[fallback])
         result = {
             "fillColor": chosen["fillColor"],
@@ -185,7 +191,7 @@ def _style_for(styles: Mapping[str, Mapping[str, object]], fallback: str):
 
 
 def category_map(
-    boundaries: dict,
+    boundaries: dict[str, Any],
     table: pd.DataFrame,
     *,
     category_column: str,
@@ -241,7 +247,7 @@ def category_map(
 
 
 def provision_map(
-    boundaries: dict,
+    boundaries: dict[str, Any],
     table: pd.DataFrame,
     class_labels: Mapping[str, str],
     *,
@@ -263,7 +269,7 @@ def provision_map(
     )
 
 
-def selected_outline(boundaries: dict, code: str | None) -> folium.FeatureGroup:
+def selected_outline(boundaries: dict[str, Any], code: str | None) -> folium.FeatureGroup:
     """A thick outline of the selected force, added without redrawing the base map."""
     group = folium.FeatureGroup(name="Selected force")
     if code:
@@ -284,7 +290,7 @@ SERVICE_LAYERS: tuple[tuple[str, str, str, str], ...] = tuple(
 )
 
 
-def representative_points(boundaries: dict) -> dict[str, tuple[float, float]]:
+def representative_points(boundaries: dict[str, Any]) -> dict[str, tuple[float, float]]:
     """A point guaranteed inside each force area (lat, lon), where its badges sit."""
     from shapely.geometry import shape
 
@@ -322,7 +328,7 @@ class BadgeLayer(Layer):
         """
     )
 
-    def __init__(self, name: str, badges: list[dict], anchor: tuple[int, int]):
+    def __init__(self, name: str, badges: list[dict[str, object]], anchor: tuple[int, int]):
         super().__init__(name=name, overlay=True, control=True, show=True)
         self._name = "BadgeLayer"
         self.badges_json = _script_json(badges)
@@ -358,7 +364,7 @@ def add_service_layers(
 
 
 def atlas_map(
-    boundaries: dict,
+    boundaries: dict[str, Any],
     table: pd.DataFrame,
     class_labels: Mapping[str, str],
     *,

@@ -15,9 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from coverage.outputs.static_map import FONT_FILES, display_text, font_file
 from coverage.vocabulary import HATCHED_CLASSES
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 12.0
@@ -94,7 +98,7 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
 
 @lru_cache(maxsize=4)
 def _glyphs(path: str) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no type information
 
     with TTFont(path, lazy=True) as font:
         return frozenset(font.getBestCmap())
@@ -158,7 +162,8 @@ class _Page:
         line_h = size * PT_TO_MM * leading
         text = display_text(text)
         if not draw:
-            lines = self.pdf.multi_cell(w, line_h, text, dry_run=True, output="LINES", align=align)
+            # output="LINES" returns the lines; fpdf2 annotates the union of every output mode
+            lines = cast(list[str], self.pdf.multi_cell(w, line_h, text, dry_run=True, output="LINES", align=align))
             return y + line_h * len(lines)
         self.pdf.set_xy(x, y)
         self.pdf.multi_cell(w, line_h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
@@ -180,7 +185,9 @@ def _items(page: _Page, x: float, y: float, w: float, heading: str, items: list[
     return y + 1.5
 
 
-def _legend(page: _Page, x: float, y: float, w: float, legend, marker_label: str | None, draw: bool) -> float:
+def _legend(
+    page: _Page, x: float, y: float, w: float, legend: list[tuple[str, str, str]], marker_label: str | None, draw: bool
+) -> float:
     pdf = page.pdf
     y = page.text(x, y, w, "Key: best specialist stalking provision found", 9.5, True, BLACK, draw=draw) + 0.5
     box = 3.6
@@ -211,11 +218,19 @@ def _legend(page: _Page, x: float, y: float, w: float, legend, marker_label: str
     return y
 
 
-def _draw_map(pdf, x0: float, y0: float, w: float, h: float, shapes: list[MapShape], hatch) -> None:
+def _draw_map(
+    pdf: FPDF,
+    x0: float,
+    y0: float,
+    w: float,
+    h: float,
+    shapes: list[MapShape],
+    hatch: list[list[tuple[float, float]]],
+) -> None:
     """Filled rings with outlines, then the hatching. Shapes with holes are drawn first, so an
     area inside a hole (an enclave) is painted over them."""
 
-    def points(ring) -> list[tuple[float, float]]:
+    def points(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
         return [(x0 + fx * w, y0 + fy * h) for fx, fy in ring]
 
     pdf.set_draw_color(51, 51, 51)
@@ -233,14 +248,15 @@ def _draw_map(pdf, x0: float, y0: float, w: float, h: float, shapes: list[MapSha
         pdf.polyline(points(line))
 
 
-def _marker(page: _Page, x0: float, y0: float, w: float, h: float, marker, label: str) -> None:
+def _marker(page: _Page, x0: float, y0: float, w: float, h: float, marker: tuple[float, float], label: str) -> None:
     """The chosen force's name on the map, in a white box joined to its point by a leader line."""
     pdf = page.pdf
     mx, my = x0 + marker[0] * w, y0 + marker[1] * h
     page.style(9.5, True, BLACK)
     text = display_text(label)
     width = min(pdf.get_string_width(text) + 2 * pdf.c_margin + 2.5, w * 0.55)
-    lines = pdf.multi_cell(width - 2, 4.2, text, dry_run=True, output="LINES")
+    # output="LINES" returns the lines; fpdf2 annotates the union of every output mode
+    lines = cast(list[str], pdf.multi_cell(width - 2, 4.2, text, dry_run=True, output="LINES"))
     height = 4.2 * len(lines) + 1.5
     # Right of the point if there is room, else left; kept inside the image.
     bx = mx + 7 if mx + 7 + width <= x0 + w else mx - 7 - width
@@ -382,9 +398,16 @@ def fit(content: BriefingPage, fallback: bool = False) -> BriefingPage:
             if keep[name] <= 1:
                 return current  # cannot shorten further; drawn as is (text stays >= 9 pt)
             keep[name] -= 1
+            # the keys are the three list fields, but mypy checks a ** dict against every field of BriefingPage
             current = replace(
                 current,
-                **{k: _shortened(originals[k], keep[k], "services" if k != "missing" else "items") for k in originals},
+                **cast(
+                    dict[str, Any],
+                    {
+                        k: _shortened(originals[k], keep[k], "services" if k != "missing" else "items")
+                        for k in originals
+                    },
+                ),
             )
 
 

@@ -14,7 +14,8 @@ value as text.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, cast
 
 import altair as alt
 import pandas as pd
@@ -111,7 +112,8 @@ NOMINAL_LABEL = "Nominal (cash)"
 
 def cost_by_year_text(by_year: pd.DataFrame, price_base: str, scenario_name: str) -> ChartText:
     first, last = by_year.iloc[0], by_year.iloc[-1]
-    peak = by_year.loc[by_year["cost_real"].idxmax()] if len(by_year) else first
+    # by_year has a RangeIndex (one row a year): idxmax is an int label, and its row a Series
+    peak = cast("pd.Series[Any]", by_year.loc[cast(int, by_year["cost_real"].idxmax())]) if len(by_year) else first
     takeaway = (
         f"In cash, the cost goes from {money(first['cost_nominal'])} in {first['fiscal_year']} to "
         f"{money(last['cost_nominal'])} in {last['fiscal_year']}, {money(by_year['cost_nominal'].sum())} in all. "
@@ -199,7 +201,7 @@ def fte_text(
     if total <= 0:
         takeaway = "This scenario has no staff posts: its costs are fixed lines and non-pay only."
     else:
-        top = staff.loc[staff["fte"].idxmax()]
+        top = staff.loc[cast(int, staff["fte"].idxmax())]  # fte_by_role_table resets the index: an int label
         agencies = staff.groupby("agency_label", observed=True)["fte"].sum().sort_values(ascending=False)
         lead, lead_fte = agencies.index[0], float(agencies.iloc[0])
         takeaway = (
@@ -267,6 +269,17 @@ LOW_SIDE = "Lower input"
 HIGH_SIDE = "Higher input"
 
 
+class _TornadoRow(Protocol):
+    """The columns of a ``coverage.planner.sensitivity.tornado`` row (from ``itertuples``) that the chart reads."""
+
+    label: str
+    low_input: str
+    high_input: str
+    pv_low: float
+    pv_high: float
+    base_pv: float
+
+
 def tornado_text(
     frame: pd.DataFrame,
     scenario_name: str,
@@ -313,7 +326,7 @@ def tornado_chart(frame: pd.DataFrame, *, text: ChartText, width: int = 520) -> 
     """
     tol = 1e-6 * max(abs(float(frame["base_pv"].iloc[0])), 1.0) if len(frame) else 1e-6
     rows = []
-    for r in frame.itertuples(index=False):
+    for r in cast(Iterator[_TornadoRow], frame.itertuples(index=False)):
         flat_lo, flat_hi = abs(r.pv_low - r.base_pv) <= tol, abs(r.pv_high - r.base_pv) <= tol
         lo_text = f"{r.low_input}: {money(r.pv_low)}" if not flat_lo else f"{r.low_input}: no change"
         hi_text = f"{r.high_input}: {money(r.pv_high)}" if not flat_hi else f"{r.high_input}: no change"

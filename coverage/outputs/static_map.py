@@ -14,9 +14,11 @@ joined to it by a leader line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import altair as alt
 import numpy as np
@@ -24,6 +26,12 @@ import pandas as pd
 
 from coverage.outputs.charts import AF_ORANGE, AF_TEXT, FONT
 from coverage.vocabulary import HATCHED_CLASSES, PROVISION_CLASS, PROVISION_CLASS_LABELS, PROVISION_CLASSES
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
+    from pyproj import Transformer
+    from shapely import MultiLineString
+    from shapely.geometry.base import BaseGeometry
 
 # The frame, in British National Grid metres: Isles of Scilly to Lowestoft, Lizard to Berwick.
 GRID_WEST, GRID_EAST = 80_000, 660_000
@@ -65,7 +73,7 @@ def font_file(bold: bool = False) -> str | None:
 
 
 @lru_cache(maxsize=32)
-def _pil_font(size: float, bold: bool):
+def _pil_font(size: float, bold: bool) -> FreeTypeFont | None:
     from PIL import ImageFont
 
     path = font_file(bold)
@@ -109,13 +117,13 @@ def wrap_text(text: str, width_px: float, font_size: float, bold: bool = False) 
 
 
 @lru_cache(maxsize=1)
-def _to_grid():
+def _to_grid() -> Transformer:
     from pyproj import Transformer
 
     return Transformer.from_crs(4326, 27700, always_xy=True)
 
 
-def _hatch(geometry, spacing: float = HATCH_SPACING_M):
+def _hatch(geometry: BaseGeometry, spacing: float = HATCH_SPACING_M) -> MultiLineString:
     """Diagonal lines (45°, ``spacing`` metres apart) clipped to ``geometry``."""
     import shapely
 
@@ -133,8 +141,8 @@ def _hatch(geometry, spacing: float = HATCH_SPACING_M):
 class MapBase:
     """The work every force's map shares: projected shapes, hatching, label points, classes."""
 
-    features: list[dict]  # GeoJSON features in grid metres; properties: code, class
-    hatch: list[dict]  # hatching lines for the hatched classes
+    features: list[dict[str, Any]]  # GeoJSON features in grid metres; properties: code, class
+    hatch: list[dict[str, Any]]  # hatching lines for the hatched classes
     points: dict[str, tuple[float, float]]  # a point inside each force area (grid metres)
     table: pd.DataFrame  # code, name, provision_class, provision_label, legend_label
 
@@ -147,7 +155,8 @@ class MapBase:
                 "Force area": table["name"].to_numpy(),
                 "ONS code": table["code"].to_numpy(),
                 "Provision (best found)": table["provision_label"].to_numpy(),
-                "Outlined on the map": np.where(table["code"].eq(highlight_code), "Yes", ""),
+                # pandas compares with None (all False), but pandas-stubs' Series.eq leaves None out of its scalars.
+                "Outlined on the map": np.where(table["code"].eq(highlight_code), "Yes", ""),  # type: ignore[arg-type]
             }
         )
 
@@ -160,7 +169,7 @@ class MapBase:
         ]
 
 
-def map_base(boundaries: dict, provision: pd.DataFrame) -> MapBase:
+def map_base(boundaries: dict[str, Any], provision: pd.DataFrame) -> MapBase:
     """``boundaries``: GeoJSON in EPSG:4326 with properties.code; ``provision``: one row per force
     with code, name and provision_class. A shape with no force row is drawn as unknown."""
     import shapely
@@ -240,7 +249,7 @@ class MapLayout:
         """Pixels from the top left of the view → grid metres."""
         return GRID_WEST + (px - self.padding) / self.scale, GRID_NORTH - (py - self.padding) / self.scale
 
-    def projection(self) -> dict:
+    def projection(self) -> dict[str, Any]:
         return {
             "type": "identity",
             "reflectY": True,
@@ -249,7 +258,7 @@ class MapLayout:
         }
 
 
-def _box(layout: MapLayout, left: float, top: float, size: float) -> dict:
+def _box(layout: MapLayout, left: float, top: float, size: float) -> dict[str, object]:
     corners = [
         layout.grid(left, top),
         layout.grid(left + size, top),
@@ -260,7 +269,9 @@ def _box(layout: MapLayout, left: float, top: float, size: float) -> dict:
     return {"type": "Polygon", "coordinates": [[list(c) for c in corners + corners[:1]]]}
 
 
-def _legend_data(base: MapBase, layout: MapLayout) -> tuple[list[dict], list[dict], list[dict]]:
+def _legend_data(
+    base: MapBase, layout: MapLayout
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, object]]]:
     """Swatches (features), hatching of hatched swatches (features) and text rows, in grid metres."""
     from shapely.geometry import mapping, shape
 
@@ -286,7 +297,9 @@ def _legend_data(base: MapBase, layout: MapLayout) -> tuple[list[dict], list[dic
     return swatches, hatches, texts
 
 
-def _label_rows(base: MapBase, layout: MapLayout, code: str, name: str, label: str) -> tuple[list[dict], list[dict]]:
+def _label_rows(
+    base: MapBase, layout: MapLayout, code: str, name: str, label: str
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The chosen force's label (its name, then its class) right of the map, and a leader line to it."""
     x, y = base.points[code]
     _, point_y = layout.pixel(x, y)
@@ -318,7 +331,7 @@ def _geo(name: str, layout: MapLayout) -> alt.Chart:
     )
 
 
-def _points(rows: list[dict], layout: MapLayout) -> alt.Chart:
+def _points(rows: list[dict[str, object]], layout: MapLayout) -> alt.Chart:
     return (
         alt.Chart(pd.DataFrame(rows))
         .project(**layout.projection())
@@ -334,7 +347,7 @@ def _class_fill(field: str) -> alt.Color:
     )
 
 
-def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart:
+def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart | alt.FacetChart:
     """The map as layers, without title or footer: classes, hatching, legend, and the chosen
     force's outline, leader and label. Everything that changes from force to force is a named
     dataset (filled by ``fill_map``), so one compiled template serves all 43 forces."""
@@ -352,7 +365,7 @@ def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart:
     if layout.legend:
         swatches, hatches, texts = _legend_data(base, layout)
         layers += [
-            alt.Chart(alt.Data(values=swatches))
+            alt.Chart(alt.Data(values=swatches))  # type: ignore[no-untyped-call]  # Altair's Data.__init__ is untyped
             .mark_geoshape(stroke=OUTLINE, strokeWidth=1)
             .encode(
                 color=_class_fill("properties.class"),
@@ -360,7 +373,7 @@ def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart:
             )
             .project(**layout.projection())
             .properties(width=layout.width, height=layout.height),
-            alt.Chart(alt.Data(values=hatches))
+            alt.Chart(alt.Data(values=hatches))  # type: ignore[no-untyped-call]  # Altair's Data.__init__ is untyped
             .mark_geoshape(filled=False, stroke=HATCH, strokeWidth=0.8)
             .project(**layout.projection())
             .properties(width=layout.width, height=layout.height),
@@ -413,10 +426,12 @@ def provision_map_layers(base: MapBase, layout: MapLayout) -> alt.LayerChart:
     return alt.layer(*layers)
 
 
-def map_template(base: MapBase, layout: MapLayout, wrap=None) -> dict:
+def map_template(
+    base: MapBase, layout: MapLayout, wrap: Callable[[alt.typing.ChartType], alt.typing.ChartType] | None = None
+) -> dict[str, Any]:
     """The compiled Vega-Lite spec of the map with every per-force part left empty (see
     ``fill_map``); ``wrap`` (chart → chart) adds a title and footer."""
-    chart = provision_map_layers(base, layout)
+    chart: alt.typing.ChartType = provision_map_layers(base, layout)
     if wrap is not None:
         chart = wrap(chart)
     else:
@@ -425,12 +440,12 @@ def map_template(base: MapBase, layout: MapLayout, wrap=None) -> dict:
 
 
 def fill_map(
-    template: dict,
+    template: dict[str, Any],
     base: MapBase,
     layout: MapLayout,
     highlight_code: str | None = None,
     highlight_name: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A copy of ``template`` with the shapes attached and the chosen force outlined and labelled.
 
     The shapes go in after Altair has built the spec, so the 200 KB of coordinates are never
@@ -443,7 +458,8 @@ def fill_map(
     datasets["pfa_selected"] = [f for f in base.features if f["properties"]["code"] == highlight_code]
     datasets["pfa_leader"], datasets["pfa_label"] = [], []
     if layout.label and highlight_code in base.points:
-        row = base.table.set_index("code").loc[highlight_code]
+        # force codes are unique: the label's row
+        row = cast("pd.Series[Any]", base.table.set_index("code").loc[highlight_code])
         datasets["pfa_label"], datasets["pfa_leader"] = _label_rows(
             base, layout, highlight_code, highlight_name or row["name"], row["provision_label"]
         )
@@ -456,7 +472,7 @@ def map_spec(
     layout: MapLayout,
     highlight_code: str | None = None,
     highlight_name: str | None = None,
-    wrap=None,
-) -> dict:
+    wrap: Callable[[alt.typing.ChartType], alt.typing.ChartType] | None = None,
+) -> dict[str, Any]:
     """A Vega-Lite spec (dict) of the map; ``wrap`` (chart → chart) adds title and footer."""
     return fill_map(map_template(base, layout, wrap), base, layout, highlight_code, highlight_name)
