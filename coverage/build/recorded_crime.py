@@ -156,8 +156,9 @@ def build_recorded_crime(source_dir: Path, forces: pd.DataFrame) -> RecordedCrim
     periods = sorted({period for _, period in counts}, key=lambda p: int(p[-4:]))
     if not periods:
         raise InputError(f"no rows with period_type '{PERIOD_TYPE}'", where=name)
+    names = dict(zip(forces["code"].astype(str), forces["name"].astype(str), strict=True))
     problems = [
-        f"{name}: {period} has no row for {code} ({forces.set_index('code').loc[code, 'name']})"
+        f"{name}: {period} has no row for {code} ({names[code]})"
         for period in periods
         for code in sorted(force_codes)
         if (code, period) not in counts
@@ -166,20 +167,23 @@ def build_recorded_crime(source_dir: Path, forces: pd.DataFrame) -> RecordedCrim
         raise InputErrors(problems)
 
     rows: list[dict[str, object]] = []
-    table = forces.set_index("code")
     groups: list[tuple[str, str, str, list[str]]] = [
-        (code, str(table.loc[code, "name"]), "force", [code]) for code in sorted(force_codes)
+        (code, names[code], "force", [code]) for code in sorted(force_codes)
     ]
-    for (region_code, region), members in table.groupby(["region_code", "region"]).groups.items():
-        if str(region_code) in COUNTRY_CODES.values():
+    regions: dict[tuple[str, str], list[str]] = {}
+    for code, region_code, region in zip(forces["code"], forces["region_code"], forces["region"], strict=True):
+        regions.setdefault((str(region_code), str(region)), []).append(str(code))
+    for (region_code, region), members in sorted(regions.items()):
+        if region_code in COUNTRY_CODES.values():
             continue  # Wales is a country, not an English region
-        groups.append((str(region_code), str(region), "region", sorted(map(str, members))))
+        groups.append((region_code, region, "region", sorted(members)))
     for country, country_code in COUNTRY_CODES.items():
-        groups.append((country_code, country, "country", sorted(table.index[table["country"] == country].astype(str))))
+        members = sorted(str(c) for c, k in zip(forces["code"], forces["country"], strict=True) if k == country)
+        groups.append((country_code, country, "country", members))
     groups.append((ENGLAND_AND_WALES[0], ENGLAND_AND_WALES[1], "england_and_wales", sorted(force_codes)))
     for period in periods:
         for area_code, area_name, area_type, members in groups:
-            row: dict[str, object] = {
+            area_row: dict[str, object] = {
                 "area_code": area_code,
                 "area_name": area_name,
                 "area_type": area_type,
@@ -195,10 +199,10 @@ def build_recorded_crime(source_dir: Path, forces: pd.DataFrame) -> RecordedCrim
                 total = (
                     None if any(v is None for v in member_values) else sum(v for v in member_values if v is not None)
                 )
-                row[measure.column] = total
+                area_row[measure.column] = total
                 listed_total += total or 0
-            row[MEASURE["group"].column] = listed_total
-            rows.append(row)
+            area_row[MEASURE["group"].column] = listed_total
+            rows.append(area_row)
         expected = source_totals.get(period)
         if expected is not None:
             ours = next(r for r in rows if r["area_code"] == ENGLAND_AND_WALES[0] and r["period"] == period)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -230,8 +230,8 @@ def area_populations(forces: pd.DataFrame) -> pd.DataFrame:
     forces as in the force table; regions, countries and England and Wales as sums of their forces."""
     table = forces[["code", "name", "country", "region_code", "region", "pop_mid2023", "pop_mid2023_16plus"]].copy()
     rows = [
-        {"code": r.code, "pop_all_ages": int(r.pop_mid2023), "pop_16plus": int(r.pop_mid2023_16plus)}
-        for r in table.itertuples(index=False)
+        {"code": str(code), "pop_all_ages": int(all_ages), "pop_16plus": int(adults)}
+        for code, all_ages, adults in zip(table["code"], table["pop_mid2023"], table["pop_mid2023_16plus"], strict=True)
     ]
     for key, members in (
         *((str(code), table[table["region_code"] == code]) for code in table["region_code"].unique()),
@@ -258,16 +258,18 @@ def demand_by_area(crime: pd.DataFrame, forces: pd.DataFrame, measure: Measure |
     if rows.empty:
         raise InputError(f"no recorded crime for {period}", where="demand")
     population = area_populations(forces)
-    offences = rows[column].astype("Float64").astype(float).to_numpy()
-    codes = rows["area_code"].to_numpy()
+    all_ages = population["pop_all_ages"].astype(float).to_dict()
+    adults = population["pop_16plus"].astype(float).to_dict()
+    offences = [float(value) for value in rows[column].astype("Float64").astype(float)]
+    codes = [str(code) for code in rows["area_code"]]
     table = pd.DataFrame(
         {
             "code": codes,
             "name": rows["area_name"].to_numpy(),
             "area_type": rows["area_type"].to_numpy(),
             "offences": rows[column].to_numpy(),
-            "rate_all_ages": [rate_per_1000(o, population.loc[c, "pop_all_ages"]) for o, c in zip(offences, codes)],
-            "rate_16plus": [rate_per_1000(o, population.loc[c, "pop_16plus"]) for o, c in zip(offences, codes)],
+            "rate_all_ages": [rate_per_1000(o, all_ages[c]) for o, c in zip(offences, codes, strict=True)],
+            "rate_16plus": [rate_per_1000(o, adults[c]) for o, c in zip(offences, codes, strict=True)],
         }
     )
     return table.reset_index(drop=True)
@@ -340,7 +342,7 @@ def comparison(
     force = table.loc[code]
     rows = []
     for area_code in (code, str(force["region_code"]), ENGLAND_AND_WALES_CODE):
-        area = areas.loc[area_code]
+        area = cast("pd.Series[Any]", areas.loc[area_code])  # area codes are unique: one row
         rows.append(
             {
                 "comparator": str(area["name"]),

@@ -413,7 +413,7 @@ def edited_register_note(name: str | None) -> str:
 def _england_wales(crime: pd.DataFrame, forces: pd.DataFrame, measure: Measure, period: str) -> dict[str, float]:
     areas = demand_by_area(crime, forces, measure, period).set_index("code")
     row = cast(pd.Series, areas.loc[ENGLAND_AND_WALES_CODE])  # one label of a unique index: a row
-    population = area_populations(forces).loc[ENGLAND_AND_WALES_CODE]
+    population = cast(pd.Series, area_populations(forces).loc[ENGLAND_AND_WALES_CODE])  # one row
     return {
         "offences": float(row["offences"]),
         "rate_all_ages": float(row["rate_all_ages"]),
