@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -89,7 +91,9 @@ with side_column:
     )
     st.markdown("**All 43 force areas**")
     period = latest_period(atlas.crime, HEADLINE_MEASURE)
-    rows = provision_rows(table, profile_view.stalking_ranking(period), period)
+    rows = provision_rows(
+        table, profile_view.stalking_ranking(period), period, data.freshness(date.today().isoformat())
+    )
     st.caption(f"Stalking: police recorded offences (8Q), {period}, per 1,000 population (all ages, mid-2023).")
     with st.container(height=470):
         # The button is also what lets a keyboard reach, and so scroll, this box (axe: scrollable-region-focusable).

@@ -416,3 +416,10 @@ def test_an_advocacy_scenario_in_a_force_with_a_unit_is_not_called_a_unit_like_i
     text = _pdf_text(pack.pdf)
     assert "this is the cost of adding “Advocacy-only service (ISACs)” beside it" in text
     assert "running one like it" not in text
+
+
+def test_the_pdf_gives_both_evidence_dates_and_flags_stale_evidence(data):
+    text = " ".join(_pdf_text(build_briefing(data, "E23000024").pdf).split())  # Norfolk: newest evidence Apr 2018
+    assert "Evidence: the register last looked on 2026-02; newest evidence Apr 2018 (older than 24 months" in text
+    national = " ".join(_pdf_text(build_briefing(data).pdf).split())
+    assert "areas the newest evidence is older than 24 months" in national

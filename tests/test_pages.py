@@ -357,3 +357,14 @@ def test_comparator_choice_and_peers_live_in_the_url_and_change_the_table():
     assert (
         at.table[1].value.loc["Peer group (1 force)", "Offences YE Dec 2025"] == "3,605"
     )  # Merseyside, 8Q, Home Office
+
+
+def test_stale_evidence_is_flagged_on_the_profile_and_in_the_map_table():
+    at = _app()
+    at.query_params["force"] = "E23000024"  # newest evidence April 2018
+    at.run()
+    assert not at.exception
+    assert any("Evidence may be out of date" in w.value and "Apr 2018" in w.value for w in at.warning)
+    rows = at.table[0].value
+    assert "Newest evidence" in rows.columns
+    assert rows["Newest evidence"].str.contains("over 24 months old").any()

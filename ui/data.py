@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import streamlit as st
 
 from coverage import paths
 from coverage.model import atlas_data
+from coverage.model.freshness import freshness_table
 from coverage.outputs.maps import atlas_map, representative_points
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
@@ -61,6 +63,16 @@ def provision() -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _badge_points(boundaries_version: str, _boundaries: dict) -> dict:
     return representative_points(_boundaries)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _freshness(register_version: str, today: str, _register: pd.DataFrame, _sources: pd.DataFrame) -> pd.DataFrame:
+    return freshness_table(_register, _sources, list(atlas().forces["code"]), date.fromisoformat(today))
+
+
+def freshness(today: str) -> pd.DataFrame:
+    """Each force's last look and newest evidence for the register in use, as of ``today`` (ISO date)."""
+    return _freshness(register_version(), today, register(), atlas().sources)
 
 
 def base_map(tiles: bool, boundaries: dict, boundaries_version: str = SHIPPED):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 import vl_convert as vlc
@@ -17,6 +19,7 @@ from coverage.model.demand import (
     year_of,
 )
 from coverage.model.forces import force_names, similar_forces
+from coverage.model.freshness import STALE_AFTER_MONTHS
 from coverage.model.profile import DemandSummary, demand_summary, force_profile, national_services
 from coverage.outputs.charts import ChartText, ranked_bar_chart
 from coverage.outputs.demand_charts import trend_chart, trend_takeaway
@@ -190,9 +193,19 @@ def _trend(code: str, measure_key: str) -> tuple[pd.DataFrame, dict, str]:
 def render(code: str, table: pd.DataFrame) -> None:
     atlas = data.atlas()
     names = force_names(table)
-    profile = force_profile(code, table, data.register(), atlas.sources)
+    profile = force_profile(code, table, data.register(), atlas.sources, today=date.today())
     st.header(profile.heading)
     st.markdown(f"{bold(profile.heading)}: {escape_markdown(profile.summary)}")
+    if profile.freshness is not None:
+        fresh = profile.freshness
+        if fresh.stale:
+            st.warning(
+                f"Evidence may be out of date: the newest source for {escape_markdown(profile.heading)} is from "
+                f"{fresh.newest_evidence} ({fresh.newest_source}), more than {STALE_AFTER_MONTHS} months ago, so "
+                f"services may have changed since. The register last looked on {fresh.last_looked}."
+            )
+        else:
+            st.caption(escape_markdown(fresh.summary))
 
     measure = measure_choice()
     period = latest_period(atlas.crime, measure)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, cast
 
 import pandas as pd
 from pandas.api.typing import NAType
 
+from coverage.model.freshness import STALE_AFTER_MONTHS, Freshness, force_freshness
 from coverage.model.register import COVERAGE_LABELS, NATIONAL_FORCE_CODES, STATUS_LABELS, services_for_force
 from coverage.vocabulary import (
     HEADLINE_MEASURE,
@@ -43,6 +45,7 @@ class ForceProfile:
     sources: pd.DataFrame
     empty_message: str
     search_note: str = ""  # set where the research searched the area and recorded that it found nothing
+    freshness: Freshness | None = None  # when the register last looked, and how new the newest evidence is
 
 
 def _cited(rows: pd.DataFrame) -> list[str]:
@@ -50,7 +53,10 @@ def _cited(rows: pd.DataFrame) -> list[str]:
     return sorted({sid for ids in rows["source_ids"] for sid in str(ids).split(";") if sid})
 
 
-def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, sources: pd.DataFrame) -> ForceProfile:
+def force_profile(
+    code: str, table: pd.DataFrame, register: pd.DataFrame, sources: pd.DataFrame, today: date | None = None
+) -> ForceProfile:
+    """``today`` dates the freshness check (evidence older than 24 months is flagged); None skips it."""
     row = cast("pd.Series[Any]", table.set_index("code").loc[code])  # force codes are unique: one row
     local = services_for_force(register, code, include_national=False)
     searched_none = local[local["service_type"] == "none_found"]
@@ -111,6 +117,7 @@ def force_profile(code: str, table: pd.DataFrame, register: pd.DataFrame, source
         sources=source_table,
         empty_message="No register rows for this force: its provision is unknown.",
         search_note=search_note,
+        freshness=force_freshness(register, sources, code, today) if today else None,
     )
 
 
@@ -131,10 +138,17 @@ def national_services(register: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def provision_rows(table: pd.DataFrame, ranking: pd.DataFrame | None = None, period: str = "") -> pd.DataFrame:
+def provision_rows(
+    table: pd.DataFrame,
+    ranking: pd.DataFrame | None = None,
+    period: str = "",
+    freshness: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The table beside the map: best-served first, then by name; population as text with commas.
 
-    With ``ranking`` (``demand.force_ranking`` of stalking in ``period``) the demand sits beside provision."""
+    With ``ranking`` (``demand.force_ranking`` of stalking in ``period``) the demand sits beside provision;
+    with ``freshness`` (``freshness.freshness_table``) the date of the newest evidence, flagged in words
+    when it is stale."""
     from coverage.model.demand import format_count, format_rate
 
     ordered = table.sort_values(["provision_rank", "name"])
@@ -149,6 +163,13 @@ def provision_rows(table: pd.DataFrame, ranking: pd.DataFrame | None = None, per
         demand = ranking.set_index("code")
         rows[f"Stalking offences ({period})"] = [format_count(demand["offences"].get(c)) for c in ordered["code"]]
         rows["Per 1,000 population"] = [format_rate(demand["rate_all_ages"].get(c)) for c in ordered["code"]]
+    if freshness is not None:
+        fresh = freshness.set_index("code")
+        rows["Newest evidence"] = [
+            (fresh.loc[c, "newest_evidence"] or "none dated")
+            + (f" (over {STALE_AFTER_MONTHS} months old)" if bool(fresh.loc[c, "stale"]) else "")
+            for c in ordered["code"]
+        ]
     return rows.reset_index(drop=True)
 
 

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -48,6 +49,7 @@ from coverage.model.demand import (
     offences_by_force,
 )
 from coverage.model.forces import force_names
+from coverage.model.freshness import STALE_AFTER_MONTHS, freshness_table
 from coverage.model.indicators import PLANNER_DEMAND_PERIOD, planner_offences_by_force
 from coverage.model.lottery import coverage_shares
 from coverage.model.register import (
@@ -386,6 +388,7 @@ class BriefingContext:
     planner_offences: dict[str, float]  # force → the ONS group, YE Dec 2023: the planner's demand basis
     ranking: pd.DataFrame  # demand.force_ranking, display names from the force table
     england_wales: dict[str, float]  # offences, rate_all_ages, rate_16plus, pop_all_ages, pop_16plus
+    freshness: pd.DataFrame  # freshness.freshness_table as of the day the pack is built
     shares: pd.DataFrame  # lottery.coverage_shares
     base: MapBase
     # (key, ...) -> BriefingChart reused across forces
@@ -450,6 +453,7 @@ def _build_context(data: AtlasData, version: str, edited_register: str | None = 
         planner_offences=planner_offences_by_force(data.indicators),
         ranking=ranking,
         england_wales=_england_wales(data.crime, forces, measure, period),
+        freshness=freshness_table(data.register, data.sources, list(forces["code"]), date.today()),
         shares=shares,
         base=map_base(data.boundaries, table),
         edited_register=edited_register or None,
@@ -1214,7 +1218,22 @@ def _pdf_content(
         national_heading = "National services every area can use"
         national = [item(r) for _, r in national_services.iterrows()]
         cited = []
+    fresh = context.freshness.set_index("code")
+    if code:
+        entry = cast(pd.Series, fresh.loc[code])  # one label of a unique index: a row
+        flag = f" (older than {STALE_AFTER_MONTHS} months: services may have changed since)" if entry["stale"] else ""
+        evidence = (
+            f"Evidence: the register last looked on {entry['last_looked'] or 'no date'}; newest evidence "
+            f"{entry['newest_evidence'] or 'undated'}{flag}."
+        )
+    else:
+        stale = int(fresh["stale"].sum())
+        evidence = (
+            f"Evidence: in {stale} of {len(fresh)} areas the newest evidence is older than {STALE_AFTER_MONTHS} "
+            "months, so services there may have changed since; each area's dates are in the services data file."
+        )
     notes = [
+        evidence,
         f"* Police recorded stalking (Home Office offence code 8Q) only, not the wider stalking and harassment group. "
         f"{context.measure.caveat} Rates are per 1,000 people of all ages (ONS mid-2023, for every year).",
         f"{NOT_PROOF} {NO_ADDRESSES}",
