@@ -14,6 +14,7 @@ from pathlib import Path
 
 from coverage import paths
 from coverage.errors import InputError
+from coverage.vocabulary import HEADLINE_MEASURE, MEASURES
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
@@ -70,9 +71,10 @@ def _cmd_lookup(args: argparse.Namespace) -> int:
 def _cmd_summary(args: argparse.Namespace) -> int:
     from coverage.model import atlas_data
     from coverage.model.lottery import SUMMARY_MEASURES, national_figures
+    from coverage.vocabulary import MEASURE
 
     data = atlas_data.load_all()
-    figures = national_figures(data.forces, data.register, data.crime)
+    figures = national_figures(data.forces, data.register, data.crime, MEASURE[args.measure])
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
         return 0
@@ -155,6 +157,12 @@ def build_parser(prog: str = "python -m coverage") -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="national postcode-lottery figures")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
+    summary.add_argument(
+        "--measure",
+        choices=[measure.key for measure in MEASURES],
+        default=HEADLINE_MEASURE.key,
+        help="the recorded offences to share out (default: stalking, 8Q; 'group' is the ONS stalking and harassment group)",
+    )
     summary.set_defaults(handler=_cmd_summary)
 
     cost = commands.add_parser("cost", help="staff and cost a scenario (YAML)")
