@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from coverage.model.catalogue import REGISTER_SNAPSHOT
 from coverage.model.demand import latest_period, offences_by_force
 from coverage.model.forces import force_names
 from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures
@@ -31,7 +32,7 @@ atlas = data.atlas()
 DEMAND = HEADLINE_MEASURE
 PERIOD = latest_period(atlas.crime, DEMAND)
 SOURCE = (
-    "Source: Stalking Provision Atlas service register (early 2026, checked Nov 2026); ONS mid-2023 population "
+    f"Source: Stalking Provision Atlas service register ({REGISTER_SNAPSHOT}); ONS mid-2023 population "
     f"({OGL_V3}); police recorded {DEMAND.noun} ({DEMAND.code}), {PERIOD}: {HOME_OFFICE_ATTRIBUTION}"
 )
 
@@ -105,7 +106,9 @@ if query.strip():
                         "**What exists:** no local specialist stalking service was found in the research search."
                     )
                 else:
-                    st.markdown("**What exists:** unknown. This area was not searched in depth.")
+                    st.markdown(
+                        "**What exists:** unknown. The register has no row for this area, so it was not searched in depth."
+                    )
                 if answer.missing:
                     st.markdown(
                         "**Not found here**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.missing)

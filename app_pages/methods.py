@@ -7,7 +7,7 @@ import streamlit as st
 
 from coverage.errors import InputError
 from coverage.model.boundaries import read_uploaded_boundaries
-from coverage.model.catalogue import catalogue_table
+from coverage.model.catalogue import REGISTER_SNAPSHOT, catalogue_table
 from coverage.model.forces import force_names
 from coverage.model.register import PROVISION_RULES, export_register_csv
 from coverage.vocabulary import (
@@ -72,8 +72,9 @@ st.header("How a force area is classed")
 st.markdown("\n".join(f"{number}. {rule}" for number, rule in enumerate(PROVISION_RULES, start=1)))
 st.markdown(
     "**Snapshot:** the register is a research search completed in early 2026 (latest source dated "
-    "3 February 2026), with its key claims re-checked on 26 November 2026. *None found* means the search found "
-    "no evidence, not that nothing exists; *unknown* means the area was not searched in depth."
+    f"3 February 2026): {REGISTER_SNAPSHOT}. *None found* means the search found "
+    "no evidence, not that nothing exists; *unknown* means the area was not searched in depth (since the December "
+    "2026 review every force has been searched)."
 )
 
 st.header("Demand measures")

@@ -166,7 +166,7 @@ def test_the_map_names_the_chosen_force_and_every_class_in_its_legend(cheshire):
     for label in (
         "Multi-agency stalking unit (4)",
         "National services only (none found locally)",
-        "Unknown (not searched) (1)",
+        "Unknown (not searched) (0)",
     ):
         assert label in text
 
@@ -184,7 +184,7 @@ def test_pdf_is_one_a4_page_with_attribution_caveat_and_services(cheshire):
     # The headline demand is stalking (8Q) in the latest year, with its counting-rule caveat.
     assert "Stalking (8Q) offences*" in flat and "3,006" in flat and "police recorded, YE Dec 2025" in flat
     assert "not the wider stalking and harassment group" in flat
-    assert "Counting-rule changes in April 2018 and April 2020" in flat
+    assert "Counting-rule changes in April 2018 and 2020 mean years before 2021 are not comparable" in flat
     assert "Harm Reduction Unit" in text
     assert "Active" in text and "confidence high" in text
     assert "What was not found" in text

@@ -52,7 +52,7 @@ def test_every_force_is_drawn_with_its_class_and_the_legend_counts_them(shipped)
     counts = table["provision_class"].value_counts()
     for key, label in LABELS.items():
         assert f"{label} ({int(counts.get(key, 0))})" in code
-    assert "Unknown (not searched) (1)" in code
+    assert "Unknown (not searched) (0)" in code  # every force searched since the December 2026 review
     assert "Office for National Statistics licensed under the Open Government Licence" in code
 
 

@@ -44,13 +44,30 @@ def test_a_full_postcode_gives_the_force_what_exists_and_what_does_not():
 
 
 def test_an_area_nobody_searched_is_unknown_never_none():
-    # City of London was not searched in depth: nothing may be listed as "not found" there.
-    at = _page("City of London")
+    # With an edited register that has no row for the City of London, nothing may be listed as "not found" there.
+    from coverage.model import atlas_data
+    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY, REGISTER_VERSION_KEY
+
+    register = atlas_data.load_register()
+    at = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=60)
+    at.session_state[REGISTER_KEY] = register[~register["force_codes"].str.contains("E23000034")].reset_index(drop=True)
+    at.session_state[REGISTER_NAME_KEY] = "without-city.csv"
+    at.session_state[REGISTER_VERSION_KEY] = "without-city"
+    at.query_params["q"] = "City of London"
+    at.switch_page("app_pages/lottery.py")
+    at.run()
     assert not at.exception
     assert at.header[0].value == "City of London: Unknown (not searched)"
     text = _markdown(at)
     assert "What exists:** unknown" in text and "unknown is not the same as none" in text
     assert "Not found here" not in text and "no local specialist stalking service was found in the" not in text
+
+
+def test_the_city_of_london_is_a_searched_area_with_nothing_found():
+    at = _page("City of London")
+    assert not at.exception
+    assert at.header[0].value == "City of London: National services only (none found locally)"
+    assert "Not found here" in _markdown(at)
 
 
 def test_a_unit_whose_services_could_not_be_confirmed_is_not_called_best_served():

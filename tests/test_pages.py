@@ -38,8 +38,7 @@ def test_map_page_states_the_takeaway_and_lists_all_forces():
         "Specialist advocacy, no multi-agency unit",
         "Perpetrator programme or police team only",
         "National services only (none found locally)",
-        "Unknown (not searched)",
-    }
+    }  # every force has been searched since the December 2026 review
     assert "Data vintage" in "\n".join(m.value for m in at.sidebar.markdown)
 
 
@@ -119,8 +118,26 @@ def test_a_link_with_a_force_reproduces_the_view():
     at.run()
     assert not at.exception
     assert at.header[0].value == "City of London"
+    # Searched in the December 2026 review and nothing stalking-specific found (data/services/CHANGES.md).
+    note = at.info[0].value
+    assert "looked for a stalking-specific local service here and found none" in note and "V030" in note
+
+
+def test_a_force_with_no_register_rows_is_unknown_never_none():
+    """With an edited register that has no row for a force, the profile says unknown, not none."""
+    from coverage.model import atlas_data
+    from ui.data import REGISTER_KEY, REGISTER_NAME_KEY, REGISTER_VERSION_KEY
+
+    register = atlas_data.load_register()
+    at = _app()
+    at.session_state[REGISTER_KEY] = register[~register["force_codes"].str.contains("E23000034")].reset_index(drop=True)
+    at.session_state[REGISTER_NAME_KEY] = "without-city.csv"
+    at.session_state[REGISTER_VERSION_KEY] = "without-city"
+    at.query_params["force"] = "E23000034"
+    at.run()
+    assert not at.exception
     assert "Unknown is not the same as none" in _text(at)
-    assert at.warning[0].value.startswith("No register rows for this force")
+    assert any(w.value.startswith("No register rows for this force") for w in at.warning)
 
 
 def test_an_unknown_force_in_the_link_is_ignored_not_an_error():

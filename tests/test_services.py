@@ -16,6 +16,7 @@ from coverage.build.register import (
     ADDED_NONE_FOUND_NAME,
     CHECK_DATE,
     NONE_FOUND_NAME,
+    REVIEW_CHECK_DATE,
     AddedService,
     Correction,
     FundingNote,
@@ -699,8 +700,14 @@ def test_build_reports_what_it_left_out_and_unused_curation():
 
 def test_build_accepts_display_name_for_city_of_london():
     display_names = fixture_forces().replace({"London, City of": "City of London"})
-    built, _ = build_register(FIXTURES / "research", display_names)
-    assert "E23000034" not in set(built["force_codes"])
+    built = assemble_register(FIXTURES / "research", display_names)
+    # The draft's City "nothing found" row is still left out (the research did not search the City); the
+    # City's only row is the December 2026 review's none_found row, which cites that search, not R001.
+    assert any("City of London: 'nothing found' row left out" in item for item in built.left_out)
+    city = built.register[built.register["force_codes"] == "E23000034"]
+    assert list(city["service_id"]) == ["E23000034-none_found-1"]
+    assert "R001" not in city.iloc[0]["source_ids"].split(";")
+    assert city.iloc[0]["last_verified"] == REVIEW_CHECK_DATE
 
 
 def copy_research(tmp_path: Path, source: Path = FIXTURES / "research") -> Path:
@@ -867,8 +874,9 @@ EXPECTED_REAL_CLASSES = {
     # reclassified it as a multi-agency panel: no co-located team or clinical perpetrator work was found.
     "multi_agency_unit": {"E23000001", "E23000030", "E23000006", "E23000023"},
     "clinic_or_panel": {"E23000037", "E23000028", "E23000019", "E23000008"},
-    "unknown": {"E23000034"},
 }
+# The December 2026 review searched the City of London (none found): no force is left unknown.
+CITY_OF_LONDON = "E23000034"
 
 
 def needs_real_research():
@@ -886,7 +894,7 @@ def test_real_build_covers_every_force(real_build):
     codes = list(ons_forces()["code"])
     assert len(codes) == 43
     local_codes = {code for cell in real_build.register["force_codes"] if cell != "ALL" for code in cell.split(";")}
-    assert set(codes) - local_codes == {"E23000034"}  # only City of London (not searched) has no row
+    assert set(codes) <= local_codes  # every force, City of London included, has a row saying what was found
 
 
 def test_real_build_every_row_resolves_to_a_source(real_build):
@@ -903,7 +911,9 @@ def test_real_build_classes(real_build):
         by_class.setdefault(provision_class, set()).add(code)
     for provision_class, codes in EXPECTED_REAL_CLASSES.items():
         assert by_class[provision_class] == codes, provision_class
-    assert set(by_class) == set(PROVISION_CLASSES)
+    assert "unknown" not in by_class  # every force was searched
+    assert CITY_OF_LONDON in by_class["national_only"]
+    assert set(by_class) == set(PROVISION_CLASSES) - {"unknown"}
     assert sum(len(codes) for codes in by_class.values()) == 43
 
 
@@ -911,9 +921,7 @@ def test_real_build_every_searched_force_says_what_was_found(real_build):
     register = real_build.register
     flags = provision_flags(register, list(ons_forces()["code"])).set_index("code")
     for code, row in flags.iterrows():
-        if code == "E23000034":
-            assert not row["searched"]
-            continue
+        assert row["searched"], code
         specialist = row[
             ["has_multi_agency_unit", "has_clinic_or_panel", "has_advocacy", "has_perpetrator_programme"]
         ].any()
@@ -980,16 +988,54 @@ def test_verification_log_matches_the_build(real_build):
     log = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert list(log.columns) == ["service_id", "claim_checked", "result", "evidence", "checked_on", "note"]
     assert set(log["result"]) <= VERIFICATION_RESULTS
-    assert set(log["checked_on"]) == {CHECK_DATE}
+    assert set(log["checked_on"]) == {CHECK_DATE, REVIEW_CHECK_DATE}
     built_ids = set(real_build.register["service_id"])
     logged = {item for item in log["service_id"] if item}
     assert logged <= built_ids, logged - built_ids
-    checked = set(real_build.register.loc[real_build.register["last_verified"] == CHECK_DATE, "service_id"])
-    assert checked <= logged, checked - logged
+    for checked_on in (CHECK_DATE, REVIEW_CHECK_DATE):
+        checked = set(real_build.register.loc[real_build.register["last_verified"] == checked_on, "service_id"])
+        logged_then = {item for item, day in zip(log["service_id"], log["checked_on"]) if item and day == checked_on}
+        assert checked <= logged_then, (checked_on, checked - logged_then)
     # Every source added by the verification is cited in the log.
     verification_sources = {s for s in real_build.sources["source_id"] if s.startswith("V")}
     cited = {source for text in log["evidence"] for source in verification_sources if f"[{source}]" in text}
     assert cited == verification_sources
+
+
+def test_real_build_counts_the_nhs_england_480k_once(real_build):
+    # MOPAC PCD 1653 (S039): the NHS England money is mainly for stalking advocacy, so only the London
+    # Stalking Support Service row carries it; the STAC unit keeps MOPAC's business-as-usual funding.
+    met = real_build.register[real_build.register["force_codes"] == "E23000001"].set_index("service_id")
+    carrying = [service_id for service_id, funding in met["funding"].items() if "480k" in funding]
+    assert carrying == ["E23000001-advocacy-1"]
+    unit = met.loc["E23000001-multi_agency_unit-1"]
+    # The stated exception to the funding rule: active, with its reasons and sources in the note.
+    assert unit["status"] == "active" and "exception to the funding rule" in unit["notes"]
+    assert {"S038", "S039", "S041", "V001"} <= set(unit["source_ids"].split(";"))
+    assert met.loc["E23000001-advocacy-1", "status"] == "unknown"
+
+
+def test_real_build_review_changes(real_build):
+    rows = real_build.register.set_index("service_id")
+    reviewed = rows[rows["last_verified"] == REVIEW_CHECK_DATE]
+    # 14 corrected rows and 4 added ones, each logged in verification.csv.
+    assert len(reviewed) == 18
+    # Services the review found: three police teams and the City's none_found row.
+    for service_id, source in [
+        ("E23000033-police_team-1", "V026"),
+        ("E23000035-police_team-1", "V028"),
+        ("E23000008-police_team-1", "S068"),
+        ("E23000034-none_found-1", "V030"),
+    ]:
+        assert source in rows.loc[service_id, "source_ids"].split(";"), service_id
+    # The funding rule applied to every row: Derbyshire's three-year funding from Aug 2022 has ended.
+    assert rows.loc["E23000018-advocacy-1", ["status", "end_year"]].tolist() == ["unknown", "2025"]
+    assert rows.loc["E23000019-stalking_clinic-1", "status"] == "active"  # still running in Apr 2024 (V022)
+    assert rows.loc["E23000028-advocacy-1", "coverage"] == "partial"
+    assert rows.loc["E23000037-stalking_clinic-1", "confidence"] == "low"
+    # New sources run on from the November check, with no gap.
+    review_sources = sorted(s for s in real_build.sources["source_id"] if s.startswith("V") and int(s[1:]) >= 20)
+    assert review_sources == [f"V{number:03d}" for number in range(20, 33)]
 
 
 def test_shipped_register_is_the_build(real_build):

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage.vocabulary import ONS_ATTRIBUTION
+from coverage.model.catalogue import REGISTER_SNAPSHOT
+from coverage.model.demand import latest_period
+from coverage.vocabulary import HEADLINE_MEASURE, ONS_ATTRIBUTION
 from ui import data
 from ui.markdown import escape_markdown
 
-DATA_VINTAGE = (
-    "**Data vintage**\n\n"
-    "- Boundaries: ONS police force areas, December 2023\n"
-    "- Population: ONS mid-2023 estimates\n"
-    "- Services: research search completed early 2026"
-)
+
+def data_vintage() -> str:
+    """The sidebar's vintage list; the recorded-crime year is read from the data, never written here."""
+    period = latest_period(data.atlas().crime, HEADLINE_MEASURE)
+    return (
+        "**Data vintage**\n\n"
+        "- Boundaries: ONS police force areas, December 2023\n"
+        "- Population: ONS mid-2023 estimates\n"
+        f"- Recorded stalking: Home Office, to {period}\n"
+        f"- Services: {REGISTER_SNAPSHOT}"
+    )
 
 
 # Below this window width, side-by-side columns (map | table, chart | table, rows of figures) stack
@@ -44,7 +51,7 @@ def uploaded_register_notice() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        st.markdown(DATA_VINTAGE)
+        st.markdown(data_vintage())
         st.caption(ONS_ATTRIBUTION)
         st.caption("Every figure's source, period and licence: see Data & methods.")
 

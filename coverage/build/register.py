@@ -18,6 +18,11 @@ in this module so the build is reproducible without anything but the research fo
   changes in ``data/services/CHANGES.md``;
 - ``ADDED_SERVICES``: services found during those checks, each with a source.
 
+A second round of checks, the December 2026 register review (``REVIEW_CHECK_DATE``), is expressed the
+same way: its corrections and added services carry ``verified=REVIEW_CHECK_DATE`` and cite sources
+``V020``… It also searched the City of London, which the research had not covered: its ``none_found``
+row is an added service citing that search's sources, not the research search (``R001``).
+
 Finally every searched force with no counting local advocacy, perpetrator programme, unit or clinic
 gets a ``none_found`` row, so each searched force has a row that says what was (not) found.
 """
@@ -76,8 +81,9 @@ DRAFT_COVERAGES = {"full": "force_wide", "partial": "partial", "national": "nati
 
 # Names people use that differ from the ONS name by more than case, spacing or "&"/"and".
 FORCE_NAME_ALIASES = {"City of London": "London, City of"}
-# The research says City of London was "not searched in depth", so its "nothing found" row is dropped
-# and no none_found row is added: it stays "unknown" on the map instead of claiming nothing was found.
+# The research says City of London was "not searched in depth", so its draft "nothing found" row is
+# dropped and the build adds no R001 none_found row for it. The December 2026 review searched the City:
+# its none_found row is in ADDED_SERVICES, citing the pages that search read (V015, V030-V032).
 NOT_SEARCHED_FORCE_NAMES = ("City of London",)
 
 # The draft has no per-row verification date; its latest source is dated 3 Feb 2026.
@@ -252,7 +258,15 @@ FUNDING: tuple[FundingNote, ...] = (
 
 # The checks were made on this date, against stored copies of public web pages (no live pages).
 CHECK_DATE = "2026-11-26"
-CHECK_NOTE_PREFIX = f"Checked {CHECK_DATE} against stored copies of public pages: "
+# The December 2026 register review (shared/research/register_review_2026-12.md): each of its claims was
+# checked again on this date against stored copies of public pages before a row was changed.
+REVIEW_CHECK_DATE = "2026-12-01"
+
+
+def check_note_prefix(checked_on: str) -> str:
+    """The words that open a checked row's note, with the date of the check."""
+    return f"Checked {checked_on} against stored copies of public pages: "
+
 
 VERIFICATION_SOURCES: tuple[dict[str, str], ...] = (
     {
@@ -406,6 +420,116 @@ VERIFICATION_SOURCES: tuple[dict[str, str], ...] = (
         "date": "2025",
         "url": "https://www.gwent.pcc.police.uk/en/what-we-spend/commissioning/strategic-commissioning/commissioning-intentions-2025-26",
         "note": "stored copy read during verification (opening sections); no stalking-specific service seen",
+    },
+    # Read during the December 2026 register review (REVIEW_CHECK_DATE).
+    {
+        "source_id": "V020",
+        "publisher": "Office of the Cheshire PCC",
+        "title": "PCC funding to be invested into offender management programme",
+        "date": "6 Mar 2020",
+        "url": "https://www.cheshire-pcc.gov.uk/news/latest-news/2020/03/pcc-funding-to-be-invested-into-offender-management-programme/",
+        "note": "stored copy read in the December 2026 review; £200k for a model built on the IASU's learning "
+        "(the page does not name the Harm Reduction Unit)",
+    },
+    {
+        "source_id": "V021",
+        "publisher": "Office of the Cambridgeshire and Peterborough PCC",
+        "title": "£786k funding boost to prevent domestic abuse and stalking across Cambridgeshire and Peterborough",
+        "date": "undated (the announcement reported on 12 May 2023, S114)",
+        "url": "https://www.cambridgeshire-pcc.gov.uk/786k-funding-boost-to-prevent-domestic-abuse-and-stalking-across-cambridgeshire-and-peterborough/",
+        "note": "stored copy read in the December 2026 review; names a stalking police officer and a second "
+        "stalking IDVA, no team",
+    },
+    {
+        "source_id": "V022",
+        "publisher": "Nottinghamshire Police",
+        "title": "Stalking Awareness Week (news release)",
+        "date": "Apr 2024",
+        "url": "https://www.nottinghamshire.police.uk/news/nottinghamshire/news/news/2024/april/stalking-awareness-week/",
+        "note": "stored copy read in the December 2026 review; title from the address; the week ran 22-26 Apr 2024",
+    },
+    {
+        "source_id": "V023",
+        "publisher": "Office of the Gloucestershire PCC",
+        "title": "Three quarters of a million pounds to support domestic abuse and sexual violence victims",
+        "date": "undated (c. 2022: it calls the 2021 funding 'last year')",
+        "url": "https://www.gloucestershire-pcc.gov.uk/three-quarters-of-a-million-pounds-to-support-domestic-abuse-and-sexual-violence-victims/",
+        "note": "stored copy read in the December 2026 review; Ministry of Justice funding for two years to Mar "
+        "2025 for 11 roles, one an Independent Stalking Advocacy Caseworker",
+    },
+    {
+        "source_id": "V024",
+        "publisher": "Greatest Hits Radio Essex (hellorayo.co.uk)",
+        "title": 'Reports of stalking "always increasing", says Essex charity',
+        "date": "26 Sep 2024",
+        "url": "https://hellorayo.co.uk/greatest-hits/essex/news/reports-of-stalking-are-always-increasing-says-essex-charity",
+        "note": "stored copy read in the December 2026 review",
+    },
+    {
+        "source_id": "V025",
+        "publisher": "Greatest Hits Radio Beds, Bucks & Herts (hellorayo.co.uk)",
+        "title": '"Life is never going to be the same for victims of stalking", says local charity',
+        "date": "25 Apr 2025",
+        "url": "https://hellorayo.co.uk/greatest-hits/beds-bucks-herts/news/life-is-never-going-to-be-the-same-for-victims-of-stalking-says-local-charity",
+        "note": "stored copy read in the December 2026 review; the page spells the charity 'Aura New Dawn'",
+    },
+    {
+        "source_id": "V026",
+        "publisher": "Ford Parish Council (copy of the Sussex PCC's update)",
+        "title": "The Sussex Police and Crime Commissioner Latest Update",
+        "date": "undated (c. late 2024: marks 10 years of Veritas Justice, founded 2014)",
+        "url": "https://fordwestsussex-pc.gov.uk/news-and-events/?article=25099",
+        "note": "stored copy read in the December 2026 review; third-party copy of the PCC's newsletter",
+    },
+    {
+        "source_id": "V027",
+        "publisher": "Office of the Sussex PCC (copy on spccweb.thco.co.uk)",
+        "title": 'National Stalking Awareness Week: "We take stalking seriously in Sussex"',
+        "date": "Apr 2022 (National Stalking Awareness Week, 25-29 Apr)",
+        "url": "http://spccweb.thco.co.uk/about/news/national-stalking-awareness-week/",
+        "note": "stored copy read in the December 2026 review; the year is inferred from the week's dates and theme",
+    },
+    {
+        "source_id": "V028",
+        "publisher": "Greatest Hits Radio Plymouth (hellorayo.co.uk)",
+        "title": "Charity praises Devon and Cornwall Police for progress made in handling domestic abuse and "
+        "stalking cases",
+        "date": "30 Oct 2024",
+        "url": "https://hellorayo.co.uk/greatest-hits/plymouth/news/citizens-advice-praise-police-for-progress-in-handling-abuse-cases",
+        "note": "stored copy read in the December 2026 review",
+    },
+    {
+        "source_id": "V029",
+        "publisher": "Erewash Sound",
+        "title": "Police and Crime Commissioner funds specialist support roles",
+        "date": "16 Aug 2022",
+        "url": "https://www.erewashsound.com/news/borough-wide/police-and-crime-commissioner-funds-specialist-support-roles",
+        "note": "stored copy read in the December 2026 review; two Stalking Advocate posts funded for three years",
+    },
+    {
+        "source_id": "V030",
+        "publisher": "City of London Corporation",
+        "title": "Domestic Abuse Support",
+        "date": "updated 30 Jan 2025",
+        "url": "https://cityoflondon.gov.uk/services/community-and-safety/domestic-abuse-support",
+        "note": "stored copy read in the December 2026 review; domestic abuse service, not stalking-specific",
+    },
+    {
+        "source_id": "V031",
+        "publisher": "Charity Today",
+        "title": "The Suzy Lamplugh Trust: The London Stalking Support Service",
+        "date": "undated (page header 22 Feb 2024)",
+        "url": "https://www.charitytoday.co.uk/the-suzy-lamplugh-trust-the-london-stalking-support-service/",
+        "note": "stored copy read in the December 2026 review",
+    },
+    {
+        "source_id": "V032",
+        "publisher": "City of London Police",
+        "title": "Response to the recommendations made by the IOPC, HMICFRS and the College of Policing following "
+        "the joint investigation into the super-complaint on the police response to stalking",
+        "date": "undated (c. Nov 2024 or later: forces published these plans in Nov 2024, S011)",
+        "url": "https://www.cityoflondon.police.uk/police-forces/city-of-london-police/areas/city-of-london/about-us/about-us/response-to-the-recommendations-made-by-the-iopc-hmicfrs-and-the-college-of-policing-following-the-joint-investigation-into-the-super-complaint-on-the-police-response-to-stalking/",
+        "note": "stored copy read in the December 2026 review (opening rows of the action plan only)",
     },
 )
 
@@ -642,6 +766,162 @@ CORRECTIONS: tuple[Correction, ...] = (
         changes=(("service_name", ADDED_NONE_FOUND_NAME),),
         add_sources=("V009",),
     ),
+    # (d) the December 2026 register review: each claim checked again on REVIEW_CHECK_DATE
+    Correction(
+        "Metropolitan Police",
+        "Stalking Threat Assessment Centre",
+        "the NHS England £480k for 2024/25-2025/26 (MOPAC PCD 1653, S039) is mainly for stalking advocacy and is "
+        "counted once, on the London Stalking Support Service row, not here; the same decision notes separate NHS "
+        "England funding for mental health interventions with perpetrators (amount and period not stated). Status "
+        "stays active by exception to the funding rule: the unit has been a business-as-usual operation funded by "
+        "MOPAC since Apr 2023 (S041), after one-year MOPAC grants from Apr 2020 (S038), and no end date of that "
+        "funding was found; the Met names itself lead agency (V001, after Sep 2024). No evidence after Mar 2026 was "
+        "found.",
+        changes=(("funding", "MOPAC (one-year grants from Apr 2020; business as usual from Apr 2023)"),),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Metropolitan Police",
+        "London Stalking Support Service",
+        "MOPAC accepted £480k from NHS England for 2024/25 and 2025/26, mainly to uplift stalking advocacy, and varied "
+        "the Suzy Lamplugh Trust's grant to up to £240,000 a year (S039); counted here only. No funding after Mar 2026 "
+        "was found, so the status stays unknown.",
+        changes=(
+            (
+                "funding",
+                "MOPAC VAWG Fund (from Oct 2019); NHS England £480k for 2024/25-2025/26 via MOPAC (PCD 1653), "
+                "grant varied to up to £240k a year",
+            ),
+        ),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Cheshire",
+        "Harm Reduction Unit",
+        "on 6 Mar 2020 the PCC funded £200k for a model, built on the IASU's learning, in which police, victim "
+        "advocates and health professionals work with victims and offenders across Cheshire (V020; the page does not "
+        "name the HRU); the over-£1m funding embeds specialist stalking prosecutors in the HRU (S057); still working "
+        "with health, probation and victim services in Apr 2025 (V002). No end date of its funding was found, so the "
+        "status stays active.",
+        changes=(
+            ("start_year", "2020"),
+            (
+                "funding",
+                "Cheshire PCC £200k (Mar 2020); HO DAPIF over £1m (2023) for embedded specialist prosecutors",
+            ),
+        ),
+        add_sources=("V020",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Hampshire",
+        "Multi-Agency Stalking Partnership",
+        "partners also include the CPS and Youth Justice, with £1.01m from the Home Office and £160,000 from the PCC "
+        "(V003); more than 890 stalking cases reviewed since 2023 (S027, late 2024); Home Office funding for 2026/27 "
+        "still unconfirmed on 11 Dec 2025 (S025), so the status stays unknown.",
+        changes=(
+            (
+                "provider",
+                "OPCC HIOW, HIOW Constabulary, HIOW Healthcare NHS FT, Probation, CPS, Youth Justice, Stop Domestic Abuse",
+            ),
+            ("funding", "Home Office £1.01m (from Apr 2023); HIOW PCC £160,000"),
+        ),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Cambridgeshire",
+        "Multi-agency stalking intervention team",
+        "the force's multi-agency-unit class rests on this Apr 2022 description of the team (S112); the 2023-25 "
+        "DAPIF money names a dedicated stalking police officer and a second stalking IDVA but no team (S114, V021). "
+        "The 2021-22 project's partners included CPFT (Cambridgeshire and Peterborough NHS FT) for work with "
+        "offenders (S113); the 2022 description does not say who employs the team's consultant psychologist.",
+        add_sources=("V021",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Nottinghamshire",
+        "Monthly police stalking clinic",
+        "still running in Apr 2024: the force's multi-agency approach was 'established five years ago', with a "
+        "monthly clinic of police, NHS consultant psychiatrists, university lecturers and adult and children's social "
+        "care (V022). No end of its funding was found, so the status is active.",
+        changes=(("status", "active"),),
+        add_sources=("V022",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Gloucestershire",
+        "Gloucestershire Stalking Advocacy Service",
+        "the Hollie Gazzard Trust funded the ISAC from the launch in Jul 2017 (S071); the OPCC later secured Ministry "
+        "of Justice funding for one Independent Stalking Advocacy Caseworker, among roles sitting within "
+        "organisations such as GDASS, Victim Support and GRASAC, for two years to Mar 2025 (V023; the page does not "
+        "say whether this is the same post). No funding after Mar 2025 was found, so the status stays unknown.",
+        changes=(
+            ("end_year", "2025"),
+            ("funding", "Hollie Gazzard Trust (from Jul 2017); MoJ via the OPCC for one ISAC to Mar 2025"),
+        ),
+        add_sources=("V023",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Gloucestershire",
+        "Stalking clinic",
+        "searched again: still no evidence of the clinic after about 2018 (S072), so confidence is lowered to low.",
+        changes=(("confidence", "low"),),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Essex",
+        "Independent Stalking Advocacy Caseworkers",
+        "Changing Pathways gives stalking advocacy in Basildon, Brentwood, Castle Point, Epping Forest, Harlow, "
+        "Rochford and Thurrock (V024, Sep 2024); no ISAC provider was named for the rest of Essex, so coverage is "
+        "partial.",
+        changes=(("coverage", "partial"),),
+        add_sources=("V024",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Thames Valley",
+        "Thames Valley Stalking Service",
+        "in Apr 2025 the charity (spelt 'Aura New Dawn' on the page) said it had supported more than 700 people across "
+        "the region (V025); funding after 2025 was not found, so the status stays unknown.",
+        add_sources=("V025",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Sussex",
+        "Stalking perpetrator intervention",
+        "in about late 2024 Interventions Alliance presented its Stalking Perpetrator Programme, funded by the PCC's "
+        "office, of 12 one-to-one sessions (V026). No end date of that funding was found, so the status stays active.",
+        changes=(("funding", "Home Office grant £98,000 (2020); Sussex PCC (c. late 2024)"),),
+        add_sources=("V026",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Sussex",
+        "Sussex-wide stalking advocacy",
+        "the PCC said in about late 2024 that she continues to fund Veritas Justice, which had given stalking "
+        "advocacy to more than 6,500 people (V026).",
+        add_sources=("V026",),
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Dyfed-Powys",
+        "Pilot: one full-time ISAC",
+        "the tendered Stalking Advocacy Service (1 Sep 2026 to 31 Mar 2029, £210,000) is the planned successor; it "
+        "asks bidders to meet the Independent Stalking Advocate statutory guidance published in Feb 2026 (V011). No "
+        "award was found, so the status stays unknown.",
+        verified=REVIEW_CHECK_DATE,
+    ),
+    Correction(
+        "Derbyshire",
+        "Independent Stalking Advocate post",
+        "the PCC funded two Stalking Advocate posts, this one with Crossroads for the county outside Derby, for three "
+        "years from Aug 2022 (V029); no extension for this post was found, so by the funding rule the status is "
+        "unknown.",
+        changes=(("status", "unknown"), ("end_year", "2025")),
+        add_sources=("V029",),
+        verified=REVIEW_CHECK_DATE,
+    ),
 )
 
 
@@ -651,6 +931,7 @@ class AddedService:
 
     force: str
     values: Mapping[str, str] = field(default_factory=dict)
+    verified: str = CHECK_DATE
 
 
 ADDED_SERVICES: tuple[AddedService, ...] = (
@@ -686,6 +967,86 @@ ADDED_SERVICES: tuple[AddedService, ...] = (
             "notes": "Added from the verification: one detective and two stalking support officers; the force said it "
             "wanted to expand the team (undated local radio report, about 2025).",
         },
+    ),
+    # the December 2026 register review
+    AddedService(
+        "Sussex",
+        {
+            "service_type": "police_team",
+            "service_name": "Complex Domestic Abuse & Stalking Unit (CDASU)",
+            "provider": "Sussex Police",
+            "coverage": "force_wide",
+            "start_year": "2022",
+            "end_year": "",
+            "status": "active",
+            "funding": "",
+            "source_ids": "V027;V026",
+            "confidence": "medium",
+            "notes": "Added from the December 2026 review: a specialist police unit set up in 2022 that co-ordinates "
+            "all court applications for Stalking Protection Orders and supervises the people subject to them (V027); "
+            "Sussex Police presented its work in about late 2024 (V026). Domestic abuse and stalking, not stalking only.",
+        },
+        verified=REVIEW_CHECK_DATE,
+    ),
+    AddedService(
+        "Devon and Cornwall",
+        {
+            "service_type": "police_team",
+            "service_name": "Moonstone, the specialist police domestic violence and stalking unit",
+            "provider": "Devon and Cornwall Police",
+            "coverage": "force_wide",
+            "start_year": "",
+            "end_year": "",
+            "status": "active",
+            "funding": "",
+            "source_ids": "V028",
+            "confidence": "medium",
+            "notes": "Added from the December 2026 review: Citizens Advice Cornwall's Victims of Crime Co-ordinator "
+            "held monthly meetings with Moonstone officers after its 2023 report; in place by Oct 2024 (V028). "
+            "Domestic violence and stalking, not stalking only.",
+        },
+        verified=REVIEW_CHECK_DATE,
+    ),
+    AddedService(
+        "Durham",
+        {
+            "service_type": "police_team",
+            "service_name": "Police Stalking Champions",
+            "provider": "Durham Constabulary (within D-SIP)",
+            "coverage": "force_wide",
+            "start_year": "",
+            "end_year": "",
+            "status": "active",
+            "funding": "Durham PCC and Durham Constabulary (jointly)",
+            "source_ids": "S068",
+            "confidence": "medium",
+            "notes": "Added from the December 2026 review: introduced by Apr 2025 within D-SIP; initially 20 frontline "
+            "or investigative officers trained by Paladin to act as single points of contact (S068).",
+        },
+        verified=REVIEW_CHECK_DATE,
+    ),
+    AddedService(
+        "City of London",
+        {
+            "service_type": "none_found",
+            "service_name": "No stalking-specific local service found in the December 2026 search",
+            "provider": "",
+            "coverage": "unknown",
+            "start_year": "",
+            "end_year": "",
+            "status": "unknown",
+            "funding": "",
+            "source_ids": "V030;V031;V032;V015",
+            "confidence": "low",
+            "notes": "Added from the December 2026 review, the first search of the City (the research did not search "
+            "it in depth): the City Corporation's Domestic Abuse Intervention Service works with City residents aged "
+            "16 or over experiencing domestic abuse, not stalking specifically (V030); the London Stalking Support "
+            "Service is described as serving victims within the London boroughs (V031); the City of London Police "
+            "published an action plan answering the stalking super-complaint, and its opening rows name no local "
+            "stalking service (V032); in 2017 the City Police ran awareness stalls only (V015). Absence of evidence, "
+            "not proof that nothing exists.",
+        },
+        verified=REVIEW_CHECK_DATE,
     ),
 )
 
@@ -1059,7 +1420,7 @@ def _apply_corrections(rows: list[dict[str, str]], source_ids: set[str]) -> list
                 f"correction ({correction.force}, '{correction.fragment}'): unknown source id(s) {', '.join(missing)}"
             )
         row["source_ids"] = ";".join(dict.fromkeys([*split_list(row["source_ids"]), *correction.add_sources]))
-        row["notes"] = _join(row["notes"], CHECK_NOTE_PREFIX + correction.note)
+        row["notes"] = _join(row["notes"], check_note_prefix(correction.verified) + correction.note)
         row["last_verified"] = correction.verified
     if problems:
         raise InputErrors(problems)
@@ -1082,7 +1443,7 @@ def _added_rows(index: dict[str, str]) -> tuple[list[dict[str, str]], list[str]]
             _draft_name=added.values.get("service_name", ""),
             _line="verification",
             force_codes=code,
-            last_verified=CHECK_DATE,
+            last_verified=added.verified,
         )
         rows.append(row)
     return rows, unused
@@ -1191,13 +1552,14 @@ def build_register(research_dir: Path, forces: pd.DataFrame) -> tuple[pd.DataFra
       with its reason); national rows ("All forces (national)") get force code ALL and coverage national;
     - a draft row whose name starts "No stalking-specific" becomes a ``none_found`` row (confidence low,
       its draft sources, or table A's, plus R001); City of London's is dropped because the research did
-      not search it in depth, so it stays "unknown";
+      not search it in depth (the December 2026 review's search gives it an added ``none_found`` row);
     - ``FUNDING``, ``CORRECTIONS`` and ``ADDED_SERVICES`` are then applied (see the module docstring);
     - finally a ``none_found`` row (source R001) for every other searched force with no counting local
       advocacy, perpetrator programme, unit or clinic. A force missing from the draft gets no row.
 
     Draft rows keep status, years, provider and confidence verbatim unless a correction changes them;
-    their ``last_verified`` is ``RESEARCH_LAST_VERIFIED``, checked rows get ``CHECK_DATE``. Service ids are
+    their ``last_verified`` is ``RESEARCH_LAST_VERIFIED``, checked rows get the date of their latest check
+    (``CHECK_DATE`` or ``REVIEW_CHECK_DATE``). Service ids are
     ``{force code}-{service type}-{n}``, numbered in draft order. Both tables pass the same validators as
     the shipped files before they are returned.
     """

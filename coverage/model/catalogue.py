@@ -12,6 +12,12 @@ import pandas as pd
 
 from coverage.vocabulary import HOME_OFFICE_ATTRIBUTION, HOME_OFFICE_CRIME_SOURCE, OGL_V3, ONS_ATTRIBUTION, ONS_SOURCE
 
+# The register's vintage, said once: every caption, chart footer and briefing reads it from here.
+REGISTER_CHECKED = ("26 November 2026", "1 December 2026")
+REGISTER_SNAPSHOT = "services as found by a research search in early 2026, key claims re-checked on " + " and ".join(
+    REGISTER_CHECKED
+)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -74,21 +80,23 @@ DATASETS: tuple[Dataset, ...] = (
         publisher="Stalking Provision Atlas, from a research draft citing public sources, checked in part",
         period=(
             "Services from 2010 to 2026; research search completed early 2026 (latest source dated 3 Feb 2026); "
-            "40 of the most consequential claims re-checked against stored copies of public pages on 2026-11-26"
+            "the most consequential claims re-checked against stored copies of public pages on 2026-11-26, and a "
+            "review of twelve rows, three missing services and the City of London on 2026-12-01"
         ),
         licence="Register: Open Government Licence v3.0 terms offered by the project; each fact belongs to its cited source",
         attribution="Stalking Provision Atlas service register; see data/services/sources.csv for every source",
         obtained_from=(
             "shared/research/service_register_draft.csv and services_and_demand.md (numbered source list); checks and "
-            "corrections in data/services/verification.csv and CHANGES.md (new sources V001–V019)"
+            "corrections in data/services/verification.csv and CHANGES.md (new sources V001–V032)"
         ),
         processing=(
             "One row per service (multi-agency unit, clinic or panel, independent stalking advocacy, perpetrator "
             "programme, dedicated police team, national helpline, education, funding stream), placed by the force "
             "areas it covers, never by address; force names matched to ONS codes; a 'none found' row (source R001, "
-            "the research search) for each searched force with no local specialist service; City of London left "
-            "without a row because the search did not cover it in depth, so it shows as unknown. Corrections from "
-            "the checks are applied in code (coverage/register_build.py) and listed in CHANGES.md. Each row carries "
+            "the research search) for each searched force with no local specialist service; the City of London, which "
+            "the first search did not cover in depth, was searched in the December 2026 review (none found). "
+            "Corrections from the checks are applied in code (coverage/build/register.py) and listed in CHANGES.md. "
+            "Each row carries "
             "status, confidence, last-verified date and source ids."
         ),
     ),

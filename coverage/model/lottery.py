@@ -13,6 +13,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from coverage.model.catalogue import REGISTER_SNAPSHOT
 from coverage.model.demand import latest_period, offences_by_force
 from coverage.model.register import COUNTING_STATUSES, NATIONAL_FORCE_CODES, split_list
 from coverage.vocabulary import (
@@ -230,7 +231,7 @@ def national_figures(
     now = inequality(register, forces, classes)
     figures: dict[str, Any] = {
         "forces": len(forces),
-        "snapshot": "service register as searched in early 2026 and checked 2026-11-26",
+        "snapshot": REGISTER_SNAPSHOT,
         "offences_measure": measure.name,
         "offences_period": period,
         "offences_note": measure.caveat,

@@ -38,7 +38,7 @@ import pandas as pd
 from coverage.errors import InputError
 from coverage.export import csv_bytes, xlsx_bytes
 from coverage.model.atlas_data import AtlasData, provision_table
-from coverage.model.catalogue import DATASETS
+from coverage.model.catalogue import DATASETS, REGISTER_SNAPSHOT
 from coverage.model.demand import (
     ENGLAND_AND_WALES_CODE,
     area_populations,
@@ -67,9 +67,9 @@ from coverage.outputs.scenario_charts import money
 from coverage.outputs.static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
 from coverage.vocabulary import (
     DARK_FILL_CLASSES,
+    FIRST_COMPARABLE_YEAR,
     HEADLINE_MEASURE,
     HOME_OFFICE_ATTRIBUTION,
-    HOME_OFFICE_CRIME_SOURCE,
     LOCAL_SERVICE_TYPES,
     OGL_V3,
     ONS_ATTRIBUTION,
@@ -92,7 +92,7 @@ NATIONAL_NAME = "England and Wales"
 NATIONAL_SLUG = "england-and-wales"
 PNG_SCALE = 2  # PNGs at twice the chart's pixel size (print and high-density screens)
 CHART_WIDTH = 560  # plot width of bar charts; the map sets its own
-SNAPSHOT = "services as found by a research search in early 2026, partly re-checked on 26 November 2026"
+SNAPSHOT = REGISTER_SNAPSHOT
 # What every pack says of its demand figures (stalking, 8Q, is the headline measure).
 DEMAND_NOTE = (
     "Demand is police recorded stalking (Home Office offence code 8Q), not the wider ONS 'Stalking and harassment' "
@@ -1234,15 +1234,16 @@ def _pdf_content(
         )
     notes = [
         evidence,
-        f"* Police recorded stalking (Home Office offence code 8Q) only, not the wider stalking and harassment group. "
-        f"{context.measure.caveat} Rates are per 1,000 people of all ages (ONS mid-2023, for every year).",
+        f"* Police recorded stalking (offence code 8Q), not the wider stalking and harassment group. Counting-rule "
+        f"changes in April 2018 and 2020 mean years before {FIRST_COMPARABLE_YEAR} are not comparable. Rates: per "
+        "1,000 people of all ages, ONS mid-2023.",
         f"{NOT_PROOF} {NO_ADDRESSES}",
     ]
     sources = [
         ONS_ATTRIBUTION,
-        f"Offences: {HOME_OFFICE_CRIME_SOURCE}, {context.period}. {HOME_OFFICE_ATTRIBUTION} "
-        f"Population: ONS mid-2023 estimates ({OGL_V3}). Boundaries: ONS Police Force Areas (December 2023), simplified "
-        "for display.",
+        f"Offences: Home Office police recorded crime open data tables, {context.period}; contains public sector "
+        f"information licensed under the {OGL_V3}. Population: ONS mid-2023. Boundaries: ONS Police Force Areas "
+        "(December 2023), simplified.",
         "Services: Stalking Provision Atlas service register ("
         + SNAPSHOT
         + ")"
