@@ -12,6 +12,7 @@ every other host; see tests/apprunner.py for why that is not done with Playwrigh
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 from coverage import paths
 from coverage.model import atlas_data
@@ -72,8 +74,18 @@ MEASURE_NAMES = ("Stalking (8Q)", "Harassment (8L)", "Stalking and harassment gr
 COMPARATORS = ("Its region or country", "England and Wales")
 
 
+def _apprunner() -> ModuleType:
+    """The browser tests' app runner (tests/apprunner.py), loaded by path: the tests are not a package
+    the installed atlas ships, and the bench must drive the app exactly as they do."""
+    spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _seconds_to_shapes(page, open_page) -> float:
-    from tests.apprunner import wait_for_shapes
+    wait_for_shapes = _apprunner().wait_for_shapes
 
     start = time.perf_counter()
     open_page()
@@ -89,7 +101,9 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
     closing the first. Each is the median of `visits` rounds, with the slowest round beside it."""
     from playwright.sync_api import sync_playwright
 
-    from tests.apprunner import launch_chromium, record_outside_requests, running_app, wait_for_shapes
+    runner = _apprunner()
+    launch_chromium, record_outside_requests = runner.launch_chromium, runner.record_outside_requests
+    running_app, wait_for_shapes = runner.running_app, runner.wait_for_shapes
 
     log = Path(tempfile.mkdtemp()) / "run_times.tsv"
     os.environ["ATLAS_RUN_TIMES"] = str(log)

@@ -8,6 +8,7 @@ from typing import Any
 
 from coverage.export import Sheet, xlsx_bytes
 from coverage.planner.costing import ScenarioResult
+from coverage.planner.editing import ROLE_FIELDS
 from coverage.planner.schema import Scenario, fiscal_year_label, read_source_list, source_ids_used
 from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, ONS_SOURCE
 
@@ -76,42 +77,10 @@ def _input_rows(s: Scenario) -> list[Sequence[object]]:
         for name in ("non_pay", "recruitment_training_cost_per_new_fte", "attrition_rate", "ramp_up"):
             p(sec, name, getattr(u, name))
     rows.append([])
-    rows.append(
-        [
-            "unit",
-            "role",
-            "agency",
-            "grade",
-            "salary",
-            "oncost_rate",
-            "overhead_rate",
-            "fte_mode",
-            "fte",
-            "caseload_per_fte",
-            "source",
-            "assumption",
-            "note",
-        ]
-    )
+    rows.append(["unit", *ROLE_FIELDS])
     for u in s.unit_models:
         for r in u.roles:
-            rows.append(
-                [
-                    u.id,
-                    r.role,
-                    r.agency,
-                    r.grade,
-                    r.salary,
-                    r.oncost_rate,
-                    r.overhead_rate,
-                    r.fte_mode,
-                    r.fte,
-                    r.caseload_per_fte,
-                    r.source,
-                    r.assumption,
-                    r.note,
-                ]
-            )
+            rows.append([u.id, *(getattr(r, name) for name in ROLE_FIELDS)])
     if any(u.fixed_costs for u in s.unit_models):
         rows.append([])
         rows.append(["unit", "fixed-cost item", "agency", "amount", "index", "source", "assumption", "note"])
