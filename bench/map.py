@@ -163,6 +163,10 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
         figures["warm_rerun_server_s_median"] = round(statistics.median(times), 3) if times else None
         figures["warm_rerun_server_s_max"] = round(max(times), 3) if times else None
         figures["warm_reruns_measured"] = len(times)
+        page.get_by_role(
+            "heading", name="Specialist stalking provision by police force area"
+        ).scroll_into_view_if_needed()
+        page.screenshot(path=str(REPO / "docs" / "map.png"))  # the README's picture: before the switches below
 
         def complete_runs() -> list[float]:
             runs = [line.split("\t") for line in log.read_text().splitlines()]
@@ -193,7 +197,6 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
             figures[f"{name}_server_s_median"] = round(statistics.median(values), 3) if values else None
             figures[f"{name}_server_s_max"] = round(max(values), 3) if values else None
         figures["outside_requests"] = len(outside)
-        page.screenshot(path=str(REPO / "docs" / "map.png"))
         browser.close()
     return figures
 
