@@ -257,7 +257,7 @@ MSG_BAD_POSTCODE = (
 
 
 # --------------------------------------------------------------------------------------------
-# Build (reads ../shared; only ever called by build-data, tests and the bench)
+# Reading and checking the shipped tables (coverage.build.postcodes writes them)
 # --------------------------------------------------------------------------------------------
 
 
