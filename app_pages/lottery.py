@@ -118,7 +118,9 @@ if query.strip():
                         "Some of these services' funding ended or could not be confirmed: their status is unknown."
                     )
                 st.markdown(escape_markdown(answer.comparison))
-                st.markdown(f"[Open the {escape_markdown(answer.name)} profile on the map](/map?force={code})")
+                st.markdown(
+                    f"[Open the {escape_markdown(answer.name)} profile on the map](/?force={code})"
+                )  # the Map is the default page: its path is /
     st.markdown("**National services everyone in England and Wales can use**")
     st.dataframe(national_services(register)[["Service", "Provider", "Status"]], hide_index=True, width="stretch")
 

@@ -37,7 +37,7 @@ def test_a_full_postcode_gives_the_force_what_exists_and_what_does_not():
     assert at.header[0].value == "Hampshire: Multi-agency stalking unit"
     text = _markdown(at)
     assert "What exists" in text and "National services everyone" in text
-    assert "/map?force=E23000030" in text
+    assert "](/?force=E23000030)" in text  # the Map is the default page, at /; /map is "Page not found"
     assert at.query_params["q"] in (["SO14 3JA"], "SO14 3JA")
     national = at.dataframe[0].value
     assert national["Service"].str.contains("National Stalking Helpline").any()
