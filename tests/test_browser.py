@@ -124,7 +124,7 @@ def test_link_with_force_reproduces_the_view(app_url, browser):
     page = context.new_page()
     page.goto(app_url + "/?force=E23000034")
     page.get_by_role("heading", name="City of London").wait_for(timeout=30_000)
-    page.get_by_text("Unknown is not the same as none").wait_for()
+    page.get_by_text("looked for a stalking-specific local service here and found none").wait_for()
     context.close()
 
 

@@ -30,7 +30,7 @@ def test_map_page_states_the_takeaway_and_lists_all_forces():
     text = _text(at)
     assert "Of the 43 police force areas in England and Wales, **4** have a multi-agency stalking unit" in text
     assert "Office for National Statistics licensed under the Open Government Licence v.3.0" in text
-    table = at.table[0].value
+    table = _force_table(at)
     assert len(table) == 43
     assert set(table["Provision"]) == {
         "Multi-agency stalking unit",
@@ -55,14 +55,14 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert metrics["Per 1,000 population"] == f"{3_006 / CHESHIRE_POPULATION * 1000:.2f}"
     assert metrics["Change since YE Dec 2024"] == f"\u2212{(3_149 - 3_006) / 3_149 * 100:.1f}%"
     assert "Population aged 16+ (mid-2023): 920,836" in _text(at)
-    services = at.dataframe[0].value
+    services = at.dataframe[1].value  # after the 43-force table
     assert list(services.columns)[:3] == ["Service", "Status", "Years"]  # an ended service reads as ended
     assert services["Service"].str.contains("Harm Reduction Unit").any()
     ended = services[services["Service"].str.contains("Integrated Anti-Stalking Unit")]
     assert list(ended["Status"]) == ["Ended"]
-    national = at.dataframe[1].value
+    national = at.dataframe[2].value
     assert national["Service"].str.contains("National Stalking Helpline").any()
-    sources = at.dataframe[2].value
+    sources = at.dataframe[3].value
     assert "S054" in set(sources["Source"])
     assert sources["Link"].notna().any()
     assert at.query_params["force"] == ["E23000006"] or at.query_params["force"] == "E23000006"
@@ -341,11 +341,11 @@ def test_edited_register_shows_a_diff_and_can_be_used_for_this_session_only():
     for page in ("app_pages/lottery.py", "app_pages/scenarios.py", "app_pages/briefing.py", "app_pages/map.py"):
         at.switch_page(page).run()
         assert "Every page is using your edited register (**edited.csv**)" in at.info[0].value, page
-    table = at.table[0].value
-    assert table.loc["Humberside", "Provision"] == "Multi-agency stalking unit"
+    table = _force_table(at)
+    assert table.set_index("Force area").loc["Humberside", "Provision"] == "Multi-agency stalking unit"
 
     fresh = _app().run()  # another visitor still sees the published register
-    assert fresh.table[0].value.loc["Humberside", "Provision"] != "Multi-agency stalking unit"
+    assert _force_table(fresh).set_index("Force area").loc["Humberside", "Provision"] != "Multi-agency stalking unit"
     assert paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines() == _shipped_lines()
 
 
@@ -357,22 +357,32 @@ def _zip_bytes(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _force_table(at: AppTest):
+    """The Map page's table of all 43 force areas (the grid with Force area and Provision columns)."""
+    return next(d.value for d in at.dataframe if {"Force area", "Provision"} <= set(d.value.columns))
+
+
+def _comparators(at: AppTest):
+    """The profile's comparators grid (the one with an Area column), indexed by area."""
+    return next(d.value for d in at.dataframe if "Area" in d.value.columns).set_index("Area")
+
+
 def test_comparator_choice_and_peers_live_in_the_url_and_change_the_table():
     at = _app()
     at.query_params["force"] = "E23000006"
     at.run()
-    comparators = at.table[1].value
+    comparators = _comparators(at)
     assert list(comparators.index) == ["Cheshire", "North West", "England and Wales"]
     at.radio(key="compare").set_value("peers").run()
     assert not at.exception
     peers = at.multiselect(key="peers").value
     assert len(peers) == 5 and "E23000006" not in peers
     assert at.query_params["compare"] in (["peers"], "peers")
-    assert at.table[1].value.index[-1] == "Peer group (5 forces)"
+    assert _comparators(at).index[-1] == "Peer group (5 forces)"
     at.multiselect(key="peers").set_value(["E23000004"]).run()
-    assert at.table[1].value.index[-1] == "Peer group (1 force)"
+    assert _comparators(at).index[-1] == "Peer group (1 force)"
     assert (
-        at.table[1].value.loc["Peer group (1 force)", "Offences YE Dec 2025"] == "3,605"
+        _comparators(at).loc["Peer group (1 force)", "Offences YE Dec 2025"] == "3,605"
     )  # Merseyside, 8Q, Home Office
 
 
@@ -382,6 +392,6 @@ def test_stale_evidence_is_flagged_on_the_profile_and_in_the_map_table():
     at.run()
     assert not at.exception
     assert any("Evidence may be out of date" in w.value and "Apr 2018" in w.value for w in at.warning)
-    rows = at.table[0].value
+    rows = _force_table(at)
     assert "Newest evidence" in rows.columns
     assert rows["Newest evidence"].str.contains("over 24 months old").any()

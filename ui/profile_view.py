@@ -269,7 +269,9 @@ def render(code: str, table: pd.DataFrame) -> None:
         _chart_downloads(spec, f"{measure.key}_rate_{code}")
     with table_column:
         st.markdown("**Comparators**")
-        st.table(comparison.set_index("Area"))
+        # A data frame, not a table: four columns overflow this column, and a scrolling table cannot be
+        # reached by keyboard (axe: scrollable-region-focusable); the grid can.
+        st.dataframe(comparison, hide_index=True, width="stretch")
         ranking = _ranking(measure.key, period)
         ranked = pd.DataFrame(
             {
