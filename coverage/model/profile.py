@@ -183,6 +183,9 @@ def national_summary_sentence(table: pd.DataFrame, number: Callable[[int], str] 
     parts = []
     for key in PROVISION_CLASSES:
         count = int(counts.get(key, 0))
+        if key == "unknown" and count == 0:
+            parts.append("every area was searched")  # "0 are unknown" reads as a finding; this is what it means
+            continue
         phrase = PROVISION_CLASS[key].phrase
         if key == "multi_agency_unit":
             phrase += f" (home to {population_share:.0%} of people aged 16+)"
