@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 
 import geopandas as gpd
@@ -202,3 +203,41 @@ def test_uploaded_mixture_of_files_is_refused(known_forces):
         read_uploaded_boundaries([("a.geojson", b"{}"), ("b.csv", b"x")], known_forces)
     with pytest.raises(InputError, match="no file uploaded"):
         read_uploaded_boundaries([], known_forces)
+
+
+def _zip_with(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_unpacked(known_forces, tmp_path, monkeypatch):
+    from coverage.model import boundaries
+
+    bomb = _zip_with({"pfa.shp": bytes(10_000_000), "pfa.shx": b"x", "pfa.dbf": b"x"})
+    assert len(bomb) < 100_000  # ten megabytes of zeros squeeze into a few kilobytes
+    unpacked: list[str] = []
+    monkeypatch.setattr(boundaries.zipfile.ZipFile, "extractall", lambda self, *a, **k: unpacked.append("yes"))
+    with pytest.raises(InputError, match="compressed .* times over"):
+        read_uploaded_boundaries([("pfa.zip", bomb)], known_forces)
+    monkeypatch.setattr(boundaries, "MAX_UNZIPPED_BYTES", 1_000)
+    plain = _zip_with({"pfa.shp": os.urandom(5_000), "pfa.shx": b"x", "pfa.dbf": b"x"})
+    with pytest.raises(InputError, match="would unpack to"):
+        read_uploaded_boundaries([("pfa.zip", plain)], known_forces)
+    assert unpacked == []
+
+
+def test_only_the_shapefile_parts_are_unpacked_from_a_zip(tmp_path):
+    from coverage.model.boundaries import _shapefile_in_zip
+
+    archive = tmp_path / "pfa.zip"
+    archive.write_bytes(_zip_with({"pfa.shp": b"s", "pfa.dbf": b"d", "pfa.shx": b"x", "notes/readme.exe": b"no"}))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _shapefile_in_zip(archive, out) == out / "pfa.shp"
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["pfa.dbf", "pfa.shp", "pfa.shx"]

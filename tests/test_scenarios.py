@@ -867,3 +867,17 @@ def test_a_refused_number_is_quoted_back_so_it_can_be_found():
     text = str(caught.value)
     assert "roles[0].salary: must be between £10,000 and £250,000 (found -22,221)" in text
     assert "discount_rate: must be between 0% and 20% (found 300%)" in text
+
+
+def test_deeply_nested_yaml_is_refused_at_once_with_its_line():
+    """A 40 KB file of nested lists once kept a core busy for minutes and ended in RecursionError;
+    now the parse events are counted before anything is built (bench/scenarios.py times it)."""
+    text = "name: x\nnested: " + "[" * 20_000 + "]" * 20_000 + "\n"
+    with pytest.raises(InputError, match=r"line 2: nested more than 20 levels deep"):
+        load_scenario_text(text, where="deep.yaml")
+
+
+def test_a_scenario_with_too_many_yaml_items_is_refused():
+    text = "name: x\nitems: [" + ", ".join(["1"] * 210_000) + "]\n"
+    with pytest.raises(InputError, match="more than 200,000 YAML items"):
+        load_scenario_text(text, where="many.yaml")

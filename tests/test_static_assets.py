@@ -21,3 +21,14 @@ def test_streamlit_serves_static_files_and_sends_no_usage_statistics():
     config = (paths.REPO_ROOT / ".streamlit" / "config.toml").read_text()
     assert "enableStaticServing = true" in config
     assert "gatherUsageStats = false" in config
+
+
+def test_the_server_refuses_large_uploads_and_hides_tracebacks():
+    import tomllib
+
+    config = tomllib.loads((paths.REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    from coverage.model.boundaries import MAX_UPLOAD_BYTES
+
+    # The server's own limit is the largest any uploader needs, not Streamlit's 200 MB default.
+    assert config["server"]["maxUploadSize"] * 1_000_000 == MAX_UPLOAD_BYTES
+    assert config["client"]["showErrorDetails"] == "type"  # no traceback with server paths for visitors

@@ -55,9 +55,36 @@ def _describe(path: Path) -> str:
     return path.name
 
 
+# A zip is checked before anything is extracted: a few MB can inflate to gigabytes ("zip bomb").
+# The ONS BSC shapefile's parts are about 2 MB unzipped; generous limits still stop a bomb at once.
+MAX_UNZIPPED_BYTES = 200_000_000
+MAX_ZIP_MEMBERS = 50
+MAX_COMPRESSION_RATIO = 100  # shapefiles compress 3-10 times; a bomb, thousands of times
+
+
+def _check_zip_sizes(archive: zipfile.ZipFile, where: str) -> None:
+    infos = [info for info in archive.infolist() if not info.is_dir()]
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise InputError(f"the zip holds {len(infos)} files; a zipped shapefile holds a handful", where=where)
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        raise InputError(
+            f"the zip would unpack to {total / 1e6:,.0f} MB; the limit is {MAX_UNZIPPED_BYTES // 1_000_000} MB",
+            where=where,
+        )
+    for info in infos:
+        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+            raise InputError(
+                f"{info.filename[:60]} in the zip is compressed {info.file_size // info.compress_size:,} times over, "
+                "far more than any boundary file; it was not unpacked",
+                where=where,
+            )
+
+
 def _shapefile_in_zip(path: Path, workdir: Path) -> Path:
     try:
         with zipfile.ZipFile(path) as archive:
+            _check_zip_sizes(archive, _describe(path))
             members = [m for m in archive.namelist() if not m.endswith("/")]
             shapefiles = [m for m in members if m.lower().endswith(".shp")]
             if not shapefiles:
@@ -68,7 +95,10 @@ def _shapefile_in_zip(path: Path, workdir: Path) -> Path:
                     f"the zip holds {len(shapefiles)} shapefiles ({', '.join(shapefiles[:4])}); expected one",
                     where=_describe(path),
                 )
-            archive.extractall(workdir)
+            # Only the one shapefile's own parts are unpacked, never anything else in the zip.
+            stem = shapefiles[0][: -len(".shp")]
+            parts = [m for m in members if m[: len(stem)] == stem and Path(m).suffix.lower() in SHAPEFILE_PARTS]
+            archive.extractall(workdir, members=parts)
     except zipfile.BadZipFile as error:
         raise InputError(f"not a valid zip file ({error})", where=_describe(path)) from None
     return workdir / shapefiles[0]

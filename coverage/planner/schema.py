@@ -693,13 +693,37 @@ def _looks_like_csv(text: str) -> bool:
     return len(lines) >= 2 and all(line.count(",") >= 2 or line.count(";") >= 2 for line in lines[:2])
 
 
+# A scenario nests about six deep (unit models → roles → a role → a parameter → its value list); deeper
+# nesting is not a scenario, and very deep nesting makes the parser and validator recurse for minutes.
+MAX_YAML_DEPTH = 20
+MAX_YAML_EVENTS = 200_000  # a preset is about 2,000 parse events; a national rollout file about 10,000
+
+
 def _refuse_aliases(text: str, where: str) -> None:
-    """YAML anchors/aliases can expand a small file into a huge structure (the 'billion laughs')."""
+    """Refuse, before anything is built, what could make a small file cost a lot: YAML anchors/aliases
+    (which expand a small file into a huge structure, the 'billion laughs'), nesting deeper than any
+    scenario, and more parse events than any scenario file has."""
+    depth = events = 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            events += 1
             if isinstance(event, yaml.AliasEvent):
                 raise InputError(
                     "YAML anchors and aliases (&name / *name) are not allowed in scenario files", where=where
+                )
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    raise InputError(
+                        f"line {line}: nested more than {MAX_YAML_DEPTH} levels deep; a scenario nests about six",
+                        where=where,
+                    )
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            if events > MAX_YAML_EVENTS:
+                raise InputError(
+                    f"holds more than {MAX_YAML_EVENTS:,} YAML items; a scenario holds a few thousand", where=where
                 )
     except yaml.YAMLError:
         return  # reported by safe_load below with its line number
