@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from coverage.export import csv_bytes
 from coverage.model.demand import latest_period
 from coverage.model.forces import force_names
-from coverage.model.profile import national_summary_sentence, provision_rows
+from coverage.model.profile import force_summary, national_summary_sentence, national_takeaway, provision_rows
 from coverage.outputs.maps import PROVISION_STYLES, selected_outline
 from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, profile_view, session
@@ -41,7 +41,7 @@ def _select_clicked_force() -> None:
 
 
 st.title("Specialist stalking provision by police force area")
-st.markdown(national_summary_sentence(table, number=bold))
+st.markdown(national_takeaway(table, number=bold))
 if session.boundaries_name():
     notice, reset = st.columns([5, 1])
     notice.info(
@@ -72,6 +72,7 @@ with map_column:
         f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_STYLES[key]['pattern']}" for key in PROVISION_CLASSES
     )
     st.caption(f"Key — {legend}. Selected force: orange outline.")
+    st.caption(national_summary_sentence(table))
     attribution_caption(with_osm=show_tiles)
     st.page_link("app_pages/methods.py", label="Sources, periods and licences")
 
@@ -89,8 +90,22 @@ with side_column:
         key=BASEMAP_KEY,
         help="Off by default: the basemap needs the internet and tells the tile server who is looking.",
     )
-    st.markdown("**All 43 force areas**")
     period = latest_period(atlas.crime, HEADLINE_MEASURE)
+    if selected:
+        # The answer where the reader is looking: beside the map (below it on a phone), the full profile further down.
+        summary = force_summary(
+            selected, table, profile_view.stalking_ranking(period), period, profile_view.england_and_wales_rate(period)
+        )
+        with st.container(border=True, key="force_summary"):
+            st.markdown(f"**{escape_markdown(summary.name)}: {escape_markdown(summary.provision_label)}**")
+            if summary.exists:
+                st.markdown("**Has:** " + escape_markdown("; ".join(summary.exists)) + ".")
+            if summary.missing:
+                st.markdown("**Not found:** " + escape_markdown("; ".join(summary.missing)) + ".")
+            st.markdown(escape_markdown(summary.comparison))
+            st.markdown(escape_markdown(summary.demand))
+            st.markdown("[See the full profile below: services, sources, comparators and trend](#force-profile)")
+    st.markdown("**All 43 force areas**")
     rows = provision_rows(
         table, profile_view.stalking_ranking(period), period, data.freshness(date.today().isoformat())
     )

@@ -28,7 +28,13 @@ def test_map_page_states_the_takeaway_and_lists_all_forces():
     assert not at.exception
     assert at.title[0].value == "Specialist stalking provision by police force area"
     text = _text(at)
-    assert "Of the 43 police force areas in England and Wales, **4** have a multi-agency stalking unit" in text
+    # One plain sentence on the first screen; the class-by-class counts sit with the key.
+    assert (
+        "Only **4** of the 43 police force areas in England and Wales have a multi-agency stalking unit (police, "
+        "probation, health and advocates working each case together); in **14**, no local specialist stalking "
+        "service was found."
+    ) in text
+    assert "Of the 43 police force areas in England and Wales, 4 have a multi-agency stalking unit" in text
     assert "Office for National Statistics licensed under the Open Government Licence v.3.0" in text
     table = _force_table(at)
     assert len(table) == 43
@@ -66,6 +72,21 @@ def test_choosing_a_force_shows_its_profile_with_sources_and_sets_the_url():
     assert "S054" in set(sources["Source"])
     assert sources["Link"].notna().any()
     assert at.query_params["force"] == ["E23000006"] or at.query_params["force"] == "E23000006"
+
+
+def test_choosing_a_force_answers_beside_the_map_at_once():
+    at = _app().run()
+    at.selectbox(key="force").set_value("E23000024").run()  # Norfolk
+    assert not at.exception
+    card = "\n".join(m.value for m in at.get("markdown") if m.value)
+    assert "**Norfolk: National services only (none found locally)**" in card
+    assert "**Has:**" not in card  # nothing local counts there
+    assert "**Not found:** Multi-agency stalking unit; Multi-agency stalking clinic or panel;" in card
+    assert "Unlike the 4 best-served areas (Cambridgeshire, Cheshire, Hampshire, Metropolitan Police)" in card
+    assert (
+        "1,311 stalking offences recorded (YE Dec 2025): 1.41 per 1,000 people, below England and Wales (2.36)." in card
+    )
+    assert "[See the full profile below" in card and "(#force-profile)" in card
 
 
 def test_switching_the_demand_measure_changes_headline_chart_and_url_and_shows_the_trend():
@@ -395,3 +416,15 @@ def test_stale_evidence_is_flagged_on_the_profile_and_in_the_map_table():
     rows = _force_table(at)
     assert "Newest evidence" in rows.columns
     assert rows["Newest evidence"].str.contains("over 24 months old").any()
+
+
+@pytest.mark.parametrize("page", ["app_pages/map.py", "app_pages/lottery.py", "app_pages/briefing.py"])
+def test_the_glossary_is_one_click_away_on_every_page(page):
+    at = _app()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    sidebar = "\n".join(m.value for m in at.sidebar.markdown)
+    for term in ("Multi-agency stalking unit", "Multi-agency stalking clinic or panel", "Unknown (not searched)"):
+        assert f"**{term}**:" in sidebar
+    assert "Nothing found is not proof that nothing exists" in sidebar

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from coverage.glossary import GLOSSARY
 from coverage.model.catalogue import REGISTER_SNAPSHOT
 from coverage.model.demand import latest_period
 from coverage.vocabulary import HEADLINE_MEASURE, ONS_ATTRIBUTION
@@ -51,6 +52,8 @@ def uploaded_register_notice() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
+        with st.popover("What the words mean", width="stretch"):
+            st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY))
         st.markdown(data_vintage())
         st.caption(ONS_ATTRIBUTION)
         st.caption("Every figure's source, period and licence: see Data & methods.")

@@ -11,6 +11,7 @@ import vl_convert as vlc
 from coverage.model.demand import (
     ENGLAND_AND_WALES_CODE,
     RATE_ALL_AGES_LABEL,
+    demand_by_area,
     force_ranking,
     format_count,
     format_rate,
@@ -120,6 +121,14 @@ def _ranking(measure_key: str, period: str) -> pd.DataFrame:
     return force_ranking(atlas.crime, atlas.forces, measure_key, period)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def england_and_wales_rate(period: str) -> float:
+    """England and Wales's recorded stalking per 1,000 population in ``period``."""
+    atlas = data.atlas()
+    areas = demand_by_area(atlas.crime, atlas.forces, HEADLINE_MEASURE, period).set_index("code")
+    return float(areas.loc[ENGLAND_AND_WALES_CODE, "rate_all_ages"])
+
+
 def stalking_ranking(period: str) -> pd.DataFrame:
     """The 43 forces' recorded stalking (8Q) in ``period``, shared with the map's table."""
     return _ranking(HEADLINE_MEASURE.key, period)
@@ -194,7 +203,7 @@ def render(code: str, table: pd.DataFrame) -> None:
     atlas = data.atlas()
     names = force_names(table)
     profile = force_profile(code, table, data.register(), atlas.sources, today=date.today())
-    st.header(profile.heading)
+    st.header(profile.heading, anchor="force-profile")  # the map's summary links here
     st.markdown(f"{bold(profile.heading)}: {escape_markdown(profile.summary)}")
     if profile.freshness is not None:
         fresh = profile.freshness

@@ -197,6 +197,19 @@ def national_summary_sentence(table: pd.DataFrame, number: Callable[[int], str] 
     )
 
 
+def national_takeaway(table: pd.DataFrame, number: Callable[[int], str] = str) -> str:
+    """The Map page's one plain sentence: how few areas have a unit, and how many have nothing found."""
+    from coverage.vocabulary import SERVICE_TYPE
+
+    counts = table["provision_class"].value_counts()
+    units, nothing = int(counts.get("multi_agency_unit", 0)), int(counts.get("national_only", 0))
+    return (
+        f"Only {number(units)} of the {len(table)} police force areas in England and Wales have "
+        f"{SERVICE_TYPE['multi_agency_unit'].in_sentence}; in {number(nothing)}, no local specialist stalking "
+        "service was found."
+    )
+
+
 @dataclass
 class DemandSummary:
     """A force's recorded offences of one measure in one period, beside its comparators, as display text."""
@@ -268,3 +281,50 @@ def demand_summary(
         comparison=shown,
         takeaway=takeaway,
     )
+
+
+@dataclass(frozen=True)
+class ForceSummary:
+    """What a commissioner needs the moment a force is chosen, in a few plain lines beside the map."""
+
+    name: str
+    provision_label: str
+    exists: tuple[str, ...]  # the kinds of local service that count there, in words
+    missing: tuple[str, ...]  # the kinds searched for and not found ("" when the area was not searched)
+    comparison: str  # against the best-served areas
+    demand: str  # the headline demand, its rate and England and Wales's
+
+
+def force_summary(
+    code: str, table: pd.DataFrame, ranking: pd.DataFrame, period: str, england_and_wales_rate: float
+) -> ForceSummary:
+    """``table`` is the provision table (with the per-type flags); ``ranking`` is ``demand.force_ranking``
+    of stalking (8Q) in ``period``."""
+    from coverage.model.demand import format_count, format_rate
+    from coverage.vocabulary import LOCAL_SERVICE_TYPES, SERVICE_TYPE
+
+    row = cast("pd.Series[Any]", table.set_index("code").loc[code])  # codes are unique: one row
+    unit = SERVICE_TYPE["multi_agency_unit"]
+    has_unit = bool(row[unit.flag])
+    exists = tuple(service.name for service in LOCAL_SERVICE_TYPES if bool(row[service.flag]))
+    searched = str(row["provision_class"]) != "unknown"
+    missing = tuple(
+        service.name
+        for service in LOCAL_SERVICE_TYPES
+        if searched and not bool(row[service.flag]) and not (has_unit and service.done_by_unit)
+    )
+    best = sorted(str(n) for n in table.loc[table["provision_class"] == "multi_agency_unit", "name"])
+    if has_unit:
+        comparison = f"One of the {len(best)} best-served areas: it has a multi-agency stalking unit."
+    else:
+        comparison = (
+            f"Unlike the {len(best)} best-served areas ({', '.join(best)}), it has no multi-agency stalking unit."
+        )
+    demand_row = cast("pd.Series[Any]", ranking.set_index("code").loc[code])
+    rate = float(demand_row["rate_all_ages"])
+    direction = "above" if rate > england_and_wales_rate else "below" if rate < england_and_wales_rate else "level with"
+    demand = (
+        f"{format_count(demand_row['offences'])} stalking offences recorded ({period}): {format_rate(rate)} per "
+        f"1,000 people, {direction} England and Wales ({format_rate(england_and_wales_rate)})."
+    )
+    return ForceSummary(str(row["name"]), str(row["provision_label"]), exists, missing, comparison, demand)
