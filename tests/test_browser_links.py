@@ -77,3 +77,21 @@ def test_every_in_app_link_on_every_page_opens_a_page(app_url, browser):
     assert broken == []
     assert outside == []
     context.close()
+
+
+def test_the_profile_charts_fit_a_phone_screen(app_url, browser):
+    """At 390 px the ranked chart and the trend chart are drawn within the screen, not cut off on the right."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(app_url + "/?force=E23000006")
+    page.get_by_text("Over time.").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2500)
+    charts = page.locator(".vega-embed")
+    assert charts.count() >= 2
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 200
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, f"chart {index} runs off a 390 px screen"
+    context.close()

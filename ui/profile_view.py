@@ -22,7 +22,7 @@ from coverage.model.demand import (
 from coverage.model.forces import force_names, similar_forces
 from coverage.model.freshness import STALE_AFTER_MONTHS
 from coverage.model.profile import DemandSummary, demand_summary, force_profile, national_services
-from coverage.outputs.charts import ChartText, ranked_bar_chart
+from coverage.outputs.charts import ChartText, ranked_bar_chart, screen_spec
 from coverage.outputs.demand_charts import trend_chart, trend_takeaway
 from coverage.vocabulary import (
     HEADLINE_MEASURE,
@@ -143,9 +143,11 @@ def _demand(code: str, measure_key: str, period: str, peers: tuple[str, ...]) ->
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _ranked_chart_spec(code: str, measure_key: str, period: str, choice: str, peers: tuple[str, ...]) -> dict:
-    """The ranked chart as a Vega-Lite spec: building it with Altair takes a third of a second, so
-    each (force, measure, comparator) is built once per server."""
+def _ranked_chart_spec(
+    code: str, measure_key: str, period: str, choice: str, peers: tuple[str, ...]
+) -> tuple[dict, dict]:
+    """The ranked chart as Vega-Lite specs, (for downloads, for the page): building it with Altair takes a
+    third of a second, so each (force, measure, comparator) is built once per server."""
     measure = MEASURE[measure_key]
     demand = _demand(code, measure_key, period, ())
     comparison = _demand(code, measure_key, period, peers).comparison
@@ -170,11 +172,11 @@ def _ranked_chart_spec(code: str, measure_key: str, period: str, choice: str, pe
     # Not validated again here: tests/test_charts.py validates what ranked_bar_chart builds, and
     # validating every force's copy cost a tenth of a second on its first opening.
     spec: dict = chart.to_dict(validate=False)
-    return spec
+    return spec, screen_spec(chart)
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _trend(code: str, measure_key: str) -> tuple[pd.DataFrame, dict, str]:
+def _trend(code: str, measure_key: str) -> tuple[pd.DataFrame, dict, dict, str]:
     atlas = data.atlas()
     force = atlas.forces.set_index("code").loc[code]
     rows = trend(atlas.crime, atlas.forces, [code, str(force["region_code"]), ENGLAND_AND_WALES_CODE], measure_key)
@@ -196,7 +198,7 @@ def _trend(code: str, measure_key: str) -> tuple[pd.DataFrame, dict, str]:
         width=400,
     )
     spec: dict = chart.to_dict(validate=False)
-    return rows, spec, takeaway
+    return rows, spec, screen_spec(chart), takeaway
 
 
 def render(code: str, table: pd.DataFrame) -> None:
@@ -271,10 +273,12 @@ def render(code: str, table: pd.DataFrame) -> None:
     comparison = _demand(code, measure.key, period, peer_key).comparison
     st.markdown(escape_markdown(demand.takeaway))
 
-    spec = _ranked_chart_spec(code, measure.key, period, choice, peer_key)
+    spec, on_screen = _ranked_chart_spec(code, measure.key, period, choice, peer_key)
     chart_column, table_column = st.columns([3, 2])
     with chart_column:
-        st.vega_lite_chart(spec, width="content")
+        # Fitted to the column (a phone included); the downloads carry takeaway and source inside the image.
+        st.vega_lite_chart(on_screen, width="stretch")
+        st.caption(escape_markdown(_source(measure, period)))
         _chart_downloads(spec, f"{measure.key}_rate_{code}")
     with table_column:
         st.markdown("**Comparators**")
@@ -293,11 +297,12 @@ def render(code: str, table: pd.DataFrame) -> None:
         st.markdown("**All forces, highest rate first**")
         st.dataframe(ranked, hide_index=True, width="stretch", height=300)
 
-    rows, trend_spec, trend_text = _trend(code, measure.key)
+    rows, trend_spec, trend_on_screen, trend_text = _trend(code, measure.key)
     st.markdown(f"**Over time.** {escape_markdown(trend_text)}")
     trend_column, trend_table_column = st.columns([3, 2])
     with trend_column:
-        st.vega_lite_chart(trend_spec, width="content")
+        st.vega_lite_chart(trend_on_screen, width="stretch")
+        st.caption(escape_markdown(_source(measure, period)))
         _chart_downloads(trend_spec, f"{measure.key}_trend_{code}")
     with trend_table_column:
         wide = rows.pivot(index="period", columns="name", values="rate_all_ages")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -182,3 +183,28 @@ def labelled_line_chart(
     line = base.mark_line(point=True, color=AF_DARK_BLUE)
     labels = base.mark_text(dy=-10, fontSize=10, color=AF_TEXT, font=FONT).encode(text=f"{y}:Q")
     return titled(alt.layer(line, labels).properties(width=width, height=240), text, width)
+
+
+SCREEN_MIN_WIDTH = 320  # px: a 390 px phone less the page's margins
+
+
+def screen_spec(chart: alt.VConcatChart) -> dict[str, Any]:
+    """The chart for a page, fitted to its column from a phone (390 px) to a desktop: the plot of a
+    ``titled`` chart with its title, at the width of its container. The takeaway and source that the
+    exported image carries inside it are shown by the page as text beside the chart instead, since a
+    concatenated view (plot + footer) cannot take its container's width."""
+    spec = chart.to_dict(validate=False)
+    plot: dict[str, Any] = spec["vconcat"][0]
+    plot["width"] = "container"
+    title = dict(spec.get("title") or {})
+    # Wrapped for the narrowest column (a phone), so no line is cut short with an ellipsis.
+    for key, size in (("text", 16), ("subtitle", 12)):
+        if key in title:
+            lines = title[key] if isinstance(title[key], list) else [title[key]]
+            title[key] = wrap_lines(" ".join(lines), SCREEN_MIN_WIDTH, size)
+    plot["title"] = title
+    for key in ("$schema", "config", "datasets"):
+        if key in spec:
+            plot[key] = spec[key]
+    plot["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return plot
