@@ -79,15 +79,19 @@ def test_every_in_app_link_on_every_page_opens_a_page(app_url, browser):
     context.close()
 
 
-def test_the_profile_charts_fit_a_phone_screen(app_url, browser):
-    """At 390 px the ranked chart and the trend chart are drawn within the screen, not cut off on the right."""
+@pytest.mark.parametrize(
+    ("path", "ready", "at_least"),
+    [("/?force=E23000006", "Over time.", 2), ("/scenarios", "Cost by year.", 1)],
+)
+def test_charts_fit_a_phone_screen(app_url, browser, path, ready, at_least):
+    """At 390 px every chart on the page is drawn within the screen, not cut off on the right."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
-    page.goto(app_url + "/?force=E23000006")
-    page.get_by_text("Over time.").first.wait_for(timeout=60_000)
+    page.goto(app_url + path)
+    page.get_by_text(ready).first.wait_for(timeout=60_000)
     page.wait_for_timeout(2500)
     charts = page.locator(".vega-embed")
-    assert charts.count() >= 2
+    assert charts.count() >= at_least
     for index in range(charts.count()):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()

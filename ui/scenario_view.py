@@ -25,6 +25,7 @@ from coverage.errors import InputError
 from coverage.model import atlas_data
 from coverage.model.forces import force_names as forces_by_name
 from coverage.model.indicators import planner_offences_by_force
+from coverage.outputs.charts import footer_text, screen_spec
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.scenario_workbook import scenario_workbook
 from coverage.planner.costing import ScenarioResult, run_scenario
@@ -136,7 +137,9 @@ def show_problems(
 
 def show_chart(spec: dict, stem: str, description: str) -> None:
     """The chart (its takeaway is also its alt text) and PNG/SVG downloads made only when asked for."""
-    st.vega_lite_chart(spec, width="content", alt=description[:1000])
+    # Fitted to the column (a phone included); the downloads carry takeaway and source inside the image.
+    st.vega_lite_chart(screen_spec(spec), width="stretch", alt=description[:1000])
+    st.caption(escape_markdown(footer_text(spec)))
     left, right = st.columns(2)
     left.download_button(
         "Chart as PNG",

@@ -7,6 +7,7 @@ also labelled with its name and value, so colour is never the only cue.
 
 from __future__ import annotations
 
+import copy
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -188,12 +189,12 @@ def labelled_line_chart(
 SCREEN_MIN_WIDTH = 320  # px: a 390 px phone less the page's margins
 
 
-def screen_spec(chart: alt.VConcatChart) -> dict[str, Any]:
+def screen_spec(chart: alt.VConcatChart | dict[str, Any]) -> dict[str, Any]:
     """The chart for a page, fitted to its column from a phone (390 px) to a desktop: the plot of a
     ``titled`` chart with its title, at the width of its container. The takeaway and source that the
-    exported image carries inside it are shown by the page as text beside the chart instead, since a
-    concatenated view (plot + footer) cannot take its container's width."""
-    spec = chart.to_dict(validate=False)
+    exported image carries inside it are shown by the page as text beside the chart instead
+    (``footer_text``), since a concatenated view (plot + footer) cannot take its container's width."""
+    spec = copy.deepcopy(chart) if isinstance(chart, dict) else chart.to_dict(validate=False)
     plot: dict[str, Any] = spec["vconcat"][0]
     plot["width"] = "container"
     title = dict(spec.get("title") or {})
@@ -208,3 +209,10 @@ def screen_spec(chart: alt.VConcatChart) -> dict[str, Any]:
             plot[key] = spec[key]
     plot["autosize"] = {"type": "fit-x", "contains": "padding"}
     return plot
+
+
+def footer_text(spec: dict[str, Any]) -> str:
+    """The takeaway and source written inside a ``titled`` chart's image, as one line of text."""
+    footer = spec["vconcat"][-1]
+    rows = spec.get("datasets", {}).get(footer.get("data", {}).get("name", ""), [])
+    return " ".join(str(row["line"]) for row in sorted(rows, key=lambda row: row["row"]))
