@@ -6,11 +6,24 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from coverage.errors import InputError
 from coverage.model.catalogue import REGISTER_SNAPSHOT
+from coverage.model.contacts import CONTACTS_CSV, ENGLAND_AND_WALES, Contact, contacts_for, read_contacts
+from coverage.model.contacts import KINDS as CONTACT_KINDS
 from coverage.model.demand import latest_period, offences_by_force
 from coverage.model.forces import force_names
-from coverage.model.lottery import INEQUALITY_METHOD, area_answer, coverage_shares, national_figures
-from coverage.model.profile import national_services
+from coverage.model.lottery import (
+    INEQUALITY_METHOD,
+    WHICH_FORCE_NAME,
+    WHICH_FORCE_STRADDLE,
+    SourcedText,
+    area_answer,
+    coverage_shares,
+    display_url,
+    help_regions,
+    national_figures,
+    national_help,
+)
 from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
 from coverage.outputs.maps import category_map
 from coverage.vocabulary import HEADLINE_MEASURE, HOME_OFFICE_ATTRIBUTION, OGL_V3
@@ -18,6 +31,9 @@ from ui import data
 from ui.markdown import escape_markdown
 
 QUERY_KEY = "q"
+ANSWER_KEY = "lottery_answer"  # the answer's container: Streamlit gives it the CSS class st-key-lottery_answer
+FOCUS_KEY = "lottery_focus_requests"  # suggestions chosen so far
+FOCUS_DONE_KEY = "lottery_focus_done"  # the last of them the answer was focused for
 NO_SERVICE_STYLES = {
     "none": {"fillColor": "#F46A25", "fillOpacity": 0.85, "dashArray": None, "pattern": "orange"},
     "some": {"fillColor": "#E6E6E6", "fillOpacity": 0.9, "dashArray": None, "pattern": "light grey"},
@@ -49,6 +65,17 @@ def _lookup():
     return Lookup.from_data_dir(paths.DATA_DIR)
 
 
+@st.cache_resource(show_spinner=False)
+def _contacts() -> tuple[Contact, ...] | str:
+    """The shipped contacts, checked once per server; the problem in words if the file is refused."""
+    from coverage import paths
+
+    try:
+        return read_contacts(paths.DATA_DIR / CONTACTS_CSV, known_service_ids=atlas.register["service_id"])
+    except InputError as error:
+        return str(error)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _figures(register_version: str, _forces: pd.DataFrame, _register: pd.DataFrame, _crime: pd.DataFrame) -> dict:
     return national_figures(_forces, _register, _crime, DEMAND, PERIOD)
@@ -60,12 +87,146 @@ if QUERY_KEY not in st.session_state:
 
 def _use_suggestion(text: str) -> None:
     st.session_state[QUERY_KEY] = text
+    # The button pressed is gone after the rerun: move keyboard focus to the answer (see _focus_answer).
+    st.session_state[FOCUS_KEY] = st.session_state.get(FOCUS_KEY, 0) + 1
+
+
+def _focus_answer(count: int) -> None:
+    """Put keyboard focus on the answer card once it is drawn.
+
+    Streamlit has no focus API and a widget's callback runs before the page is redrawn, so the
+    suggestion button a keyboard user pressed disappears and focus falls back to the page's body.
+    ``st.html`` runs JavaScript in the page itself (not an iframe) when asked to; this fixed script,
+    with no user text in it, makes the answer container focusable and focuses it. ``count`` changes
+    the markup on every suggestion, so the script runs once per choice and never on other reruns."""
+    st.html(
+        f'<span hidden data-answer-focus="{count}"></span><script>(function () {{'
+        f'var tries = 0; function go() {{ var card = document.querySelector(".st-key-{ANSWER_KEY}");'
+        'if (card) { card.setAttribute("tabindex", "-1"); card.setAttribute("role", "region");'
+        'card.setAttribute("aria-label", "Your answer"); card.focus(); return; }'
+        "if (++tries < 100) { setTimeout(go, 50); } } go(); })();</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def _answer_card(code: str) -> None:
+    answer = area_answer(code, table, register)
+    with st.container(border=True):
+        st.header(f"{escape_markdown(answer.name)}: {answer.provision_label}")
+        if answer.present:
+            st.markdown("**What exists**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.present))
+        elif answer.searched:
+            st.markdown("**What exists:** no local specialist stalking service was found in the research search.")
+        else:
+            st.markdown(
+                "**What exists:** unknown. The register has no row for this area, so it was not searched in depth."
+            )
+        if answer.missing:
+            st.markdown("**Not found here**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.missing))
+        if answer.status_unknown:
+            st.caption("Some of these services' funding ended or could not be confirmed: their status is unknown.")
+        st.markdown(escape_markdown(answer.comparison))
+        # The navigation's own page: a click switches to the Map (the default page, served at /) with
+        # ?force=. Streamlit writes the default page's href as the relative "?force=…", so only a click,
+        # not a link copied or opened in a new tab, reaches the Map (tests/test_browser_lottery.py).
+        st.page_link(
+            "app_pages/map.py",
+            label=f"Open the {escape_markdown(answer.name)} profile on the map",
+            icon=":material/map:",
+            query_params={"force": code},
+        )
+
+
+def _contact_line(contact: Contact, status: str = "") -> str:
+    line = f"- **{escape_markdown(contact.name)}**"
+    if contact.phone:
+        line += f": call **{contact.phone}**"
+    if contact.url:
+        line += (" · " if contact.phone else ": ") + f"[{escape_markdown(display_url(contact.url))}]({contact.url})"
+    if status and status != "Active":
+        line += f" ({escape_markdown(status.lower())})"
+    if contact.hours:
+        line += f". Open {escape_markdown(contact.hours)}"
+    line += "."
+    if contact.note:
+        line += f" {escape_markdown(contact.note)}"
+    return line
+
+
+def _sources_expander(shown: list[Contact], extra: SourcedText | None = None) -> None:
+    with st.expander("Where these numbers and addresses come from"):
+        # One line per page read, naming what was taken from it.
+        pages: dict[str, list[Contact]] = {}
+        for contact in shown:
+            pages.setdefault(contact.source_url, []).append(contact)
+        lines = []
+        for url, taken in pages.items():
+            first = taken[0]
+            what = ", ".join(
+                dict.fromkeys(f"{c.name} {c.phone}" if c.phone else f"{c.name} (web address)" for c in taken)
+            )
+            citation = f"{first.source_publisher}, “{first.source_title}”, {first.source_date}"
+            lines.append(
+                f"- {escape_markdown(what)}: {escape_markdown(citation)}, "
+                f"[{escape_markdown(display_url(url))}]({url}), read on {first.checked}"
+            )
+        if extra is not None:
+            for publisher, title, when, url in extra.sources:
+                lines.append(
+                    f"- Which force: {escape_markdown(f'{publisher}, “{title}”, {when}')}, "
+                    f"[{escape_markdown(display_url(url))}]({url}), read on {extra.checked}"
+                )
+        st.markdown(
+            "Each number and address was read on the service's own published page (a stored copy), never "
+            "typed from memory. Numbers change: the service's website has the latest.\n\n" + "\n".join(lines)
+        )
+
+
+def _contacts_section(region: str, contacts: tuple[Contact, ...], which: SourcedText | None, *, named: bool) -> None:
+    """The contacts for one region; ``named`` puts the region in the heading (an answer with two)."""
+    chosen = contacts_for(contacts, region)
+    shown: list[Contact] = []
+    where = {"Isle of Man": "the Isle of Man", "Guernsey": "the Bailiwick of Guernsey"}.get(region, region)
+    st.subheader(f"Who to contact in {where}" if named or region != ENGLAND_AND_WALES else "Who to contact")
+    blocks: list[str] = []
+    if not any(c.kind == "emergency" for c in chosen):
+        blocks.append(
+            "**In an emergency**\n\n- The atlas found no emergency number on this police service's own pages: "
+            "its website, below, gives its contacts."
+        )
+    for kind, label in CONTACT_KINDS.items():
+        rows = [c for c in chosen if c.kind == kind]
+        if region == ENGLAND_AND_WALES and kind == "stalking_service":
+            services = national_help(register, contacts)
+            lines = [
+                _contact_line(s.contact, s.status)
+                if s.contact is not None
+                else f"- **{escape_markdown(s.name)}** ({escape_markdown(s.provider)}): the atlas has no checked "
+                "contact details for it."
+                for s in services
+            ]
+            shown += [s.contact for s in services if s.contact is not None]
+            if lines:
+                blocks.append(
+                    "**National stalking services, for everyone in England and Wales**\n\n" + "\n".join(lines)
+                )
+            continue
+        if rows:
+            shown += rows
+            blocks.append(f"**{label}**\n\n" + "\n".join(_contact_line(c) for c in rows))
+    st.markdown("\n\n".join(blocks))
+    if region != ENGLAND_AND_WALES:
+        st.caption(
+            "This atlas maps the 43 police force areas of England and Wales; these are the police and support "
+            "services its sources name for this place."
+        )
+    _sources_expander(shown, which)
 
 
 st.title("What help is there where I live?")
 st.markdown(
     "Type a postcode, a postcode district, a local council or a police force. The answer is by police force "
-    "area: what specialist stalking help exists there, what does not, and what everyone can use."
+    "area: what specialist stalking help exists there, what does not, who to contact, and what everyone can use."
 )
 query = st.text_input(
     "Postcode, district, council or force",
@@ -82,47 +243,56 @@ if query.strip():
     result = _lookup().lookup(query)
     # The force holding the district's centroid first, then any other force the district reaches into.
     codes = list(dict.fromkeys(([result.force_code] if result.force_code else []) + list(result.force_codes or [])))
-    if not codes:
-        (st.info if result.kind == "outside_england_wales" else st.warning)(result.message)
-        if result.suggestions:
-            st.markdown("Did you mean:")
-            columns = st.columns(min(len(result.suggestions), 4))
-            for index, suggestion in enumerate(result.suggestions[:8]):
-                columns[index % 4].button(
-                    suggestion, key=f"suggestion_{index}", on_click=_use_suggestion, args=(suggestion,)
-                )
-    else:
-        st.success(result.message)
-        for code in codes:
-            answer = area_answer(code, table, register)
-            with st.container(border=True):
-                st.header(f"{escape_markdown(answer.name)}: {answer.provision_label}")
-                if answer.present:
-                    st.markdown(
-                        "**What exists**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.present)
+    contacts = _contacts()
+    which: SourcedText | None = None
+    with st.container(key=ANSWER_KEY):
+        # The lookup quotes typed text only in a sanitised, shortened form; escaped here as well, so
+        # nothing a visitor types can become a link, emphasis or HTML.
+        message = escape_markdown(result.message)
+        if not codes:
+            (st.info if result.kind == "outside_england_wales" else st.warning)(message)
+            if result.suggestions:
+                st.markdown("Did you mean:")
+                columns = st.columns(min(len(result.suggestions), 4))
+                for index, suggestion in enumerate(result.suggestions[:8]):
+                    columns[index % 4].button(
+                        escape_markdown(suggestion),
+                        key=f"suggestion_{index}",
+                        on_click=_use_suggestion,
+                        args=(suggestion,),
                     )
-                elif answer.searched:
-                    st.markdown(
-                        "**What exists:** no local specialist stalking service was found in the research search."
-                    )
-                else:
-                    st.markdown(
-                        "**What exists:** unknown. The register has no row for this area, so it was not searched in depth."
-                    )
-                if answer.missing:
-                    st.markdown(
-                        "**Not found here**\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in answer.missing)
-                    )
-                if answer.status_unknown:
-                    st.caption(
-                        "Some of these services' funding ended or could not be confirmed: their status is unknown."
-                    )
-                st.markdown(escape_markdown(answer.comparison))
+        else:
+            st.success(message)
+            # The cards are long: the emergency number is said before them too, not only in the list below.
+            emergency = [] if isinstance(contacts, str) else contacts_for(contacts, ENGLAND_AND_WALES)[:1]
+            if emergency and emergency[0].kind == "emergency":
                 st.markdown(
-                    f"[Open the {escape_markdown(answer.name)} profile on the map](/?force={code})"
-                )  # the Map is the default page: its path is /
-    st.markdown("**National services everyone in England and Wales can use**")
-    st.dataframe(national_services(register)[["Service", "Provider", "Status"]], hide_index=True, width="stretch")
+                    f"**In an emergency, call {emergency[0].phone}.** Who to contact, with the numbers of the "
+                    "national stalking services, is under the answer."
+                )
+            if len(codes) > 1:
+                which = WHICH_FORCE_STRADDLE if result.straddles else WHICH_FORCE_NAME
+                st.markdown(f"**Which force?** {escape_markdown(which.text)}")
+            for first in range(0, len(codes), 2):
+                row = codes[first : first + 2]
+                if len(codes) == 1:
+                    _answer_card(row[0])
+                else:
+                    for column, code in zip(st.columns(2), row, strict=False):
+                        with column:
+                            _answer_card(code)
+        regions = help_regions(result)
+        if regions and isinstance(contacts, str):
+            st.error(f"The contact details could not be read, so none are shown: {escape_markdown(contacts)}")
+        elif regions and not isinstance(contacts, str):
+            for region in regions:
+                _contacts_section(
+                    region, contacts, which if region == ENGLAND_AND_WALES else None, named=len(regions) > 1
+                )
+    focus = st.session_state.get(FOCUS_KEY, 0)
+    if focus and st.session_state.get(FOCUS_DONE_KEY) != focus:
+        st.session_state[FOCUS_DONE_KEY] = focus
+        _focus_answer(focus)
 
 st.divider()
 st.header("The postcode lottery in numbers")

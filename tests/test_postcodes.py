@@ -510,3 +510,39 @@ def test_real_data_extras(shared_tables, force_table):
     assert lookup.lookup("Carlisle").suggestions[:1] == ("CA1",)  # a town, pointed at its districts
     assert lookup.lookup("Horley").kind == "not_found"  # a town, not "did you mean Chorley"
     assert lookup.lookup("Ynys Môn").force_code == NORTH_WALES
+
+
+# ---- the jurisdiction an answer is in or reaches into (for the contacts the answer shows) ----
+
+
+@pytest.mark.parametrize(
+    "query, jurisdiction",
+    [
+        ("EH1 1YZ", "Scotland"),
+        ("BT1 5GS", "Northern Ireland"),
+        ("IM1 1AA", "Isle of Man"),
+        ("GY1 1AA", "Guernsey"),
+        ("JE2 3AB", "Jersey"),
+        ("EH", "Scotland"),
+        ("Scotland", "Scotland"),
+        ("Belfast", "Northern Ireland"),
+        ("St Helier", "Jersey"),
+    ],
+)
+def test_an_answer_outside_england_and_wales_names_its_jurisdiction(lookup, query, jurisdiction):
+    result = lookup.lookup(query)
+    assert result.kind == "outside_england_wales"
+    assert result.jurisdiction == jurisdiction
+    assert result.to_dict()["jurisdiction"] == jurisdiction
+
+
+def test_a_district_crossing_into_scotland_names_scotland_beside_its_force(lookup):
+    for query in ("TD12", "TD12 4AA"):
+        result = lookup.lookup(query)
+        assert result.force_code == NORTHUMBRIA
+        assert result.jurisdiction == "Scotland"
+
+
+@pytest.mark.parametrize("query", ["CH1 2AB", "CH4 8AB", "SO14", "Warrington", "Cheshire", "ZZ99 9ZZ", "🙂", "BN91"])
+def test_an_answer_inside_england_and_wales_names_no_other_jurisdiction(lookup, query):
+    assert lookup.lookup(query).jurisdiction is None

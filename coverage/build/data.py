@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from coverage import paths
+from coverage.build.contacts import write_contacts
 from coverage.build.forces import build_force_table
 from coverage.build.indicators import build_indicators
 from coverage.build.postcodes import build_postcode_tables
@@ -109,7 +110,10 @@ def _build_into(source_dir: Path, research_dir: Path | None, data_dir: Path) -> 
     register, sources = build_register(research_dir, forces)
     _write_csv(data_dir / "services" / "register.csv", register, written)
     _write_csv(data_dir / "services" / "sources.csv", sources, written)
-    _write_text(data_dir / "services" / "SOURCE.md", source_markdown([dataset("services")]), written)
+    written.append(write_contacts(data_dir))
+    _write_text(
+        data_dir / "services" / "SOURCE.md", source_markdown([dataset("services"), dataset("contacts")]), written
+    )
 
     crime = build_recorded_crime(source_dir, forces)
     _write_text(data_dir / "indicators" / "recorded_crime.csv", recorded_crime_csv(crime.table), written)

@@ -145,6 +145,23 @@ _LOOKUP_DATASETS = (
 )
 
 
+CONTACTS_DATASET = Dataset(
+    key="contacts",
+    file="data/services/contacts.csv",
+    title="How to reach the police and the national stalking services, in England and Wales and beyond",
+    publisher="Stalking Provision Atlas, from each service's own published page",
+    period="Read on 2026-12-01 from stored copies of public pages; each row gives its page's date",
+    licence="Facts belong to each cited page; the table is offered under the Open Government Licence v3.0 terms",
+    attribution="Each row cites the page its number or address was read on",
+    obtained_from="coverage/build/contacts.py: every number and address with its page (title, publisher, URL, date)",
+    processing=(
+        "One row per way of contact (999, 101, each national service; the police and support services of "
+        "Scotland, Northern Ireland, the Isle of Man, Jersey and Guernsey). A number is shipped only when the "
+        "service's own page gives it; otherwise the row has its web address only and says so."
+    ),
+)
+
+
 RECORDED_CRIME_DATASET = Dataset(
     key="recorded_crime",
     file="data/indicators/recorded_crime.csv",
@@ -180,7 +197,7 @@ def _indicators_dataset() -> Dataset:
     return Dataset(key="indicators", file="data/indicators/indicators.csv", **INDICATOR_DATASET)
 
 
-DATASETS = DATASETS + (RECORDED_CRIME_DATASET, _indicators_dataset()) + _LOOKUP_DATASETS
+DATASETS = DATASETS + (CONTACTS_DATASET, RECORDED_CRIME_DATASET, _indicators_dataset()) + _LOOKUP_DATASETS
 
 
 def catalogue_table() -> pd.DataFrame:

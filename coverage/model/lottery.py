@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from coverage.model.catalogue import REGISTER_SNAPSHOT
+from coverage.model.contacts import ENGLAND_AND_WALES, Contact
 from coverage.model.demand import latest_period, offences_by_force
+from coverage.model.postcodes import LookupResult
 from coverage.model.register import COUNTING_STATUSES, NATIONAL_FORCE_CODES, split_list
 from coverage.vocabulary import (
     HEADLINE_MEASURE,
@@ -324,3 +326,103 @@ def area_answer(code: str, table: pd.DataFrame, register: pd.DataFrame) -> AreaA
         status_unknown=status_unknown,
         searched=searched,
     )
+
+
+# ---- who to contact ------------------------------------------------------------------------
+
+
+def help_regions(result: LookupResult) -> list[str]:
+    """Where the contacts for an answer come from: England and Wales for an answer with a force, and
+    any jurisdiction outside it that the place is in or reaches into (``TD12``: also Scotland).
+
+    A place outside England and Wales gets only its own jurisdiction's services, never England and
+    Wales ones; an answer with no place (not found, invalid) gets none."""
+    regions = [ENGLAND_AND_WALES] if (result.force_code or result.force_codes) else []
+    if result.jurisdiction and result.jurisdiction not in regions:
+        regions.append(result.jurisdiction)
+    return regions
+
+
+@dataclass(frozen=True)
+class NationalService:
+    """A national service of the register (open to everyone in England and Wales) and how to reach it."""
+
+    service_id: str
+    name: str
+    provider: str
+    status: str  # in words: "Active", "Status unknown", …
+    contact: Contact | None  # None: the atlas holds no checked contact for it
+
+
+def national_help(register: pd.DataFrame, contacts: Sequence[Contact]) -> list[NationalService]:
+    """The register's national services a victim can contact (not funding streams), each with its
+    contact row, matched by ``service_id``; a service without one is listed with ``contact=None``."""
+    from coverage.model.register import STATUS_LABELS
+
+    by_service = {c.service_id: c for c in contacts if c.service_id and c.region == ENGLAND_AND_WALES}
+    # A service that can be phoned first, then one with a web address, then one the atlas cannot reach.
+    national = register[
+        register["force_codes"].eq(NATIONAL_FORCE_CODES) & register["service_type"].ne("funding_stream")
+    ]
+    services = [
+        NationalService(
+            service_id=str(row.service_id),
+            name=str(row.service_name),
+            provider=str(row.provider),
+            status=STATUS_LABELS.get(str(row.status), str(row.status)),
+            contact=by_service.get(str(row.service_id)),
+        )
+        for row in national.itertuples(index=False)
+    ]
+    return sorted(services, key=lambda s: (s.contact is None, not (s.contact and s.contact.phone)))
+
+
+def display_url(url: str) -> str:
+    """A web address as people read it: "www.suzylamplugh.org", "paladinservice.co.uk/get-support"."""
+    shown = url.split("://", 1)[-1]
+    return shown[:-1] if shown.endswith("/") else shown
+
+
+@dataclass(frozen=True)
+class SourcedText:
+    """A sentence the answer states, with the pages it rests on (publisher, title, date, address)."""
+
+    text: str
+    sources: tuple[tuple[str, str, str, str], ...]
+    checked: str
+
+
+_POLICE_101 = (
+    "Home Office (archived by The National Archives, 16 Aug 2012)",
+    "101 - Police non-emergency number",
+    "2012",
+    "https://webarchive.nationalarchives.gov.uk/20120816233649/http:/www.homeoffice.gov.uk/police/101-police-non-emergency/",
+)
+_CAMBS_AFTER_REPORT = (
+    "Cambridgeshire Constabulary",
+    "What happens after I report online?",
+    "undated",
+    "https://www.cambs.police.uk/police-forces/cambridgeshire-constabulary/areas/campaigns/campaigns/"
+    "what-can-and-should-be-reported-online/what-happens-after-i-report-online/",
+)
+
+# Said wherever an answer names more than one force. The Home Office page: "When a member of the
+# public calls 101, they are connected to their local police force"; Cambridgeshire's: "we'll make
+# sure that we're the right people to investigate the crime. If we're not, we'll direct your report
+# to the appropriate agency." No stored police page was found saying in so many words which force
+# investigates stalking that crosses a boundary, so the answer does not say it.
+WHICH_FORCE_STRADDLE = SourcedText(
+    "This postcode district is split between the police force areas below: yours is the "
+    "one that covers your address, so look at each. If the stalking happens somewhere else, you can "
+    "still contact the police where you live: calling 101 connects you to your local police force, and a "
+    "force that is not the right one to investigate directs your report to the one that is.",
+    (_POLICE_101, _CAMBS_AFTER_REPORT),
+    "2026-12-01",
+)
+WHICH_FORCE_NAME = SourcedText(
+    "This name covers more than one police force area: yours is the one that covers your "
+    "address (type your postcode to find it). Calling 101 connects you to your local police force, and a "
+    "force that is not the right one to investigate directs your report to the one that is.",
+    (_POLICE_101, _CAMBS_AFTER_REPORT),
+    "2026-12-01",
+)

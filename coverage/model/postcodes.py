@@ -385,6 +385,9 @@ class LookupResult:
     message: str = ""
     suggestions: tuple[str, ...] = ()
     matched: str | None = None  # the canonical thing answered: "CH1 2AB", "CH4", "Warrington", …
+    # A jurisdiction outside England and Wales (a key of JURISDICTIONS) that the answer is in
+    # ("EH1 1YZ": Scotland) or that a district also reaches into ("TD12": Scotland); else None.
+    jurisdiction: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -476,6 +479,7 @@ class _Answer(NamedTuple):
     straddles: bool
     outward_message: str  # "CH4 (Chester/Handbridge) straddles …"
     postcode_rest: str  # what follows the full postcode: " is in postcode district CH4 (…), which …"
+    outside: str | None  # the jurisdiction outside England and Wales the district reaches into, if any
 
 
 class _NameMatch(NamedTuple):
@@ -757,6 +761,7 @@ class Lookup:
                 answer.outward_message,
                 (),
                 outward,
+                answer.outside,
             )
         kind = "postcode" if answer.kind == "outward_code" else answer.kind
         return LookupResult(
@@ -768,6 +773,7 @@ class Lookup:
             postcode + answer.postcode_rest,
             (),
             postcode,
+            answer.outside,
         )
 
     def _unknown_district(self, query: str, outward: str, postcode: str | None) -> LookupResult:
@@ -829,6 +835,7 @@ class Lookup:
             straddles,
             self._district_message(district, None),
             self._district_message(district, _MARK)[len(_MARK) :],
+            district.outside or None,
         )
 
     def _district_message(self, district: _District, postcode: str | None) -> str:
@@ -874,6 +881,7 @@ class Lookup:
             "outside_england_wales",
             matched=matched,
             message=(f"{lead}; this atlas covers only the 43 police force areas of England and Wales."),
+            jurisdiction=jurisdiction,
         )
 
     def _area_phrase(self, code: str) -> str:
@@ -1031,6 +1039,7 @@ class Lookup:
                 matched=labels[0],
                 message=prefix + result.message,
                 suggestions=tuple(labels) if note else (),
+                jurisdiction=result.jurisdiction,
             )
         if len(codes) == 1 and not jurisdictions:
             code = codes[0]
