@@ -24,7 +24,7 @@ from coverage.model.lottery import (
     national_figures,
     national_help,
 )
-from coverage.outputs.charts import ChartText, grouped_share_chart, labelled_line_chart
+from coverage.outputs.charts import ChartText, footer_text, grouped_share_chart, labelled_line_chart, screen_spec
 from coverage.outputs.maps import category_map
 from coverage.vocabulary import HEADLINE_MEASURE, HOME_OFFICE_ATTRIBUTION, OGL_V3
 from ui import data
@@ -348,7 +348,9 @@ with chart_column:
         ),
         width=360,  # with its category labels, this fills the wider column without running under the table
     )
-    st.altair_chart(chart, width="content")
+    # Fitted to the column (a phone included); the exported image would carry its takeaway and source inside.
+    st.vega_lite_chart(screen_spec(chart), width="stretch")
+    st.caption(escape_markdown(footer_text(chart.to_dict(validate=False))))
 with table_column:
     shown = bar.copy()
     shown["Share of people aged 16+"] = shown["Share of people aged 16+"].map("{:.1%}".format)
@@ -434,7 +436,8 @@ with trend_column:
             source=SOURCE,
         ),
     )
-    st.altair_chart(trend_chart, width="content")
+    st.vega_lite_chart(screen_spec(trend_chart), width="stretch")
+    st.caption(escape_markdown(footer_text(trend_chart.to_dict(validate=False))))
 with trend_table_column:
     st.table(
         trend.rename(

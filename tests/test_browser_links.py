@@ -81,7 +81,7 @@ def test_every_in_app_link_on_every_page_opens_a_page(app_url, browser):
 
 @pytest.mark.parametrize(
     ("path", "ready", "at_least"),
-    [("/?force=E23000006", "Over time.", 2), ("/scenarios", "Cost by year.", 1)],
+    [("/?force=E23000006", "Over time.", 2), ("/scenarios", "Cost by year.", 1), ("/lottery?q=SO14", "Gini", 2)],
 )
 def test_charts_fit_a_phone_screen(app_url, browser, path, ready, at_least):
     """At 390 px every chart on the page is drawn within the screen, not cut off on the right."""
