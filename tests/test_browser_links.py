@@ -49,7 +49,7 @@ def _in_app_links(page, app_url: str) -> set[str]:
     for href in hrefs:
         if not href or href.startswith(("#", "mailto:", "tel:")):
             continue
-        absolute = urljoin(app_url + "/", href)
+        absolute = urljoin(page.url, href)  # as the browser resolves it: against the page it is on
         parsed = urlparse(absolute)
         if parsed.netloc == host and not parsed.path.startswith(("/app/static", "/media", "/_stcore")):
             links.add(absolute)
