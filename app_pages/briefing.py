@@ -132,6 +132,15 @@ st.caption(
     "confidence, placed by area: never an address) and the sources. " + OFFENCE_GROUP_CAVEAT
 )
 
+# Each button's name says what it gives ("Ranked chart, PNG"; "Ranked chart data, CSV"): a screen reader
+# lists them out of context, so four buttons called "PNG" would be indistinguishable.
+FILE_KINDS = (
+    ("png", "{chart}, PNG", "The chart as a PNG at twice its size, with its title, takeaway, source and licence"),
+    ("svg", "{chart}, SVG", "The chart as an SVG (scales to any size), with its title, takeaway, source and licence"),
+    ("csv", "{chart} data, CSV", "The rows the chart shows, as CSV"),
+    ("xlsx", "{chart} data, XLSX", "The rows the chart shows, with a sources sheet, as an Excel workbook"),
+)
+
 for chart in pack.charts:
     st.subheader(chart.heading)
     files = chart.file_names(pack.stem)
@@ -144,19 +153,36 @@ for chart in pack.charts:
     picture, beside = st.columns([3, 2], gap="medium")
     with picture:
         st.image(chart.png, alt=chart.alt_text, width="stretch")
-        buttons = st.columns(4)
-        for column, (extension, label) in zip(
-            buttons, (("png", "PNG"), ("svg", "SVG"), ("csv", "CSV"), ("xlsx", "XLSX"))
-        ):
-            column.download_button(
-                label,
-                data=content[extension],
-                file_name=files[extension],
-                mime=MIME[extension],
-                key=f"briefing_{chart.key}_{extension}",
-                on_click="ignore",
-                help=f"{'Chart' if extension in ('png', 'svg') else 'Data behind the chart'} as {label}",
-            )
+        for row in (FILE_KINDS[:2], FILE_KINDS[2:]):
+            for column, (extension, label, describe) in zip(st.columns(2), row):
+                column.download_button(
+                    label.format(chart=chart.label),
+                    data=content[extension],
+                    file_name=files[extension],
+                    mime=MIME[extension],
+                    key=f"briefing_{chart.key}_{extension}",
+                    on_click="ignore",
+                    help=describe,
+                    width="stretch",
+                )
+        shared = [image for image in pack.share if image.chart_key == chart.key]
+        if shared:
+            st.markdown("**For sharing** (title, takeaway, source and licence inside each image)")
+            for column, image in zip(st.columns(len(shared)), shared):
+                column.download_button(
+                    image.label,
+                    data=image.png,
+                    file_name=image.file_name(pack.stem),
+                    mime=MIME["png"],
+                    key=f"briefing_{chart.key}_{image.shape}",
+                    on_click="ignore",
+                    width="stretch",
+                )
+            with st.expander("Preview the images for sharing, and their alt text"):
+                for image in shared:
+                    st.image(image.png, alt=image.alt_text, caption=image.label, width="stretch")
+                st.markdown("**Alt text for both images** (copy it next to the image when you post it)")
+                st.code(shared[0].alt_text, language=None, wrap_lines=True)
     with beside:
         st.markdown("**Data behind the chart** (the rows the chart shows)")
         st.dataframe(chart.data, hide_index=True, width="stretch", height=420)

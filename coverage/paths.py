@@ -12,6 +12,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # ATLAS_DATA_DIR points the app at another build of data/ (a new release being checked, a deployment's
 # own copy); by default the shipped files beside the code.
 DATA_DIR = Path(os.environ.get("ATLAS_DATA_DIR") or REPO_ROOT / "data")
+# ATLAS_PUBLIC_URL is the address a deployment serves the atlas at (e.g. https://atlas.example.org): every chart
+# footer and briefing PDF then says where it came from. Unset (the default), they name the atlas without an address,
+# never a made-up one.
+PUBLIC_URL = (os.environ.get("ATLAS_PUBLIC_URL") or "").strip()
 
 BOUNDARIES_GEOJSON = DATA_DIR / "boundaries" / "pfa_dec2023_simplified.geojson"
 FORCES_CSV = DATA_DIR / "forces" / "forces.csv"

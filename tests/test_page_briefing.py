@@ -1,5 +1,5 @@
-"""The Briefing page through Streamlit's AppTest: it runs, offers every file, follows the force and
-scenario in the URL, and shows alt text and a data table beside each chart."""
+"""The Briefing page through Streamlit's AppTest: it runs, offers every file under a name of its
+own, follows the force and scenario in the URL, and shows alt text and a data table beside each chart."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_england_and_wales_is_the_default_with_every_download():
     assert at.header[0].value == "Briefing: England and Wales"
     downloads = [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")]
     assert downloads[:2] == [".zip", ".pdf"]
-    assert downloads.count(".png") == 4 and downloads.count(".svg") == 4
+    assert downloads.count(".png") == 6 and downloads.count(".svg") == 4  # 4 charts; coverage square, landscape
     assert downloads.count(".csv") == 5 and downloads.count(".xlsx") == 5  # 4 charts + services
     assert "force" not in at.query_params
     assert [s.value for s in at.subheader][:4] == [
@@ -56,10 +56,11 @@ def test_each_chart_has_its_alt_text_and_table_beside_it():
     at = _app().run()
     assert not at.exception
     alt_texts = [c.value for c in at.code]
-    assert len(alt_texts) == 4
+    assert len(alt_texts) == 5  # four charts; the sharing images of the coverage chart
     assert alt_texts[0].startswith("Map of the 43 police force areas")
     assert "stalking offences per 1,000 population, YE Dec 2025" in alt_texts[1]
     assert "counting-rule changes of April 2018 and April 2020" in alt_texts[2]
+    assert alt_texts[3] == alt_texts[4]  # the coverage chart, and its square and landscape images
     tables = [d.value for d in at.dataframe]
     assert len(tables[0]) == 43  # the map: one row per force
     assert len(tables[1]) == 44  # the ranked chart: 43 bars and the England and Wales line
@@ -93,7 +94,7 @@ def test_a_link_reproduces_force_and_scenario():
     assert at.header[0].value == "Briefing: City of London"
     assert at.selectbox(key="briefing_scenario").value == "cheshire_hru_like"
     assert "Scenario cost by year" in [s.value for s in at.subheader]
-    assert [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")].count(".png") == 5
+    assert [PurePosixPath(b.proto.url).suffix for b in at.get("download_button")].count(".png") == 7
 
 
 def test_an_unknown_force_or_scenario_in_the_link_is_explained_not_an_error():
@@ -113,7 +114,39 @@ def test_choosing_a_scenario_adds_its_cost_chart():
     at.selectbox(key="briefing_scenario").set_value("advocacy_only").run()
     assert not at.exception
     assert _query(at, "scenario") == "advocacy_only"
-    assert len(at.code) == 5
-    assert "cost" in at.code[4].value
+    assert len(at.code) == 6
+    assert "cost" in at.code[5].value
     labels = _downloads(at)
     assert any(label.startswith("Everything as one zip") for label in labels)
+
+
+def _labels(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]
+
+
+def test_every_download_has_a_name_of_its_own():
+    """A screen reader lists the buttons out of context: each says which chart and which format."""
+    at = _app()
+    at.query_params["force"] = "E23000006"
+    at.query_params["scenario"] = "cheshire_hru_like"
+    at.run()
+    assert not at.exception
+    labels = _labels(at)
+    assert len(labels) == len(set(labels)) == 2 + 5 * 4 + 2 + 2  # zip, PDF; 5 charts x 4 files; sharing; services
+    assert not {"PNG", "SVG", "CSV", "XLSX"} & set(labels)
+    for chart in ("Map", "Ranked chart", "Trend chart", "Coverage chart", "Scenario cost chart"):
+        for name in (f"{chart}, PNG", f"{chart}, SVG", f"{chart} data, CSV", f"{chart} data, XLSX"):
+            assert name in labels
+    assert "Ranked chart, square PNG (1080×1080)" in labels
+    assert "Ranked chart, landscape PNG (1200×675)" in labels
+    served = {b.proto.label: PurePosixPath(b.proto.url).suffix for b in at.get("download_button")}
+    assert served["Ranked chart, SVG"] == ".svg" and served["Ranked chart data, XLSX"] == ".xlsx"
+    assert served["Ranked chart, square PNG (1080×1080)"] == ".png"
+
+
+def test_the_national_pack_shares_the_coverage_chart():
+    at = _app().run()
+    labels = _labels(at)
+    assert "Coverage chart, square PNG (1080×1080)" in labels
+    assert "Coverage chart, landscape PNG (1200×675)" in labels
+    assert not any(label.startswith("Ranked chart, square") for label in labels)

@@ -9,7 +9,11 @@ projected map shapes, the coverage chart, the national ranked chart) is done onc
 version and reused across a batch (``briefing_context``).
 
 Every chart carries its title, subtitle (measure, unit, period), takeaway, source and licence
-inside the image; text that comes from data is drawn as text (SVG escapes it), never as markup.
+inside the image, and a credit line naming the atlas (with its address when the deployment sets
+``ATLAS_PUBLIC_URL``: ``coverage.paths.PUBLIC_URL``); text that comes from data is drawn as text
+(SVG escapes it), never as markup. The headline chart (a force's ranked chart; the coverage chart
+for England and Wales) also comes as a square (1080×1080) and a landscape (1200×675) PNG for
+sharing, with the same words inside.
 Exports neutralise cells a spreadsheet would run as a formula. No address of a service is ever
 shown: services are placed by the area they cover, and UK postcodes are removed from any text a
 briefing shows about a service.
@@ -35,6 +39,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from coverage import paths
 from coverage.errors import InputError
 from coverage.export import csv_bytes, xlsx_bytes
 from coverage.model.atlas_data import AtlasData, provision_table
@@ -62,9 +67,18 @@ from coverage.model.register import (
     short_service_name,
     split_list,
 )
-from coverage.outputs.charts import AF_TEXT, FONT, ChartText, ranked_bar_chart
+from coverage.outputs.charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText, ranked_bar_chart
 from coverage.outputs.scenario_charts import money
-from coverage.outputs.static_map import MapBase, MapLayout, display_text, fill_map, map_base, map_template, wrap_text
+from coverage.outputs.static_map import (
+    MapBase,
+    MapLayout,
+    display_text,
+    fill_map,
+    map_base,
+    map_template,
+    text_width,
+    wrap_text,
+)
 from coverage.vocabulary import (
     DARK_FILL_CLASSES,
     FIRST_COMPARABLE_YEAR,
@@ -90,6 +104,7 @@ if TYPE_CHECKING:
 
 NATIONAL_NAME = "England and Wales"
 NATIONAL_SLUG = "england-and-wales"
+ATLAS_NAME = "Stalking Provision Atlas"
 PNG_SCALE = 2  # PNGs at twice the chart's pixel size (print and high-density screens)
 CHART_WIDTH = 560  # plot width of bar charts; the map sets its own
 SNAPSHOT = REGISTER_SNAPSHOT
@@ -130,6 +145,13 @@ def _count(value: float | np.integer[Any] | NAType | None) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def atlas_credit(url: str | None) -> str:
+    """The line every image and PDF ends with: the atlas, and its address if the deployment gave one
+    (``ATLAS_PUBLIC_URL``); never an address it did not."""
+    url = display_text(url or "")
+    return f"From the {ATLAS_NAME}: {url}" if url else f"From the {ATLAS_NAME}"
 
 
 def _names(names: Sequence[str]) -> str:
@@ -194,9 +216,12 @@ def titled(chart: ChartType, *, width: int) -> alt.VConcatChart:
     return framed
 
 
-def apply_text(spec: dict[str, Any], text: ChartText, *, width: int, title_width: int | None = None) -> dict[str, Any]:
-    """A copy of a compiled ``titled`` spec with its title, subtitle, takeaway and source, each
-    wrapped to the width (measured in the font used), so nothing is truncated."""
+def apply_text(
+    spec: dict[str, Any], text: ChartText, *, width: int, title_width: int | None = None, credit: str = ""
+) -> dict[str, Any]:
+    """A copy of a compiled ``titled`` spec with its title, subtitle, takeaway, source and credit
+    line (``atlas_credit``), each wrapped to the width (measured in the font used), so nothing is
+    truncated."""
     title_width = title_width or width
     rows: list[dict[str, float | str]] = []
     y = 0.0
@@ -207,6 +232,11 @@ def apply_text(spec: dict[str, Any], text: ChartText, *, width: int, title_width
     for line in wrap_text(text.source, width, SOURCE_SIZE):
         rows.append({"y": y, "line": line, "kind": "source"})
         y += SOURCE_SIZE + 4
+    if credit:
+        y += 3
+        for line in wrap_text(credit, width, SOURCE_SIZE):
+            rows.append({"y": y, "line": line, "kind": "source"})
+            y += SOURCE_SIZE + 4
     spec = dict(spec)
     spec["title"] = {
         **spec["title"],
@@ -220,18 +250,32 @@ def apply_text(spec: dict[str, Any], text: ChartText, *, width: int, title_width
     return spec
 
 
-def chart_spec(chart: ChartType, text: ChartText, *, width: int, title_width: int | None = None) -> dict[str, Any]:
+def chart_spec(
+    chart: ChartType, text: ChartText, *, width: int, title_width: int | None = None, credit: str = ""
+) -> dict[str, Any]:
     """The compiled spec of ``chart`` with its words inside the image."""
-    return apply_text(titled(chart, width=width).to_dict(validate=False), text, width=width, title_width=title_width)
+    return apply_text(
+        titled(chart, width=width).to_dict(validate=False), text, width=width, title_width=title_width, credit=credit
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # What a pack holds
 
 
+# What each chart is called where a file of it is offered ("Ranked chart, PNG"; "Ranked chart data, CSV").
+CHART_LABELS = {
+    "map": "Map",
+    "rates": "Ranked chart",
+    "trend": "Trend chart",
+    "coverage": "Coverage chart",
+    "scenario-cost": "Scenario cost chart",
+}
+
+
 @dataclass
 class BriefingChart:
-    key: str  # map, rates, coverage, scenario-cost
+    key: str  # map, rates, trend, coverage, scenario-cost
     heading: str
     text: ChartText
     svg: str
@@ -252,6 +296,51 @@ class BriefingChart:
     def file_names(self, stem: str) -> dict[str, str]:
         return {ext: f"{stem}-{self.key}.{ext}" for ext in ("png", "svg", "csv", "xlsx")}
 
+    @property
+    def label(self) -> str:
+        """The chart's short name, for the names of its files' download buttons."""
+        return CHART_LABELS.get(self.key, self.heading)
+
+
+# Images of the headline chart for sharing: pixel size, and how many image pixels to one chart pixel
+# (text drawn at 11–17 px reads at 16–34 px in the image).
+SHARE_FORMATS: dict[str, tuple[tuple[int, int], float]] = {
+    "square": ((1080, 1080), 2.0),
+    "landscape": ((1200, 675), 1.5),
+}
+
+
+@dataclass
+class ShareImage:
+    """The headline chart drawn to an exact pixel size (PNG), its title, takeaway, source, licence
+    and credit inside."""
+
+    chart_key: str  # the chart it shows: rates (a force's pack) or coverage (England and Wales)
+    shape: str  # a key of SHARE_FORMATS
+    text: ChartText
+    alt_text: str
+    png: bytes = b""
+    svg: str = ""  # what the PNG was drawn from (not a file of the pack: the chart's own SVG is)
+    pending: Future[tuple[str, bytes]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return SHARE_FORMATS[self.shape][0]
+
+    @property
+    def label(self) -> str:
+        width, height = self.size
+        return f"{CHART_LABELS[self.chart_key]}, {self.shape} PNG ({width}×{height})"
+
+    def ready(self) -> ShareImage:
+        if self.pending is not None:
+            self.svg, self.png = self.pending.result()
+            self.pending = None
+        return self
+
+    def file_name(self, stem: str) -> str:
+        return f"{stem}-{self.chart_key}-{self.shape}.png"
+
 
 @dataclass
 class BriefingPack:
@@ -265,6 +354,8 @@ class BriefingPack:
     sources: pd.DataFrame
     files: dict[str, bytes] = field(default_factory=dict)  # every file but the zip, in order
     register_note: str = ""  # set when the pack was built from a user-edited register
+    share: list[ShareImage] = field(default_factory=list)  # the headline chart, square and landscape
+    credit: str = ""  # atlas_credit: the atlas, and its address when the deployment gives one
 
     @property
     def zip_name(self) -> str:
@@ -397,10 +488,16 @@ class BriefingContext:
     # The name of a user-edited register this context was built from, or None for the published one.
     # Every chart, the PDF, the README and the file names then say so.
     edited_register: str | None = None
+    # The deployment's address (coverage.paths.PUBLIC_URL when the context was made): every image and the PDF give it.
+    public_url: str = ""
 
     @property
     def register_note(self) -> str:
         return edited_register_note(self.edited_register)
+
+    @property
+    def credit(self) -> str:
+        return atlas_credit(self.public_url)
 
 
 def edited_register_note(name: str | None) -> str:
@@ -426,7 +523,9 @@ def _england_wales(crime: pd.DataFrame, forces: pd.DataFrame, measure: Measure, 
     }
 
 
-def _build_context(data: AtlasData, version: str, edited_register: str | None = None) -> BriefingContext:
+def _build_context(
+    data: AtlasData, version: str, edited_register: str | None = None, public_url: str = ""
+) -> BriefingContext:
     _warm_renderer()
     forces = data.forces
     table = provision_table(forces, data.register)
@@ -457,6 +556,7 @@ def _build_context(data: AtlasData, version: str, edited_register: str | None = 
         shares=shares,
         base=map_base(data.boundaries, table),
         edited_register=edited_register or None,
+        public_url=public_url,
     )
 
 
@@ -467,14 +567,16 @@ _CONTEXTS_LOCK = threading.Lock()
 def briefing_context(data: AtlasData, edited_register: str | None = None) -> BriefingContext:
     """The work shared by every pack of one data version (kept for the last few versions).
 
-    ``edited_register`` names a user-edited register the data carry, so every file says so."""
+    ``edited_register`` names a user-edited register the data carry, so every file says so. The
+    atlas's address is read from ``coverage.paths.PUBLIC_URL`` (``ATLAS_PUBLIC_URL``) here."""
     version = data_version(data)
-    key = f"{version}|{edited_register or ''}"
+    public_url = paths.PUBLIC_URL
+    key = f"{version}|{edited_register or ''}|{public_url}"
     with _CONTEXTS_LOCK:
         if key in _CONTEXTS:
             _CONTEXTS.move_to_end(key)
             return _CONTEXTS[key]
-    context = _build_context(data, version, edited_register)
+    context = _build_context(data, version, edited_register, public_url)
     with _CONTEXTS_LOCK:
         _CONTEXTS[key] = context
         while len(_CONTEXTS) > 3:
@@ -578,22 +680,11 @@ def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
         context, ("map-template",), lambda: map_template(context.base, layout, lambda c: titled(c, width=layout.width))
     )
     spec = fill_map(template, context.base, layout, code, context.names.get(code) if code else None)
-    pending = _render_later(apply_text(spec, text, width=layout.width))
+    pending = _render_later(apply_text(spec, text, width=layout.width, credit=context.credit))
     rows = context.base.rows(code)
     if not code:
         rows = rows.drop(columns=["Outlined on the map"])
-    groups = []
-    for key in PROVISION_CLASSES:
-        members = table.loc[table["provision_class"] == key, "name"].sort_values().tolist()
-        groups.append(f"{PROVISION_CLASS_LABELS[key]} ({len(members)}): {_names(members)}.")
-    alt_text = (
-        "Map of the 43 police force areas of England and Wales, each shaded by the best specialist stalking "
-        "service found there, from dark blue (a multi-agency stalking unit) through lighter blues to grey with "
-        "hatching (national services only, none found locally) and white with a dashed outline (unknown, not "
-        "searched). "
-        + (f"{display_text(context.names[code])} is outlined in orange and labelled. " if code else "")
-        + " ".join(groups)
-    )
+    alt_text = _map_alt(context, code)
     sources = pd.concat(
         [
             _dataset_sources(["boundaries", "forces", "services"]),
@@ -605,6 +696,23 @@ def _map_chart(context: BriefingContext, code: str | None) -> BriefingChart:
         ignore_index=True,
     )
     return BriefingChart("map", "Map: specialist stalking provision", text, "", b"", rows, sources, alt_text, pending)
+
+
+def _map_alt(context: BriefingContext, code: str | None) -> str:
+    """What the map shows, in words: read out in its place (the chart's alt text, the PDF's Figure)."""
+    table = context.table
+    groups = []
+    for key in PROVISION_CLASSES:
+        members = table.loc[table["provision_class"] == key, "name"].sort_values().tolist()
+        groups.append(f"{PROVISION_CLASS_LABELS[key]} ({len(members)}): {_names(members)}.")
+    return (
+        "Map of the 43 police force areas of England and Wales, each shaded by the best specialist stalking "
+        "service found there, from dark blue (a multi-agency stalking unit) through lighter blues to grey with "
+        "hatching (national services only, none found locally) and white with a dashed outline (unknown, not "
+        "searched). "
+        + (f"{display_text(context.names[code])} is outlined in orange and labelled. " if code else "")
+        + " ".join(groups)
+    )
 
 
 RATE_FORMAT = ".2f"
@@ -689,7 +797,9 @@ def _rates_chart(context: BriefingContext, code: str | None) -> BriefingChart:
     )
     template = _shared(context, ("rates-template",), lambda: _rates_template(context))
     spec = _with_highlight(template, code)
-    pending = _render_later(apply_text(spec, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 160))
+    pending = _render_later(
+        apply_text(spec, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 160, credit=context.credit)
+    )
     population = context.data.forces.set_index("code")
     rate_all, rate_16 = f"Offences per 1,000 population ({period})", f"Offences per 1,000 aged 16+ ({period})"
     count = f"Recorded {noun} ({period})"
@@ -763,7 +873,9 @@ def _trend_chart(context: BriefingContext, code: str | None) -> BriefingChart:
     built = trend_chart(
         rows.assign(name=rows["name"].map(display_text)), measure=context.measure, text=text, width=CHART_WIDTH
     )
-    pending = _render_later(chart_spec(built.vconcat[0], text, width=CHART_WIDTH, title_width=CHART_WIDTH + 60))
+    pending = _render_later(
+        chart_spec(built.vconcat[0], text, width=CHART_WIDTH, title_width=CHART_WIDTH + 60, credit=context.credit)
+    )
     data = pd.DataFrame(
         {
             "Area": rows["name"],
@@ -815,8 +927,7 @@ def class_shares(context: BriefingContext) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _coverage_chart(context: BriefingContext) -> BriefingChart:
-    """The same for every pack (it is national), so it is drawn once per data version."""
+def _coverage_text(context: BriefingContext) -> ChartText:
     shares = context.shares.set_index("measure")
     # One label of a unique index each: a row.
     unit = cast(pd.Series, shares.loc["has_multi_agency_unit"])
@@ -828,7 +939,7 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
         f"of people aged 16+ live where no local specialist service was found, and {_percent(unknown['population_16plus_share'])} "
         "where provision is unknown."
     )
-    text = ChartText(
+    return ChartText(
         title="Who is covered: specialist stalking provision by share of areas, people and stalking offences",
         subtitle=(
             "Share of the 43 police force areas, of people aged 16+ (mid-2023) and of police recorded stalking "
@@ -837,7 +948,12 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
         takeaway=takeaway,
         source=" ".join(filter(None, [_coverage_source(context), context.register_note])),
     )
-    rows = class_shares(context)
+
+
+def _coverage_plot(
+    rows: pd.DataFrame, *, width: int, height: int, bar_height: int = 34, legend_columns: int = 2
+) -> ChartType:
+    """Three 100% stacked bars (areas, people, offences) split by provision class (``class_shares`` rows)."""
     plot = rows.assign(
         order=rows["class"].map({k: i for i, k in enumerate(PROVISION_CLASSES)}),
         label=[f"{s:.0%}" if s >= 0.05 else "" for s in rows["Share"]],
@@ -852,12 +968,12 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
             "Measure:N",
             title=None,
             sort=[m for _, m in SHARE_MEASURES],
-            axis=alt.Axis(labelFontSize=12, labelLimit=220),
+            axis=alt.Axis(labelFontSize=12, labelLimit=0),  # never cut short
         ),
         x=alt.X("Share:Q", stack="normalize", title="Share (%)", axis=alt.Axis(format="%", grid=False)),
         order=alt.Order("order:Q"),
     )
-    bars = base.mark_bar(height=34, stroke="#333333", strokeWidth=0.6).encode(
+    bars = base.mark_bar(height=bar_height, stroke="#333333", strokeWidth=0.6).encode(
         color=alt.Color(
             "Provision (best found):N",
             scale=alt.Scale(domain=labels, range=colours),
@@ -865,7 +981,7 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
                 title="Provision (best found in the force area)",
                 orient="top",
                 direction="vertical",
-                columns=2,
+                columns=legend_columns,
                 labelLimit=0,
                 titleLimit=0,
                 symbolType="square",
@@ -881,8 +997,18 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
         text="label:N",
         color=alt.condition("datum.dark", alt.value("#FFFFFF"), alt.value("#000000")),
     )
-    chart = alt.layer(bars, text_marks).properties(width=CHART_WIDTH, height=150)
-    pending = _render_later(chart_spec(chart, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 200))
+    return alt.layer(bars, text_marks).properties(width=width, height=height)
+
+
+def _coverage_chart(context: BriefingContext) -> BriefingChart:
+    """The same for every pack (it is national), so it is drawn once per data version."""
+    text = _coverage_text(context)
+    takeaway = text.takeaway
+    rows = class_shares(context)
+    chart = _coverage_plot(rows, width=CHART_WIDTH, height=150)
+    pending = _render_later(
+        chart_spec(chart, text, width=CHART_WIDTH, title_width=CHART_WIDTH + 200, credit=context.credit)
+    )
     data = (
         rows.drop(columns=["class"])
         .assign(Share=lambda f: (f["Share"] * 100).round(1))
@@ -897,14 +1023,222 @@ def _coverage_chart(context: BriefingContext) -> BriefingChart:
             + "."
         )
     alt_text = (
-        "Three 100% stacked horizontal bars: police force areas, people aged 16+ and recorded stalking and harassment "
-        "offences, each split by the best specialist stalking provision found in the force area. "
-        + " ".join(parts)
-        + " "
-        + takeaway
+        f"Three 100% stacked horizontal bars: police force areas, people aged 16+ and police recorded "
+        f"{context.measure.noun} ({context.measure.code}), each split by the best specialist stalking provision found "
+        "in the force area. " + " ".join(parts) + " " + takeaway
     )
     sources = _dataset_sources(["services", "forces", "recorded_crime"])
     return BriefingChart("coverage", "Coverage shares", text, "", b"", data, sources, alt_text, pending)
+
+
+# ---------------------------------------------------------------------------------------------
+# The headline chart for sharing: a square and a landscape PNG of an exact pixel size
+
+FRAME_PADDING = 16  # titled()'s padding on each side
+
+
+def _svg_size(svg: str) -> tuple[float, float]:
+    found = re.search(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"', svg)
+    if not found:
+        raise RuntimeError("vl-convert drew an SVG without a width and height")
+    return float(found.group(1)), float(found.group(2))
+
+
+def _flush_footer(spec: dict[str, Any], indent: float, frame: int) -> dict[str, Any]:
+    """``spec`` with its takeaway and source starting ``indent`` chart pixels left of the plot (under
+    the axis, so they line up with the title at the frame's edge) and the footer's own width cut by
+    as much: the words keep their wrapping to ``frame``."""
+    spec = dict(spec)
+    vconcat = list(spec["vconcat"])
+    footer = dict(vconcat[-1])
+    footer["width"] = max(1, round(frame - indent))
+    footer["layer"] = [
+        {**layer, "encoding": {**layer["encoding"], "x": {"value": -indent}}} for layer in footer["layer"]
+    ]
+    vconcat[-1] = footer
+    spec["vconcat"] = vconcat
+    return spec
+
+
+def _render_share(
+    build: Callable[[int, int], dict[str, Any]], size: tuple[int, int], scale: float
+) -> tuple[str, bytes]:
+    """Draw ``build(plot_width, plot_height)`` (a compiled ``titled`` spec whose words are wrapped to
+    ``size`` / ``scale`` less the padding) as a PNG of exactly ``size`` pixels. A first drawing
+    measures the axis left of the plot and everything above and below it; the second is sized to
+    fill ``size`` / ``scale`` chart pixels (the words' wrapping does not change, so one correction
+    is enough), and is drawn at that scale on a white canvas of the exact size. Returns the SVG
+    drawn and the PNG."""
+    import vl_convert as vlc
+    from PIL import Image
+
+    width, height = size
+    goal_w, goal_h = width / scale, height / scale
+    frame = int(goal_w) - 2 * FRAME_PADDING
+    plot_w, plot_h = frame // 2, int(goal_h * 0.4)
+    svg = vlc.vegalite_to_svg(build(plot_w, plot_h))
+    got_w, got_h = _svg_size(svg)
+    axis = max(0.0, got_w - 2 * FRAME_PADDING - max(plot_w, frame))  # the axis and labels left of the plot
+    plot_w, plot_h = max(120, int(frame - axis)), max(60, int(plot_h + goal_h - got_h))
+    svg = vlc.vegalite_to_svg(_flush_footer(build(plot_w, plot_h), axis, frame))
+    got_w, got_h = _svg_size(svg)
+    fit = min(width / got_w, height / got_h)
+    drawn = Image.open(io.BytesIO(vlc.svg_to_png(svg, scale=fit))).convert("RGB")
+    drawn = drawn.crop((0, 0, min(width, drawn.width), min(height, drawn.height)))
+    canvas = Image.new("RGB", (width, height), "#FFFFFF")
+    canvas.paste(drawn, ((width - drawn.width) // 2, (height - drawn.height) // 2))
+    out = io.BytesIO()
+    canvas.save(out, format="PNG", optimize=True)
+    return svg, out.getvalue()
+
+
+SHARE_FONT = 12  # the highlighted force's label and the England and Wales key, in chart pixels
+
+
+def _rates_columns(context: BriefingContext, code: str | None, *, width: int, height: int) -> ChartType:
+    """The ranked chart as columns, highest rate first, for the sharing images: the chosen force's
+    column orange and labelled above the columns around it (a leader line down to its own), a
+    dashed England and Wales line with its key in the empty top-right corner (the columns fall
+    away to the right, so nothing is drawn over)."""
+    ranking = context.ranking.dropna(subset=["rate_all_ages"]).sort_values("rate_all_ages", ascending=False)
+    n = len(ranking)
+    rates = ranking["rate_all_ages"].to_numpy(dtype=float)
+    ceiling = float(rates.max()) * 1.4  # headroom for the labels
+    per_px = ceiling / height  # rate units per chart pixel, up the plot
+    column_px = width / n  # chart pixels per column across it
+    position = np.arange(1, n + 1)
+    highlight = (ranking["code"] == code).to_numpy() if code else np.zeros(n, dtype=bool)
+    plot = pd.DataFrame(
+        {
+            "x0": position - 0.38,
+            "x1": position + 0.38,
+            "zero": 0.0,
+            "rate": rates,
+            "name": ranking["name"].map(display_text).to_numpy(),
+            "highlight": highlight,
+        }
+    )
+    x_scale = alt.Scale(domain=[0.5, n + 0.5], nice=False, zero=False)
+    y_scale = alt.Scale(domain=[0, ceiling], nice=False)
+    bars = (
+        alt.Chart(plot)
+        .mark_rect()
+        .encode(
+            x=alt.X(
+                "x0:Q",
+                scale=x_scale,
+                axis=alt.Axis(
+                    title=f"The {n} police force areas of England and Wales, highest rate first",
+                    labels=False,
+                    ticks=False,
+                    grid=False,
+                ),
+            ),
+            x2="x1:Q",
+            y=alt.Y(
+                "rate:Q",
+                scale=y_scale,
+                axis=alt.Axis(title="Offences per 1,000 population", format=".1f", tickCount=5, gridColor="#E6E6E6"),
+            ),
+            y2="zero:Q",
+            color=alt.condition(alt.datum.highlight, alt.value(AF_ORANGE), alt.value(AF_DARK_BLUE)),
+            stroke=alt.condition(alt.datum.highlight, alt.value("#000000"), alt.value(None)),
+        )
+    )
+    ew = context.england_wales["rate_all_ages"]
+    rule = (
+        alt.Chart(pd.DataFrame({"rate": [ew]}))
+        .mark_rule(color=AF_TEXT, strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(y=alt.Y("rate:Q", scale=y_scale))
+    )
+    key = f"England and Wales: {format_rate(ew)}"
+    key_right = n + 0.5
+    key_left = key_right - (text_width(key, SHARE_FONT) + 6) / column_px
+    key_y = ceiling - 4 * per_px
+    key_rows = pd.DataFrame(
+        {"x": [key_right], "a": [key_left - 30 / column_px], "b": [key_left], "y": [key_y], "mid": [key_y - 7 * per_px]}
+    )
+    key_text = (
+        alt.Chart(key_rows)
+        .mark_text(align="right", baseline="top", font=FONT, fontSize=SHARE_FONT, color=AF_TEXT)
+        .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text=alt.value(key))
+    )
+    key_line = (
+        alt.Chart(key_rows)
+        .mark_rule(color=AF_TEXT, strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(x=alt.X("a:Q", scale=x_scale), x2="b:Q", y=alt.Y("mid:Q", scale=y_scale))
+    )
+    layers: list[alt.Chart] = [bars, rule, key_line, key_text]
+    if highlight.any():
+        at = int(np.flatnonzero(highlight)[0])  # 0-based: column at + 1
+        label = f"{display_text(context.names[code or ''])}: {format_rate(rates[at])}"
+        half = (text_width(label, SHARE_FONT, bold=True) / 2 + 2) / column_px
+        centre = min(max(at + 1, 0.5 + half), n + 0.5 - half)
+        covered = [j for j in range(n) if j + 1 + 0.38 >= centre - half and j + 1 - 0.38 <= centre + half]
+        bottom = max(rates[j] for j in covered) + 8 * per_px
+        label_rows = pd.DataFrame(
+            {"x": [centre], "y": [bottom], "column": [at + 1.0], "from": [rates[at] + 2 * per_px], "to": [bottom]}
+        )
+        layers.append(
+            alt.Chart(label_rows)
+            .mark_text(align="center", baseline="bottom", font=FONT, fontSize=SHARE_FONT, fontWeight="bold")
+            .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text=alt.value(label))
+        )
+        if bottom - rates[at] > 6 * per_px:  # a leader line when the label sits above taller neighbours
+            layers.append(
+                alt.Chart(label_rows)
+                .mark_rule(color="#000000", strokeWidth=1)
+                .encode(x=alt.X("column:Q", scale=x_scale), y=alt.Y("from:Q", scale=y_scale), y2="to:Q")
+            )
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def _share_images(context: BriefingContext, code: str | None, headline: BriefingChart) -> list[ShareImage]:
+    """The headline chart (``headline``: the force's ranked chart, or the coverage chart for England
+    and Wales) as a square and a landscape PNG, each drawn in the background."""
+    if code:
+        name = display_text(context.names[code])
+        n = int(context.ranking["rate_all_ages"].notna().sum())
+        text = ChartText(
+            title=f"{name}: police recorded {context.measure.noun} per 1,000 population",
+            subtitle=(
+                f"{n} police force areas, England and Wales, {context.period}; population all ages, mid-2023. "
+                f"{context.measure.caveat}"
+            ),
+            takeaway=headline.text.takeaway,
+            source=headline.text.source,
+        )
+        alt_text = (
+            f"Column chart of police recorded {context.measure.noun} per 1,000 population in the {n} police force areas "
+            f"of England and Wales, {context.period}, highest first. {name}'s column is orange and labelled; a dashed "
+            f"line marks England and Wales at {format_rate(context.england_wales['rate_all_ages'])}. "
+            + headline.text.takeaway
+        )
+
+    else:
+        text, alt_text = headline.text, headline.alt_text
+        rows = class_shares(context)
+    legend_columns = {"square": 1, "landscape": 2}  # the coverage key's columns: one where the image is narrow
+
+    images = []
+    for shape, (size, scale) in SHARE_FORMATS.items():
+        frame = int(size[0] / scale) - 2 * FRAME_PADDING  # the words' width, in chart pixels
+
+        def build(width: int, height: int, frame: int = frame, shape: str = shape) -> dict[str, Any]:
+            chart: ChartType
+            if code:
+                chart = _rates_columns(context, code, width=width, height=height)
+            else:
+                bar = max(24, min(60, int(height / 3 * 0.6)))
+                chart = _coverage_plot(
+                    rows, width=width, height=height, bar_height=bar, legend_columns=legend_columns[shape]
+                )
+            return chart_spec(chart, text, width=frame, title_width=frame, credit=context.credit)
+
+        image = ShareImage(headline.key, shape, text, alt_text)
+        image.pending = _RENDERER.submit(_render_share, build, size, scale)
+        images.append(image)
+    return images
 
 
 def _scenario_chart(
@@ -965,7 +1299,9 @@ def _scenario_chart(
         ),
     )
     built = cost_by_year_chart(by_year, price_base=price_base, text=text, width=CHART_WIDTH)
-    pending = _render_later(chart_spec(built.vconcat[0], text, width=CHART_WIDTH, title_width=CHART_WIDTH + 60))
+    pending = _render_later(
+        chart_spec(built.vconcat[0], text, width=CHART_WIDTH, title_width=CHART_WIDTH + 60, credit=context.credit)
+    )
     data = pd.DataFrame(
         {
             "Financial year": by_year["fiscal_year"],
@@ -1285,6 +1621,8 @@ def _pdf_content(
         scenario_lines=([scenario["name"] + ": " + scenario["takeaway"]] if scenario else []),
         notes=notes,
         sources=sources,
+        map_alt=_map_alt(context, code),
+        credit=context.credit,
     )
 
 
@@ -1309,7 +1647,7 @@ def _check_code(context: BriefingContext, force_code: str | None) -> str | None:
 def _readme(pack: BriefingPack) -> bytes:
     lines = [
         f"Briefing pack: {display_text(pack.area_name)}",
-        "Stalking Provision Atlas",
+        pack.credit,
         *([pack.register_note] if pack.register_note else []),
         "",
         ONS_ATTRIBUTION,
@@ -1327,6 +1665,13 @@ def _readme(pack: BriefingPack) -> bytes:
             f"- {names['png']} (PNG, {PNG_SCALE}x), {names['svg']} (SVG): {chart.text.title}; data behind it: "
             f"{names['csv']}, {names['xlsx']} (with a sources sheet)"
         )
+        for image in pack.share:
+            if image.chart_key == chart.key:
+                width, height = image.size
+                lines.append(
+                    f"- {image.file_name(pack.stem)} (PNG, {width}x{height} pixels, {image.shape}): the same chart for "
+                    "sharing, its title, takeaway, source and licence inside the image"
+                )
     lines += [
         f"- {pack.stem}-services.csv, {pack.stem}-services.xlsx: the services listed in the briefing (no addresses)",
         "",
@@ -1334,6 +1679,8 @@ def _readme(pack: BriefingPack) -> bytes:
     lines.append("Alt text (for copying next to each chart)")
     for chart in pack.charts:
         lines += ["", f"{chart.file_names(pack.stem)['png']}:", chart.alt_text]
+    for image in pack.share:
+        lines += ["", f"{image.file_name(pack.stem)}:", image.alt_text]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -1371,6 +1718,9 @@ def build_briefing(
         else _shared(context, ("trend", None), lambda: _trend_chart(context, None).ready()),
         _shared(context, ("coverage",), lambda: _coverage_chart(context).ready()),
     ]
+    # The headline chart, also drawn square and landscape for sharing: where the force stands among
+    # all 43 for a force's pack; who is covered for England and Wales.
+    share = _share_images(context, code, charts[1] if code else charts[3])
     scenario_summary = None
     if scenario_id:
         scenario_chart, scenario_summary = _scenario_chart(context, code, scenario_id)
@@ -1395,6 +1745,8 @@ def build_briefing(
         pdf=pdf,
         sources=all_sources,
         register_note=context.register_note,
+        share=share,
+        credit=context.credit,
     )
     tables = {
         chart.key: (
@@ -1412,6 +1764,9 @@ def build_briefing(
         files[names["png"]] = chart.png
         files[names["svg"]] = chart.svg.encode("utf-8")
         files[names["csv"]], files[names["xlsx"]] = tables[chart.key]
+        for image in share:
+            if image.chart_key == chart.key:
+                files[image.file_name(stem)] = image.ready().png
     service_sources = pd.concat(
         [
             _dataset_sources(["services"]),

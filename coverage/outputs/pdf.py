@@ -5,27 +5,45 @@ as a Unicode subset, so "£", "–", "’", "ô" and names in other alphabets pr
 searched. Nothing is smaller than 9 pt. Data text is laid out as plain text (no markdown or
 markup). If the content is too long for one page, the longest lists are shortened, each ending
 with a line that says how many more are in the data files: the page never spills onto a second.
+
+The PDF is tagged for assistive technology (PDF/UA-1, ISO 14289-1): a structure tree in reading
+order (the title as H1, section headings as H2, paragraphs, lists as L > LI > LBody, the map as a
+Figure with alternate text), every decoration (panels, bullets, swatches, rules) marked as an
+artifact, the document language (en-GB), the title shown in the viewer's title bar, and XMP
+metadata with the PDF/UA identifier. fpdf2 2.8's public API sets the language and title and tags
+images and outline headings (always as /Figure, all flat under /Document); it has no public call
+to tag text, lists or artifacts, so ``_Tags`` builds the rest with fpdf2's own structure-tree
+classes (``fpdf.structure_tree``, internal to fpdf2: requirements pin fpdf2 to 2.8, and
+tests/test_briefing.py checks the tree, the marked content and the metadata of every pack).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from xml.sax.saxutils import escape
+
+from fpdf.structure_tree import StructElem, StructureTreeBuilder
 
 from coverage.outputs.static_map import FONT_FILES, display_text, font_file
 from coverage.vocabulary import HATCHED_CLASSES
 
 if TYPE_CHECKING:
     from fpdf import FPDF
+    from fpdf.encryption import StandardSecurityHandler
+    from fpdf.syntax import PDFObject
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 12.0
 BOTTOM = PAGE_H - 10.0
+FOOTER_GAP = 5.0  # the credit line at the foot of the page ends this far above the paper's edge
+LANGUAGE = "en-GB"
 CONTENT_W = PAGE_W - 2 * MARGIN
 LEFT_W = 90.0
 GUTTER = 6.0
@@ -89,6 +107,8 @@ class BriefingPage:
     notes: list[str]
     sources: list[str]
     keywords: Sequence[str] = field(default_factory=tuple)
+    map_alt: str = ""  # the map's alternate text, read out in its place
+    credit: str = ""  # "From the Stalking Provision Atlas[: address]", at the foot of the page
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -113,8 +133,109 @@ def _needs_fallback(texts: Sequence[str]) -> bool:
     return any(ord(ch) not in glyphs for text in texts for ch in text if not ch.isspace())
 
 
+class _Element(StructElem):
+    """A structure element that may sit below another (fpdf2 puts every element straight under
+    /Document and gives only those their page, /Pg): a nested one takes its page from the
+    element above it under /Document when the file is written."""
+
+    __slots__ = ()
+
+    def _build_obj_dict(self, security_handler: StandardSecurityHandler | None = None) -> dict[str, object]:
+        top: StructElem = self
+        while isinstance(top.p, StructElem) and top.p.s != "/Document":
+            top = top.p
+        if self.pg is None:
+            self.pg = top.pg
+        return super()._build_obj_dict(security_handler)
+
+
+class _TreeBuilder(StructureTreeBuilder):
+    """fpdf2's structure tree, written out to any depth (fpdf2 writes only /Document's children)."""
+
+    def __iter__(self) -> Iterator[PDFObject]:
+        yield self.struct_tree_root
+        yield self.doc_struct_elem
+        yield self.struct_tree_root.parent_tree
+
+        def below(element: StructElem) -> Iterator[PDFObject]:
+            for kid in element.k:
+                if isinstance(kid, StructElem):
+                    yield kid
+                    yield from below(kid)
+
+        yield from below(self.doc_struct_elem)
+
+
+class _Tags:
+    """The page's structure tree in reading order, and the marked content that ties text and
+    drawings to it (or marks them as artifacts). One page: marked-content ids count from 0."""
+
+    def __init__(self, pdf: FPDF) -> None:
+        self.pdf = pdf
+        self.builder = _TreeBuilder()
+        pdf.struct_builder = self.builder
+        self.next_mcid = 0
+        self.spid: int | None = None
+
+    def element(self, kind: str, parent: StructElem | None = None, alt: str | None = None) -> StructElem:
+        """A new element ``kind`` (a standard structure type: H1, P, L, LI, LBody, Figure) as the last
+        child of ``parent`` (default /Document), so the tree's order is the reading order."""
+        parent = parent or self.builder.doc_struct_elem
+        element = _Element(struct_type=f"/{kind}", parent=parent, kids=[], page_number=self.pdf.page, alt=alt)
+        parent.k.append(element)
+        return element
+
+    @contextmanager
+    def marked(self, element: StructElem) -> Iterator[None]:
+        """What is drawn inside belongs to ``element``."""
+        if self.spid is None:  # the page's entry in the parent tree, made with the first marked content
+            self.spid = len(self.builder.spid_per_page_number)
+            self.builder.spid_per_page_number[self.pdf.page] = self.spid
+            self.pdf.pages[self.pdf.page].struct_parents = self.spid
+        mcid = self.next_mcid
+        self.next_mcid += 1
+        element.k.append(mcid)
+        self.builder.struct_tree_root.parent_tree.nums[self.spid].append(element)  # index = mcid
+        self.pdf._out(f"{element.s} <</MCID {mcid}>> BDC")
+        yield
+        self.pdf._out("EMC")
+
+    @contextmanager
+    def artifact(self) -> Iterator[None]:
+        """What is drawn inside is decoration (a panel, a bullet, a swatch, a rule): not read out."""
+        self.pdf._out("/Artifact BMC")
+        yield
+        self.pdf._out("EMC")
+
+
+def _xml_text(text: str) -> str:
+    """Text as XML character data: escaped, without the control characters XML 1.0 forbids."""
+    return escape(display_text(text))  # display_text turns control characters into spaces
+
+
+def _xmp(title: str, subject: str, keywords: str, creator: str) -> str:
+    """XMP metadata for PDF/UA-1: the PDF/UA identifier (pdfuaid:part 1) and the title (dc:title)."""
+    return f"""<x:xmpmeta xmlns:x="adobe:ns:meta/">
+  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+    <rdf:Description rdf:about=""
+        xmlns:dc="http://purl.org/dc/elements/1.1/"
+        xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
+        xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+        xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
+      <pdfuaid:part>1</pdfuaid:part>
+      <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{_xml_text(title)}</rdf:li></rdf:Alt></dc:title>
+      <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{_xml_text(subject)}</rdf:li></rdf:Alt></dc:description>
+      <dc:creator><rdf:Seq><rdf:li>{_xml_text(creator)}</rdf:li></rdf:Seq></dc:creator>
+      <dc:language><rdf:Bag><rdf:li>{LANGUAGE}</rdf:li></rdf:Bag></dc:language>
+      <pdf:Keywords>{_xml_text(keywords)}</pdf:Keywords>
+      <xmp:CreatorTool>{_xml_text(creator)} (coverage.outputs.pdf)</xmp:CreatorTool>
+    </rdf:Description>
+  </rdf:RDF>
+</x:xmpmeta>"""
+
+
 class _Page:
-    """An fpdf2 document with the atlas's fonts and a few text helpers."""
+    """An fpdf2 document with the atlas's fonts, its structure tree and a few text helpers."""
 
     def __init__(self, fallback: bool = False) -> None:
         from fpdf import FPDF
@@ -133,7 +254,8 @@ class _Page:
             pdf.add_font("Fallback", "", extra)
             pdf.add_font("Fallback", "B", extra_bold if Path(extra_bold).is_file() else extra)
             pdf.set_fallback_fonts(["Fallback"], exact_match=False)
-        pdf.set_lang("en-GB")
+        pdf.set_lang(LANGUAGE)
+        self.tags = _Tags(pdf)
         pdf.add_page()
         self.pdf = pdf
 
@@ -154,8 +276,11 @@ class _Page:
         leading: float = 1.2,
         draw: bool = True,
         align: str = "L",
+        tag: StructElem | str | None = None,
     ) -> float:
-        """Wrapped text in a box ``w`` wide from (x, y); returns the y below it."""
+        """Wrapped text in a box ``w`` wide from (x, y); returns the y below it. Drawn, it belongs to
+        ``tag``: a structure element, or the name of a new one (H1, P, …) under /Document; None only
+        inside something already marked (the map's label is part of the map's Figure)."""
         from fpdf.enums import XPos, YPos
 
         self.style(size, bold, colour)
@@ -166,21 +291,35 @@ class _Page:
             lines = cast(list[str], self.pdf.multi_cell(w, line_h, text, dry_run=True, output="LINES", align=align))
             return y + line_h * len(lines)
         self.pdf.set_xy(x, y)
-        self.pdf.multi_cell(w, line_h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
+        if tag is None:
+            self.pdf.multi_cell(w, line_h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
+        else:
+            with self.tags.marked(self.tags.element(tag) if isinstance(tag, str) else tag):
+                self.pdf.multi_cell(w, line_h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
         return self.pdf.get_y()
+
+    def list_item(self, parent: StructElem | None) -> StructElem | None:
+        """The LBody of a new item of list ``parent`` (None when only measuring)."""
+        if parent is None:
+            return None
+        return self.tags.element("LBody", self.tags.element("LI", parent))
 
 
 def _items(page: _Page, x: float, y: float, w: float, heading: str, items: list[ListItem], draw: bool) -> float:
+    """A heading (H2) and its list (L > LI > LBody: each item's name and detail)."""
     if not items and not heading:
         return y
-    y = page.text(x, y, w, heading, 10.5, True, DARK_BLUE, draw=draw) + 0.8
+    y = page.text(x, y, w, heading, 10.5, True, DARK_BLUE, draw=draw, tag="H2") + 0.8
+    listed = page.tags.element("L") if draw and items else None
     for entry in items:
+        body = page.list_item(listed)
         if draw:
-            page.pdf.set_fill_color(*DARK_BLUE)
-            page.pdf.rect(x, y + 1.2, 1.3, 1.3, style="F")
-        y = page.text(x + 3, y, w - 3, entry.name, 9.5, True, BLACK, draw=draw)
+            with page.tags.artifact():
+                page.pdf.set_fill_color(*DARK_BLUE)
+                page.pdf.rect(x, y + 1.2, 1.3, 1.3, style="F")
+        y = page.text(x + 3, y, w - 3, entry.name, 9.5, True, BLACK, draw=draw, tag=body)
         if entry.detail:
-            y = page.text(x + 3, y, w - 3, entry.detail, 9, False, TEXT, draw=draw)
+            y = page.text(x + 3, y, w - 3, entry.detail, 9, False, TEXT, draw=draw, tag=body)
         y += 1.0
     return y + 1.5
 
@@ -188,33 +327,42 @@ def _items(page: _Page, x: float, y: float, w: float, heading: str, items: list[
 def _legend(
     page: _Page, x: float, y: float, w: float, legend: list[tuple[str, str, str]], marker_label: str | None, draw: bool
 ) -> float:
+    """The map's key: a heading (H2) and a list; the swatches are artifacts (each label says what it stands for)."""
     pdf = page.pdf
-    y = page.text(x, y, w, "Key: best specialist stalking provision found", 9.5, True, BLACK, draw=draw) + 0.5
+    y = page.text(x, y, w, "Key: best specialist stalking provision found", 9.5, True, BLACK, draw=draw, tag="H2")
+    y += 0.5
     box = 3.6
+    listed = page.tags.element("L") if draw else None
     for label, colour, klass in legend:
+        body = page.list_item(listed)
         if draw:
-            pdf.set_fill_color(*_rgb(colour))
-            pdf.set_draw_color(51, 51, 51)
-            pdf.set_line_width(0.25)
-            if klass == "unknown":
-                pdf.set_dash_pattern(dash=0.6, gap=0.5)
-            pdf.rect(x, y + 0.3, box, box, style="DF")
-            pdf.set_dash_pattern()
-            if klass in HATCHED_CLASSES:
-                pdf.set_line_width(0.2)
-                pdf.set_draw_color(77, 77, 77)
-                for step in (0.9, 1.8, 2.7):  # diagonal hatch inside the swatch
-                    pdf.line(x, y + 0.3 + step, x + step, y + 0.3)
-                    pdf.line(x + step, y + 0.3 + box, x + box, y + 0.3 + step)
-                pdf.line(x, y + 0.3 + box, x + box, y + 0.3)
-        y = page.text(x + box + 2, y, w - box - 2, label, 9, False, TEXT, draw=draw) + 0.4
+            with page.tags.artifact():
+                pdf.set_fill_color(*_rgb(colour))
+                pdf.set_draw_color(51, 51, 51)
+                pdf.set_line_width(0.25)
+                if klass == "unknown":
+                    pdf.set_dash_pattern(dash=0.6, gap=0.5)
+                pdf.rect(x, y + 0.3, box, box, style="DF")
+                pdf.set_dash_pattern()
+                if klass in HATCHED_CLASSES:
+                    pdf.set_line_width(0.2)
+                    pdf.set_draw_color(77, 77, 77)
+                    for step in (0.9, 1.8, 2.7):  # diagonal hatch inside the swatch
+                        pdf.line(x, y + 0.3 + step, x + step, y + 0.3)
+                        pdf.line(x + step, y + 0.3 + box, x + box, y + 0.3 + step)
+                    pdf.line(x, y + 0.3 + box, x + box, y + 0.3)
+        y = page.text(x + box + 2, y, w - box - 2, label, 9, False, TEXT, draw=draw, tag=body) + 0.4
     if marker_label:
+        body = page.list_item(listed)
         if draw:
-            pdf.set_draw_color(*ORANGE)
-            pdf.set_line_width(0.9)
-            pdf.rect(x + 0.3, y + 0.6, box - 0.6, box - 0.6, style="D")
-            pdf.set_line_width(0.2)
-        y = page.text(x + box + 2, y, w - box - 2, f"Orange outline: {marker_label}", 9, True, BLACK, draw=draw)
+            with page.tags.artifact():
+                pdf.set_draw_color(*ORANGE)
+                pdf.set_line_width(0.9)
+                pdf.rect(x + 0.3, y + 0.6, box - 0.6, box - 0.6, style="D")
+                pdf.set_line_width(0.2)
+        y = page.text(
+            x + box + 2, y, w - box - 2, f"Orange outline: {marker_label}", 9, True, BLACK, draw=draw, tag=body
+        )
     return y
 
 
@@ -280,6 +428,7 @@ def _texts(content: BriefingPage) -> list[str]:
         content.subtitle,
         content.message,
         content.marker_label or "",
+        content.credit,
         *content.notes,
         *content.sources,
     ]
@@ -296,21 +445,46 @@ _MEASURING: dict[bool, _Page] = {}
 _MEASURING_LOCK = threading.Lock()
 
 
-def _layout(content: BriefingPage, page: _Page, draw: bool) -> float:
-    """Lay the page out; with ``draw`` False only measure (nothing is added to ``page``)."""
-    pdf = page.pdf
-    if draw:
-        pdf.set_title(display_text(content.title))
-        pdf.set_author("Stalking Provision Atlas")
-        pdf.set_subject("One-page briefing on specialist stalking services")
-        pdf.set_creator("Stalking Provision Atlas (coverage.outputs.pdf)")
-        pdf.set_keywords("stalking; police force area; " + "; ".join(content.keywords))
-    y = MARGIN - 1
-    y = page.text(MARGIN, y, CONTENT_W, content.title, 17, True, BLACK, leading=1.15, draw=draw) + 0.5
-    y = page.text(MARGIN, y, CONTENT_W, content.subtitle, 9, False, TEXT, draw=draw) + 1.5
-    y = page.text(MARGIN, y, CONTENT_W, content.message, 11, True, DARK_BLUE, draw=draw) + 2.5
+SUBJECT = "One-page briefing on specialist stalking services"
+CREATOR = "Stalking Provision Atlas"
 
-    # Headline numbers in a row of panels.
+
+def _footer_top(content: BriefingPage, page: _Page) -> float:
+    """Where the credit line at the foot of the page starts (it may wrap: a long address)."""
+    if not content.credit:
+        return PAGE_H - FOOTER_GAP
+    return PAGE_H - FOOTER_GAP - (page.text(0, 0, CONTENT_W, content.credit, 9, False, TEXT, draw=False))
+
+
+def _bottom(content: BriefingPage, page: _Page) -> float:
+    """How far down the page the content may run: above the credit line."""
+    return min(BOTTOM, _footer_top(content, page) - 1.0)
+
+
+def _layout(content: BriefingPage, page: _Page, draw: bool) -> float:
+    """Lay the page out; with ``draw`` False only measure (nothing is added to ``page``). Drawn,
+    every piece of text joins the structure tree in reading order (left column before right),
+    and every decoration is an artifact."""
+    pdf = page.pdf
+    tags = page.tags
+    if draw:
+        from fpdf.prefs import ViewerPreferences
+
+        title = display_text(content.title)
+        keywords = "; ".join(["stalking", "police force area", *content.keywords])
+        pdf.set_title(title)
+        pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)  # the title, not the file name
+        pdf.set_author(CREATOR)
+        pdf.set_subject(SUBJECT)
+        pdf.set_creator(f"{CREATOR} (coverage.outputs.pdf)")
+        pdf.set_keywords(keywords)
+        pdf.set_xmp_metadata(_xmp(title, SUBJECT, keywords, CREATOR))
+    y = MARGIN - 1
+    y = page.text(MARGIN, y, CONTENT_W, content.title, 17, True, BLACK, leading=1.15, draw=draw, tag="H1") + 0.5
+    y = page.text(MARGIN, y, CONTENT_W, content.subtitle, 9, False, TEXT, draw=draw, tag="P") + 1.5
+    y = page.text(MARGIN, y, CONTENT_W, content.message, 11, True, DARK_BLUE, draw=draw, tag="P") + 2.5
+
+    # Headline numbers in a row of panels: each panel one paragraph (label, value, note).
     n = len(content.headlines)
     box_w = (CONTENT_W - 3 * (n - 1)) / n
     heights = []
@@ -324,30 +498,43 @@ def _layout(content: BriefingPage, page: _Page, draw: bool) -> float:
     box_h = max(heights)
     for i, headline in enumerate(content.headlines):
         x = MARGIN + i * (box_w + 3)
+        panel = tags.element("P") if draw else None
         if draw:
-            pdf.set_fill_color(*PANEL)
-            pdf.rect(x, y, box_w, box_h, style="F")
-            pdf.set_fill_color(*DARK_BLUE)
-            pdf.rect(x, y, 1.2, box_h, style="F")
-        yy = page.text(x + 2.5, y + 2, box_w - 4, headline.label, 9, False, TEXT, draw=draw)
+            with tags.artifact():
+                pdf.set_fill_color(*PANEL)
+                pdf.rect(x, y, box_w, box_h, style="F")
+                pdf.set_fill_color(*DARK_BLUE)
+                pdf.rect(x, y, 1.2, box_h, style="F")
+        yy = page.text(x + 2.5, y + 2, box_w - 4, headline.label, 9, False, TEXT, draw=draw, tag=panel)
         yy = page.text(
-            x + 2.5, yy, box_w - 4, headline.value, 11 if headline.small else 15, True, BLACK, leading=1.1, draw=draw
+            x + 2.5,
+            yy,
+            box_w - 4,
+            headline.value,
+            11 if headline.small else 15,
+            True,
+            BLACK,
+            leading=1.1,
+            draw=draw,
+            tag=panel,
         )
         if headline.note:
-            page.text(x + 2.5, yy, box_w - 4, headline.note, 9, False, TEXT, draw=draw)
+            page.text(x + 2.5, yy, box_w - 4, headline.note, 9, False, TEXT, draw=draw, tag=panel)
     y += box_h + 4
 
-    # Left: the map, the chosen force's outline and label, the key.
+    # Left: the map (one Figure with alternate text: shapes, the chosen force's outline and label), the key.
     map_h = LEFT_W * content.map_aspect
     if draw:
-        _draw_map(pdf, MARGIN, y, LEFT_W, map_h, content.map_shapes, content.map_hatch)
-        for colour, width in ((ORANGE, 1.1), (BLACK, 0.25)):
-            pdf.set_draw_color(*colour)
-            pdf.set_line_width(width)
-            for ring in content.outline:
-                pdf.polygon([(MARGIN + fx * LEFT_W, y + fy * map_h) for fx, fy in ring], style="D")
-        if content.marker and content.marker_label:
-            _marker(page, MARGIN, y, LEFT_W, map_h, content.marker, content.marker_label)
+        alt = display_text(content.map_alt) or "Map of the police force areas of England and Wales."
+        with tags.marked(tags.element("Figure", alt=alt)):
+            _draw_map(pdf, MARGIN, y, LEFT_W, map_h, content.map_shapes, content.map_hatch)
+            for colour, width in ((ORANGE, 1.1), (BLACK, 0.25)):
+                pdf.set_draw_color(*colour)
+                pdf.set_line_width(width)
+                for ring in content.outline:
+                    pdf.polygon([(MARGIN + fx * LEFT_W, y + fy * map_h) for fx, fy in ring], style="D")
+            if content.marker and content.marker_label:
+                _marker(page, MARGIN, y, LEFT_W, map_h, content.marker, content.marker_label)
     left_end = _legend(page, MARGIN, y + map_h + 2, LEFT_W, content.legend, content.marker_label, draw)
 
     # Right: what exists, what was not found, national services.
@@ -358,21 +545,26 @@ def _layout(content: BriefingPage, page: _Page, draw: bool) -> float:
     y = max(left_end, right) + 2
 
     if content.scenario_heading:
-        y = page.text(MARGIN, y, CONTENT_W, content.scenario_heading, 10.5, True, DARK_BLUE, draw=draw) + 0.5
+        y = page.text(MARGIN, y, CONTENT_W, content.scenario_heading, 10.5, True, DARK_BLUE, draw=draw, tag="H2")
+        y += 0.5
         for line in content.scenario_lines:
-            y = page.text(MARGIN, y, CONTENT_W, line, 9, False, BLACK, draw=draw)
+            y = page.text(MARGIN, y, CONTENT_W, line, 9, False, BLACK, draw=draw, tag="P")
         y += 2
 
     if draw:
-        pdf.set_draw_color(191, 191, 191)
-        pdf.set_line_width(0.3)
-        pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
+        with tags.artifact():
+            pdf.set_draw_color(191, 191, 191)
+            pdf.set_line_width(0.3)
+            pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
     y += 1.5
     for note in content.notes:
-        y = page.text(MARGIN, y, CONTENT_W, note, 9, False, TEXT, draw=draw) + 0.5
-    y = page.text(MARGIN, y + 0.5, CONTENT_W, "Sources and licence", 9.5, True, BLACK, draw=draw)
+        y = page.text(MARGIN, y, CONTENT_W, note, 9, False, TEXT, draw=draw, tag="P") + 0.5
+    y = page.text(MARGIN, y + 0.5, CONTENT_W, "Sources and licence", 9.5, True, BLACK, draw=draw, tag="H2")
     for line in content.sources:
-        y = page.text(MARGIN, y, CONTENT_W, line, 9, False, TEXT, draw=draw) + 0.3
+        y = page.text(MARGIN, y, CONTENT_W, line, 9, False, TEXT, draw=draw, tag="P") + 0.3
+    if draw and content.credit:
+        # At the foot of the page, last in reading order; the content above always ends over it (``_bottom``).
+        page.text(MARGIN, _footer_top(content, page), CONTENT_W, content.credit, 9, False, TEXT, tag="P")
     return y
 
 
@@ -392,7 +584,7 @@ def fit(content: BriefingPage, fallback: bool = False) -> BriefingPage:
         page = _MEASURING.get(fallback) or _MEASURING.setdefault(fallback, _Page(fallback))
         while True:
             end = _layout(current, page, draw=False)
-            if end <= BOTTOM:
+            if end <= _bottom(current, page):
                 return current
             name = max(keep, key=lambda k: keep[k])
             if keep[name] <= 1:
