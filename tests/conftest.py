@@ -53,3 +53,24 @@ def grid_boundaries(known_forces: dict[str, str], *, code_field="PFA23CD", name_
 @pytest.fixture
 def grid(known_forces) -> gpd.GeoDataFrame:
     return grid_boundaries(known_forces)
+
+
+# The browser tests' app and Chromium: one server and one browser per test module (each module's
+# pages start from a fresh server), Debian's /usr/bin/chromium, never a downloaded browser.
+@pytest.fixture(scope="module")
+def app_url():
+    from tests.apprunner import running_app
+
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.apprunner import launch_chromium
+
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()

@@ -10,8 +10,6 @@ import shutil
 
 import pytest
 
-from tests.apprunner import launch_chromium, running_app
-
 pytestmark = pytest.mark.browser
 
 if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
@@ -20,20 +18,6 @@ if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
 sync_api = pytest.importorskip("playwright.sync_api")
 
 READY = "Services listed in the briefing"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _open(browser, url: str):

@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tests.apprunner import launch_chromium, record_outside_requests, running_app
+from tests.apprunner import record_outside_requests
 
 pytestmark = pytest.mark.browser
 
@@ -26,20 +26,6 @@ PAGES = [
     ("/evidence", "Upload an edited register"),
     ("/methods", "How a force area is classed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _in_app_links(page, app_url: str) -> set[str]:

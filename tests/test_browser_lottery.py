@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.apprunner import launch_chromium, record_outside_requests, running_app
+from tests.apprunner import record_outside_requests
 
 pytestmark = pytest.mark.browser
 
@@ -17,20 +17,6 @@ if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ANSWER = ".st-key-lottery_answer"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _lottery(browser, app_url, path: str = "/lottery"):
