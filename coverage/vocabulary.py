@@ -151,7 +151,7 @@ class ProvisionClass:
     pattern: str  # the fill in words, for the text key (colour is never the only cue)
     earned_by: tuple[str, ...] = ()  # local service types that earn the class, best class first
     dashed_outline: bool = False  # drawn white with a dashed outline (unknown)
-    hatched: bool = False  # hatched in static maps and the PDF, to stand apart from the blues
+    hatched: bool = False  # hatched on every map and key (web, static, PDF): stands apart from the blues
     dark_fill: bool = False  # white text on it in charts
 
 
@@ -195,7 +195,7 @@ PROVISION_CLASS_LIST: tuple[ProvisionClass, ...] = (
         "National services only (none found locally)",
         "only the national services (nothing found locally)",
         "#E6E6E6",
-        "light grey",
+        "light grey, hatched",
         hatched=True,
     ),
     ProvisionClass(

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.apprunner import launch_chromium, record_outside_requests, running_app, wait_for_shapes
+from tests.apprunner import record_outside_requests, running_app, wait_for_shapes
 
 pytestmark = pytest.mark.browser
 
@@ -14,20 +14,6 @@ if not shutil.which("chromium") and not __import__("os").path.exists("/usr/bin/c
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_path):
@@ -164,6 +150,273 @@ def test_no_serious_accessibility_violations(app_url, browser, path, ready):
     page.get_by_text(ready).first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
     violations = Axe().run(page).response["violations"]
+    serious = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+    context.close()
+
+
+# --- The map that behaves: the wheel, tooltips inside the map, controls over the sea, the hatch -------
+
+# In the map's frame: every force area's shape (a Leaflet polygon with a feature) and its centre (the
+# centre of its largest ring, so an island does not stand for Cumbria), as points in the page's viewport.
+_FORCE_CENTRES = """() => {
+    const map = window.map, box = map.getContainer().getBoundingClientRect(), centres = [];
+    const rings = (latlngs) => latlngs.length && latlngs[0] instanceof L.LatLng
+        ? [latlngs] : latlngs.reduce((all, part) => all.concat(rings(part)), []);
+    const area = (ring) => { const b = L.bounds(ring.map((ll) => map.latLngToContainerPoint(ll)));
+        return (b.max.x - b.min.x) * (b.max.y - b.min.y); };
+    map.eachLayer((layer) => {
+        if (!(layer instanceof L.Polygon) || !layer.feature || layer.options.interactive === false) return;
+        const ring = rings(layer.getLatLngs()).sort((a, b) => area(b) - area(a))[0];
+        const point = map.latLngToContainerPoint(L.PolyUtil.polygonCenter(ring, map.options.crs));
+        centres.push({name: layer.feature.properties.name, x: box.left + point.x, y: box.top + point.y});
+    });
+    return centres;
+}"""
+
+# A point of the map (in the frame's viewport) over neither a force, a badge nor a control: the sea.
+_SEA_POINT = """() => {
+    const box = document.querySelector('.leaflet-container').getBoundingClientRect();
+    for (let y = box.height * 0.9; y > box.height * 0.5; y -= 5) {
+        for (let x = box.width * 0.5; x < box.width * 0.95; x += 5) {
+            const el = document.elementFromPoint(box.left + x, box.top + y);
+            if (el && !el.closest('.leaflet-control, .leaflet-marker-icon, .leaflet-tooltip')
+                && !el.matches('path.leaflet-interactive')) return {x, y};
+        }
+    }
+    return null;
+}"""
+
+
+def _frame_offset(page, frame) -> tuple[float, float]:
+    """Where the map's frame sits in the page's viewport (frame coordinates + offset = page coordinates)."""
+    box = page.locator("iframe").first.bounding_box()
+    return box["x"], box["y"]
+
+
+def _map_in_view(page, frame):
+    """Scroll the page so the whole map is in the viewport (the map is 620 px tall)."""
+    page.locator("iframe").first.evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(200)
+    return _frame_offset(page, frame)
+
+
+def _zoom(frame) -> float:
+    return frame.evaluate("window.map.getZoom()")
+
+
+def _settled(page, frame) -> None:
+    """Wait until the map has finished an animated zoom."""
+    frame.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')", timeout=5_000)
+    page.wait_for_timeout(100)
+
+
+def test_the_wheel_scrolls_the_page_until_the_map_is_clicked(app_url, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    frame.locator(".atlas-fold").first.wait_for()
+    start = _zoom(frame)
+    left, top = _frame_offset(page, frame)
+    sea = frame.evaluate(_SEA_POINT)
+    assert sea, "no sea in the map to point at"
+
+    # Before a click: the wheel over the map scrolls the page and leaves the map's zoom alone.
+    page.mouse.move(left + sea["x"], top + sea["y"])
+    page.mouse.wheel(0, 250)
+    page.wait_for_function(f"() => document.querySelector('iframe').getBoundingClientRect().top < {top - 50}")
+    page.wait_for_timeout(500)  # Leaflet's wheel zoom would have run by now
+    assert _zoom(frame) == start
+    assert not frame.evaluate("window.map.scrollWheelZoom.enabled()")
+
+    # After a click on the map: the wheel zooms it and the page stays put.
+    left, top = _map_in_view(page, frame)
+    sea = frame.evaluate(_SEA_POINT)
+    page.mouse.click(left + sea["x"], top + sea["y"])
+    assert frame.evaluate("window.map.scrollWheelZoom.enabled()")
+    page.mouse.wheel(0, -250)
+    frame.wait_for_function(f"() => window.map.getZoom() > {start}", timeout=5_000)
+    page.wait_for_timeout(300)
+    assert _frame_offset(page, frame)[1] == top
+
+    # Once the pointer leaves the map, the wheel scrolls the page again.
+    page.mouse.move(5, 5)
+    frame.wait_for_function("() => !window.map.scrollWheelZoom.enabled()", timeout=5_000)
+    zoomed = _zoom(frame)
+    page.mouse.move(left + sea["x"], top + sea["y"])
+    page.mouse.wheel(0, 250)
+    page.wait_for_function(f"() => document.querySelector('iframe').getBoundingClientRect().top < {top - 50}")
+    page.wait_for_timeout(500)
+    assert _zoom(frame) == zoomed
+
+    # The zoom buttons and the keyboard zoom at any time.
+    _map_in_view(page, frame)
+    frame.get_by_role("button", name="Zoom out").click()
+    frame.wait_for_function(f"() => window.map.getZoom() < {zoomed}", timeout=5_000)
+    _settled(page, frame)  # Leaflet ignores a zoom asked for while it is still zooming
+    before_key = _zoom(frame)
+    frame.locator(".leaflet-container").press("Equal")  # Leaflet zooms in on "+" / "="
+    frame.wait_for_function(f"() => window.map.getZoom() > {before_key}", timeout=5_000)
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}])
+def test_tooltips_stay_inside_the_map(app_url, browser, viewport):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    frame.locator(".atlas-fold").first.wait_for()
+    left, top = _map_in_view(page, frame)
+    # Every force's centre, and the land nearest each edge of the map (where a tooltip would spill).
+    points = frame.evaluate(_FORCE_CENTRES)
+    points += frame.evaluate(
+        """() => {
+            const box = document.querySelector('.leaflet-container').getBoundingClientRect(), land = [];
+            for (let y = 2; y < box.height; y += 4) for (let x = 2; x < box.width; x += 4) {
+                const el = document.elementFromPoint(box.left + x, box.top + y);
+                if (el && el.matches('path.leaflet-interactive')) land.push({name: 'edge', x: box.left + x, y: box.top + y});
+            }
+            const by = (key, sign) => land.reduce((a, b) => (sign * b[key] < sign * a[key] ? b : a));
+            return [by('x', 1), by('x', -1), by('y', 1), by('y', -1)];
+        }"""
+    )
+    outside, shown = [], 0
+    for point in points:
+        page.mouse.move(left + point["x"], top + point["y"])
+        spills = frame.evaluate(
+            """() => {
+                const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+                return [...document.querySelectorAll('.leaflet-tooltip')].map((tip) => {
+                    const r = tip.getBoundingClientRect();
+                    return r.left < map.left - 0.5 || r.top < map.top - 0.5
+                        || r.right > map.right + 0.5 || r.bottom > map.bottom + 0.5;
+                });
+            }"""
+        )
+        shown += len(spills)
+        outside += [point["name"]] * sum(spills)
+    assert outside == []
+    assert shown >= len(points) - 2  # a pointer on a force (or its badge) shows a tooltip
+    # The content is the force, its class and its population, above the pointer.
+    page.mouse.move(left + points[-1]["x"], top + points[-1]["y"])  # the southernmost land: Cornwall
+    text = frame.locator(".leaflet-tooltip.foliumtooltip").inner_text()
+    assert "Devon & Cornwall" in text and "Specialist advocacy" in text and "1,822,182" in text
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}])
+def test_the_key_and_layer_switches_hide_no_force_at_the_default_view(app_url, browser, viewport, tmp_path):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    frame.locator(".atlas-fold").nth(1).wait_for()
+    page.wait_for_timeout(300)  # the controls are laid out once the map's script has run
+    controls = ".atlas-legend, .leaflet-control-layers"
+    # No force's centre is under the key or the layer switches ...
+    covered = frame.evaluate(
+        f"""(centres) => centres.filter((c) => {{
+            const el = document.elementFromPoint(c.x, c.y);
+            return !el || el.closest({controls!r});
+        }}).map((c) => c.name)""",
+        frame.evaluate(_FORCE_CENTRES),
+    )
+    assert covered == []
+    # ... nor any part of a force or a badge: every few pixels under each control, nothing but sea.
+    under = frame.evaluate(
+        f"""() => {{
+            const found = new Set();
+            for (const control of document.querySelectorAll({controls!r})) {{
+                const r = control.getBoundingClientRect();
+                for (let y = r.top; y <= r.bottom; y += 3) for (let x = r.left; x <= r.right; x += 3) {{
+                    for (const el of document.elementsFromPoint(x, y)) {{
+                        if (el.matches('path.leaflet-interactive') || el.closest('.leaflet-marker-icon')) {{
+                            found.add(control.className.split(' ')[0]);
+                        }}
+                    }}
+                }}
+            }}
+            return [...found];
+        }}"""
+    )
+    assert under == []
+    if viewport["width"] >= 1400:  # on a desktop both fit in the sea, open
+        assert frame.locator(".atlas-legend-item").first.is_visible()
+        assert frame.locator(".leaflet-control-layers-selector").first.is_visible()
+    else:  # on a phone they start folded, and open on request
+        frame.get_by_role("button", name="Show key").click()
+        frame.locator(".atlas-legend-item").first.wait_for(state="visible")
+        frame.get_by_role("button", name="Show layers").click()
+        frame.locator(".leaflet-control-layers-selector").first.wait_for(state="visible")
+    context.close()
+
+
+def test_areas_with_nothing_found_locally_are_hatched_on_the_map_and_in_the_key(app_url, browser):
+    from io import BytesIO
+
+    from PIL import Image
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    frame.locator(".atlas-fold").first.wait_for()
+    fills = frame.evaluate(
+        """() => {
+            const fills = {};
+            window.map.eachLayer((layer) => {
+                if (layer instanceof L.Polygon && layer.feature && layer.getElement()) {
+                    const key = layer.feature.properties.category;
+                    (fills[key] = fills[key] || new Set()).add(layer.getElement().getAttribute('fill'));
+                }
+            });
+            return Object.fromEntries(Object.entries(fills).map(([k, v]) => [k, [...v]]));
+        }"""
+    )
+    assert fills["national_only"] == ["url(#atlas-hatch-national_only)"]
+    assert fills["other_local"] == ["#ADD1F1"]  # the palest blue stays a plain fill
+    assert all(
+        not fill.startswith("url(") for key, values in fills.items() if key != "national_only" for fill in values
+    )
+    # The pattern is in the map's SVG: light grey under dark grey lines, as on the static map.
+    pattern = frame.locator("svg defs pattern#atlas-hatch-national_only")
+    assert pattern.count() == 1
+    assert pattern.locator("rect").nth(0).get_attribute("fill") == "#E6E6E6"
+    assert pattern.locator("rect").nth(1).get_attribute("fill") == "#4D4D4D"
+    # And it is drawn: inside Cumbria (nothing found locally, no badge) both dark lines and light ground.
+    left, top = _map_in_view(page, frame)
+    cumbria = next(c for c in frame.evaluate(_FORCE_CENTRES) if c["name"] == "Cumbria")
+    shot = page.screenshot(clip={"x": left + cumbria["x"] - 8, "y": top + cumbria["y"] - 8, "width": 16, "height": 16})
+    grey = [sum(pixel[:3]) / 3 for pixel in Image.open(BytesIO(shot)).convert("RGB").getdata()]
+    assert min(grey) < 140 and max(grey) > 200, (min(grey), max(grey))
+    # The key's swatch carries the same hatch; "unknown" keeps its dashed outline.
+    swatches = frame.locator(".atlas-swatch")
+    items = frame.locator(".atlas-legend-item").all_inner_texts()
+    national = next(i for i, text in enumerate(items) if text.startswith("National services only"))
+    unknown = next(i for i, text in enumerate(items) if text.startswith("Unknown"))
+    assert "repeating-linear-gradient" in swatches.nth(national).evaluate("el => getComputedStyle(el).backgroundImage")
+    assert swatches.nth(unknown).evaluate("el => getComputedStyle(el).borderTopStyle") == "dashed"
+    context.close()
+
+
+def test_the_map_has_no_serious_accessibility_violations(app_url, browser):
+    # axe-core inside the map's own frame (the page-level checks do not reach into it): the key, the
+    # layer switches, their fold buttons and Leaflet's controls.
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    frame.locator(".atlas-fold").first.wait_for()
+    frame.evaluate(Axe().axe_script)
+    violations = frame.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
     serious = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
         for v in violations
