@@ -14,6 +14,7 @@ import streamlit as st
 
 from coverage.errors import InputError
 from coverage.export import csv_bytes
+from coverage.model.indicators import PLANNER_DEMAND_PERIOD
 from coverage.outputs import scenario_charts as sc
 from coverage.planner import editing as tables
 from coverage.planner.schema import (
@@ -24,6 +25,7 @@ from coverage.planner.schema import (
     scenario_to_dict,
     source_ids_used,
 )
+from coverage.vocabulary import OFFENCE_GROUP_INCLUDES, OGL_V3
 from ui import scenario_view as view
 from ui.markdown import escape_markdown
 from ui.scenario_view import (
@@ -491,34 +493,27 @@ with tab_results:
         key="scn_dl_xlsx",
         on_click="ignore",
     )
-    d2.download_button(
-        "Costs by year (CSV)",
-        data=lambda: csv_bytes(result.by_year),
-        file_name=f"{stem}_by_year.csv",
-        mime="text/csv",
-        key="scn_dl_year",
-        on_click="ignore",
-    )
-    d3.download_button(
-        "Costs by force (CSV)",
-        data=lambda: csv_bytes(result.by_force),
-        file_name=f"{stem}_by_force.csv",
-        mime="text/csv",
-        key="scn_dl_force",
-        on_click="ignore",
-    )
-    d4.download_button(
-        "Costs by role (CSV)",
-        data=lambda: csv_bytes(result.by_role),
-        file_name=f"{stem}_by_role.csv",
-        mime="text/csv",
-        key="scn_dl_role",
-        on_click="ignore",
-    )
+    for column, (label, table, suffix) in zip(
+        (d2, d3, d4),
+        (
+            ("Costs by year (CSV)", result.by_year, "year"),
+            ("Costs by force (CSV)", result.by_force, "force"),
+            ("Costs by role (CSV)", result.by_role, "role"),
+        ),
+        strict=True,
+    ):
+        column.download_button(
+            label,
+            data=lambda table=table: csv_bytes(table),
+            file_name=f"{stem}_by_{suffix}.csv",
+            mime="text/csv",
+            key=f"scn_dl_{suffix}",
+            on_click="ignore",
+        )
     st.caption(
         "Money in GBP. Nominal = cash in each year; real = at " + price_base + ". Offences used for demand: ONS "
-        "police-recorded 'Stalking and harassment' group (which also includes harassment and malicious "
-        "communications), year ending December 2023, Open Government Licence v3.0."
+        f"police-recorded 'Stalking and harassment' group (which also {OFFENCE_GROUP_INCLUDES}), "
+        f"{PLANNER_DEMAND_PERIOD}, {OGL_V3}: the basis the presets' referral rates were derived on."
     )
 
 # ---- Sources of the defaults --------------------------------------------------------------

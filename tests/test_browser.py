@@ -192,6 +192,16 @@ _SEA_POINT = """() => {
 }"""
 
 
+def _open_map(browser, app_url: str, viewport: dict):
+    """A new visitor's Map page at ``viewport``, once the map is drawn and its controls have laid out."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(app_url)
+    frame = wait_for_shapes(page)
+    frame.locator(".atlas-fold").first.wait_for()
+    return context, page, frame
+
+
 def _frame_offset(page, frame) -> tuple[float, float]:
     """Where the map's frame sits in the page's viewport (frame coordinates + offset = page coordinates)."""
     box = page.locator("iframe").first.bounding_box()
@@ -216,11 +226,7 @@ def _settled(page, frame) -> None:
 
 
 def test_the_wheel_scrolls_the_page_until_the_map_is_clicked(app_url, browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.goto(app_url)
-    frame = wait_for_shapes(page)
-    frame.locator(".atlas-fold").first.wait_for()
+    context, page, frame = _open_map(browser, app_url, {"width": 1440, "height": 900})
     start = _zoom(frame)
     left, top = _frame_offset(page, frame)
     sea = frame.evaluate(_SEA_POINT)
@@ -267,11 +273,7 @@ def test_the_wheel_scrolls_the_page_until_the_map_is_clicked(app_url, browser):
 
 @pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}])
 def test_tooltips_stay_inside_the_map(app_url, browser, viewport):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.goto(app_url)
-    frame = wait_for_shapes(page)
-    frame.locator(".atlas-fold").first.wait_for()
+    context, page, frame = _open_map(browser, app_url, viewport)
     left, top = _map_in_view(page, frame)
     # Every force's centre, and the land nearest each edge of the map (where a tooltip would spill).
     points = frame.evaluate(_FORCE_CENTRES)
@@ -362,11 +364,7 @@ def test_areas_with_nothing_found_locally_are_hatched_on_the_map_and_in_the_key(
 
     from PIL import Image
 
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.goto(app_url)
-    frame = wait_for_shapes(page)
-    frame.locator(".atlas-fold").first.wait_for()
+    context, page, frame = _open_map(browser, app_url, {"width": 1440, "height": 900})
     fills = frame.evaluate(
         """() => {
             const fills = {};
@@ -410,11 +408,7 @@ def test_the_map_has_no_serious_accessibility_violations(app_url, browser):
     # layer switches, their fold buttons and Leaflet's controls.
     from axe_playwright_python.sync_playwright import Axe
 
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.goto(app_url)
-    frame = wait_for_shapes(page)
-    frame.locator(".atlas-fold").first.wait_for()
+    context, page, frame = _open_map(browser, app_url, {"width": 1440, "height": 900})
     frame.evaluate(Axe().axe_script)
     violations = frame.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
     serious = [
