@@ -40,6 +40,7 @@ catalogue = catalogue_table().rename(
         "attribution": "Attribution",
         "obtained_from": "Obtained from",
         "processing": "What was done",
+        "source_ids": "Sources",
     }
 )
 # What a reader checks first (who, when, under what licence) comes first; the long columns last.
@@ -54,6 +55,7 @@ st.dataframe(
             "File in the repository",
             "Obtained from",
             "What was done",
+            "Sources",
         ]
     ],
     hide_index=True,
@@ -110,6 +112,11 @@ st.markdown(
 st.dataframe(data.verification(), hide_index=True, width="stretch")
 
 st.header("Sources")
+st.markdown(
+    "Every source the atlas cites, in one registry (`data/sources.csv`): the service register's evidence "
+    "(R, S and V ids), the Scenario planner's costs (P and S ids) and the official tables behind the demand "
+    "figures (D ids, and S145). *used_for* says which part of the atlas cites each one."
+)
 st.dataframe(
     atlas.sources,
     hide_index=True,

@@ -1,62 +1,48 @@
 """Scenario planner: where new stalking units go, what each one looks like, and what they cost.
 
-Thin page: it reads the widgets, asks ``coverage.planner.editing`` (tables ↔ scenario), ``ui.scenario_view``
-(state, loaders, callbacks) and ``coverage`` (cost model, charts, store) for everything else, and renders. The last scenario that validated is kept
-in ``st.session_state`` and stays on screen while an edit is refused.
+Thin page. Everything on it is drawn from one ``PlannerState`` (``coverage/planner/state.py``) kept in the
+session; every action is a function from state to state (the callbacks in ``ui/scenario_view.py``). The
+tables' edits, the placement and the ramp-up are read back each run into the next state; the last
+scenario that validated and ran stays on screen while an edit is refused.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from coverage.errors import InputError
 from coverage.export import csv_bytes
-from coverage.model.indicators import PLANNER_DEMAND_PERIOD
 from coverage.outputs import scenario_charts as sc
 from coverage.planner import editing as tables
+from coverage.planner import state as planner
+from coverage.planner.rules import load_rulebook
 from coverage.planner.schema import (
     AGENCIES,
+    DEMAND_OFFENCES,
+    PENSION_SCHEMES,
     fiscal_year_label,
     scenario_from_dict,
     scenario_hash,
     scenario_to_dict,
     source_ids_used,
 )
-from coverage.vocabulary import OFFENCE_GROUP_INCLUDES, OGL_V3
+from coverage.planner.value import value_for_money
+from coverage.vocabulary import OGL_V3
 from ui import scenario_view as view
 from ui.markdown import escape_markdown
 from ui.scenario_view import (
-    BASE,
-    BASE_LABEL,
-    BASE_SAVED,
-    COMPARE,
     COMPARE_SAVED,
     CONFIRM_DELETE,
     DUP_NAME,
-    FILE_DEPS,
-    FIXED,
-    FLASH,
-    FORCE,
-    FORCES,
-    HAS_PROBLEMS,
-    LAST_GOOD,
     MAX_COMPARE,
-    PARAMS,
-    PRESET,
-    RAMP,
-    ROLES,
-    SAVE_NAME,
     SAVED_PICK,
-    UNIT,
     UPLOAD,
     UPLOAD_PROBLEM,
     VERSION_PICK,
-    WAVE2,
-    WAVE2_YEAR,
-    WHERE,
 )
 
 ss = st.session_state
@@ -66,7 +52,19 @@ codes = sorted(names, key=names.get)
 existing = view.existing_units()
 no_unit_codes = [c for c in codes if c not in existing]
 presets = view.presets()
-view.start_from_link()
+view.start()
+current, messages = planner.said(view.state())
+view.put(current)
+base = current.base
+unit_index = current.unit_index
+unit = base["unit_models"][unit_index]
+p = current.placement
+
+# The summary of the totals stays in view while the planner scrolls through the tables (sticky).
+st.html(
+    "<style>.st-key-scn_summary{position:sticky;top:3.75rem;z-index:990;background:var(--background-color,#fff);"
+    "border-bottom:1px solid #b3b3b3;padding:.35rem 0}</style>"
+)
 
 # ------------------------------------------------------------------------------------------
 # Page
@@ -77,66 +75,118 @@ st.markdown(
     "The staff, the cost per year (in cash and in real terms), the present value and the coverage update at once. "
     "Every default shows its source, or says it is an assumption."
 )
-flash_box = st.container()
+for kind, text in messages:
+    getattr(st, kind)(text)
 
-base = ss[BASE]
 pick_column, where_column = st.columns([2, 3], gap="large")
 with pick_column:
+    preset_ids = list(presets)
     st.selectbox(
         "Unit model (preset)",
-        list(presets),
-        format_func=lambda p: presets[p]["name"],
-        key=PRESET,
+        preset_ids,
+        index=preset_ids.index(current.preset_id) if current.preset_id in preset_ids else None,
+        placeholder=f"Not a preset: {current.origin.label}"[:120],
+        format_func=lambda pid: presets[pid]["name"],
+        key=view.key("preset"),
         on_change=view.on_preset,
-        help="A preset is a complete scenario file: a unit model and its assumptions.",
+        args=(view.key("preset"),),
+        help="A preset is a complete scenario file: a unit model and its assumptions. Where the units go is kept.",
     )
-    st.caption(f"Editing: {escape_markdown(ss[BASE_LABEL])}. {escape_markdown(base.get('description', '')[:400])}")
-    if not ss[BASE_LABEL].startswith("preset"):
-        st.button("Start again from this preset", on_click=view.on_preset, key="scn_reset")
-    unit_ids = [u["id"] for u in base["unit_models"]]
-    if len(unit_ids) > 1:
+    st.caption(f"Editing: {escape_markdown(current.origin.label)}. {escape_markdown(base.get('description', '')[:400])}")
+    if len(current.unit_ids) > 1:
         st.selectbox(
             "Unit model to place and edit",
-            unit_ids,
-            key=UNIT,
-            on_change=view.on_unit_change,
+            current.unit_ids,
+            index=unit_index,
+            key=view.key("unit"),
+            on_change=view.on_unit,
+            args=(view.key("unit"),),
             format_func=lambda i: next(u["name"] for u in base["unit_models"] if u["id"] == i),
         )
-    unit_id = ss.get(UNIT) if ss.get(UNIT) in unit_ids else unit_ids[0]
-    unit_index = unit_ids.index(unit_id)
 
 with where_column:
-    st.radio("Where the units go", list(tables.MODES), format_func=tables.MODES.get, key=WHERE, horizontal=True)
-    mode = ss[WHERE]
-    view.restore_placement_widgets(mode)
+    modes = [m for m in tables.MODES if m != "file" or p.mode == "file"]
+    mode = st.radio(
+        "Where the units go",
+        modes,
+        index=modes.index(p.mode) if p.mode in modes else 0,
+        format_func=tables.MODES.get,
+        key=view.key("where"),
+        horizontal=True,
+    )
     if mode == "one":
-        if ss.get(FORCE) not in names:
-            ss[FORCE] = codes[0]
-        st.selectbox("Force area", codes, format_func=names.get, key=FORCE)
+        force = st.selectbox(
+            "Force area",
+            codes,
+            index=codes.index(p.force) if p.force in codes else 0,
+            format_func=names.get,
+            key=view.key("force"),
+        )
+        p = replace(p, mode=mode, force=force)
     elif mode == "list":
-        st.multiselect("Force areas", codes, format_func=names.get, key=FORCES, placeholder="Choose force areas")
+        chosen = st.multiselect(
+            "Force areas",
+            codes,
+            default=[c for c in (p.forces or ((p.force,) if p.force else ())) if c in names],
+            format_func=names.get,
+            key=view.key("forces"),
+            placeholder="Choose force areas",
+        )
+        p = replace(p, mode=mode, forces=tuple(chosen))
     elif mode == "no_unit":
+        p = replace(p, mode=mode)
         st.caption(
-            f"{len(no_unit_codes)} force areas have no multi-agency stalking unit in the register in use: "
-            + ", ".join(names[c] for c in no_unit_codes)
-            + "."
+            f"Kept as a rule: {len(no_unit_codes)} force areas have no multi-agency stalking unit in the register in "
+            "use today: " + ", ".join(names[c] for c in no_unit_codes) + "."
         )
     elif mode == "waves":
         first, second = st.columns(2)
-        first.multiselect("Wave 1: from year 1", codes, format_func=names.get, key=FORCES)
-        second.multiselect("Wave 2", codes, format_func=names.get, key=WAVE2)
-        second.number_input(
+        wave1 = first.multiselect(
+            "Wave 1: from year 1",
+            codes,
+            default=[c for c in (p.forces or ((p.force,) if p.force else ())) if c in names],
+            format_func=names.get,
+            key=view.key("forces_w1"),
+        )
+        wave2 = second.multiselect(
+            "Wave 2", codes, default=[c for c in p.wave2 if c in names], format_func=names.get, key=view.key("wave2")
+        )
+        year = second.number_input(
             "Wave 2 starts in year",
             min_value=2,
             max_value=30,
             step=1,
-            key=WAVE2_YEAR,
+            value=max(2, int(p.wave2_year)),
+            key=view.key("wave2_year"),
             help=f"Year 1 is {fiscal_year_label(int(base['start_year']))}.",
         )
+        p = replace(p, mode=mode, forces=tuple(wave1), wave2=tuple(wave2), wave2_year=int(year))
+    elif mode == "shared":
+        served = st.multiselect(
+            "Force areas the unit serves",
+            codes,
+            default=[c for c in (p.forces or ((p.force,) if p.force else ())) if c in names],
+            format_func=names.get,
+            key=view.key("shared"),
+            placeholder="e.g. the four Welsh forces, or the Met and the City of London",
+        )
+        label = st.text_input(
+            "Name of the unit (optional)",
+            value=p.shared_name,
+            max_chars=120,
+            key=view.key("shared_name"),
+            placeholder="e.g. Wales-wide unit",
+        )
+        st.caption(
+            "One unit, costed once, serving every force listed: their referrals are summed and each counts as "
+            "covered. In the by-force table its cost is shared in proportion to population aged 16+."
+        )
+        p = replace(p, mode=mode, forces=tuple(served), shared_name=label)
     else:
-        st.caption(f"{len(ss.get(FILE_DEPS) or [])} unit(s) exactly as in the opened scenario file.")
-view.remember_placement_widgets(mode)
+        p = replace(p, mode=mode)
+        st.caption(f"{len(p.file_deployments)} unit(s) exactly as in the opened scenario.")
 
+summary_box = st.container(key="scn_summary")
 problem_box = st.container()
 totals_box = st.container()
 
@@ -146,17 +196,16 @@ tab_results, tab_inputs, tab_sensitivity, tab_compare, tab_files = st.tabs(
 
 # ---- Assumptions: editable tables, read before anything is costed ------------------------
 with tab_inputs:
-    unit = base["unit_models"][unit_index]
     st.markdown(
         f"All money is in pounds at **{fiscal_year_label(int(base['price_base_year']))} prices** (the price base); "
         "rates are percentages. Change a value and the figures above update; a value you change is recorded as "
-        "*user input* and an assumption, with the file's value in its note."
+        "*user input* and an assumption, with what it replaced in its note."
     )
     st.subheader("Scenario and unit assumptions")
     params_in = tables.params_table(base, unit_index)
     params_out = st.data_editor(
         params_in,
-        key=PARAMS,
+        key=view.editor_key("params"),
         hide_index=True,
         width="stretch",
         height=35 * (len(params_in) + 1) + 3,
@@ -171,42 +220,70 @@ with tab_inputs:
             "Note": st.column_config.TextColumn("Note", width="large"),
         },
     )
+    rate = (base.get("demand") or {}).get("referral_rate")
+    period_choice: str | None | bool = False
+    if rate:
+        periods = view.crime_periods()
+        options = [None, *reversed(periods)]
+        chosen_period = rate.get("offences_period")
+        period_choice = st.selectbox(
+            "Apply the referral rate to offences in",
+            options,
+            index=options.index(chosen_period) if chosen_period in options else 0,
+            format_func=lambda x: f"the latest year ({periods[-1]})" if x is None else str(x),
+            key=view.key("period"),
+            help=f"The rate is per {DEMAND_OFFENCES[rate.get('offence_code', '8Q')]}.",
+        )
+        reference = rate.get("reference_period")
+        if reference:
+            st.caption(
+                f"The rate was worked out against offences in {escape_markdown(str(reference))}"
+                + (f"; the referrals were made {escape_markdown(str(rate.get('referral_period')))}" if rate.get("referral_period") else "")
+                + ". Applied to another year, referrals are assumed to rise and fall with recorded offences."
+            )
     ramp = unit.get("ramp_up") or {}
     ramp_in = st.text_input(
         "Ramp-up: % of posts filled in each of a unit's first years",
         value=tables.ramp_text(base, unit_index),
-        key=RAMP,
+        key=view.editor_key("ramp"),
         help="One percentage per year, separated by commas, e.g. 50, 80: half the posts in year 1, 80% in year 2, "
         "all from year 3. Leave blank for a unit fully staffed from its first year. Non-pay and fixed lines "
         "are paid in full from year 1.",
     )
     st.caption(
-        f"From the scenario file: {escape_markdown(tables.provenance(ramp.get('source'), ramp.get('assumption')))}. "
+        "From the scenario: "
+        + escape_markdown(tables.provenance(ramp.get("sources"), ramp.get("assumption"), ramp.get("user_input")))
+        + ". "
         + escape_markdown(ramp.get("note", ""))
     )
 
     st.subheader("Roles")
     st.caption(
-        "One row per role in each unit. *FTE set by* **fixed** uses the FTE column; **demand** uses referrals a year ÷ "
-        "referrals per FTE. Overheads are charged on salary plus on-costs. Add or delete rows at the table's edge."
+        "One row per role. *FTE set by* **fixed** uses the FTE column; **demand** uses referrals a year ÷ "
+        "referrals a year per FTE. On-costs (employer NI and pension) are worked out from the dated rules for the "
+        "salary, pension scheme and year; type a rate to set it by hand, clear it to go back to the rules. "
+        "Overheads are charged on salary plus on-costs. Add or delete rows at the table's edge."
     )
     roles_in = tables.roles_table(base, unit_index)
     roles_out = st.data_editor(
         roles_in,
-        key=ROLES,
+        key=view.editor_key("roles"),
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
+        disabled=["oncost_basis"],
         column_order=[
             "role",
             "agency",
             "salary",
+            "pension_scheme",
             "oncost_rate",
+            "oncost_basis",
             "overhead_rate",
             "fte_mode",
             "fte",
             "caseload_per_fte",
-            "source",
+            "sources",
             "assumption",
             "grade",
             "note",
@@ -216,18 +293,26 @@ with tab_inputs:
             "agency": st.column_config.SelectboxColumn(
                 tables.ROLE_LABELS["agency"], options=list(AGENCIES), format_func=lambda a: sc.AGENCY_LABELS.get(a, a)
             ),
+            "pension_scheme": st.column_config.SelectboxColumn(
+                tables.ROLE_LABELS["pension_scheme"],
+                options=list(PENSION_SCHEMES),
+                format_func=lambda x: tables.PENSION_LABELS.get(x, x),
+            ),
             "grade": st.column_config.TextColumn(tables.ROLE_LABELS["grade"]),
             "salary": st.column_config.NumberColumn(tables.ROLE_LABELS["salary"], format="£%,.0f"),
             "oncost_rate": st.column_config.NumberColumn(
                 tables.ROLE_LABELS["oncost_rate"], format="%.2f", help="Employer pension and National Insurance"
             ),
+            "oncost_basis": st.column_config.TextColumn(tables.ROLE_LABELS["oncost_basis"], width="large"),
             "overhead_rate": st.column_config.NumberColumn(
                 tables.ROLE_LABELS["overhead_rate"], format="%.1f", help="% of salary plus on-costs"
             ),
             "fte_mode": st.column_config.SelectboxColumn(tables.ROLE_LABELS["fte_mode"], options=["fixed", "demand"]),
             "fte": st.column_config.NumberColumn(tables.ROLE_LABELS["fte"], format="%.2f"),
             "caseload_per_fte": st.column_config.NumberColumn(tables.ROLE_LABELS["caseload_per_fte"], format="%.0f"),
-            "source": st.column_config.TextColumn(tables.ROLE_LABELS["source"], width="medium"),
+            "sources": st.column_config.TextColumn(
+                tables.ROLE_LABELS["sources"], width="medium", help="Source ids, e.g. S054; S154"
+            ),
             "assumption": st.column_config.CheckboxColumn(tables.ROLE_LABELS["assumption"]),
             "note": st.column_config.TextColumn(tables.ROLE_LABELS["note"], width="large"),
         },
@@ -240,7 +325,7 @@ with tab_inputs:
     fixed_in = tables.fixed_table(base, unit_index)
     fixed_out = st.data_editor(
         fixed_in,
-        key=FIXED,
+        key=view.editor_key("fixed"),
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
@@ -251,66 +336,81 @@ with tab_inputs:
             ),
             "amount": st.column_config.NumberColumn(tables.FIXED_LABELS["amount"], format="£%,.0f"),
             "index": st.column_config.SelectboxColumn(tables.FIXED_LABELS["index"], options=["pay", "non_pay"]),
-            "source": st.column_config.TextColumn(tables.FIXED_LABELS["source"], width="medium"),
+            "sources": st.column_config.TextColumn(tables.FIXED_LABELS["sources"], width="medium"),
             "assumption": st.column_config.CheckboxColumn(tables.FIXED_LABELS["assumption"]),
             "note": st.column_config.TextColumn(tables.FIXED_LABELS["note"], width="large"),
         },
     )
 
-# ---- Validate the edit; keep the last good scenario when it is refused ------------------
-placement = view.placement_now()
-deployments, placement_problems = tables.deployments_for(placement, unit_id, no_unit_codes)
-problem: InputError | None = None
-result = None
-try:
-    candidate = tables.edited_scenario(
-        base,
-        unit_index=unit_index,
-        params=params_out,
-        roles=roles_out,
-        fixed=fixed_out,
-        ramp=ramp_in,
-        deployments=deployments,
-        placement_problems=placement_problems,
+    st.subheader("The rules behind the on-costs")
+    st.caption(
+        f"Dated rules (data/planner/rules), as in force in the first year, {fiscal_year_label(int(base['start_year']))}; "
+        "later years use the rules in force then. Type your own value to use it from the first year (it is "
+        "recorded as user input); clear it to go back to the rule."
     )
-    result = view.run(scenario_hash(candidate), existing, candidate)
-except InputError as error:
-    problem = error
-else:
-    ss[LAST_GOOD] = scenario_to_dict(candidate)
-ss[HAS_PROBLEMS] = problem is not None
+    rules_in = tables.rules_table(base)
+    rules_out = st.data_editor(
+        rules_in,
+        key=view.key("rules"),
+        hide_index=True,
+        width="stretch",
+        disabled=["Rule", "In the first year", "In force from", "Source"],
+        column_config={
+            "Rule": st.column_config.TextColumn("Rule", width="large"),
+            "In the first year": st.column_config.NumberColumn("In the first year", format="%.4g"),
+            "Source": st.column_config.TextColumn("Source", width="large"),
+            "Your value": st.column_config.NumberColumn("Your value", format="%.4g"),
+        },
+    )
 
-if result is None:
-    fallback = ss.get(LAST_GOOD) or base
+# ---- Validate the edit; keep the last good scenario when it is refused ------------------
+edits = planner.Edits(
+    params=params_out, roles=roles_out, fixed=fixed_out, ramp=ramp_in, rules=rules_out, offences_period=period_choice
+)
+candidate = planner.edited(current, edits, p)
+try:
+    if candidate.problems:
+        raise InputError("refused")
+    scenario = scenario_from_dict(dict(candidate.scenario))
+    result = view.run(scenario_hash(scenario), existing, scenario)
+    current = candidate
+except InputError as error:
+    current = candidate if candidate.problems else planner.refused(replace(candidate, scenario=current.scenario), error)
     try:
-        scenario = scenario_from_dict(fallback)
+        scenario = scenario_from_dict(dict(current.scenario))
         result = view.run(scenario_hash(scenario), existing, scenario)
     except InputError:  # the base itself cannot run (e.g. an opened file with unknown forces): cost nothing
-        scenario = scenario_from_dict({**base, "deployments": []})
+        empty = {**dict(current.scenario), "deployments": [], "placement": None}
+        scenario = scenario_from_dict(empty)
         result = view.run(scenario_hash(scenario), existing, scenario)
-    ss[LAST_GOOD] = scenario_to_dict(scenario)
-else:
-    scenario = candidate
+        current = replace(current, scenario=scenario_to_dict(scenario))
+view.put(current)
 
 with problem_box:
-    if problem is not None:
+    if current.problems:
         view.show_problems(
             "These changes were not used: the figures below are for the last valid scenario. "
             "Each problem names its field and where it is on the page.",
-            problem,
+            InputError(current.problems[0]) if len(current.problems) == 1 else view.as_errors(current.problems),
             base,
         )
-
-with flash_box:
-    for kind, text in ss.pop(FLASH, []):
-        getattr(st, kind)(text)
 
 # ---- Totals, at once --------------------------------------------------------------------
 t = result.totals
 cov = result.coverage
 price_base = result.price_base
-dep_now = scenario_to_dict(scenario)["deployments"]
+dep_now = [d.model_dump() for d in result.deployments]
 where_text = tables.placement_summary(dep_now, names, scenario.start_year)
+reference = view.reference_for(current)
+changes = tables.changes_against(reference, current.scenario) if reference else []
+with summary_box:
+    st.markdown(
+        f"**{escape_markdown(where_text)}** · cash **{sc.money(t['total_cost_nominal'])}** · real "
+        f"**{sc.money(t['total_cost_real'])}** · present value **{sc.money(t['present_value'])}** · "
+        f"**{t['fte_total']:,.1f} FTE**"
+        + (f" · **{sc.money(t['cost_per_referral'])}** a referral" if t["cost_per_referral"] else "")
+        + (f" · {len(changes)} figure{'s' if len(changes) != 1 else ''} changed from the {view.reference_name(current)}" if changes else "")
+    )
 with totals_box:
     st.header(f"{escape_markdown(scenario.name)}: {escape_markdown(where_text)}")
     if t["units"] == 0:
@@ -376,6 +476,17 @@ with totals_box:
             + ", ".join(f"“{escape_markdown(name)}”" for name in cov["unit_models_not_multi_agency"])
             + "."
         )
+    for warning in result.warnings:
+        st.warning(escape_markdown(warning))
+    if changes:
+        with st.expander(f"What you changed from the {view.reference_name(current)} ({len(changes)})"):
+            st.dataframe(
+                pd.DataFrame([c.__dict__ for c in changes]).rename(
+                    columns={"setting": "Setting", "was": "Was", "now": "Now", "change": "Change"}
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     if cov.get("already_covered_in_scenario"):
         st.caption(
             "Already has a multi-agency unit (costed, but coverage does not change): "
@@ -390,6 +501,8 @@ with tab_results:
     if t["units"] == 0:
         st.info("Place at least one unit to see costs by year and staff by role.")
     else:
+        view.show_value_for_money(result, scenario)
+
         year_text = sc.cost_by_year_text(result.by_year, price_base, scenario.name)
         st.markdown(f"**Cost by year.** {escape_markdown(year_text.takeaway)}")
         chart_column, table_column = st.columns([3, 2], gap="medium")
@@ -401,24 +514,7 @@ with tab_results:
             view.show_chart(spec, f"{stem}_cost_by_year", year_text.takeaway)
         with table_column:
             st.caption(f"£; real = {price_base}; present value discounted at {t['discount_rate']:.1%}.")
-            by_year = result.by_year[["fiscal_year", "fte", "cost_nominal", "cost_real", "pv"]].rename(
-                columns={
-                    "fiscal_year": "Year",
-                    "fte": "FTE",
-                    "cost_nominal": "Cash £",
-                    "cost_real": "Real £",
-                    "pv": "PV £",
-                }
-            )
-            st.dataframe(
-                by_year,
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "FTE": st.column_config.NumberColumn(format="%.1f"),
-                    **{c: st.column_config.NumberColumn(format="%,.0f") for c in ("Cash £", "Real £", "PV £")},
-                },
-            )
+            st.dataframe(view.shown_by_year(result), hide_index=True, width="stretch")
 
         fte_text = sc.fte_text(result.by_role, result.by_agency, scenario.name, price_base, t["forces_covered"])
         st.markdown(f"**Staff by role and agency.** {escape_markdown(fte_text.takeaway)}")
@@ -457,32 +553,11 @@ with tab_results:
             )
             st.caption(f"By agency over the horizon: real = {price_base}; PV = present value.")
 
+        if len(result.by_unit) and any(len(d.forces) > 1 for d in result.deployments):
+            st.markdown("**By unit**")
+            st.dataframe(view.shown_by_unit(result), hide_index=True, width="stretch")
         st.markdown("**By force area**")
-        by_force = result.by_force.rename(
-            columns={
-                "code": "Code",
-                "name": "Force area",
-                "units": "Units",
-                "fte": "FTE",
-                "cost_nominal": "Cash (nominal) £",
-                "cost_real": f"Real £ ({price_base})",
-                "pv": "Present value £",
-                "referrals_per_year": "Referrals a year",
-                "pop_16plus": "Population 16+",
-            }
-        )
-        st.dataframe(
-            by_force,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                **{
-                    c: st.column_config.NumberColumn(format="%,.0f") for c in by_force.columns if "£" in c or "16+" in c
-                },
-                "FTE": st.column_config.NumberColumn(format="%.1f"),
-                "Referrals a year": st.column_config.NumberColumn(format="%,.0f"),
-            },
-        )
+        st.dataframe(view.shown_by_force(result), hide_index=True, width="stretch")
     st.markdown("**Downloads**")
     d1, d2, d3, d4 = st.columns(4)
     d1.download_button(
@@ -496,9 +571,9 @@ with tab_results:
     for column, (label, table, suffix) in zip(
         (d2, d3, d4),
         (
-            ("Costs by year (CSV)", result.by_year, "year"),
-            ("Costs by force (CSV)", result.by_force, "force"),
-            ("Costs by role (CSV)", result.by_role, "role"),
+            ("Costs by year (CSV)", view.shown_by_year(result), "year"),
+            ("Costs by force (CSV)", view.shown_by_force(result), "force"),
+            ("Costs by role (CSV)", view.shown_by_role(result), "role"),
         ),
         strict=True,
     ):
@@ -510,10 +585,11 @@ with tab_results:
             key=f"scn_dl_{suffix}",
             on_click="ignore",
         )
+    basis = view.demand(scenario)
     st.caption(
-        "Money in GBP. Nominal = cash in each year; real = at " + price_base + ". Offences used for demand: ONS "
-        f"police-recorded 'Stalking and harassment' group (which also {OFFENCE_GROUP_INCLUDES}), "
-        f"{PLANNER_DEMAND_PERIOD}, {OGL_V3}: the basis the presets' referral rates were derived on."
+        "Money in GBP. Nominal = cash in each year; real = at " + price_base + ". The downloads hold the tables "
+        "as shown, with their rounding. Offences used for demand: " + escape_markdown(basis.description)
+        + f" (Home Office and ONS, {OGL_V3})."
     )
 
 # ---- Sources of the defaults --------------------------------------------------------------
@@ -544,7 +620,7 @@ with tab_sensitivity:
     if t["units"] == 0:
         st.info("Place at least one unit to test the assumptions.")
     else:
-        frame = view.tornado_frame(scenario_hash(scenario), scenario)
+        frame = view.tornado_frame(scenario_hash(scenario), existing, scenario)
         text = sc.tornado_text(frame, scenario.name, price_base, t["discount_rate"], t["horizon_years"])
         st.markdown(f"**{escape_markdown(text.title)}.** {escape_markdown(text.takeaway)}")
         chart_column, table_column = st.columns([3, 2], gap="medium")
@@ -570,7 +646,7 @@ with tab_sensitivity:
 
 # ---- Compare -----------------------------------------------------------------------------
 with tab_compare:
-    entries = ss.setdefault(COMPARE, [])
+    entries = current.compare
     st.markdown(f"Put up to **{MAX_COMPARE} scenarios** side by side: the one on screen, or saved ones.")
     a1, a2 = st.columns(2)
     auto_label = f"{scenario.name}: {where_text}"[:120]
@@ -592,14 +668,14 @@ with tab_compare:
         chart_column, remove_column = st.columns([3, 2], gap="medium")
         with chart_column:
             spec = view.chart_spec(
-                ("comparison", tuple((e["label"], e["hash"]) for e in entries), existing),
+                ("comparison", tuple((e.label, e.hash) for e in entries), existing),
                 lambda: sc.comparison_chart(summary_frame, text=text),
             )
             view.show_chart(spec, "scenario_comparison", text.takeaway)
         with remove_column:
             for i, entry in enumerate(entries):
                 st.button(
-                    f"Remove “{escape_markdown(entry['label'][:60])}”",
+                    f"Remove “{escape_markdown(entry.label[:60])}”",
                     key=f"scn_compare_remove_{i}",
                     on_click=view.on_compare_remove,
                     args=(i,),
@@ -621,13 +697,21 @@ with tab_files:
     save_column, share_column = st.columns(2, gap="large")
     with save_column:
         st.subheader("Save")
-        if SAVE_NAME not in ss:
-            ss[SAVE_NAME] = ss.get(BASE_SAVED) or ""
-        st.text_input("Name", key=SAVE_NAME, max_chars=120, placeholder="e.g. North West, two waves")
+        typed = st.text_input(
+            "Name",
+            value=current.save_name,
+            key=view.key("save_name"),
+            max_chars=120,
+            placeholder="e.g. North West, two waves",
+        )
+        if typed != current.save_name:
+            current = replace(current, save_name=typed)
+            view.put(current)
         st.button(
             "Save",
             key="scn_save",
             on_click=view.on_save,
+            args=(view.key("save_name"),),
             type="primary",
             help="Saving under an existing name adds a new version; earlier versions are kept.",
         )
@@ -692,7 +776,7 @@ with tab_files:
         st.subheader("Share as a file")
         st.download_button(
             "Download this scenario (YAML)",
-            data=view.yaml_text(result.scenario_hash, scenario),
+            data=view.yaml_text(scenario_hash(scenario), scenario),
             file_name=f"{stem}.yaml",
             mime="application/x-yaml",
             key="scn_dl_yaml",

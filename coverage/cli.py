@@ -94,15 +94,16 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_cost(args: argparse.Namespace) -> int:
     from coverage.model import atlas_data
-    from coverage.model.indicators import planner_offences_by_force
     from coverage.outputs.scenario_workbook import scenario_workbook
     from coverage.planner.costing import run_scenario, to_json_summary
+    from coverage.planner.demand import demand_offences
     from coverage.planner.schema import load_scenario_file
 
     scenario = load_scenario_file(args.scenario)
     data = atlas_data.load_all()
     existing = atlas_data.forces_with_multi_agency_unit(data.forces, data.register)
-    result = run_scenario(scenario, data.forces, planner_offences_by_force(data.indicators), existing_units=existing)
+    basis = demand_offences(scenario, data.crime, data.indicators)
+    result = run_scenario(scenario, data.forces, basis.offences, existing_units=existing)
     if args.xlsx:
         Path(args.xlsx).write_bytes(scenario_workbook(result, scenario))
     summary = to_json_summary(result)

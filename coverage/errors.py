@@ -3,6 +3,30 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+PathPart = str | int
+
+
+def path_text(path: Sequence[PathPart]) -> str:
+    """('unit_models', 0, 'roles', 2, 'salary') → 'unit_models[0].roles[2].salary'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located by its field path (not by words to parse back)."""
+
+    path: tuple[PathPart, ...]
+    message: str
+
+    def __str__(self) -> str:
+        where = path_text(self.path)
+        return f"{where}: {self.message}" if where else self.message
 
 
 class InputError(ValueError):
@@ -12,21 +36,30 @@ class InputError(ValueError):
     it with ``st.error`` and keep what the user already had.
     """
 
-    def __init__(self, message: str, *, where: str | None = None):
+    def __init__(self, message: str | Problem, *, where: str | None = None):
         self.where = where
-        self.reason = message
-        super().__init__(f"{where}: {message}" if where else message)
+        self.located = [message if isinstance(message, Problem) else Problem((), message)]
+        self.reason = str(message)
+        super().__init__(f"{where}: {self.reason}" if where else self.reason)
+
+
+def problems_of(error: InputError) -> list[Problem]:
+    """Every problem an error carries, each with its field path (empty when it has none)."""
+    return list(error.located)
 
 
 class InputErrors(InputError):
     """Several problems found in one file, each already located (file, row, field)."""
 
-    def __init__(self, problems: list[str], *, where: str | None = None, limit: int = 20):
-        self.problems = list(problems)
+    def __init__(self, problems: Sequence[str | Problem], *, where: str | None = None, limit: int = 20):
+        located = [p if isinstance(p, Problem) else Problem((), str(p)) for p in problems]
+        self.problems = [str(p) for p in problems]
         shown = self.problems[:limit]
         more = len(self.problems) - len(shown)
         text = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
         super().__init__(f"{len(self.problems)} problem(s): {text}", where=where)
+        # each problem with its field path; ``problems`` is the same list as text
+        self.located = located
 
 
 # "register.csv line 13, field 'force_codes': unknown force code 'E23999999'"

@@ -20,7 +20,8 @@ PUBLIC_URL = (os.environ.get("ATLAS_PUBLIC_URL") or "").strip()
 BOUNDARIES_GEOJSON = DATA_DIR / "boundaries" / "pfa_dec2023_simplified.geojson"
 FORCES_CSV = DATA_DIR / "forces" / "forces.csv"
 SERVICES_CSV = DATA_DIR / "services" / "register.csv"
-SOURCES_CSV = DATA_DIR / "services" / "sources.csv"
+# The one sources registry: every source the register, the planner presets and the indicators cite.
+SOURCES_CSV = DATA_DIR / "sources.csv"
 INDICATORS_CSV = DATA_DIR / "indicators" / "indicators.csv"
 SCENARIO_PRESETS_DIR = DATA_DIR / "scenarios" / "presets"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from coverage import paths
 from coverage.build import register as register_build
 from coverage.build.register import (
     ADDED_NONE_FOUND_NAME,
@@ -27,6 +28,7 @@ from coverage.build.register import (
     force_name_index,
     parse_source_list,
 )
+from coverage.build.sources import mark_planner_use, planner_input_files, read_curated_sources, registry_csv
 from coverage.errors import InputErrors
 from coverage.export import neutralise_formula
 from coverage.model.register import (
@@ -38,13 +40,13 @@ from coverage.model.register import (
     SOURCES_COLUMNS,
     export_register_csv,
     load_register,
-    load_sources,
     provision_by_force,
     provision_flags,
     register_diff,
     services_for_force,
     validate_register,
 )
+from coverage.sources import load_registry, parse_registry
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -137,12 +139,6 @@ def test_register_loads_from_bytes_file_like_and_bom():
     data = (FIXTURES / "register.csv").read_bytes()
     assert len(load(io.BytesIO(data))) == 4
     assert len(load("\ufeff".encode() + data)) == 4
-
-
-def test_sources_load():
-    sources = load_sources(FIXTURES / "sources.csv")
-    assert list(sources.columns) == SOURCES_COLUMNS
-    assert list(sources["source_id"]) == ["S001", "S002", "R001"]
 
 
 def test_text_is_kept_verbatim_but_stripped():
@@ -257,6 +253,7 @@ def test_every_problem_is_reported():
         (0, "coverage", "national", "coverage 'national' needs force_codes ALL"),
         (3, "coverage", "force_wide", "contradicts force_codes ALL"),
         (0, "source_ids", "S001;S999", "unknown source id 'S999'"),
+        (0, "source_ids", "S01", "unknown source id 'S01' (did you mean 'S001'?); not in data/sources.csv"),
         (0, "source_ids", "", "no source id given"),
         (0, "source_ids", " ; ", "no source id given"),
         (2, "end_year", "2014", "end_year 2014 is before start_year 2015"),
@@ -294,33 +291,6 @@ def test_validate_register_reports_frame_rows_as_csv_lines():
         validate_register(table, force_codes=FORCE_CODES, source_ids=SOURCE_IDS, name="edited table")
     assert caught.value.problems == [
         "edited table line 3, field 'status': 'open' is not an allowed status; allowed: active, pilot, ended, unknown"
-    ]
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "expected"),
-    [
-        ("url", "javascript:alert(1)", "is not a single http(s) web address"),
-        ("title", "", "title is missing"),
-        ("source_id", "s1", "should be capital letters then digits"),
-    ],
-)
-def test_sources_problems(field, value, expected):
-    rows = list(csv.reader((FIXTURES / "sources.csv").open(newline="", encoding="utf-8")))
-    rows[1][rows[0].index(field)] = value
-    with pytest.raises(InputErrors) as caught:
-        load_sources(to_csv_bytes(rows))
-    assert caught.value.problems[0].startswith(f"sources.csv line 2, field '{field}': ")
-    assert expected in caught.value.problems[0]
-
-
-def test_duplicate_source_id():
-    rows = list(csv.reader((FIXTURES / "sources.csv").open(newline="", encoding="utf-8")))
-    rows[2][0] = "S001"
-    with pytest.raises(InputErrors) as caught:
-        load_sources(to_csv_bytes(rows))
-    assert caught.value.problems == [
-        "sources.csv line 3, field 'source_id': duplicate source_id 'S001' (first used on line 2)"
     ]
 
 
@@ -957,13 +927,27 @@ def test_real_build_types_and_national_rows(real_build):
 
 
 def test_real_build_rows_reload_unchanged(real_build):
-    reloaded_sources = load_sources(real_build.sources.to_csv(index=False).encode())
+    reloaded_registry = parse_registry(registry_csv(real_build.registry))
+    assert reloaded_registry == real_build.registry
     reloaded = load_register(
-        real_build.register.to_csv(index=False).encode(),
-        force_codes=ons_forces()["code"],
-        source_ids=reloaded_sources["source_id"],
+        real_build.register.to_csv(index=False).encode(), force_codes=ons_forces()["code"], source_ids=reloaded_registry
     )
     pd.testing.assert_frame_equal(reloaded, real_build.register)
+
+
+def test_real_build_registry_holds_the_register_sources_and_the_curated_ones(real_build):
+    registry = real_build.registry
+    assert set(real_build.sources["source_id"]) <= set(registry)
+    assert all("register" in registry[sid].used_for for sid in real_build.sources["source_id"])
+    curated = read_curated_sources()
+    assert set(curated) <= set(registry)
+    # An id in both inputs keeps the research's wording, both notes and both uses.
+    s038 = registry["S038"]
+    assert s038.used_for == ("register", "planner")
+    assert s038.note.startswith(real_build.sources.set_index("source_id").loc["S038", "note"])
+    assert s038.note.endswith(curated["S038"].note)
+    assert registry["S145"].used_for == ("register", "planner", "indicators")
+    assert registry["P001"].used_for == ("planner",) and registry["D001"].used_for == ("indicators",)
 
 
 def test_real_build_rejects_an_unmapped_other_row(tmp_path):
@@ -1039,10 +1023,10 @@ def test_real_build_review_changes(real_build):
 
 
 def test_shipped_register_is_the_build(real_build):
-    shipped_register, shipped_sources = DATA_SERVICES / "register.csv", DATA_SERVICES / "sources.csv"
+    shipped_register = DATA_SERVICES / "register.csv"
     if not shipped_register.exists():
         pytest.skip("data/services/register.csv is not present")
     shipped = pd.read_csv(shipped_register, dtype=str, keep_default_na=False)
     assert register_diff(shipped, real_build.register).empty
-    sources = pd.read_csv(shipped_sources, dtype=str, keep_default_na=False)
-    assert list(sources["source_id"]) == list(real_build.sources["source_id"])
+    assert dict(load_registry(paths.SOURCES_CSV)) == mark_planner_use(real_build.registry, planner_input_files())
+    assert not (DATA_SERVICES / "sources.csv").exists()  # the one registry is data/sources.csv

@@ -1,10 +1,10 @@
-"""The Scenario planner's state, loaders and render helpers.
+"""The Scenario planner's loaders, render helpers and callbacks.
 
-The editable tables and the way back from them to a scenario are pure and live in
-``coverage/scenario_tables.py``. This module holds the cached loaders (keyed on a scenario's hash),
-render helpers (problem tables, charts with PNG/SVG downloads), the name of every session-state key
-of the page, its callbacks (save, open, duplicate, delete, restore, upload, compare) and the link
-handling.
+The planner's state and every action on it are pure and live in ``coverage/planner/state.py``; the
+editable tables and the way back from them in ``coverage/planner/editing.py``. This module holds the
+cached loaders (keyed on a scenario's hash), render helpers (problem tables, charts with PNG/SVG
+downloads), the one session key that holds the state, the widget keys (each carries the state's
+generation, so a new scenario gets new widgets), the callbacks and the link handling.
 """
 
 from __future__ import annotations
@@ -24,30 +24,26 @@ from coverage import paths
 from coverage.errors import InputError
 from coverage.model import atlas_data
 from coverage.model.forces import force_names as forces_by_name
-from coverage.model.indicators import planner_offences_by_force
 from coverage.outputs.charts import footer_text, screen_spec
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.scenario_workbook import scenario_workbook
 from coverage.planner.costing import ScenarioResult, run_scenario
-from coverage.planner.editing import (
-    Placement,
-    placement_from_deployments,
-    placement_summary,
-    problem_rows,
-    ramp_text,
-)
+from coverage.planner import state as planner
+from coverage.planner.demand import DemandBasis, available_periods, demand_offences
+from coverage.planner.editing import Placement, placement_summary, problem_rows
 from coverage.planner.schema import (
     MAX_FILE_BYTES,
     Scenario,
     list_presets,
     load_preset,
     load_scenario_bytes,
-    read_source_list,
     scenario_from_dict,
     scenario_hash,
     scenario_to_dict,
     scenario_to_yaml,
 )
+from coverage.planner.state import PlannerState
+from coverage.sources import load_registry
 from coverage.planner.sensitivity import COST_INPUT_FACTORS, tornado
 from coverage.planner.store import SQLiteScenarioStore, default_db_path
 from ui import data as ui_data
@@ -66,7 +62,11 @@ def preset_dict(preset_id: str) -> dict:
 
 @st.cache_data(show_spinner=False)
 def source_list() -> dict[str, dict[str, str]]:
-    return read_source_list()
+    """The sources registry as plain rows, for the 'Sources cited' table."""
+    return {
+        sid: {"publisher": src.publisher, "title": src.title, "date": src.date, "url": src.url}
+        for sid, src in load_registry().items()
+    }
 
 
 @st.cache_data(show_spinner=False)
@@ -94,20 +94,43 @@ def existing_units() -> tuple[str, ...]:
     return _shipped_existing_units()
 
 
+def demand(scenario: Scenario) -> DemandBasis:
+    """The offences the scenario's referral rate is applied to (the same call as the CLI's)."""
+    atlas = ui_data.atlas(str(paths.DATA_DIR))
+    return demand_offences(scenario, atlas.crime, atlas.indicators)
+
+
 @st.cache_data(show_spinner=False)
-def offences(data_dir: str = str(paths.DATA_DIR)) -> dict[str, float]:
-    return planner_offences_by_force(ui_data.atlas(data_dir).indicators)
+def crime_periods(data_dir: str = str(paths.DATA_DIR)) -> list[str]:
+    return available_periods(ui_data.atlas(data_dir).crime)
+
+
+@st.cache_data(show_spinner=False)
+def _shipped_unknown_provision(data_dir: str = str(paths.DATA_DIR)) -> tuple[str, ...]:
+    """Forces whose register rows are all of unknown status: the planner warns before placing a unit there."""
+    atlas = ui_data.atlas(data_dir)
+    table = atlas_data.provision_table(atlas.forces, atlas.register)
+    unknown = table["class_status_unknown"].fillna(False).astype(bool)
+    return tuple(sorted(str(c) for c in table.loc[unknown, "code"]))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def run(digest: str, existing: tuple[str, ...], _scenario: Scenario) -> ScenarioResult:
     """Cost a scenario, keyed on its hash (``scenario_hash``) and the forces that already have a unit."""
-    return run_scenario(_scenario, forces_table(), offences(), existing_units=existing)
+    return run_scenario(
+        _scenario,
+        forces_table(),
+        demand(_scenario).offences,
+        existing_units=existing,
+        unknown_provision=_shipped_unknown_provision(),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def tornado_frame(digest: str, _scenario: Scenario) -> pd.DataFrame:
-    return tornado(_scenario, forces_table(), offences(), factors=COST_INPUT_FACTORS)
+def tornado_frame(digest: str, existing: tuple[str, ...], _scenario: Scenario) -> pd.DataFrame:
+    return tornado(
+        _scenario, forces_table(), demand(_scenario).offences, factors=COST_INPUT_FACTORS, existing_units=existing
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -163,110 +186,54 @@ def xlsx_bytes(result: ScenarioResult) -> bytes:
     return scenario_workbook(result)
 
 
+
+
 # ============================================================================================
-# Page state and callbacks. Every key is named here; the selection is mirrored in the URL.
-# Callbacks run before the page script, so what they change is drawn in the same run.
+# The planner's state (one session key) and the widget keys that carry its generation
 # ============================================================================================
 
-PRESET = "scn_preset"
-WHERE = "scn_where"
-FORCE = "scn_force"
-FORCES = "scn_forces"
-WAVE2 = "scn_wave2"
-WAVE2_YEAR = "scn_wave2_year"
-UNIT = "scn_unit"
-PARAMS = "scn_params"
-ROLES = "scn_roles"
-FIXED = "scn_fixed"
-RAMP = "scn_ramp"
-BASE = "scn_base"  # the scenario being edited, before the edits in the tables (a dict)
-BASE_LABEL = "scn_base_label"
-BASE_SAVED = "scn_base_saved"  # the store name the base came from, if any
-FILE_DEPS = "scn_file_deployments"
-LAST_GOOD = "scn_last_good"  # the last scenario that validated and ran (a dict): what the page shows
-COMPARE = "scn_compare"
-FLASH = "scn_flash"
+STATE = "scn_state"
+DEFAULT_PRESET = "cheshire_hru_like"
 UPLOAD = "scn_upload"
 UPLOAD_PROBLEM = "scn_upload_problem"
-SAVE_NAME = "scn_save_name"
 SAVED_PICK = "scn_saved_pick"
 VERSION_PICK = "scn_version_pick"
 DUP_NAME = "scn_dup_name"
 CONFIRM_DELETE = "scn_confirm_delete"
 COMPARE_SAVED = "scn_compare_saved"
-MAX_COMPARE = 4
-EDITOR_KEYS = (PARAMS, ROLES, FIXED, RAMP, UNIT)
+MAX_COMPARE = planner.MAX_COMPARE
 
-DEFAULT_PRESET = "cheshire_hru_like"
-HAS_PROBLEMS = "scn_has_problems"
+
+def state() -> PlannerState:
+    return ss[STATE]
+
+
+def put(new: PlannerState) -> None:
+    ss[STATE] = new
+
+
+def key(name: str) -> str:
+    """A widget key for this state's generation: a new scenario gets new widgets, so no widget keeps a
+    value typed for the previous one."""
+    current = state()
+    return f"scn_{name}_{current.generation}"
+
+
+def editor_key(name: str) -> str:
+    current = state()
+    return f"scn_{name}_{current.generation}_{current.unit_id}"
 
 
 def force_names() -> dict[str, str]:
-    forces = forces_table()
-    return forces_by_name(forces)
+    return forces_by_name(forces_table())
 
 
 def presets() -> dict[str, dict]:
     return {p["id"]: p for p in preset_choices()}
 
 
-def flash(kind: str, text: str) -> None:
-    ss.setdefault(FLASH, []).append((kind, text))
-
-
-def set_placement(placement: Placement) -> None:
-    names = force_names()
-    ss[WHERE] = placement.mode
-    ss[FORCE] = placement.force if placement.force in names else ss.get(FORCE)
-    ss[FORCES] = [c for c in placement.forces if c in names]
-    ss[WAVE2] = [c for c in placement.wave2 if c in names]
-    ss[WAVE2_YEAR] = int(placement.wave2_year)
-    ss[FILE_DEPS] = list(placement.file_deployments)
-    remember_placement_widgets()
-
-
-PLACEMENT_KEYS = {"one": (FORCE,), "list": (FORCES,), "waves": (FORCES, WAVE2, WAVE2_YEAR), "no_unit": (), "file": ()}
-DRAWN_MODE = "scn_drawn_mode"
-
-
-def restore_placement_widgets(mode: str) -> None:
-    """Streamlit does not keep a widget's value through runs that do not draw it (the force list while
-    'One force' is chosen). When the placement mode changes, put back what the planner had chosen."""
-    if ss.get(DRAWN_MODE) == mode:
-        return
-    for key in PLACEMENT_KEYS.get(mode, ()):
-        kept = ss.get(f"{key}_kept")
-        if kept is not None:
-            ss[key] = kept
-    single = ss.get(f"{FORCE}_kept")
-    if mode in ("list", "waves") and not ss.get(FORCES) and single:
-        ss[FORCES] = [single]  # a list starts from the force already chosen
-
-
-def remember_placement_widgets(mode: str | None = None) -> None:
-    """Keep the values of the placement widgets drawn in this run (all of them when ``mode`` is None)."""
-    keys = {k for ks in PLACEMENT_KEYS.values() for k in ks} if mode is None else PLACEMENT_KEYS.get(mode, ())
-    for key in keys:
-        if key in ss:
-            ss[f"{key}_kept"] = ss[key]
-    if mode is not None:
-        ss[DRAWN_MODE] = mode
-
-
-def set_base(base: dict, label: str, *, saved: str | None = None, placement: bool = True) -> None:
-    """Start editing ``base``: the tables are rebuilt from it, and (optionally) its placement is shown."""
-    ss[BASE] = base
-    ss[BASE_LABEL] = label
-    ss[BASE_SAVED] = saved
-    if saved:
-        ss[SAVE_NAME] = saved  # saving again adds a version to the same name
-    for key in EDITOR_KEYS:
-        ss.pop(key, None)
-    found = placement_from_deployments(base.get("deployments") or [])
-    if placement:
-        set_placement(found)
-    else:
-        ss[FILE_DEPS] = list(found.file_deployments)
+def say(kind: str, text: str) -> None:
+    put(planner.say(state(), kind, text))
 
 
 def check_runs(scenario: Scenario) -> None:
@@ -275,39 +242,58 @@ def check_runs(scenario: Scenario) -> None:
     run(scenario_hash(scenario), existing_units(), scenario)
 
 
+def start(qp: Mapping[str, Any] | None = None) -> None:
+    """First visit: the URL reproduces a view (?preset=…&where=…&forces=…&wave2=…&from=…, or ?saved=…)."""
+    if STATE in ss:
+        return
+    qp = qp if qp is not None else st.query_params
+    choices = presets()
+    default = DEFAULT_PRESET if DEFAULT_PRESET in choices else next(iter(choices))
+    preset = qp.get("preset") if qp.get("preset") in choices else default
+    put(planner.from_preset(preset, preset_dict(preset)))
+    names = force_names()
+    mode = qp.get("where")
+    if mode in ("one", "list", "no_unit", "waves", "shared"):
+        listed = [c for c in st.query_params.get_all("forces") if c in names]
+        try:
+            year = int(qp.get("from", 3))
+        except ValueError:
+            year = 3
+        placement = Placement(
+            mode=mode,
+            force=listed[0] if listed else state().placement.force,
+            forces=tuple(listed),
+            wave2=tuple(c for c in st.query_params.get_all("wave2") if c in names),
+            wave2_year=max(2, min(year, 30)),
+        )
+        put(planner.edited(state(), planner.Edits(), placement))
+    if qp.get("saved"):
+        open_saved(str(qp.get("saved")))
+
+
 def open_saved(name: str, version: int | None = None) -> bool:
     try:
         scenario = store().load(name, version)
         check_runs(scenario)
     except InputError as error:
-        flash("error", f"{escape_markdown(str(error))} The scenario on screen is unchanged.")
+        say("error", f"{escape_markdown(str(error))} The scenario on screen is unchanged.")
         return False
     except (sqlite3.Error, OSError) as error:
-        flash("error", f"The scenario store could not be read ({type(error).__name__}).")
+        say("error", f"The scenario store could not be read ({type(error).__name__}).")
         return False
-    set_base(scenario_to_dict(scenario), f"saved scenario “{name}”", saved=name)
+    versions = [v.version for v in store().versions(name)]
+    put(planner.from_saved(name, version or (versions[-1] if versions else None), scenario_to_dict(scenario), state()))
     return True
 
 
-def on_unit_change() -> None:
-    """The tables and the ramp-up box are keyed by name, not by unit model: a unit's edits must not be
-    applied to the next one, so they are set aside and the new unit's own values are shown."""
-    for key in (PARAMS, ROLES, FIXED):
-        ss.pop(key, None)
-    base = ss[BASE]
-    ids = [unit["id"] for unit in base["unit_models"]]
-    index = ids.index(ss[UNIT]) if ss.get(UNIT) in ids else 0
-    ss[RAMP] = ramp_text(base, index)  # set, not removed: a removed box would keep what the browser holds
-    flash(
-        "info",
-        f"Now editing “{escape_markdown(base['unit_models'][index]['name'])}”: its own values are shown; "
-        "unsaved edits to the other unit model were set aside.",
-    )
+def on_preset(widget: str) -> None:
+    preset = ss.get(widget)
+    if preset in presets():
+        put(planner.from_preset(preset, preset_dict(preset), state()))
 
 
-def on_preset() -> None:
-    preset = ss[PRESET]
-    set_base(preset_dict(preset), f"preset “{presets()[preset]['name']}”", placement=False)
+def on_unit(widget: str) -> None:
+    put(planner.choose_unit(state(), str(ss.get(widget))))
 
 
 def on_upload() -> None:
@@ -315,7 +301,7 @@ def on_upload() -> None:
     ss.pop(UPLOAD_PROBLEM, None)
     if uploaded is None:
         return
-    name, content = uploaded.name, b""
+    name = uploaded.name
     try:
         if uploaded.size > MAX_FILE_BYTES:
             raise InputError(
@@ -323,17 +309,16 @@ def on_upload() -> None:
                 "(a few KB is usual)",
                 where=name,
             )
-        content = uploaded.getvalue()
-        scenario = load_scenario_bytes(content, where=name)
+        scenario = load_scenario_bytes(uploaded.getvalue(), where=name)
         check_runs(scenario)
     except InputError as error:
         ss[UPLOAD_PROBLEM] = (name, error)
         return
-    set_base(scenario_to_dict(scenario), f"uploaded file “{name}”")
-    flash(
+    put(planner.from_upload(name, scenario_to_dict(scenario), state()))
+    say(
         "success",
-        f"Opened {escape_markdown(name)}: “{escape_markdown(scenario.name)}”, {len(scenario.deployments)} "
-        "unit(s). Edit it below, save it, or add it to the comparison.",
+        f"Opened {escape_markdown(name)}: “{escape_markdown(scenario.name)}”. Edit it below, save it, or add it "
+        "to the comparison.",
     )
 
 
@@ -346,39 +331,38 @@ def _write_to_store(action, *, refused: str, failed: str):
     try:
         return action()
     except InputError as error:
-        flash("error", f"{refused}{escape_markdown(str(error))}")
+        say("error", f"{refused}{escape_markdown(str(error))}")
     except (sqlite3.Error, OSError) as error:
-        flash("error", f"{failed}: the scenario store could not be written ({type(error).__name__}).")
+        say("error", f"{failed}: the scenario store could not be written ({type(error).__name__}).")
     return _NOT_WRITTEN
 
 
-def on_save() -> None:
-    name = " ".join(str(ss.get(SAVE_NAME) or "").split())
-    if ss.get(HAS_PROBLEMS):
-        flash(
+def on_save(widget: str) -> None:
+    current = state()
+    name = " ".join(str(ss.get(widget) or "").split())
+    if current.problems:
+        say(
             "error",
             "Not saved: the tables have problems (listed at the top). Fix them first; the last valid "
             "scenario is still on screen.",
         )
         return
-    good = dict(ss[LAST_GOOD])
-    if name:
-        good["name"] = name[:160]
+    good = {**dict(current.scenario), **({"name": name[:160]} if name else {})}
     version = _write_to_store(
         lambda: store().save(name, scenario_from_dict(good)), refused="Not saved: ", failed="Not saved"
     )
     if version is _NOT_WRITTEN:
         return
-    flash("success", f"Saved “{escape_markdown(name)}” as version {version}.")
+    put(planner.saved_as(state(), name, int(version)))
+    say("success", f"Saved “{escape_markdown(name)}” as version {version}.")
     ss[SAVED_PICK] = name
     ss.pop(VERSION_PICK, None)
-    set_base(good, f"saved scenario “{name}”", saved=name, placement=False)
 
 
 def on_open() -> None:
     name = ss.get(SAVED_PICK)
     if name and open_saved(name):
-        flash("success", f"Opened “{escape_markdown(name)}”.")
+        say("success", f"Opened “{escape_markdown(name)}”.")
 
 
 def on_duplicate() -> None:
@@ -388,7 +372,7 @@ def on_duplicate() -> None:
         is _NOT_WRITTEN
     ):
         return
-    flash("success", f"Copied “{escape_markdown(name)}” to “{escape_markdown(new)}”.")
+    say("success", f"Copied “{escape_markdown(name)}” to “{escape_markdown(new)}”.")
     ss[SAVED_PICK] = new
     ss.pop(VERSION_PICK, None)
 
@@ -402,12 +386,10 @@ def on_delete(confirmed: bool) -> None:
     count = _write_to_store(lambda: store().delete(name), refused="", failed="Not deleted")
     if count is _NOT_WRITTEN:
         return
-    flash("success", f"Deleted “{escape_markdown(name)}” ({count} version{'s' if count != 1 else ''}).")
+    put(planner.deleted(state(), name))
+    say("success", f"Deleted “{escape_markdown(name)}” ({count} version{'s' if count != 1 else ''}).")
     ss.pop(SAVED_PICK, None)
     ss.pop(VERSION_PICK, None)
-    if ss.get(BASE_SAVED) == name:
-        ss[BASE_SAVED] = None
-        ss[BASE_LABEL] = f"“{name}” (deleted from the store; still on screen until you change it)"
 
 
 def on_cancel_delete() -> None:
@@ -423,38 +405,17 @@ def on_restore() -> None:
         return
     ss.pop(VERSION_PICK, None)
     if open_saved(name):
-        flash(
+        say(
             "success",
             f"Version {version} of “{escape_markdown(name)}” is current again (saved as version "
             f"{new_version}) and is open.",
         )
 
 
-def add_to_compare(label: str, scenario: dict) -> None:
-    entries = ss.setdefault(COMPARE, [])
-    digest = scenario_hash(scenario_from_dict(scenario))
-    if any(e["hash"] == digest for e in entries):
-        flash("info", f"“{escape_markdown(label)}” is already in the comparison.")
-        return
-    if len(entries) >= MAX_COMPARE:
-        flash(
-            "warning",
-            f"The comparison already holds {MAX_COMPARE} scenarios, the most this page shows side by "
-            "side. Remove one to add another.",
-        )
-        return
-    taken = {e["label"] for e in entries}
-    final, n = label, 2
-    while final in taken:
-        final, n = f"{label} ({n})", n + 1
-    entries.append({"label": final, "scenario": scenario, "hash": digest})
-    flash("success", f"Added “{escape_markdown(final)}” to the comparison ({len(entries)} of {MAX_COMPARE}).")
-
-
 def on_compare_current(label: str) -> None:
-    if ss.get(HAS_PROBLEMS):
-        flash("warning", "The tables have problems, so the last valid scenario (on screen) was added.")
-    add_to_compare(label, ss[LAST_GOOD])
+    if state().problems:
+        say("warning", "The tables have problems, so the last valid scenario (on screen) was added.")
+    put(planner.add_to_compare(state(), label))
 
 
 def on_compare_saved() -> None:
@@ -464,96 +425,44 @@ def on_compare_saved() -> None:
     try:
         scenario = store().load(name)
     except (InputError, sqlite3.Error, OSError) as error:
-        flash("error", f"Could not add “{escape_markdown(name)}”: {escape_markdown(str(error))}")
+        say("error", f"Could not add “{escape_markdown(name)}”: {escape_markdown(str(error))}")
         return
-    add_to_compare(name, scenario_to_dict(scenario))
+    put(planner.add_to_compare(state(), name, scenario_to_dict(scenario)))
 
 
 def on_compare_remove(index: int) -> None:
-    entries = ss.get(COMPARE, [])
-    if 0 <= index < len(entries):
-        entries.pop(index)
+    put(planner.remove_from_compare(state(), index))
 
 
 def on_compare_clear() -> None:
-    ss[COMPARE] = []
-
-
-def start_from_link() -> None:
-    """First visit: the URL reproduces a view (?preset=…&where=…&forces=…&wave2=…&from=…&saved=…)."""
-    if BASE in ss:
-        return
-    qp = st.query_params
-    choices = presets()
-    default = DEFAULT_PRESET if DEFAULT_PRESET in choices else next(iter(choices))
-    preset = qp.get("preset") if qp.get("preset") in choices else default
-    ss[PRESET] = preset
-    set_base(preset_dict(preset), f"preset “{choices[preset]['name']}”")
-    names = force_names()
-    mode = qp.get("where")
-    if mode in ("one", "list", "no_unit", "waves"):
-        listed = [c for c in qp.get_all("forces") if c in names]
-        try:
-            year = int(qp.get("from", 3))
-        except ValueError:
-            year = 3
-        set_placement(
-            Placement(
-                mode=mode,
-                force=listed[0] if listed else ss.get(FORCE),
-                forces=tuple(listed),
-                wave2=tuple(c for c in qp.get_all("wave2") if c in names),
-                wave2_year=max(2, min(year, 30)),
-                file_deployments=tuple(ss.get(FILE_DEPS) or ()),
-            )
-        )
-    if qp.get("saved"):
-        open_saved(str(qp.get("saved")))
+    put(planner.clear_compare(state()))
 
 
 def mirror_to_link() -> None:
-    """Write the selection into the URL (only what changed), so a link reproduces the view."""
-    params: dict[str, str | list[str]] = {"preset": ss[PRESET], "where": ss[WHERE]}
-    if ss[WHERE] == "one" and ss.get(FORCE):
-        params["forces"] = [ss[FORCE]]
-    elif ss[WHERE] in ("list", "waves"):
-        params["forces"] = list(ss.get(FORCES) or [])
-    if ss[WHERE] == "waves":
-        params["wave2"] = list(ss.get(WAVE2) or [])
-        params["from"] = str(ss.get(WAVE2_YEAR))
-    if ss.get(BASE_SAVED):
-        params["saved"] = ss[BASE_SAVED]
-    for key in ("preset", "where", "forces", "wave2", "from", "saved"):
-        if key in params:
-            wanted = [params[key]] if isinstance(params[key], str) else params[key]
-            if st.query_params.get_all(key) != wanted:
-                st.query_params[key] = params[key]
-        elif key in st.query_params:
-            del st.query_params[key]
+    """Write what the state says into the URL (only what changed), so a link reproduces the view."""
+    params = planner.link_params(state())
+    for name in ("preset", "saved", "where", "forces", "wave2", "from"):
+        if name in params:
+            wanted = [params[name]] if isinstance(params[name], str) else list(params[name])
+            if st.query_params.get_all(name) != wanted:
+                st.query_params[name] = params[name]
+        elif name in st.query_params:
+            del st.query_params[name]
 
 
-def placement_now() -> Placement:
-    return Placement(
-        mode=ss[WHERE],
-        force=ss.get(FORCE),
-        forces=tuple(ss.get(FORCES) or ()),
-        wave2=tuple(ss.get(WAVE2) or ()),
-        wave2_year=int(ss.get(WAVE2_YEAR) or 3),
-        file_deployments=tuple(tuple(d) for d in (ss.get(FILE_DEPS) or ())),
-    )
-
-
-def comparison_tables(entries: list[dict], existing: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def comparison_tables(
+    entries: tuple[planner.CompareEntry, ...], existing: tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The side-by-side table (measures × scenarios, as text) and the numbers the chart needs."""
     names = force_names()
     rows, summary = {}, []
     for entry in entries:
-        s = scenario_from_dict(entry["scenario"])
-        r = run(entry["hash"], existing, s)
+        s = scenario_from_dict(dict(entry.scenario))
+        r = run(entry.hash, existing, s)
         tt, cc = r.totals, r.coverage
         summary.append(
             {
-                "label": entry["label"],
+                "label": entry.label,
                 "present_value": tt["present_value"],
                 "total_cost_nominal": tt["total_cost_nominal"],
                 "fte_total": tt["fte_total"],
@@ -562,9 +471,10 @@ def comparison_tables(entries: list[dict], existing: tuple[str, ...]) -> tuple[p
             }
         )
         per_referral, per_100k = tt["cost_per_referral"], tt["cost_per_100k_16plus"]
-        rows[entry["label"]] = {
+        deployments = [d.model_dump() for d in r_deployments(r)]
+        rows[entry.label] = {
             "Unit model": ", ".join(u.name for u in s.unit_models),
-            "Where": placement_summary(entry["scenario"]["deployments"], names, s.start_year),
+            "Where": placement_summary(deployments, names, s.start_year),
             "Years": f"{tt['first_year']} to {tt['last_year']}",
             "Price base": r.price_base,
             "Units": f"{tt['units']}",
@@ -582,3 +492,133 @@ def comparison_tables(entries: list[dict], existing: tuple[str, ...]) -> tuple[p
     table = pd.DataFrame(rows)
     table.index.name = "Measure"
     return table, pd.DataFrame(summary)
+
+
+def r_deployments(result: ScenarioResult) -> list:
+    """The units a result costed (a placement rule resolved), as deployments."""
+    return list(result.deployments)
+
+
+def as_errors(problems) -> InputError:
+    from coverage.errors import InputErrors
+
+    return InputErrors(list(problems), where="scenario")
+
+
+def reference_for(current: PlannerState) -> dict:
+    return dict(current.reference)
+
+
+def reference_name(current: PlannerState) -> str:
+    return current.reference_name
+
+
+# ---- Tables as shown (and downloaded: the same names and rounding) -------------------------
+
+
+def shown_by_year(result: ScenarioResult) -> pd.DataFrame:
+    frame = result.by_year
+    return pd.DataFrame(
+        {
+            "Year": frame["fiscal_year"],
+            "FTE": frame["fte"].round(1),
+            "Referrals a year": frame["referrals"].round(0) if "referrals" in frame else None,
+            "Cash £": frame["cost_nominal"].round(0),
+            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
+            "Present value £": frame["pv"].round(0),
+        }
+    )
+
+
+def shown_by_force(result: ScenarioResult) -> pd.DataFrame:
+    frame = result.by_force
+    return pd.DataFrame(
+        {
+            "Code": frame["code"],
+            "Force area": frame["name"],
+            "Units serving it": frame["units"],
+            "FTE": frame["fte"].round(1),
+            "Cash £": frame["cost_nominal"].round(0),
+            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
+            "Present value £": frame["pv"].round(0),
+            "Referrals a year": frame["referrals_per_year"].round(0),
+            "Population 16+": frame["pop_16plus"].round(0),
+        }
+    )
+
+
+def shown_by_role(result: ScenarioResult) -> pd.DataFrame:
+    from coverage.outputs.scenario_charts import AGENCY_LABELS
+
+    frame = result.by_role
+    return pd.DataFrame(
+        {
+            "Role": frame["role"],
+            "Agency": frame["agency"].map(AGENCY_LABELS),
+            "FTE": frame["fte"].round(2),
+            "Cash £": frame["cost_nominal"].round(0),
+            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
+            "Present value £": frame["pv"].round(0),
+        }
+    )
+
+
+def shown_by_unit(result: ScenarioResult) -> pd.DataFrame:
+    frame = result.by_unit
+    return pd.DataFrame(
+        {
+            "Unit": frame["unit"],
+            "Forces served": frame["forces"],
+            "From": frame["first_year"],
+            "FTE": frame["fte"].round(1),
+            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
+            "Present value £": frame["pv"].round(0),
+            "Referrals a year": frame["referrals_per_year"].round(0),
+        }
+    )
+
+
+def show_value_for_money(result: ScenarioResult, scenario: Scenario) -> None:
+    """Is it worth it? The break-even (Green Book switching value) beside published costs of harm."""
+    from coverage.planner.rules import load_rulebook
+    from coverage.planner.value import value_for_money
+
+    by_year = result.by_year
+    st.markdown("**Is it worth it?**")
+    try:
+        vfm = value_for_money(
+            result.totals["present_value"],
+            list(by_year["referrals"]),
+            list(by_year["discount_factor"]),
+            scenario.price_base_year,
+            load_rulebook().deflator_index,
+        )
+    except InputError as error:
+        st.info(f"The break-even cannot be worked out: {escape_markdown(error.reason)}")
+        return
+    for sentence in vfm.comparisons:
+        st.markdown(escape_markdown(sentence))
+    rows = [
+        {
+            "Published cost of harm": b.cost.label,
+            f"At {result.price_base} £": round(b.amount),
+            "As published": f"£{b.cost.amount:,.0f} ({b.cost.price_year}/{(b.cost.price_year + 1) % 100:02d} prices)",
+            "Per": b.cost.per,
+            "What it is not": b.cost.is_not or b.cost.caveat,
+            "Source": ", ".join(b.cost.source_ids) + f" ({b.cost.status})",
+        }
+        for b in vfm.benchmarks
+    ] + [
+        {
+            "Published cost of harm": c.label,
+            f"At {result.price_base} £": None,
+            "As published": f"£{c.amount:,.2f} (no price year stated: not uprated)",
+            "Per": c.per,
+            "What it is not": c.is_not or c.caveat,
+            "Source": ", ".join(c.source_ids) + f" ({c.status})",
+        }
+        for c in vfm.not_uprated
+    ]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(escape_markdown(vfm.effect_size_note))

@@ -16,7 +16,8 @@ from coverage.build.forces import build_force_table
 from coverage.build.indicators import build_indicators
 from coverage.build.postcodes import build_postcode_tables
 from coverage.build.recorded_crime import build_recorded_crime, describe
-from coverage.build.register import build_register
+from coverage.build.register import assemble_register
+from coverage.build.sources import mark_planner_use, planner_input_files, registry_csv, render_sources_markdown
 from coverage.errors import InputError
 from coverage.model.boundaries import measure_simplification, read_boundaries, simplify_shared_arcs, to_compact_geojson
 from coverage.model.catalogue import catalogue_table, dataset, source_markdown
@@ -42,7 +43,7 @@ class BuildReport:
             *(f"wrote {p}" for p in self.written),
             f"boundaries: {self.boundary_kb:.0f} KB, max deviation {self.max_deviation_m:.0f} m, "
             f"overlap + gap {self.overlap_gap_km2:.3f} km²",
-            f"register: {self.register_rows} rows, {self.sources} sources",
+            f"register: {self.register_rows} rows; sources registry: {self.sources} sources",
             *self.notes,
         ]
 
@@ -107,9 +108,13 @@ def _build_into(source_dir: Path, research_dir: Path | None, data_dir: Path) -> 
     )
     _write_text(data_dir / "boundaries" / "SOURCE.md", boundary_source, written)
 
-    register, sources = build_register(research_dir, forces)
+    built = assemble_register(research_dir, forces)
+    register = built.register
     _write_csv(data_dir / "services" / "register.csv", register, written)
-    _write_csv(data_dir / "services" / "sources.csv", sources, written)
+    # The one sources registry (register, planner and indicator sources) and the planner's view of it.
+    registry = mark_planner_use(built.registry, planner_input_files())
+    _write_text(data_dir / "sources.csv", registry_csv(registry), written)
+    _write_text(data_dir / "scenarios" / "SOURCES.md", render_sources_markdown(registry), written)
     written.append(write_contacts(data_dir))
     _write_text(
         data_dir / "services" / "SOURCE.md", source_markdown([dataset("services"), dataset("contacts")]), written
@@ -143,6 +148,6 @@ def _build_into(source_dir: Path, research_dir: Path | None, data_dir: Path) -> 
         max_deviation_m=quality.max_deviation_m,
         overlap_gap_km2=quality.overlap_km2 + quality.gap_km2,
         register_rows=len(register),
-        sources=len(sources),
+        sources=len(registry),
         notes=list(describe(crime)),
     )

@@ -1,4 +1,8 @@
-"""Build the shipped service register and sources table from the research draft.
+"""Build the shipped service register and its sources from the research draft.
+
+The register's sources (the research list, ``R001`` and ``V…``) are merged with the curated planner
+and indicator sources into the one registry, ``data/sources.csv`` (``coverage/build/sources.py``), and
+every row's source ids are checked against that registry.
 
 Inputs (in the research directory, read only at build time):
 
@@ -38,6 +42,7 @@ from typing import cast
 
 import pandas as pd
 
+from coverage.build.sources import CURATED_SOURCES_CSV, mark_used, merge_registry, read_curated_sources
 from coverage.errors import InputErrors
 from coverage.model.register import (
     COUNTING_STATUSES,
@@ -48,6 +53,7 @@ from coverage.model.register import (
     validate_register,
     validate_sources,
 )
+from coverage.sources import Source
 from coverage.vocabulary import SPECIALIST_LOCAL_TYPE_KEYS
 
 DRAFT_REGISTER_FILE = "service_register_draft.csv"
@@ -1234,9 +1240,10 @@ class RegisterBuild:
     """Everything the build decided, for tests and review; ``build_register`` returns the first two."""
 
     register: pd.DataFrame
-    sources: pd.DataFrame
+    sources: pd.DataFrame  # the register's own sources: research list, R001, V… (SOURCES_COLUMNS)
     left_out: list[str]
     unused_curation: list[str]
+    registry: dict[str, Source] = field(default_factory=dict)  # data/sources.csv: these plus the curated sources
 
 
 def _other_rule(draft_row: Mapping[str, str], where: str) -> tuple[OtherRowRule | None, str | None]:
@@ -1487,12 +1494,16 @@ def _needs_none_found(rows: list[dict[str, str]], code: str) -> bool:
     return not has_specialist and not has_none_found
 
 
-def assemble_register(research_dir: Path, forces: pd.DataFrame) -> RegisterBuild:
-    """Build the register and sources, and report what was left out and which curation went unused.
+def assemble_register(
+    research_dir: Path, forces: pd.DataFrame, curated_sources: Path = CURATED_SOURCES_CSV
+) -> RegisterBuild:
+    """Build the register, its sources and the one sources registry, and report what was left out and
+    which curation went unused.
 
-    See :func:`build_register`. ``unused_curation`` lists curated entries (funding notes,
-    corrections, added services) that matched nothing: expected for a small test draft, a sign of
-    drift for the real one.
+    See :func:`build_register`. ``registry`` merges the register's sources with ``curated_sources``
+    (see ``coverage/build/sources.py``); every register row's source ids are checked against it.
+    ``unused_curation`` lists curated entries (funding notes, corrections, added services) that matched
+    nothing: expected for a small test draft, a sign of drift for the real one.
     """
     research_dir = Path(research_dir)
     _check_forces(forces)
@@ -1505,7 +1516,9 @@ def assemble_register(research_dir: Path, forces: pd.DataFrame) -> RegisterBuild
         raise InputErrors([f"{RESEARCH_REPORT_FILE}: source id(s) {', '.join(clash)} are reserved for the build"])
     sources = pd.concat([sources, extra], ignore_index=True).sort_values("source_id", ignore_index=True)
     sources = validate_sources(sources, name=f"sources built from {RESEARCH_REPORT_FILE}")
-    known_sources = set(sources["source_id"])
+    # The register may cite any source of the one registry: its own and the curated planner/indicator ones.
+    registry = merge_registry(sources, read_curated_sources(curated_sources))
+    known_sources = set(registry)
 
     draft = _read_draft(research_dir / DRAFT_REGISTER_FILE)
     rows, searched, left_out, used_rules = _draft_rows_to_register(draft, index, known_sources, DRAFT_REGISTER_FILE)
@@ -1534,7 +1547,10 @@ def assemble_register(research_dir: Path, forces: pd.DataFrame) -> RegisterBuild
         source_ids=known_sources,
         name=f"register built from {DRAFT_REGISTER_FILE}",
     )
-    return RegisterBuild(register=register, sources=sources, left_out=left_out, unused_curation=unused)
+    registry = mark_used(registry, (sid for cell in register["source_ids"] for sid in split_list(cell)), "register")
+    return RegisterBuild(
+        register=register, sources=sources, left_out=left_out, unused_curation=unused, registry=registry
+    )
 
 
 def build_register(research_dir: Path, forces: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

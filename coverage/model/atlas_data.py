@@ -16,8 +16,9 @@ from coverage.model.boundaries import read_shipped_geojson
 from coverage.model.demand import read_recorded_crime
 from coverage.model.forces import read_force_table
 from coverage.model.indicators import read_indicators
-from coverage.model.register import CsvSource, load_sources, provision_by_force, provision_flags
+from coverage.model.register import CsvSource, provision_by_force, provision_flags
 from coverage.model.register import load_register as _load_register
+from coverage.sources import load_registry, sources_table
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 
@@ -30,7 +31,8 @@ def load_boundary_geojson(path: Path = paths.BOUNDARIES_GEOJSON) -> dict[str, An
 
 
 def load_sources_table(path: Path = paths.SOURCES_CSV) -> pd.DataFrame:
-    return load_sources(path, name=Path(path).name)
+    """The sources registry (``data/sources.csv``) as a table: ``source_id``, publisher … ``used_for``."""
+    return sources_table(load_registry(Path(path)))
 
 
 def load_register(
@@ -40,7 +42,7 @@ def load_register(
     sources: pd.DataFrame | None = None,
     name: str | None = None,
 ) -> pd.DataFrame:
-    """Read and validate a register against the force table and the sources table."""
+    """Read and validate a register against the force table and the sources registry (as a table)."""
     forces = load_forces() if forces is None else forces
     sources = load_sources_table() if sources is None else sources
     label = name or (Path(path).name if isinstance(path, (str, Path)) else "register.csv")
@@ -52,14 +54,14 @@ class AtlasData:
     forces: pd.DataFrame
     boundaries: dict[str, Any]  # GeoJSON FeatureCollection
     register: pd.DataFrame
-    sources: pd.DataFrame
+    sources: pd.DataFrame  # the sources registry, data/sources.csv (coverage.sources.sources_table)
     indicators: pd.DataFrame  # the ONS group, YE Dec 2022 and 2023: the planner's demand basis
     crime: pd.DataFrame  # recorded crime by offence code (coverage.model.demand): the demand every page shows
 
 
 def load_all(data_dir: Path = paths.DATA_DIR) -> AtlasData:
     forces = load_forces(data_dir / "forces" / "forces.csv")
-    sources = load_sources_table(data_dir / "services" / "sources.csv")
+    sources = load_sources_table(data_dir / "sources.csv")
     register = load_register(data_dir / "services" / "register.csv", forces=forces, sources=sources)
     boundaries = load_boundary_geojson(data_dir / "boundaries" / "pfa_dec2023_simplified.geojson")
     indicators = read_indicators(data_dir / "indicators" / "indicators.csv", force_codes=set(forces["code"]))

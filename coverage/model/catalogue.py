@@ -30,6 +30,8 @@ class Dataset:
     attribution: str
     obtained_from: str
     processing: str
+    # Ids in the sources registry (data/sources.csv) of the official tables the file is made from, ';'-separated.
+    source_ids: str = ""
 
 
 DATASETS: tuple[Dataset, ...] = (
@@ -72,6 +74,7 @@ DATASETS: tuple[Dataset, ...] = (
             "country, region, population mid-2023 all ages and aged 16+, land area (km², MYE5), number of local "
             "authorities. Population 16+ is the denominator for per-person rates."
         ),
+        source_ids="D002;D003",
     ),
     Dataset(
         key="services",
@@ -84,7 +87,7 @@ DATASETS: tuple[Dataset, ...] = (
             "review of twelve rows, three missing services and the City of London on 2026-12-01"
         ),
         licence="Register: Open Government Licence v3.0 terms offered by the project; each fact belongs to its cited source",
-        attribution="Stalking Provision Atlas service register; see data/services/sources.csv for every source",
+        attribution="Stalking Provision Atlas service register; see data/sources.csv for every source",
         obtained_from=(
             "shared/research/service_register_draft.csv and services_and_demand.md (numbered source list); checks and "
             "corrections in data/services/verification.csv and CHANGES.md (new sources V001–V032)"
@@ -141,6 +144,7 @@ _LOOKUP_DATASETS = (
         attribution=ONS_SOURCE,
         obtained_from="ONS LAD → CSP → PFA (December 2023) lookup, via the public GitHub repository jamesLSI/ecom185; see shared/data/PROVENANCE.md",
         processing="Distinct LAD23CD, LAD23NM, PFA23CD; each of the 318 local authorities maps to exactly one force.",
+        source_ids="D003",
     ),
 )
 
@@ -188,13 +192,14 @@ RECORDED_CRIME_DATASET = Dataset(
         "never zero. Counts only: rates are worked out by the atlas as offences ÷ ONS mid-2023 population × "
         "1,000 (all ages, and aged 16+)."
     ),
+    source_ids="D001;D002",
 )
 
 
 def _indicators_dataset() -> Dataset:
     from coverage.model.indicators import INDICATOR_DATASET
 
-    return Dataset(key="indicators", file="data/indicators/indicators.csv", **INDICATOR_DATASET)
+    return Dataset(key="indicators", file="data/indicators/indicators.csv", source_ids="S145;D002", **INDICATOR_DATASET)
 
 
 DATASETS = DATASETS + (CONTACTS_DATASET, RECORDED_CRIME_DATASET, _indicators_dataset()) + _LOOKUP_DATASETS
@@ -225,6 +230,11 @@ def source_markdown(entries: list[Dataset]) -> str:
             f"- **Attribution:** {entry.attribution}",
             f"- **Obtained from:** {entry.obtained_from}",
             f"- **What was done:** {entry.processing}",
+            *(
+                [f"- **Sources:** {entry.source_ids.replace(';', ', ')} (in data/sources.csv)"]
+                if entry.source_ids
+                else []
+            ),
             "",
         ]
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 The register (``data/services/register.csv``) holds one row per specialist stalking service,
 placed by the police force areas it covers (never by address). Every row cites at least one
-source in ``data/services/sources.csv`` and carries a confidence (high/medium/low).
+source in the sources registry ``data/sources.csv`` (:mod:`coverage.sources`) and carries a confidence (high/medium/low).
 
 All functions are pure: data in, data out. Problems in a file raise
 :class:`~coverage.errors.InputErrors`, one message per problem naming file, line and field.
@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from coverage.errors import InputErrors
 from coverage.export import FORMULA_TRIGGERS, csv_bytes
+from coverage.sources import load_registry, unknown_source_message
 from coverage.vocabulary import (
     CLASS_EARNING_TYPES,
     FORCE_CODE_PATTERN,
@@ -230,7 +231,7 @@ class RegisterRow(BaseModel):
         known = _context(info, "source_ids")
         for source_id in ids:
             if known is not None and source_id not in known:
-                raise _reject(f"unknown source id '{source_id}' (not in the sources table)")
+                raise _reject(unknown_source_message(source_id, known) + "; not in data/sources.csv")
         repeated = sorted({source_id for source_id in ids if ids.count(source_id) > 1})
         if repeated:
             raise _reject(f"source id '{repeated[0]}' is listed twice")
@@ -494,44 +495,43 @@ def validate_sources(frame: pd.DataFrame, *, name: str = "sources.csv") -> pd.Da
     return _validate_records(_frame_records(frame, _SOURCES_SPEC, name), _SOURCES_SPEC, name, {})
 
 
+def _known_source_ids(source_ids: Collection[str] | None) -> frozenset[str]:
+    return frozenset(load_registry() if source_ids is None else source_ids)
+
+
 def validate_register(
     frame: pd.DataFrame,
     *,
     force_codes: Collection[str],
-    source_ids: Collection[str],
+    source_ids: Collection[str] | None = None,
     name: str = "register.csv",
 ) -> pd.DataFrame:
     """Validate a register held in a DataFrame (e.g. from a table editor); returns the clean table.
 
     Row *i* of the frame is reported as line *i + 2*, as if written to CSV under a header.
+    ``source_ids`` are the citable ids; by default those of the sources registry, ``data/sources.csv``.
     """
-    context = {"force_codes": frozenset(force_codes), "source_ids": frozenset(source_ids)}
+    context = {"force_codes": frozenset(force_codes), "source_ids": _known_source_ids(source_ids)}
     return _validate_records(_frame_records(frame, _REGISTER_SPEC, name), _REGISTER_SPEC, name, context)
-
-
-def load_sources(source: CsvSource, *, name: str = "sources.csv") -> pd.DataFrame:
-    """Read and validate a sources CSV (path, bytes or file-like) into a table of strings.
-
-    Raises InputErrors naming file, line and field for every problem found.
-    """
-    return _validate_records(_parse_csv(source, _SOURCES_SPEC, name), _SOURCES_SPEC, name, {})
 
 
 def load_register(
     source: CsvSource,
     *,
     force_codes: Collection[str],
-    source_ids: Collection[str],
+    source_ids: Collection[str] | None = None,
     name: str = "register.csv",
 ) -> pd.DataFrame:
     """Read and validate a register CSV (path, bytes or file-like) into a table of strings.
 
     Every value is kept as text (years too, blank meaning unknown), stripped of surrounding
     whitespace; text such as ``<script>`` is data and is kept: escaping is the renderer's job.
-    ``force_codes`` are the known ONS PFA codes, ``source_ids`` the ids in the sources table.
+    ``force_codes`` are the known ONS PFA codes, ``source_ids`` the citable ids: by default those of the
+    sources registry (``data/sources.csv``). A row citing an unknown id is refused, naming its line and the
+    field ``source_ids`` (and the id it probably meant).
     Raises InputErrors naming file, line and field for every problem found.
     """
-    context = {"force_codes": frozenset(force_codes), "source_ids": frozenset(source_ids)}
+    context = {"force_codes": frozenset(force_codes), "source_ids": _known_source_ids(source_ids)}
     register = _validate_records(_parse_csv(source, _REGISTER_SPEC, name), _REGISTER_SPEC, name, context)
     if register.empty:
         # Used as it is, it would turn every force area into "unknown" without a word.

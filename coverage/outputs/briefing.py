@@ -55,7 +55,6 @@ from coverage.model.demand import (
 )
 from coverage.model.forces import force_names
 from coverage.model.freshness import STALE_AFTER_MONTHS, freshness_table
-from coverage.model.indicators import PLANNER_DEMAND_PERIOD, planner_offences_by_force
 from coverage.model.lottery import coverage_shares
 from coverage.model.register import (
     COVERAGE_LABELS,
@@ -79,6 +78,7 @@ from coverage.outputs.static_map import (
     text_width,
     wrap_text,
 )
+from coverage.sources import load_registry
 from coverage.vocabulary import (
     DARK_FILL_CLASSES,
     FIRST_COMPARABLE_YEAR,
@@ -427,20 +427,20 @@ def _register_sources(sources: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame
 
 
 def _scenario_sources(scenario: Scenario) -> pd.DataFrame:
-    from coverage.planner.schema import read_source_list, source_ids_used
+    from coverage.planner.schema import source_ids_used
 
-    listed = read_source_list()
+    registry = load_registry()
     rows = []
     for sid in source_ids_used(scenario):
-        entry = listed.get(sid, {})
+        entry = registry.get(sid)
         rows.append(
             {
                 "Source": sid,
-                "Publisher": entry.get("publisher", ""),
-                "Title": entry.get("title", "(not in data/scenarios/SOURCES.md)"),
-                "Period or date": entry.get("date", ""),
+                "Publisher": entry.publisher if entry else "",
+                "Title": entry.title if entry else "(not in data/sources.csv)",
+                "Period or date": entry.date if entry else "",
                 "Licence": "See the source (cited for a cost-model input)",
-                "Link or attribution": entry.get("url", ""),
+                "Link or attribution": entry.url if entry else "",
             }
         )
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
@@ -476,7 +476,6 @@ class BriefingContext:
     measure: Measure  # the demand every chart shows: stalking (8Q)
     period: str  # its latest period in the data
     offences: dict[str, float]  # force → offences of ``measure`` in ``period``
-    planner_offences: dict[str, float]  # force → the ONS group, YE Dec 2023: the planner's demand basis
     ranking: pd.DataFrame  # demand.force_ranking, display names from the force table
     england_wales: dict[str, float]  # offences, rate_all_ages, rate_16plus, pop_all_ages, pop_16plus
     freshness: pd.DataFrame  # freshness.freshness_table as of the day the pack is built
@@ -549,7 +548,6 @@ def _build_context(
         measure=measure,
         period=period,
         offences=offences,
-        planner_offences=planner_offences_by_force(data.indicators),
         ranking=ranking,
         england_wales=_england_wales(data.crime, forces, measure, period),
         freshness=freshness_table(data.register, data.sources, list(forces["code"]), date.today()),
@@ -1246,6 +1244,7 @@ def _scenario_chart(
 ) -> tuple[BriefingChart, dict[str, str]]:
     from coverage.outputs.scenario_charts import cost_by_year_chart
     from coverage.planner.costing import counts_as_multi_agency_unit, run_scenario, with_deployments
+    from coverage.planner.demand import demand_offences
     from coverage.planner.schema import load_preset
 
     preset = load_preset(scenario_id)
@@ -1262,7 +1261,8 @@ def _scenario_chart(
     if not targets:
         raise InputError("every force area already has a multi-agency stalking unit: nothing to cost", where="scenario")
     scenario = with_deployments(preset, targets)
-    result = run_scenario(scenario, context.data.forces, context.planner_offences, existing_units=existing)
+    basis = demand_offences(scenario, context.data.crime, context.data.indicators)
+    result = run_scenario(scenario, context.data.forces, basis.offences, existing_units=existing)
     totals = result.totals
     by_year = result.by_year
     price_base = result.price_base
@@ -1291,8 +1291,7 @@ def _scenario_chart(
         takeaway=takeaway,
         source=(
             f"Stalking Provision Atlas cost model, preset '{scenario_id}': every input cites its source or is marked as an "
-            "assumption (see the sources sheet). Demand: the presets' referral rates are per offence of the ONS "
-            f"'Stalking and harassment' group, so the model uses that group, year ending {PLANNER_DEMAND_PERIOD[3:]}. "
+            f"assumption (see the sources sheet). Demand: referrals a year per {basis.description}. "
             "Discounting: HM Treasury Green Book. "
             + ONS_ATTRIBUTION
             + (" " + context.register_note if context.register_note else "")

@@ -8,8 +8,8 @@ from typing import Any
 
 from coverage.export import Sheet, xlsx_bytes
 from coverage.planner.costing import ScenarioResult
-from coverage.planner.editing import ROLE_FIELDS
-from coverage.planner.schema import Scenario, fiscal_year_label, read_source_list, source_ids_used
+from coverage.planner.schema import DEMAND_OFFENCES, Scenario, fiscal_year_label, source_ids_used
+from coverage.sources import load_registry
 from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, ONS_SOURCE
 
 # The totals listed on the Results sheet, in order.
@@ -37,7 +37,7 @@ def _input_rows(s: Scenario) -> list[Sequence[object]]:
     # fixed_referrals_per_year is set when it is passed here)
     def p(section: str, name: str, param: Any) -> None:
         value = param.value if not isinstance(param.value, list) else ", ".join(f"{v:g}" for v in param.value)
-        rows.append([section, name, value, param.source, param.assumption, param.note])
+        rows.append([section, name, value, _ids(param.sources, param.user_input), param.assumption, param.note])
 
     rows.append(["scenario", "name", s.name, "", "", s.description])
     rows.append(["scenario", "schema_version", s.schema_version, "", "", ""])
@@ -63,37 +63,69 @@ def _input_rows(s: Scenario) -> list[Sequence[object]]:
                     "demand",
                     "referral_rate",
                     rr.rate,
-                    rr.source,
+                    _ids(rr.sources, rr.user_input),
                     rr.assumption,
-                    "; ".join(x for x in (derivation, f"confidence: {rr.confidence}", rr.offence_group, rr.note) if x),
+                    "; ".join(
+                        x
+                        for x in (
+                            derivation,
+                            f"confidence: {rr.confidence}",
+                            f"per {DEMAND_OFFENCES[rr.offence_code]}, applied to {rr.offences_period or 'the latest year'}",
+                            rr.note,
+                        )
+                        if x
+                    ),
                 ]
             )
         else:
             p("demand", "fixed_referrals_per_year", s.demand.fixed_referrals_per_year)
     for u in s.unit_models:
         sec = f"unit {u.id}"
-        rows.append([sec, "name", u.name, u.sources, "", u.description])
+        rows.append([sec, "name", u.name, _ids(u.sources), "", u.description])
         rows.append([sec, "price_year", fiscal_year_label(u.price_year), "", "", ""])
         for name in ("non_pay", "recruitment_training_cost_per_new_fte", "attrition_rate", "ramp_up"):
             p(sec, name, getattr(u, name))
     rows.append([])
-    rows.append(["unit", *ROLE_FIELDS])
+    role_fields = ["role", "agency", "pension_scheme", "grade", "salary", "oncost_override", "overhead_rate", "fte_mode"]
+    role_fields += ["fte", "caseload_per_fte", "sources", "assumption", "note"]
+    rows.append(["unit", *role_fields])
     for u in s.unit_models:
         for r in u.roles:
-            rows.append([u.id, *(getattr(r, name) for name in ROLE_FIELDS)])
+            cells = []
+            for name in role_fields:
+                value = getattr(r, name)
+                if name == "oncost_override":
+                    value = "from the dated rules" if value is None else value.value
+                elif name == "sources":
+                    value = _ids(value, r.user_input)
+                cells.append(value)
+            rows.append([u.id, *cells])
     if any(u.fixed_costs for u in s.unit_models):
         rows.append([])
         rows.append(["unit", "fixed-cost item", "agency", "amount", "index", "source", "assumption", "note"])
         for u in s.unit_models:
             for f in u.fixed_costs:
-                rows.append([u.id, f.item, f.agency, f.amount, f.index, f.source, f.assumption, f.note])
+                rows.append([u.id, f.item, f.agency, f.amount, f.index, _ids(f.sources, f.user_input), f.assumption, f.note])
     rows.append([])
-    rows.append(["deployment", "force_code", "start_year_offset", "first year", "unit_model"])
+    rows.append(["deployment", "forces", "start_year_offset", "first year", "unit_model", "name"])
+    if s.placement is not None:
+        rows.append(["rule", s.placement.rule, s.placement.start_year_offset, "", s.placement.unit_model, ""])
     for i, d in enumerate(s.deployments):
         rows.append(
-            [i, d.force_code, d.start_year_offset, fiscal_year_label(s.start_year + d.start_year_offset), d.unit_model]
+            [
+                i,
+                "; ".join(d.forces),
+                d.start_year_offset,
+                fiscal_year_label(s.start_year + d.start_year_offset),
+                d.unit_model,
+                d.name,
+            ]
         )
     return rows
+
+
+def _ids(sources: Sequence[str], user_input: bool = False) -> str:
+    return "; ".join([*(["user input"] if user_input else []), *sources])
 
 
 def _inputs_sheet(scenario: Scenario) -> Sheet:
@@ -129,6 +161,7 @@ def _results_sheet(result: ScenarioResult, scenario: Scenario) -> Sheet:
     for title, frame in (
         ("By year", result.by_year),
         ("By force", result.by_force),
+        ("By unit", result.by_unit),
         ("By role", result.by_role),
         ("By agency", result.by_agency),
     ):
@@ -139,20 +172,14 @@ def _results_sheet(result: ScenarioResult, scenario: Scenario) -> Sheet:
 
 def _sources_sheet(scenario: Scenario) -> Sheet:
     sheet = Sheet("Sources", bold_rows={1})
-    sheet.add_row(["id", "publisher", "title", "date", "url", "used for"])
-    known = read_source_list()
+    sheet.add_row(["id", "publisher", "title", "date", "url", "note"])
+    registry = load_registry()
     for source_id in source_ids_used(scenario):
-        info = known.get(source_id, {})
-        sheet.add_row(
-            [
-                source_id,
-                info.get("publisher", "(not in SOURCES.md)"),
-                info.get("title", ""),
-                info.get("date", ""),
-                info.get("url", ""),
-                info.get("used_for", ""),
-            ]
-        )
+        info = registry.get(source_id)
+        if info is None:
+            sheet.add_row([source_id, "(not in data/sources.csv)", "", "", "", ""])
+        else:
+            sheet.add_row([source_id, info.publisher, info.title, info.date, info.url, info.note])
     sheet.add_row([])
     sheet.add_row([f"Offence counts: ONS police-recorded crime. {OFFENCE_GROUP_CAVEAT} {ONS_SOURCE}"])
     return sheet

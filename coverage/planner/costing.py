@@ -44,13 +44,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from coverage.errors import InputError, InputErrors
+from coverage.errors import InputError, InputErrors, Problem
+from coverage.planner.rules import RuleBook, load_rulebook, oncost, rule_date
 from coverage.planner.schema import (
     AGENCIES,
+    DEMAND_OFFENCES,
+    Deployment,
     ReferralRate,
     Scenario,
     UnitModel,
     fiscal_year_label,
+    scenario_from_dict,
     scenario_hash,
     scenario_to_dict,
 )
@@ -70,8 +74,8 @@ LINE_TYPES = ("staff", "fixed", "non_pay")
 NON_PAY_LINE = "Unit non-pay (accommodation, IT, travel, supervision)"
 
 DETAIL_COLUMNS = [
-    "force_code",
-    "force_name",
+    "area_codes",
+    "area_name",
     "unit_model",
     "deployment",
     "year",
@@ -121,13 +125,12 @@ class CompiledScenario:
     line_type: np.ndarray  # 0 staff, 1 fixed, 2 non_pay
     unit: np.ndarray
     unit_ids: list[str]
-    dep: np.ndarray
-    force: np.ndarray  # index into force_codes
+    dep: np.ndarray  # index into deployments
     offset: np.ndarray
     is_staff: np.ndarray
     is_demand: np.ndarray
     salary: np.ndarray
-    oncost: np.ndarray
+    oncost: np.ndarray  # (lines, years): employer NI + pension as a share of salary, by the dated rules
     overhead: np.ndarray
     fte_fixed: np.ndarray
     caseload: np.ndarray
@@ -136,9 +139,12 @@ class CompiledScenario:
     rec_cost: np.ndarray
     attrition: np.ndarray
     ramp: np.ndarray  # (L, T) ramp table row of each line's unit, padded with 1.0
-    # per deployment
-    dep_force: np.ndarray
+    # per deployment (a placement rule resolved against the register)
+    deployments: list[Deployment]
+    dep_share: np.ndarray  # (deployments, forces): each force's share of a unit's cost (population 16+)
     dep_referrals: np.ndarray  # referrals per year per deployment (nan when no demand section)
+    force_referrals: np.ndarray  # referrals per year from each covered force
+    dep_labels: list[str]
     # per force (only forces with a deployment)
     force_codes: list[str]
     force_names: list[str]
@@ -167,7 +173,12 @@ def _check_forces(forces: pd.DataFrame) -> None:
 
 
 def compile_scenario(
-    scenario: Scenario, forces: pd.DataFrame, offences_by_force: Mapping[str, float] | None
+    scenario: Scenario,
+    forces: pd.DataFrame,
+    offences_by_force: Mapping[str, float] | None,
+    *,
+    existing_units: Iterable[str] = (),
+    rules: RuleBook | None = None,
 ) -> CompiledScenario:
     _check_forces(forces)
     s = scenario
@@ -183,29 +194,41 @@ def compile_scenario(
     names = dict(zip(codes, forces["name"].astype(str)))
     pops = dict(zip(codes, pd.to_numeric(forces["pop_mid2023_16plus"], errors="coerce").astype(float)))
 
-    problems: list[str] = []
+    deployments = resolved_deployments(s, codes, existing_units)
+    problems: list[Problem] = []
     for i, d in enumerate(s.deployments):
-        if d.force_code not in names:
-            problems.append(f"deployments[{i}].force_code: {d.force_code} is not in the force table")
+        for j, code in enumerate(d.forces):
+            if code not in names:
+                problems.append(Problem(("deployments", i, "forces", j), f"{code} is not in the force table"))
     if problems:
         raise InputErrors(problems, where="scenario")
 
-    covered: list[str] = []
-    for d in s.deployments:
-        if d.force_code not in covered:
-            covered.append(d.force_code)
+    covered: list[str] = list(dict.fromkeys(code for d in deployments for code in d.forces))
     force_pos = {c: i for i, c in enumerate(covered)}
+    F = len(covered)
+    n_dep = len(deployments)
+    # A unit serving several forces is shared among them in proportion to their population aged 16+
+    # (for the by-force table only; the unit is costed once).
+    share = np.zeros((n_dep, F))
+    for i, d in enumerate(deployments):
+        weights = np.asarray([pops[c] if math.isfinite(pops[c]) else 0.0 for c in d.forces], dtype=float)
+        weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(d.forces), 1.0 / len(d.forces))
+        for code, weight in zip(d.forces, weights):
+            share[i, force_pos[code]] = weight
 
-    # referrals per deployment
-    dep_refs = np.full(len(s.deployments), np.nan)
+    # referrals per deployment: the rate times the summed offences of the forces it serves
+    dep_refs = np.full(n_dep, np.nan)
+    force_refs = np.full(F, np.nan)
     if s.demand is not None:
         if s.demand.fixed_referrals_per_year is not None:
             dep_refs[:] = s.demand.fixed_referrals_per_year.value
+            force_refs = share.T @ dep_refs if n_dep else force_refs
         else:
             rate = cast(ReferralRate, s.demand.referral_rate).rate  # Demand: one of the two is always set
             offences = offences_by_force if offences_by_force is not None else {}
-            for i, d in enumerate(s.deployments):
-                code = d.force_code
+            basis = DEMAND_OFFENCES[cast(ReferralRate, s.demand.referral_rate).offence_code]
+            usable: dict[str, float] = {}
+            for code in covered:
                 value = offences.get(code, None)
                 try:
                     value = float(value) if value is not None else None
@@ -213,13 +236,34 @@ def compile_scenario(
                     value = None
                 if value is None or not math.isfinite(value) or value < 0:
                     problems.append(
-                        f"{names[code]} ({code}): no usable count of police-recorded 'Stalking and harassment' "
-                        "offences, which the referral rate needs"
+                        Problem(
+                            (), f"{names[code]} ({code}): no usable count of {basis}, which the referral rate needs"
+                        )
                     )
                     continue
-                dep_refs[i] = rate * value
+                usable[code] = value
             if problems:
-                raise InputErrors(sorted(set(problems)), where="offences_by_force")
+                raise InputErrors(problems, where="offences_by_force")
+            for i, d in enumerate(deployments):
+                dep_refs[i] = rate * sum(usable[code] for code in d.forces)
+            force_refs = np.asarray([rate * usable[code] for code in covered], dtype=float)
+
+    book = rulebook_for(s, rules)
+    rule_years = [rule_date(int(y)) for y in years]
+    paths_by_rule: dict[str, np.ndarray] = {}  # each rule's value in each costed year, read once, when needed
+
+    def rule_path(name: str) -> np.ndarray:
+        if name not in paths_by_rule:
+            paths_by_rule[name] = np.asarray([book.value(name, when) for when in rule_years])
+        return paths_by_rule[name]
+
+    def pension_path(scheme: str) -> np.ndarray:
+        if scheme == "none":
+            return np.zeros(T)
+        key = f"employer_pension.{scheme}"
+        if key not in paths_by_rule:
+            paths_by_rule[key] = np.asarray([oncost(book, scheme, 100_000.0, int(y)).pension_rate for y in years])
+        return paths_by_rule[key]
 
     # one template table holding every unit's lines; deployments index into it
     unit_ids = [u.id for u in s.unit_models]
@@ -247,12 +291,26 @@ def compile_scenario(
         )
     }
     starts, counts = [], []
+    oncost_rows: list[np.ndarray] = []  # (years,) employer on-cost rate of each template line
     for ui, u in enumerate(s.unit_models):
         vals = u.ramp_up.values()
         k = min(len(vals), T)
         ramp_table[ui, :k] = vals[:k]
         rows: list[tuple[Any, ...]] = []  # one cell per tpl column, line_type to pay_indexed
-        for r in u.roles:
+        for ri, r in enumerate(u.roles):
+            if r.oncost_override is not None:
+                oncost_rows.append(np.full(T, r.oncost_override.value))
+            else:
+                try:
+                    pension = pension_path(r.pension_scheme)
+                    ni_rate = rule_path("employer_ni.rate")
+                    ni_threshold = rule_path("employer_ni.secondary_threshold")
+                except InputError as error:
+                    raise InputError(
+                        Problem(("unit_models", ui, "roles", ri, "pension_scheme"), error.reason), where="scenario"
+                    ) from None
+                # as coverage.planner.rules.oncost: NI on pay above the threshold, as a share of salary
+                oncost_rows.append(pension + ni_rate * np.maximum(1.0 - ni_threshold / r.salary, 0.0))
             rows.append(
                 (
                     "staff",
@@ -262,7 +320,7 @@ def compile_scenario(
                     True,
                     r.fte_mode == "demand",
                     r.salary,
-                    r.oncost_rate,
+                    0.0,  # on-cost: a row by year in oncost_rows
                     r.overhead_rate,
                     r.fte if r.fte is not None else np.nan,
                     r.caseload_per_fte if r.caseload_per_fte is not None else np.nan,
@@ -271,6 +329,7 @@ def compile_scenario(
                 )
             )
         for fc in u.fixed_costs:
+            oncost_rows.append(np.zeros(T))
             rows.append(
                 (
                     "fixed",
@@ -289,6 +348,7 @@ def compile_scenario(
                 )
             )
         if u.non_pay.value > 0:
+            oncost_rows.append(np.zeros(T))
             rows.append(
                 (
                     "non_pay",
@@ -332,10 +392,8 @@ def compile_scenario(
             tpl["attrition"].append(u.attrition_rate.value)
             tpl["unit"].append(ui)
 
-    n_dep = len(s.deployments)
-    dep_unit = np.fromiter((upos[d.unit_model] for d in s.deployments), dtype=int, count=n_dep)
-    dep_offset = np.fromiter((d.start_year_offset for d in s.deployments), dtype=int, count=n_dep)
-    dep_force = np.fromiter((force_pos[d.force_code] for d in s.deployments), dtype=int, count=n_dep)
+    dep_unit = np.fromiter((upos[d.unit_model] for d in deployments), dtype=int, count=n_dep)
+    dep_offset = np.fromiter((d.start_year_offset for d in deployments), dtype=int, count=n_dep)
     starts_a, counts_a = np.asarray(starts, dtype=int), np.asarray(counts, dtype=int)
     per_dep = counts_a[dep_unit] if n_dep else np.zeros(0, dtype=int)
     L = int(per_dep.sum())
@@ -383,12 +441,11 @@ def compile_scenario(
         unit=take("unit", int),
         unit_ids=unit_ids,
         dep=dep,
-        force=dep_force[dep] if L else np.zeros(0, dtype=int),
         offset=dep_offset[dep] if L else np.zeros(0, dtype=int),
         is_staff=take("is_staff", bool),
         is_demand=take("is_demand", bool),
         salary=take("salary"),
-        oncost=take("oncost"),
+        oncost=(np.asarray(oncost_rows).reshape(-1, T)[tix] if L else np.zeros((0, T))),
         overhead=take("overhead"),
         fte_fixed=take("fte_fixed"),
         caseload=take("caseload"),
@@ -397,12 +454,83 @@ def compile_scenario(
         rec_cost=take("rec_cost"),
         attrition=take("attrition"),
         ramp=ramp_table[take("unit", int)] if L else np.ones((0, T)),
-        dep_force=dep_force,
+        deployments=deployments,
+        dep_share=share,
         dep_referrals=dep_refs,
+        force_referrals=force_refs,
+        dep_labels=[deployment_label(d, names) for d in deployments],
         force_codes=covered,
         force_names=[names[c] for c in covered],
         force_pop16=np.asarray([pops[c] for c in covered], dtype=float),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Deployments, rules and warnings
+# --------------------------------------------------------------------------------------------
+
+
+def resolved_deployments(
+    scenario: Scenario, force_codes: Sequence[str], existing_units: Iterable[str]
+) -> list[Deployment]:
+    """The scenario's units: its listed deployments, or its placement rule applied to the register in use
+    (``existing_units`` are the forces that already have a multi-agency unit)."""
+    rule = scenario.placement
+    if rule is None:
+        return list(scenario.deployments)
+    have = set(existing_units)
+    return [
+        Deployment(forces=[code], start_year_offset=rule.start_year_offset, unit_model=rule.unit_model)
+        for code in sorted(force_codes)
+        if code not in have
+    ]
+
+
+def deployment_label(deployment: Deployment, names: Mapping[str, str]) -> str:
+    """A unit's name, or the force (or forces) it serves."""
+    if deployment.name:
+        return deployment.name
+    listed = [names.get(code, code) for code in deployment.forces]
+    if len(listed) <= 3:
+        return " + ".join(listed)
+    return f"{listed[0]} + {len(listed) - 1} other forces"
+
+
+def rulebook_for(scenario: Scenario, rules: RuleBook | None = None) -> RuleBook:
+    """The dated rules with the scenario's own values (labelled user input) laid over them."""
+    book = rules if rules is not None else load_rulebook()
+    if not scenario.parameter_overrides:
+        return book
+    return book.with_overrides(
+        {
+            name: [(o.from_, float(o.value), o.note) for o in values]
+            for name, values in scenario.parameter_overrides.items()
+        }
+    )
+
+
+def result_warnings(c: CompiledScenario, steady: np.ndarray, unknown_provision: Iterable[str]) -> list[str]:
+    """Forces whose figures need a second look: provision the register does not know, and units whose
+    demand would not fill one post of any of their demand-driven roles."""
+    warnings: list[str] = []
+    names = dict(zip(c.force_codes, c.force_names))
+    unknown = [code for code in c.force_codes if code in set(unknown_provision)]
+    if unknown:
+        warnings.append(
+            "The register does not know what specialist provision "
+            + ", ".join(names[code] for code in unknown)
+            + " already has: a unit there may duplicate a service the register has not found."
+        )
+    for i, label in enumerate(c.dep_labels):
+        lines = (c.dep == i) & c.is_demand & c.is_staff
+        if lines.any() and float(steady[lines].max()) < 1.0:
+            refs = c.dep_referrals[i]
+            warnings.append(
+                f"{label}: about {refs:,.0f} referrals a year would not fill one post of any demand-driven role "
+                f"(the largest is {float(steady[lines].max()):.2f} FTE). A unit shared with a neighbouring force "
+                "(a regional or hosted unit) may fit better."
+            )
+    return warnings
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,7 +585,7 @@ class _Computed(TypedDict):
     cost_nom: np.ndarray
     pv: np.ndarray
     pv_total: float
-    loaded: np.ndarray  # (lines,): loaded cost per FTE
+    loaded: np.ndarray  # (lines, years): loaded cost per FTE at price-base pay
     non_pay_real: np.ndarray  # (years,): real non-pay index
 
 
@@ -480,8 +608,8 @@ def compute_costs(c: CompiledScenario, k: Knobs | None = None, *, full: bool = T
     ramp = np.where(active, np.take_along_axis(c.ramp, np.clip(kk, 0, T - 1), axis=1), 0.0)
     fte = steady[:, None] * ramp
 
-    loaded = c.salary * k.salary * (1.0 + c.oncost * k.oncost) * (1.0 + c.overhead)
-    staff_real = fte * loaded[:, None] * c.pay_real[None, :]
+    loaded = (c.salary * k.salary)[:, None] * (1.0 + c.oncost * k.oncost) * (1.0 + c.overhead)[:, None]
+    staff_real = fte * loaded * c.pay_real[None, :]
 
     prev = np.zeros_like(fte)
     prev[:, 1:] = fte[:, :-1]
@@ -551,6 +679,9 @@ class ScenarioResult:
     by_agency: pd.DataFrame
     totals: dict[str, Any]
     coverage: dict[str, Any] = field(default_factory=dict)
+    by_unit: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per unit (deployment)
+    warnings: list[str] = field(default_factory=list)  # forces whose result needs a second look
+    deployments: list[Deployment] = field(default_factory=list)  # the units costed (a placement rule resolved)
 
 
 # What makes a unit model a multi-agency stalking unit, for coverage: the police and at least one of
@@ -600,6 +731,8 @@ def run_scenario(
     offences_by_force: Mapping[str, float] | None = None,
     *,
     existing_units: Iterable[str] = (),
+    unknown_provision: Iterable[str] = (),
+    rules: RuleBook | None = None,
 ) -> ScenarioResult:
     """Cost a scenario: FTE and cost per force, role and year; totals in nominal, real and present value.
 
@@ -610,9 +743,11 @@ def run_scenario(
     Text columns of ``detail`` (force, unit, fiscal year, line type, role, agency, grade) are pandas
     categoricals: they compare and export like strings but keep the national table small and fast.
     """
-    c = compile_scenario(scenario, forces, offences_by_force)
+    existing_units = tuple(existing_units)
+    c = compile_scenario(scenario, forces, offences_by_force, existing_units=existing_units, rules=rules)
     m = compute_costs(c)
     s = scenario
+    force_names_of = dict(zip(forces["code"].astype(str), forces["name"].astype(str)))
     T = len(c.t)
     L = len(c.line_type)
     labels = [fiscal_year_label(int(y)) for y in c.years]
@@ -629,8 +764,8 @@ def run_scenario(
 
     detail = pd.DataFrame(
         {
-            "force_code": cat(c.force[li], c.force_codes),
-            "force_name": cat(c.force[li], c.force_names),
+            "area_codes": cat(c.dep[li], ["+".join(d.forces) for d in c.deployments]),
+            "area_name": cat(c.dep[li], c.dep_labels),
             "unit_model": cat(c.unit[li], c.unit_ids),
             "deployment": c.dep[li],
             "year": c.years[yi],
@@ -672,27 +807,50 @@ def run_scenario(
     )
 
     F = len(c.force_codes)
+    n_dep = len(c.deployments)
     line_nom = m["cost_nom"].sum(axis=1)
     line_real = m["cost_real"].sum(axis=1)
     line_pv = m["pv"].sum(axis=1)
     steady = m["steady"]
-    refs = np.zeros(F)
     has_demand = s.demand is not None
-    if has_demand and len(c.dep_force):
-        np.add.at(refs, c.dep_force, c.dep_referrals)
+
+    def per_dep(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(c.dep, weights=weights, minlength=n_dep) if L else np.zeros(n_dep)
+
+    dep_fte, dep_nom, dep_real, dep_pv = per_dep(steady), per_dep(line_nom), per_dep(line_real), per_dep(line_pv)
+    W = c.dep_share
     by_force = pd.DataFrame(
         {
             "code": c.force_codes,
             "name": c.force_names,
-            "units": np.bincount(c.dep_force, minlength=F) if F else np.zeros(0, dtype=int),
-            "fte": np.bincount(c.force, weights=steady, minlength=F) if F else np.zeros(0),
-            "cost_nominal": np.bincount(c.force, weights=line_nom, minlength=F) if F else np.zeros(0),
-            "cost_real": np.bincount(c.force, weights=line_real, minlength=F) if F else np.zeros(0),
-            "pv": np.bincount(c.force, weights=line_pv, minlength=F) if F else np.zeros(0),
-            "referrals_per_year": refs if has_demand else np.full(F, np.nan),
+            "units": (W > 0).sum(axis=0) if F else np.zeros(0, dtype=int),
+            "fte": W.T @ dep_fte if F else np.zeros(0),
+            "cost_nominal": W.T @ dep_nom if F else np.zeros(0),
+            "cost_real": W.T @ dep_real if F else np.zeros(0),
+            "pv": W.T @ dep_pv if F else np.zeros(0),
+            "referrals_per_year": c.force_referrals if has_demand else np.full(F, np.nan),
             "pop_16plus": c.force_pop16,
         }
     )
+    by_unit = pd.DataFrame(
+        {
+            "unit": c.dep_labels,
+            "forces": [", ".join(force_names_of.get(code, code) for code in d.forces) for d in c.deployments],
+            "unit_model": [d.unit_model for d in c.deployments],
+            "first_year": [fiscal_year_label(s.start_year + d.start_year_offset) for d in c.deployments],
+            "fte": dep_fte,
+            "cost_real": dep_real,
+            "pv": dep_pv,
+            "referrals_per_year": c.dep_referrals,
+        }
+    )
+    dep_active = (c.t[None, :] >= np.asarray([d.start_year_offset for d in c.deployments])[:, None]) if n_dep else None
+    referrals_by_year = (
+        (np.nan_to_num(c.dep_referrals)[:, None] * dep_active).sum(axis=0)
+        if has_demand and dep_active is not None
+        else np.full(T, np.nan if has_demand is False else 0.0)
+    )
+    by_year["referrals"] = referrals_by_year
 
     def group(codes: np.ndarray, labels_: Sequence[tuple[str, ...]], names: list[str]) -> pd.DataFrame:
         n = len(labels_)
@@ -711,7 +869,7 @@ def run_scenario(
     np0 = m["non_pay_real"][0]
     steady_cost = (
         (
-            steady * m["loaded"] * p0
+            steady * m["loaded"][:, 0] * p0
             + c.attrition * steady * c.rec_cost * np0
             + c.amount * np.where(c.pay_indexed, p0, np0)
         ).sum()
@@ -720,7 +878,7 @@ def run_scenario(
         else 0.0
     )
     pop_cov = float(c.force_pop16.sum()) if F else 0.0
-    refs_total = float(refs.sum()) if has_demand else None
+    refs_total = float(np.nansum(c.dep_referrals)) if has_demand else None
     totals: dict[str, Any] = {
         "scenario_name": s.name,
         "price_base": f"{fiscal_year_label(s.price_base_year)} prices",
@@ -742,14 +900,16 @@ def run_scenario(
         "forces_covered": F,
         "pop_16plus_covered": pop_cov,
         "cost_per_100k_16plus": (float(steady_cost) / pop_cov * 100_000) if pop_cov else None,
-        "units": len(s.deployments),
+        "units": n_dep,
     }
     multi_agency = {u.id for u in s.unit_models if counts_as_multi_agency_unit(u)}
     coverage = coverage_before_after(
-        forces, existing_units, sorted({d.force_code for d in s.deployments if d.unit_model in multi_agency})
+        forces,
+        existing_units,
+        sorted({code for d in c.deployments if d.unit_model in multi_agency for code in d.forces}),
     )
     coverage["unit_models_not_multi_agency"] = sorted(
-        u.name for u in s.unit_models if u.id not in multi_agency and any(d.unit_model == u.id for d in s.deployments)
+        u.name for u in s.unit_models if u.id not in multi_agency and any(d.unit_model == u.id for d in c.deployments)
     )
     return ScenarioResult(
         scenario=s,
@@ -762,6 +922,9 @@ def run_scenario(
         by_agency=by_agency,
         totals=totals,
         coverage=coverage,
+        by_unit=by_unit,
+        warnings=result_warnings(c, steady, unknown_provision),
+        deployments=list(c.deployments),
     )
 
 
@@ -857,8 +1020,7 @@ def with_deployments(
     data = scenario_to_dict(scenario)
     uid = unit_model or scenario.unit_models[0].id
     data["deployments"] = [
-        {"force_code": code, "start_year_offset": start_year_offset, "unit_model": uid} for code in force_codes
+        {"forces": [code], "start_year_offset": start_year_offset, "unit_model": uid} for code in force_codes
     ]
-    from coverage.planner.schema import scenario_from_dict
-
+    data["placement"] = None
     return scenario_from_dict(data, where="scenario")

@@ -17,9 +17,12 @@ from typing import Any, cast
 
 import pandas as pd
 
-from coverage.errors import InputError, InputErrors
+from coverage.errors import InputError, InputErrors, PathPart, Problem, path_text, problems_of
+from coverage.planner.rules import RuleBook, load_rulebook, oncost, rule_date
 from coverage.planner.schema import (
+    PENSION_SCHEMES,
     RAMP_MAX_YEARS,
+    SOURCE_ID_FORM,
     Scenario,
     fiscal_year_label,
     scenario_from_dict,
@@ -48,7 +51,7 @@ PARAM_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("pay_uplift", "Real pay uplift", "% a year above the GDP deflator", "pay_uplift", 100),
     ParamSpec("non_pay_inflation", "Non-pay inflation", "% a year, nominal", "non_pay_inflation", 100),
     ParamSpec("gdp_deflator", "GDP deflator (general inflation)", "% a year", "gdp_deflator", 100),
-    ParamSpec("referral_rate", "Referral rate", "referrals a year per recorded offence", "demand.referral_rate.value"),
+    ParamSpec("referral_rate", "Referral rate", "referrals a year per recorded offence", "demand.referral_rate"),
     ParamSpec("fixed_referrals_per_year", "Referrals a year per unit", "referrals", "demand.fixed_referrals_per_year"),
     ParamSpec("non_pay", "Non-pay per unit", "£ a year", "unit_models[{u}].non_pay"),
     ParamSpec(
@@ -64,65 +67,112 @@ PARAM_SPECS: tuple[ParamSpec, ...] = (
 SPEC_BY_KEY = {s.key: s for s in PARAM_SPECS}
 PARAM_COLUMNS = ["Parameter", "Value", "Unit", "Source", "Note"]
 
+# One name for each setting, used by the tables, the problems, the tornado chart and the downloads.
+SETTING_NAMES = {
+    "salary": "Salary (£ a year)",
+    "oncost_rate": "On-costs (% of salary)",
+    "caseload_per_fte": "Referrals a year per FTE",
+    "referral_rate": "Referral rate",
+    "optimism_bias": "Optimism bias",
+    "discount_rate": "Discount rate",
+}
+
 ROLE_FIELDS = [
     "role",
     "agency",
+    "pension_scheme",
     "grade",
     "salary",
     "oncost_rate",
+    "oncost_basis",
     "overhead_rate",
     "fte_mode",
     "fte",
     "caseload_per_fte",
-    "source",
+    "sources",
     "assumption",
     "note",
 ]
 ROLE_LABELS = {
     "role": "Role",
     "agency": "Agency",
+    "pension_scheme": "Pension scheme",
     "grade": "Grade",
-    "salary": "Salary (£ a year)",
-    "oncost_rate": "On-costs (% of salary)",
+    "salary": SETTING_NAMES["salary"],
+    "oncost_rate": SETTING_NAMES["oncost_rate"],
+    "oncost_basis": "How the on-costs are set",
     "overhead_rate": "Overheads (%)",
     "fte_mode": "FTE set by",
     "fte": "FTE (fixed posts)",
-    "caseload_per_fte": "Referrals a year per FTE",
-    "source": "Source",
+    "caseload_per_fte": SETTING_NAMES["caseload_per_fte"],
+    "sources": "Sources",
     "assumption": "Assumption",
     "note": "Note",
 }
-FIXED_FIELDS = ["item", "agency", "amount", "index", "source", "assumption", "note"]
+FIXED_FIELDS = ["item", "agency", "amount", "index", "sources", "assumption", "note"]
 FIXED_LABELS = {
     "item": "Item",
     "agency": "Agency",
     "amount": "Amount (£ a year)",
     "index": "Grows with",
-    "source": "Source",
+    "sources": "Sources",
     "assumption": "Assumption",
     "note": "Note",
 }
 PERCENT_FIELDS = {"oncost_rate", "overhead_rate"}
 ROLE_NUMBERS = ("salary", "oncost_rate", "overhead_rate", "fte", "caseload_per_fte")
+PENSION_LABELS = {
+    "police": "Police pension",
+    "nhs": "NHS pension",
+    "local_government": "Local government (LGPS)",
+    "civil_service": "Civil service",
+    "none": "None in the model",
+}
 
 MODES = {
     "one": "One force",
     "list": "A list of forces",
     "no_unit": "Every force with no multi-agency unit",
     "waves": "In two waves",
+    "shared": "One unit for several forces",
     "file": "As in the opened scenario",
 }
 
 
-def provenance(source: Any, assumption: Any) -> str:
-    """'P014', 'P015; P016 (assumption)', 'assumption' or 'not stated'."""
-    text = "" if _blank(source) else str(source).strip()
+def sources_text(sources: Any) -> str:
+    """['P015', 'P016'] → 'P015; P016' (as a table cell shows them)."""
+    if isinstance(sources, (list, tuple)):
+        return "; ".join(str(s) for s in sources)
+    return "" if _blank(sources) else str(sources)
+
+
+def provenance(sources: Any, assumption: Any, user_input: Any = False) -> str:
+    """'P014', 'P015; P016 (assumption)', 'user input (assumption)', 'assumption' or 'not stated'."""
+    text = sources_text(sources).strip()
     flag = True if _blank(assumption) else bool(assumption)
+    if not _blank(user_input) and bool(user_input):
+        text = "; ".join(t for t in ("user input", text) if t)
     if text and flag:
         return f"{text} (assumption)"
     if text:
         return text
     return "assumption" if flag else "not stated"
+
+
+def parse_sources(text: Any, path: tuple[PathPart, ...]) -> tuple[list[str], list[Problem]]:
+    """'S054; S154' (commas, semicolons or spaces) → ['S054', 'S154'], or a problem naming the cell."""
+    if _blank(text):
+        return [], []
+    parts = [p for p in re.split(r"[;,\s]+", str(text).strip()) if p]
+    bad = [p for p in parts if not SOURCE_ID_FORM.match(p)]
+    if bad:
+        return [], [
+            Problem(
+                path,
+                f"'{bad[0][:30]}' is not a source id: list ids such as S054; S154 (put any other words in the note)",
+            )
+        ]
+    return list(dict.fromkeys(parts)), []
 
 
 def _blank(value: Any) -> bool:
@@ -171,7 +221,7 @@ def _fmt_shown(value: float, spec_unit: str) -> str:
 def _param_of(data: Mapping[str, Any], spec: ParamSpec, u: int) -> dict[str, Any] | None:
     """The {value, source, assumption, note} object behind a row (None when the scenario has no such row)."""
     if spec.key in ("horizon_years", "start_year"):
-        return {"value": data[spec.key], "source": "scenario setting", "assumption": False, "note": ""}
+        return {"value": data[spec.key], "sources": [], "assumption": False, "note": ""}
     if spec.key == "referral_rate":
         demand = data.get("demand") or {}
         rr = demand.get("referral_rate")
@@ -182,8 +232,9 @@ def _param_of(data: Mapping[str, Any], spec: ParamSpec, u: int) -> dict[str, Any
             value = rr["observed_referrals"] * 12.0 / rr["observed_months"] / rr["reference_offences"]
         return {
             "value": value,
-            "source": rr.get("source", ""),
+            "sources": rr.get("sources", []),
             "assumption": rr.get("assumption", True),
+            "user_input": rr.get("user_input", False),
             "note": rr.get("note", ""),
         }
     if spec.key == "fixed_referrals_per_year":
@@ -216,7 +267,7 @@ def params_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
                 "Parameter": spec.label,
                 "Value": _shown(value, spec.scale),
                 "Unit": spec.unit,
-                "Source": provenance(param.get("source"), param.get("assumption"))
+                "Source": provenance(param.get("sources"), param.get("assumption"), param.get("user_input"))
                 if spec.key not in ("horizon_years", "start_year")
                 else "scenario setting",
                 "Note": note,
@@ -225,11 +276,52 @@ def params_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", *PARAM_COLUMNS]).set_index("key")
 
 
-def roles_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
+def _scenario_rules(data: Mapping[str, Any], rules: RuleBook | None) -> RuleBook:
+    book = rules if rules is not None else load_rulebook()
+    overrides = data.get("parameter_overrides") or {}
+    if not overrides:
+        return book
+    try:
+        return book.with_overrides(
+            {
+                name: [(_as_date(o.get("from")), float(o["value"]), str(o.get("note", ""))) for o in values]
+                for name, values in overrides.items()
+            }
+        )
+    except (InputError, KeyError, TypeError, ValueError):
+        return book  # the scenario's own check reports a bad override with its field path
+
+
+def _as_date(value: Any) -> Any:
+    import datetime as _dt
+
+    return value if isinstance(value, _dt.date) else _dt.date.fromisoformat(str(value))
+
+
+def role_oncost(role: Mapping[str, Any], first_year: int, book: RuleBook) -> tuple[float | None, str]:
+    """A role's on-cost rate in the scenario's first year and how it is set, for the roles table."""
+    override = role.get("oncost_override")
+    if override:
+        return float(override["value"]), "set by hand: " + provenance(
+            override.get("sources"), override.get("assumption", True), override.get("user_input")
+        )
+    try:
+        worked = oncost(book, str(role.get("pension_scheme")), float(role["salary"]), first_year)
+    except (InputError, KeyError, TypeError, ValueError) as error:
+        return None, f"cannot be worked out: {getattr(error, 'reason', error)}"
+    return worked.rate, "from the rules: " + worked.explanation
+
+
+def roles_table(data: Mapping[str, Any], unit_index: int = 0, rules: RuleBook | None = None) -> pd.DataFrame:
+    """The roles of one unit model as the planner edits them; on-costs as worked out for the first year."""
     roles = data["unit_models"][unit_index].get("roles") or []
+    book = _scenario_rules(data, rules)
     rows = []
     for r in roles:
         row = {f: r.get(f) for f in ROLE_FIELDS}
+        row["sources"] = sources_text(r.get("sources"))
+        rate, basis = role_oncost(r, int(data["start_year"]), book)
+        row["oncost_rate"], row["oncost_basis"] = rate, basis
         for f in PERCENT_FIELDS:
             row[f] = _shown(row[f], 100) if row[f] is not None else None
         rows.append(row)
@@ -242,7 +334,10 @@ def roles_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
 
 def fixed_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
     lines = data["unit_models"][unit_index].get("fixed_costs") or []
-    frame = pd.DataFrame([{f: line.get(f) for f in FIXED_FIELDS} for line in lines], columns=FIXED_FIELDS)
+    frame = pd.DataFrame(
+        [{**{f: line.get(f) for f in FIXED_FIELDS}, "sources": sources_text(line.get("sources"))} for line in lines],
+        columns=FIXED_FIELDS,
+    )
     frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
     frame["assumption"] = frame["assumption"].astype(bool)
     return frame
@@ -253,55 +348,59 @@ def fixed_table(data: Mapping[str, Any], unit_index: int = 0) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def apply_params(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[str]:
+def _path(text: str) -> tuple[PathPart, ...]:
+    """'unit_models[0].non_pay' → ('unit_models', 0, 'non_pay')."""
+    out: list[PathPart] = []
+    for name, index in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", text):
+        out.append(int(index) if index else name)
+    return tuple(out)
+
+
+def _was(before_text: str, old: Mapping[str, Any]) -> str:
+    return (
+        f"Set on the Scenario planner; it was {before_text} "
+        f"({provenance(old.get('sources'), old.get('assumption'), old.get('user_input'))})."
+    )
+
+
+def apply_params(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[Problem]:
     """Write the assumptions table's values into ``data`` (in place); return problems by field path.
 
-    An unchanged value keeps its source. A changed one becomes ``source: user input``,
-    ``assumption: true`` with a note saying what the file had.
+    An unchanged value keeps its sources. A changed one becomes user input and an assumption, with a note
+    saying what it replaced and where that came from.
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
     original = params_table(data, unit_index)
     for key, row in table.iterrows():
         spec = SPEC_BY_KEY.get(str(key))
         if spec is None or key not in original.index:
             continue
-        path = spec.path.format(u=unit_index)
+        path = _path(spec.path.format(u=unit_index))
         raw = row.get("Value")
         if _blank(raw):
-            problems.append(f"{path}: is blank; enter a number ({spec.unit})")
+            problems.append(Problem(path, f"is blank; enter a number ({spec.unit})"))
             continue
         shown = _number(raw)
         if shown is None:
-            problems.append(f"{path}: '{raw}' is not a number")
+            problems.append(Problem(path, f"'{raw}' is not a number"))
             continue
         before = float(cast(float, original.at[key, "Value"]))  # params_table's Value column holds floats
         if _same(shown, before):
             continue
         if spec.whole:
             if shown != int(shown):
-                problems.append(f"{path}: must be a whole number")
+                problems.append(Problem(path, "must be a whole number"))
                 continue
             data[spec.key] = int(shown)
             continue
         stored = shown / spec.scale
         old = _param_of(data, spec, unit_index) or {}
-        note = (
-            f"Set on the Scenario planner; the file had {_fmt_shown(before, spec.unit)} "
-            f"({provenance(old.get('source'), old.get('assumption'))})."
-        )
-        new = {"value": stored, "source": "user input", "assumption": True, "note": note}
+        note = _was(_fmt_shown(before, spec.unit), old)
+        new = {"value": stored, "sources": [], "assumption": True, "user_input": True, "note": note}
         if spec.key == "referral_rate":
             rr = data["demand"]["referral_rate"]
-            data["demand"]["referral_rate"] = {
-                "value": stored,
-                "source": "user input",
-                "assumption": True,
-                "confidence": "low",
-                "note": note,
-                "offence_group": rr.get("offence_group", ""),
-            }
-            if not data["demand"]["referral_rate"]["offence_group"]:
-                del data["demand"]["referral_rate"]["offence_group"]
+            kept = {k: rr[k] for k in ("offence_code", "offences_period", "reference_area") if k in rr}
+            data["demand"]["referral_rate"] = {**new, "confidence": "low", **kept}
         elif spec.key == "fixed_referrals_per_year":
             data["demand"]["fixed_referrals_per_year"] = new
         elif spec.path.startswith("unit_models"):
@@ -325,12 +424,12 @@ def ramp_text(data: Mapping[str, Any], unit_index: int = 0) -> str:
     return ", ".join(f"{_shown(float(v), 100):g}" for v in values)
 
 
-def apply_ramp(data: dict[str, Any], text: str | None, unit_index: int = 0) -> list[str]:
+def apply_ramp(data: dict[str, Any], text: str | None, unit_index: int = 0) -> list[Problem]:
     """Write a typed ramp-up ("50, 80", "50% 80%" or blank) into ``data`` (in place); return problems.
 
     Unchanged text keeps the file's source; a change becomes user input and an assumption, with the
     file's values in its note. The schema then checks the bounds (0–100%, first year above 0)."""
-    path = f"unit_models[{unit_index}].ramp_up"
+    path: tuple[PathPart, ...] = ("unit_models", unit_index, "ramp_up")
     if text is None:
         return []
     before = ramp_text(data, unit_index)
@@ -339,21 +438,22 @@ def apply_ramp(data: dict[str, Any], text: str | None, unit_index: int = 0) -> l
     for part in parts:
         number = _number(part)
         if number is None:
-            return [f"{path}: '{part[:20]}' is not a percentage; type one per year, e.g. 50, 80"]
+            return [Problem(path, f"'{part[:20]}' is not a percentage; type one per year, e.g. 50, 80")]
         shown.append(number)
     if len(shown) > RAMP_MAX_YEARS:
-        return [f"{path}: {len(shown)} years given; at most {RAMP_MAX_YEARS} (the years after are fully staffed)"]
+        return [
+            Problem(path, f"{len(shown)} years given; at most {RAMP_MAX_YEARS} (the years after are fully staffed)")
+        ]
     if ", ".join(f"{v:g}" for v in shown) == before:
         return []
     old = data["unit_models"][unit_index].get("ramp_up") or {}
     was = ", ".join(f"{v}%" for v in before.split(", ")) if before else "none"
     data["unit_models"][unit_index]["ramp_up"] = {
         "value": [v / 100 for v in shown],
-        "source": "user input",
+        "sources": [],
         "assumption": True,
-        "note": (
-            f"Set on the Scenario planner; the file had {was} ({provenance(old.get('source'), old.get('assumption'))})."
-        ),
+        "user_input": True,
+        "note": _was(was, old),
     }
     return []
 
@@ -368,54 +468,82 @@ def _rows_back(
     original: pd.DataFrame,
     stored: Sequence[Mapping[str, Any]],
     *,
-    path: str,
+    path: tuple[PathPart, ...],
     fields: list[str],
     required_text: Iterable[str],
     required_numbers: Iterable[str],
     optional_numbers: Iterable[str],
     labels: Mapping[str, str],
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows of an edited table as schema dicts; blank required cells reported by field path."""
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Rows of an edited table as schema dicts; blank required cells reported by field path.
+
+    A changed number is recorded in the row's note (old → new), and the row becomes user input and an
+    assumption. An on-cost typed by the planner becomes the role's override; a blank on-cost cell means
+    "work it out from the rules"."""
     out: list[dict[str, Any]] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     # the tables have a RangeIndex: a row label found in ``original`` is that row's position in ``stored``
     for i, (index, row) in enumerate(table.iterrows()):
-        where = f"{path}[{i}]"
+        where = (*path, i)
         record: dict[str, Any] = {}
         changes: list[str] = []
-        before = original.loc[cast(int, index)] if index in original.index else None
+        position = cast(int, index) if index in original.index else None
+        before = original.loc[position] if position is not None else None
+        kept = stored[position] if position is not None and position < len(stored) else {}
         for name in required_text:
             text = _text_cell(row, name)
             if not text:
-                problems.append(f"{where}.{name}: is blank")
+                problems.append(Problem((*where, name), "is blank"))
             record[name] = text
-        for name in ("grade", "source", "note"):
+        for name in ("grade", "note"):
             if name in fields:
                 record[name] = _text_cell(row, name)
+        record["sources"], found = parse_sources(row.get("sources"), (*where, "sources"))
+        problems += found
         for name in (*required_numbers, *optional_numbers):
             raw = row.get(name)
+            old = _number(before.get(name)) if before is not None else None
             if _blank(raw):
                 if name in required_numbers:
-                    problems.append(f"{where}.{name}: is blank; enter a number")
+                    problems.append(Problem((*where, name), "is blank; enter a number"))
+                elif name == "oncost_rate" and old is not None and kept.get("oncost_override"):
+                    changes.append("on-costs set by hand removed: worked out from the rules")
                 continue
             number = _number(raw)
             if number is None:
-                problems.append(f"{where}.{name}: '{raw}' is not a number")
+                problems.append(Problem((*where, name), f"'{raw}' is not a number"))
+                continue
+            unit = "%" if name in PERCENT_FIELDS else ""
+            if before is not None and old is not None and _same(old, number):
+                if name == "oncost_rate":
+                    if kept.get("oncost_override"):
+                        record["oncost_override"] = kept["oncost_override"]
+                    continue
+                # unchanged: keep the stored number exactly (44.54 / 100 is not always 0.4454)
+                record[name] = kept.get(name, number / 100 if name in PERCENT_FIELDS else number)
                 continue
             if before is not None:
-                old = _number(before.get(name))
-                if old is not None and _same(old, number):
-                    # unchanged: keep the stored number exactly (44.54 / 100 is not always 0.4454)
-                    record[name] = stored[cast(int, index)][name]
-                    continue
-                unit = "%" if name in PERCENT_FIELDS else ""
                 old_text = "blank" if old is None else f"{old:,.10g}{unit}"
                 changes.append(f"{labels[name].split(' (')[0].lower()} {old_text} → {number:,.10g}{unit}")
-            record[name] = number / 100 if name in PERCENT_FIELDS else number
+            value = number / 100 if name in PERCENT_FIELDS else number
+            if name == "oncost_rate":
+                basis = _text_cell(cast(pd.Series, before), "oncost_basis") if before is not None else ""
+                record["oncost_override"] = {
+                    "value": value,
+                    "sources": [],
+                    "assumption": True,
+                    "user_input": True,
+                    "note": f"Set on the Scenario planner; it was {old_text if before is not None else 'not set'} "
+                    f"({basis or 'new row'}).",
+                }
+                continue
+            record[name] = value
         assumption = row.get("assumption")
         record["assumption"] = True if _blank(assumption) else bool(assumption)
+        record["user_input"] = bool(kept.get("user_input", position is None))
         if changes:
             record["assumption"] = True
+            record["user_input"] = True
             record["note"] = (
                 record.get("note", "") + " Changed on the Scenario planner: " + "; ".join(changes) + "."
             ).strip()
@@ -423,30 +551,32 @@ def _rows_back(
     return out, problems
 
 
-def apply_roles(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[str]:
-    original = roles_table(data, unit_index)
+def apply_roles(
+    data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0, rules: RuleBook | None = None
+) -> list[Problem]:
+    original = roles_table(data, unit_index, rules)
     roles, problems = _rows_back(
         table,
         original,
         data["unit_models"][unit_index].get("roles") or [],
-        path=f"unit_models[{unit_index}].roles",
+        path=("unit_models", unit_index, "roles"),
         fields=ROLE_FIELDS,
-        required_text=("role", "agency", "fte_mode"),
-        required_numbers=("salary", "oncost_rate", "overhead_rate"),
-        optional_numbers=("fte", "caseload_per_fte"),
+        required_text=("role", "agency", "pension_scheme", "fte_mode"),
+        required_numbers=("salary", "overhead_rate"),
+        optional_numbers=("oncost_rate", "fte", "caseload_per_fte"),
         labels=ROLE_LABELS,
     )
     data["unit_models"][unit_index]["roles"] = roles
     return problems
 
 
-def apply_fixed(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[str]:
+def apply_fixed(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) -> list[Problem]:
     original = fixed_table(data, unit_index)
     lines, problems = _rows_back(
         table,
         original,
         data["unit_models"][unit_index].get("fixed_costs") or [],
-        path=f"unit_models[{unit_index}].fixed_costs",
+        path=("unit_models", unit_index, "fixed_costs"),
         fields=FIXED_FIELDS,
         required_text=("item", "agency", "index"),
         required_numbers=("amount",),
@@ -458,86 +588,242 @@ def apply_fixed(data: dict[str, Any], table: pd.DataFrame, unit_index: int = 0) 
 
 
 # --------------------------------------------------------------------------------------------
+# The dated rules behind the on-costs, and the planner's own values for them
+# --------------------------------------------------------------------------------------------
+
+ONCOST_RULES = (
+    "employer_ni.rate",
+    "employer_ni.secondary_threshold",
+    "employer_pension.police",
+    "employer_pension.nhs",
+    "employer_pension.civil_service",
+    "employer_pension.local_government",
+)
+RULE_COLUMNS = ["Rule", "In the first year", "In force from", "Source", "Your value"]
+
+
+def _rule_shown(unit: str, value: float) -> float:
+    return _shown(value, 100) if unit == "fraction" else float(value)
+
+
+def _rule_unit(unit: str) -> str:
+    return "%" if unit == "fraction" else "£ a year"
+
+
+def rules_table(data: Mapping[str, Any], rules: RuleBook | None = None) -> pd.DataFrame:
+    """The on-cost rules in force in the scenario's first year (index = rule name), and the planner's value
+    for each from that year, if any. Blank 'Your value' = the shipped rule."""
+    book = rules if rules is not None else load_rulebook()
+    first = rule_date(int(data["start_year"]))
+    overrides = data.get("parameter_overrides") or {}
+    rows = []
+    for name in ONCOST_RULES:
+        parameter = book.parameter(name)
+        try:
+            value = parameter.at(first)
+            shown: float | None = _rule_shown(parameter.unit, value.value)
+            since = value.start.isoformat()
+            source = "; ".join(f"{r.id} {r.title}" for r in value.references) or "not stated"
+        except InputError:
+            shown, since, source = None, "", parameter.no_default or "no value in the shipped rules"
+        mine = [o for o in overrides.get(name, []) if _as_date(o.get("from")) <= first]
+        own = _rule_shown(parameter.unit, float(mine[-1]["value"])) if mine else None
+        rows.append(
+            {
+                "key": name,
+                "Rule": f"{parameter.label} ({_rule_unit(parameter.unit)})",
+                "In the first year": shown,
+                "In force from": since,
+                "Source": source,
+                "Your value": own,
+            }
+        )
+    return pd.DataFrame(rows, columns=["key", *RULE_COLUMNS]).set_index("key")
+
+
+def apply_rules(data: dict[str, Any], table: pd.DataFrame, rules: RuleBook | None = None) -> list[Problem]:
+    """The planner's values typed into the rules table become overrides from the first year (user input);
+    a cleared value removes that override. Dated overrides from a file for later years are kept."""
+    book = rules if rules is not None else load_rulebook()
+    first = rule_date(int(data["start_year"]))
+    before = rules_table(data, book)
+    overrides: dict[str, list[dict[str, Any]]] = copy.deepcopy(dict(data.get("parameter_overrides") or {}))
+    problems: list[Problem] = []
+    for name, row in table.iterrows():
+        key = str(name)
+        if key not in before.index:
+            continue
+        raw, old = row.get("Your value"), before.at[key, "Your value"]
+        if _blank(raw) and _blank(old):
+            continue
+        number = None if _blank(raw) else _number(raw)
+        if not _blank(raw) and number is None:
+            problems.append(Problem(("parameter_overrides", key), f"'{raw}' is not a number"))
+            continue
+        if number is not None and not _blank(old) and _same(number, float(cast(float, old))):
+            continue
+        later = [o for o in overrides.get(key, []) if _as_date(o.get("from")) > first]
+        if number is None:
+            kept = later
+        else:
+            unit = book.parameter(key).unit
+            value = number / 100 if unit == "fraction" else number
+            was = before.at[key, "In the first year"]
+            kept = [
+                {
+                    "from": first.isoformat(),
+                    "value": value,
+                    "note": f"Set on the Scenario planner; the rules had {float(cast(float, was)):g} from "
+                    f"{before.at[key, 'In force from']!s}."
+                    if not _blank(was)
+                    else "Set on the Scenario planner; the shipped rules have no value.",
+                },
+                *later,
+            ]
+        if kept:
+            overrides[key] = kept
+        else:
+            overrides.pop(key, None)
+    data["parameter_overrides"] = overrides
+    return problems
+
+
+def apply_offences_period(data: dict[str, Any], period: str | None) -> None:
+    """The year of offences the referral rate is applied to (``None``: the latest the atlas holds)."""
+    rate = (data.get("demand") or {}).get("referral_rate")
+    if rate is not None and rate.get("offences_period") != period:
+        rate["offences_period"] = period
+
+
+# --------------------------------------------------------------------------------------------
 # Where the units go
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Placement:
+    """Where the units go, as the planner chose it on the page."""
+
     mode: str = "one"
     force: str | None = None
     forces: tuple[str, ...] = ()
     wave2: tuple[str, ...] = ()
     wave2_year: int = 3  # the second wave starts in this year of the scenario (1 = its first year)
-    file_deployments: tuple[tuple[str, int, str], ...] = field(default=())
+    shared_name: str = ""  # the name of a unit serving several forces (mode "shared")
+    file_deployments: tuple[tuple[tuple[str, ...], int, str, str], ...] = field(
+        default=()
+    )  # forces, offset, unit, name
 
 
-def placement_from_deployments(deployments: Sequence[Mapping[str, Any]]) -> Placement:
-    """The simplest placement that reproduces a scenario's deployments (one force, a list, two waves)."""
-    deps = tuple((str(d["force_code"]), int(d.get("start_year_offset", 0)), str(d["unit_model"])) for d in deployments)
-    codes = [d[0] for d in deps]
-    offsets = sorted({d[1] for d in deps})
-    units = {d[2] for d in deps}
-    simple = len(units) <= 1 and len(set(codes)) == len(codes)
+def placement_from_scenario(data: Mapping[str, Any]) -> Placement:
+    """The simplest placement that reproduces a scenario's units (its rule, one force, a list, two waves,
+    one shared unit), else 'as in the file'."""
+    rule = data.get("placement")
+    if rule:
+        return Placement(mode="no_unit")
+    deployments: Sequence[Mapping[str, Any]] = data.get("deployments") or []
+    deps = tuple(
+        (
+            tuple(str(c) for c in d["forces"]),
+            int(d.get("start_year_offset", 0)),
+            str(d["unit_model"]),
+            str(d.get("name", "")),
+        )
+        for d in deployments
+    )
     if not deps:
         return Placement(mode="list", forces=(), file_deployments=deps)
+    units = {d[2] for d in deps}
+    offsets = sorted({d[1] for d in deps})
+    if len(deps) == 1 and len(deps[0][0]) > 1 and offsets == [0]:
+        return Placement(mode="shared", forces=deps[0][0], shared_name=deps[0][3], file_deployments=deps)
+    singles = all(len(d[0]) == 1 and not d[3] for d in deps)
+    codes = [d[0][0] for d in deps] if singles else []
+    simple = singles and len(units) <= 1 and len(set(codes)) == len(codes)
     if simple and offsets == [0]:
         if len(codes) == 1:
             return Placement(mode="one", force=codes[0], file_deployments=deps)
         return Placement(mode="list", forces=tuple(codes), file_deployments=deps)
     if simple and len(offsets) == 2 and offsets[0] == 0:
-        first = tuple(c for c, o, _ in deps if o == 0)
-        second = tuple(c for c, o, _ in deps if o == offsets[1])
+        first = tuple(d[0][0] for d in deps if d[1] == 0)
+        second = tuple(d[0][0] for d in deps if d[1] == offsets[1])
         return Placement(mode="waves", forces=first, wave2=second, wave2_year=offsets[1] + 1, file_deployments=deps)
     return Placement(mode="file", file_deployments=deps)
 
 
 def deployments_for(
-    placement: Placement, unit_id: str, no_unit_codes: Iterable[str]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Deployments for a placement, and problems (e.g. a force in both waves) by field path."""
+    placement: Placement, unit_id: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, list[Problem]]:
+    """The deployments and placement rule a placement stands for, and problems (e.g. a force in both waves)."""
     p = placement
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     def dep(code: str, offset: int = 0) -> dict[str, Any]:
-        return {"force_code": code, "start_year_offset": offset, "unit_model": unit_id}
+        return {"forces": [code], "start_year_offset": offset, "unit_model": unit_id}
 
     if p.mode == "one":
-        return ([dep(p.force)] if p.force else []), problems
+        return ([dep(p.force)] if p.force else []), None, problems
     if p.mode == "list":
-        return [dep(c) for c in dict.fromkeys(p.forces)], problems
+        return [dep(c) for c in dict.fromkeys(p.forces)], None, problems
     if p.mode == "no_unit":
-        return [dep(c) for c in sorted(set(no_unit_codes))], problems
+        return [], {"rule": "every_force_without_unit", "unit_model": unit_id, "start_year_offset": 0}, problems
+    if p.mode == "shared":
+        forces = list(dict.fromkeys(p.forces))
+        if not forces:
+            return [], None, problems
+        unit: dict[str, Any] = {"forces": forces, "start_year_offset": 0, "unit_model": unit_id}
+        if p.shared_name.strip():
+            unit["name"] = " ".join(p.shared_name.split())[:200]
+        return [unit], None, problems
     if p.mode == "waves":
         both = sorted(set(p.forces) & set(p.wave2))
         if both:
-            problems.append(f"deployments: {', '.join(both)} in both waves; put each force in one wave")
+            problems.append(Problem(("deployments",), f"{', '.join(both)} in both waves; put each force in one wave"))
         year = int(p.wave2_year)
         if year < 2:
-            problems.append("deployments: the second wave must start in year 2 or later")
+            problems.append(Problem(("deployments",), "the second wave must start in year 2 or later"))
         offset = max(year - 1, 0)
-        return [dep(c) for c in dict.fromkeys(p.forces)] + [dep(c, offset) for c in dict.fromkeys(p.wave2)], problems
+        return (
+            [dep(c) for c in dict.fromkeys(p.forces)] + [dep(c, offset) for c in dict.fromkeys(p.wave2)],
+            None,
+            problems,
+        )
     if p.mode == "file":
-        return [{"force_code": c, "start_year_offset": o, "unit_model": u} for c, o, u in p.file_deployments], problems
-    problems.append(f"deployments: unknown placement '{p.mode}'")
-    return [], problems
+        return (
+            [
+                {"forces": list(f), "start_year_offset": o, "unit_model": u, **({"name": n} if n else {})}
+                for f, o, u, n in p.file_deployments
+            ],
+            None,
+            problems,
+        )
+    problems.append(Problem(("deployments",), f"unknown placement '{p.mode}'"))
+    return [], None, problems
 
 
 def placement_summary(deployments: Sequence[Mapping[str, Any]], names: Mapping[str, str], start_year: int) -> str:
-    """'12 units in 12 force areas from 2026/27' or 'Wave 1: … from 2026/27; wave 2: … from 2028/29'."""
+    """'12 units in 12 force areas from 2026/27', 'Wave 1: … ; wave 2: …' or '1 unit serving 4 force areas'."""
     if not deployments:
         return "No units placed yet"
-    by_offset: dict[int, list[str]] = {}
+    by_offset: dict[int, list[Mapping[str, Any]]] = {}
     for d in deployments:
-        by_offset.setdefault(int(d["start_year_offset"]), []).append(str(d["force_code"]))
+        by_offset.setdefault(int(d["start_year_offset"]), []).append(d)
     parts = []
     for offset in sorted(by_offset):
-        codes = by_offset[offset]
-        where = names.get(codes[0], codes[0]) if len(codes) == 1 else f"{len(set(codes))} force areas"
-        count = len(codes)
-        parts.append(
-            f"{count} unit{'s' if count != 1 else ''} in {where} from {fiscal_year_label(start_year + offset)}"
-        )
+        deps = by_offset[offset]
+        codes = list(dict.fromkeys(str(c) for d in deps for c in d["forces"]))
+        count = len(deps)
+        if count == 1 and len(codes) == 1:
+            where = names.get(codes[0], codes[0])
+            parts.append(f"1 unit in {where} from {fiscal_year_label(start_year + offset)}")
+        elif count == 1:
+            label = str(deps[0].get("name") or "")
+            parts.append(
+                f"1 unit{f' ({label})' if label else ''} serving {len(codes)} force areas from "
+                f"{fiscal_year_label(start_year + offset)}"
+            )
+        else:
+            parts.append(f"{count} units in {len(codes)} force areas from {fiscal_year_label(start_year + offset)}")
     return "; ".join(parts)
 
 
@@ -554,12 +840,21 @@ def edited_scenario(
     roles: pd.DataFrame | None,
     fixed: pd.DataFrame | None,
     deployments: list[dict[str, Any]],
+    placement_rule: Mapping[str, Any] | None = None,
     ramp: str | None = None,
-    placement_problems: Iterable[str] = (),
+    placement_problems: Iterable[Problem] = (),
+    rules: pd.DataFrame | None = None,
+    offences_period: str | None | bool = False,
 ) -> Scenario:
-    """The scenario the tables describe; ``InputError(s)`` naming every field that is wrong."""
+    """The scenario the tables describe; ``InputError(s)`` naming every field that is wrong.
+
+    ``offences_period`` False leaves the scenario's own period; None means the latest year."""
     data = copy.deepcopy(dict(base))
     problems = list(placement_problems)
+    if rules is not None:
+        problems += apply_rules(data, rules)
+    if offences_period is not False:
+        apply_offences_period(data, cast(str | None, offences_period))
     if params is not None:
         problems += apply_params(data, params, unit_index)
     if roles is not None:
@@ -568,6 +863,7 @@ def edited_scenario(
         problems += apply_fixed(data, fixed, unit_index)
     problems += apply_ramp(data, ramp, unit_index)
     data["deployments"] = deployments
+    data["placement"] = dict(placement_rule) if placement_rule else None
     if problems:
         if len(problems) == 1:
             raise InputError(problems[0], where="scenario")
@@ -576,26 +872,20 @@ def edited_scenario(
 
 
 # --------------------------------------------------------------------------------------------
-# Where a problem is on the page
+# Where a problem is on the page: read from its field path
 # --------------------------------------------------------------------------------------------
 
-_PROBLEM_RE = re.compile(r"^(?P<path>[A-Za-z_][\w\[\]\.]*): (?P<message>.*)$", re.S)
-_ROW_RE = re.compile(r"^unit_models\[(\d+)\]\.(roles|fixed_costs)\[(\d+)\](?:\.(\w+))?")
-_UNIT_RE = re.compile(r"^unit_models\[(\d+)\]\.(\w+)")
 
-
-def split_problem(problem: str) -> tuple[str, str]:
-    m = _PROBLEM_RE.match(problem)
-    return (m.group("path"), m.group("message")) if m else ("", problem)
-
-
-def where_on_page(path: str, data: Mapping[str, Any] | None = None) -> str:
+def where_on_page(path: Sequence[PathPart], data: Mapping[str, Any] | None = None) -> str:
     """'Roles table, row 3 (Probation officer), column “Salary (£ a year)”' for a field path."""
     if not path:
         return "Scenario"
-    m = _ROW_RE.match(path)
-    if m:
-        u, kind, r, name = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
+    head = path[0]
+    if head == "unit_models" and len(path) >= 4 and path[2] in ("roles", "fixed_costs") and isinstance(path[3], int):
+        u, kind, r = path[1], str(path[2]), int(path[3])
+        name = str(path[4]) if len(path) > 4 else ""
+        if name == "oncost_override":
+            name = "oncost_rate"
         table = "Roles table" if kind == "roles" else "Fixed-cost table"
         labels = ROLE_LABELS if kind == "roles" else FIXED_LABELS
         text = f"{table}, row {r + 1}"
@@ -609,9 +899,8 @@ def where_on_page(path: str, data: Mapping[str, Any] | None = None) -> str:
         if name in labels:
             text += f", column “{labels[name]}”"
         return text
-    m = _UNIT_RE.match(path)
-    if m:
-        name = m.group(2)
+    if head == "unit_models" and len(path) >= 3:
+        name = str(path[2])
         if name in SPEC_BY_KEY:
             return f"Assumptions table, “{SPEC_BY_KEY[name].label}”"
         if name == "ramp_up":
@@ -619,14 +908,15 @@ def where_on_page(path: str, data: Mapping[str, Any] | None = None) -> str:
         if name in ("roles", "fixed_costs"):
             return "Roles table" if name == "roles" else "Fixed-cost table"
         return "Unit model"
-    head = re.split(r"[.\[]", path, maxsplit=1)[0]
     if head == "demand":
-        key = "fixed_referrals_per_year" if "fixed_referrals" in path else "referral_rate"
+        key = "fixed_referrals_per_year" if "fixed_referrals_per_year" in path else "referral_rate"
         return f"Assumptions table, “{SPEC_BY_KEY[key].label}”"
-    if head == "deployments":
+    if head in ("deployments", "placement"):
         return "Where the units go"
+    if head == "parameter_overrides":
+        return "Assumptions tab, “Rules” table"
     if head in SPEC_BY_KEY:
-        return f"Assumptions table, “{SPEC_BY_KEY[head].label}”"
+        return f"Assumptions table, “{SPEC_BY_KEY[str(head)].label}”"
     return "Scenario"
 
 
@@ -634,22 +924,144 @@ def problem_rows(
     error: InputError, data: Mapping[str, Any] | None = None, *, file_name: str | None = None
 ) -> pd.DataFrame:
     """One problem per row: the field path, where it is (page table or file) and what is wrong."""
-    problems = error.problems if isinstance(error, InputErrors) else [error.reason]
     rows = []
-    for problem in problems:
-        for line in str(problem).split("\n"):
-            if not line.strip():
-                continue
-            path, message = split_problem(line)
-            where = f"File {file_name}" if file_name else where_on_page(path, data)
-            rows.append(
-                {
-                    "Field": path or "(whole file)" if file_name else path or "(scenario)",
-                    "Where": where,
-                    "Problem": message,
-                }
-            )
+    for problem in problems_of(error):
+        field_text = path_text(problem.path)
+        where = f"File {file_name}" if file_name else where_on_page(problem.path, data)
+        rows.append(
+            {
+                "Field": field_text or ("(whole file)" if file_name else "(scenario)"),
+                "Where": where,
+                "Problem": problem.message,
+            }
+        )
     return pd.DataFrame(rows, columns=["Field", "Where", "Problem"])
+
+
+# --------------------------------------------------------------------------------------------
+# What changed against the starting point (the preset, file or saved version)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    setting: str
+    was: str
+    now: str
+    change: str
+
+
+def _value_of(param: Any) -> Any:
+    if isinstance(param, Mapping):
+        value = param.get("value")
+        return value[0] if isinstance(value, list) and value else value
+    return param
+
+
+def _money_or_number(value: float, unit: str) -> str:
+    if unit == "£":
+        return f"£{value:,.0f}"
+    if unit == "%":
+        return f"{value * 100:,.4g}%"
+    return f"{value:,.4g}"
+
+
+def _delta(was: float, now: float, unit: str) -> str:
+    d = now - was
+    sign = "+" if d > 0 else "−"
+    if unit == "£":
+        text = f"{sign}£{abs(d):,.0f}"
+    elif unit == "%":
+        text = f"{sign}{abs(d) * 100:,.4g} points"
+    else:
+        text = f"{sign}{abs(d):,.4g}"
+    return text + (f" ({d / was:+.0%})" if was and unit != "%" else "")
+
+
+def changes_against(reference: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[Change]:
+    """Every figure of ``scenario`` that differs from ``reference``, named as on the page, with the change."""
+    out: list[Change] = []
+
+    def compare(setting: str, was: Any, now: Any, unit: str) -> None:
+        a, b = _number(_value_of(was)), _number(_value_of(now))
+        if a is None and b is None:
+            return
+        if a is None or b is None:
+            out.append(
+                Change(
+                    setting,
+                    "not set" if a is None else _money_or_number(a, unit),
+                    "not set" if b is None else _money_or_number(b, unit),
+                    "",
+                )
+            )
+        elif not _same(a, b):
+            out.append(Change(setting, _money_or_number(a, unit), _money_or_number(b, unit), _delta(a, b, unit)))
+
+    for spec in PARAM_SPECS:
+        if spec.path.startswith("unit_models") or spec.key in ("referral_rate", "fixed_referrals_per_year"):
+            continue
+        unit = "%" if spec.scale == 100 else ""
+        compare(spec.label, reference.get(spec.key), scenario.get(spec.key), unit)
+    rr_was = ((reference.get("demand") or {}).get("referral_rate")) or {}
+    rr_now = ((scenario.get("demand") or {}).get("referral_rate")) or {}
+    if rr_was or rr_now:
+        rate_was = _param_of(reference, SPEC_BY_KEY["referral_rate"], 0) if rr_was else None
+        rate_now = _param_of(scenario, SPEC_BY_KEY["referral_rate"], 0) if rr_now else None
+        compare(SETTING_NAMES["referral_rate"], rate_was, rate_now, "")
+        if rr_was.get("offences_period") != rr_now.get("offences_period"):
+            out.append(
+                Change(
+                    "Offences the referral rate is applied to",
+                    str(rr_was.get("offences_period") or "latest year"),
+                    str(rr_now.get("offences_period") or "latest year"),
+                    "",
+                )
+            )
+    units_was = {u["id"]: u for u in reference.get("unit_models") or []}
+    for unit in scenario.get("unit_models") or []:
+        old = units_was.get(unit["id"])
+        if old is None:
+            continue
+        for key, label, u in (
+            ("non_pay", "Non-pay per unit", "£"),
+            ("recruitment_training_cost_per_new_fte", "Recruitment and training", "£"),
+            ("attrition_rate", "Staff turnover", "%"),
+            ("ramp_up", "Ramp-up, first year", "%"),
+        ):
+            compare(f"{unit['name']}: {label}", old.get(key), unit.get(key), u)
+        old_roles = old.get("roles") or []
+        new_roles = unit.get("roles") or []
+        for i, role in enumerate(new_roles):
+            if i >= len(old_roles):
+                out.append(Change(f"Role added: {role.get('role')}", "", "new row", ""))
+                continue
+            was = old_roles[i]
+            name = str(role.get("role"))
+            for key, u in (("salary", "£"), ("overhead_rate", "%"), ("fte", ""), ("caseload_per_fte", "")):
+                compare(f"{name}: {ROLE_LABELS[key]}", was.get(key), role.get(key), u)
+            compare(f"{name}: on-costs set by hand", was.get("oncost_override"), role.get("oncost_override"), "%")
+            if was.get("pension_scheme") != role.get("pension_scheme"):
+                out.append(
+                    Change(
+                        f"{name}: pension scheme", str(was.get("pension_scheme")), str(role.get("pension_scheme")), ""
+                    )
+                )
+        for role in old_roles[len(new_roles) :]:
+            out.append(Change(f"Role removed: {role.get('role')}", "", "", ""))
+        old_lines = old.get("fixed_costs") or []
+        for i, line in enumerate(unit.get("fixed_costs") or []):
+            if i < len(old_lines):
+                compare(
+                    f"{line.get('item')}: {FIXED_LABELS['amount']}", old_lines[i].get("amount"), line.get("amount"), "£"
+                )
+            else:
+                out.append(Change(f"Fixed-cost line added: {line.get('item')}", "", "new row", ""))
+    was_rules = reference.get("parameter_overrides") or {}
+    for name, values in (scenario.get("parameter_overrides") or {}).items():
+        if was_rules.get(name) != values:
+            out.append(Change(f"Rule {name}", "shipped rule", f"your value {values[0].get('value')}", ""))
+    return out
 
 
 # --------------------------------------------------------------------------------------------

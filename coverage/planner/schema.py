@@ -26,7 +26,8 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar, cast
 
@@ -43,10 +44,12 @@ from pydantic import (
 )
 
 from coverage import paths
-from coverage.errors import InputError, InputErrors
+from coverage.errors import InputError, InputErrors, Problem
+from coverage.sources import load_registry
 from coverage.vocabulary import FORCE_CODE_PATTERN, FORCE_CODE_RANGE
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 files are migrated on the way in (coverage.planner.migrate)
 MAX_FILE_BYTES = 1_000_000
 KIND = "scenario"
 
@@ -55,6 +58,11 @@ SOURCES_MD = paths.DATA_DIR / "scenarios" / "SOURCES.md"
 
 AGENCIES = ("police", "probation", "nhs", "voluntary", "cps", "other")
 Agency = Literal["police", "probation", "nhs", "voluntary", "cps", "other"]
+# The employer pension scheme a role's on-cost is worked out from (data/planner/rules/employer_pension.yaml);
+# "none" for a post with no employer pension in the model (e.g. a contracted service).
+PENSION_SCHEMES = ("police", "nhs", "local_government", "civil_service", "none")
+PensionScheme = Literal["police", "nhs", "local_government", "civil_service", "none"]
+SOURCE_ID_FORM = re.compile(r"^[A-Z]\d{3}$")
 
 UNIT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
 
@@ -74,7 +82,7 @@ DISCOUNT_BOUNDS = (0.0, 0.2, "percent")
 OPTIMISM_BOUNDS = (0.0, 2.0, "percent")
 PAY_UPLIFT_BOUNDS = (-0.05, 0.1, "percent")
 INFLATION_BOUNDS = (-0.05, 0.2, "percent")
-REFERRAL_RATE_BOUNDS = (0.0, 1.0, "number")
+REFERRAL_RATE_BOUNDS = (0.0, 5.0, "number")
 FIXED_REFERRALS_BOUNDS = (0.0, 100_000.0, "number")
 YEAR_BOUNDS = (2000, 2100)
 MAX_HORIZON = 30
@@ -141,12 +149,27 @@ class _Model(BaseModel):
 # --------------------------------------------------------------------------------------------
 
 
+def _source_id_form(value: str) -> str:
+    if not SOURCE_ID_FORM.match(value):
+        raise ValueError(
+            f"'{value[:40]}' is not a source id (a capital letter and three digits, e.g. S054); "
+            "describe the source in the note instead"
+        )
+    return value
+
+
+SourceId = Annotated[str, AfterValidator(_source_id_form)]
+SourceIds = Annotated[list[SourceId], Field(max_length=30)]
+
+
 class Param(_Model):
-    """A number with its provenance: the value, the source id(s) and whether it is an assumption."""
+    """A number with its provenance: the value, its source ids, whether it is an assumption, and whether
+    a planner typed it (``user_input``: the note then says what it replaced and where that came from)."""
 
     value: float
-    source: LongText = ""
+    sources: SourceIds = []
     assumption: bool = True
+    user_input: bool = False
     note: LongText = ""
 
     @field_validator("value", mode="before")
@@ -159,8 +182,9 @@ class SeriesParam(_Model):
     """A rate that may change by year: one number, or a list for years 1, 2, … (the last repeats)."""
 
     value: float | list[float]
-    source: LongText = ""
+    sources: SourceIds = []
     assumption: bool = True
+    user_input: bool = False
     note: LongText = ""
 
     @field_validator("value", mode="before")
@@ -177,7 +201,7 @@ class SeriesParam(_Model):
 def _coerce_param(value: object) -> object:
     """A bare number (or list) typed by a user becomes a Param marked as an assumption."""
     if isinstance(value, (int, float, list)) and not isinstance(value, bool):
-        return {"value": value, "source": "user input", "assumption": True}
+        return {"value": value, "assumption": True, "user_input": True}
     return value
 
 
@@ -236,13 +260,17 @@ class Role(_Model):
     agency: Agency
     grade: ShortText = ""
     salary: Annotated[Number, AfterValidator(_between(*SALARY_BOUNDS))]
-    oncost_rate: Annotated[Number, AfterValidator(_between(*ONCOST_BOUNDS))]
+    pension_scheme: PensionScheme
+    # Employer on-costs (NI + pension) are worked out from the dated rules for the salary, the scheme and
+    # each costed year; an override replaces them with one stated rate (schema 1 files keep theirs here).
+    oncost_override: Annotated[UserParam, AfterValidator(_param_between(*ONCOST_BOUNDS))] | None = None
     overhead_rate: Annotated[Number, AfterValidator(_between(*OVERHEAD_BOUNDS))] = 0.0
     fte_mode: Literal["fixed", "demand"] = "fixed"
     fte: Annotated[OptionalNumber, AfterValidator(_between(*FTE_BOUNDS))] = None
     caseload_per_fte: Annotated[OptionalNumber, AfterValidator(_between(*CASELOAD_BOUNDS))] = None
-    source: LongText = ""
+    sources: SourceIds = []
     assumption: bool = True
+    user_input: bool = False
     note: LongText = ""
 
     @model_validator(mode="after")
@@ -261,8 +289,9 @@ class FixedCost(_Model):
     agency: Agency
     amount: Annotated[Number, AfterValidator(_between(*FIXED_COST_BOUNDS))]
     index: Literal["pay", "non_pay"] = "non_pay"
-    source: LongText = ""
+    sources: SourceIds = []
     assumption: bool = True
+    user_input: bool = False
     note: LongText = ""
 
 
@@ -280,7 +309,8 @@ class UnitModel(_Model):
     recruitment_training_cost_per_new_fte: Annotated[UserParam, AfterValidator(_param_between(*RECRUITMENT_BOUNDS))]
     attrition_rate: Annotated[UserParam, AfterValidator(_param_between(*ATTRITION_BOUNDS))]
     ramp_up: RampParam
-    sources: LongText = ""
+    sources: SourceIds = []
+    note: LongText = ""
 
     @field_validator("id")
     @classmethod
@@ -301,11 +331,29 @@ class UnitModel(_Model):
 # --------------------------------------------------------------------------------------------
 
 
+DEMAND_OFFENCES = {
+    "8Q": "police-recorded stalking offences (Home Office offence code 8Q)",
+    "stalking_harassment_group": (
+        "police-recorded offences in the ONS 'Stalking and harassment' group (stalking with harassment, "
+        "racially or religiously aggravated harassment and malicious communications): the basis of schema 1 files"
+    ),
+}
+OffenceCode = Literal["8Q", "stalking_harassment_group"]
+PERIOD_FORM = re.compile(r"^YE Dec \d{4}$")
+
+
+def _period_form(value: str | None) -> str | None:
+    if value is not None and not PERIOD_FORM.match(value):
+        raise ValueError(f"'{value[:40]}' is not a period like 'YE Dec 2025' (a year ending December)")
+    return value
+
+
 class ReferralRate(_Model):
-    """Referrals to a unit per police-recorded offence in the ONS 'Stalking and harassment' group.
+    """Referrals to a unit a year per police-recorded offence of ``offence_code`` in ``offences_period``.
 
     Either give ``value`` directly, or its derivation (observed referrals over some months, set against
-    the recorded offences of the same area over a year); if both are given they must agree.
+    the recorded offences of the same area over a year); if both are given they must agree. The rate is
+    applied to each force's offences in ``offences_period`` (blank: the latest year the atlas holds).
     """
 
     value: Annotated[OptionalNumber, AfterValidator(_between(*REFERRAL_RATE_BOUNDS))] = None
@@ -314,12 +362,12 @@ class ReferralRate(_Model):
     reference_offences: Annotated[OptionalNumber, AfterValidator(_between(1.0, 10_000_000.0, "number"))] = None
     reference_area: ShortText = ""
     reference_period: ShortText = ""
-    offence_group: LongText = (
-        "ONS police-recorded 'Stalking and harassment' offence group, which also includes harassment and "
-        "malicious communications: the rate is per offence in that whole group, not per stalking offence"
-    )
-    source: LongText = ""
+    referral_period: ShortText = ""  # when the observed referrals were made, e.g. "June 2018 to about April 2019"
+    offence_code: OffenceCode = "8Q"
+    offences_period: Annotated[ShortText | None, AfterValidator(_period_form)] = None
+    sources: SourceIds = []
     assumption: bool = True
+    user_input: bool = False
     confidence: Literal["high", "medium", "low"] = "low"
     note: LongText = ""
 
@@ -334,7 +382,10 @@ class ReferralRate(_Model):
         ):
             derived = self.observed_referrals * 12.0 / self.observed_months / self.reference_offences
             if derived > REFERRAL_RATE_BOUNDS[1]:
-                raise ValueError("the derived rate (referrals per year ÷ offences) is above 1 referral per offence")
+                raise ValueError(
+                    f"the derived rate (referrals per year ÷ offences) is above {REFERRAL_RATE_BOUNDS[1]:g} "
+                    "referrals per offence"
+                )
         elif any(p is not None for p in parts):
             raise ValueError("give all of observed_referrals, observed_months and reference_offences, or none")
         if self.value is None and derived is None:
@@ -378,25 +429,58 @@ class Demand(_Model):
 # --------------------------------------------------------------------------------------------
 
 
-class Deployment(_Model):
-    """One unit in one force area, starting ``start_year_offset`` years after the scenario's first year."""
+def _force_code_form(value: str) -> str:
+    if not FORCE_CODE_PATTERN.match(value):
+        raise ValueError(f"'{value[:40]}' is not an ONS police force area code ({FORCE_CODE_RANGE})")
+    return value
 
-    force_code: str
+
+ForceCode = Annotated[str, AfterValidator(_force_code_form)]
+
+
+class Deployment(_Model):
+    """One unit serving one or more force areas (a regional or hosted unit serves several: their demand is
+    summed and each counts as covered), starting ``start_year_offset`` years after the first year."""
+
+    forces: Annotated[list[ForceCode], Field(min_length=1, max_length=43)]
+    name: ShortText = ""  # e.g. "Wales-wide unit"; blank: named after its forces
     start_year_offset: Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_HORIZON - 1)] = 0
     unit_model: str
 
-    @field_validator("force_code")
+    @field_validator("forces")
     @classmethod
-    def _code_form(cls, value: str) -> str:
-        if not FORCE_CODE_PATTERN.match(value):
-            raise ValueError(f"'{value}' is not an ONS police force area code ({FORCE_CODE_RANGE})")
+    def _each_force_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({code for code in value if value.count(code) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once; a unit serves each force once")
         return value
+
+
+PLACEMENT_RULES = {"every_force_without_unit": "every force area with no multi-agency stalking unit in the register"}
+
+
+class PlacementRule(_Model):
+    """A placement kept as a rule, resolved against the register in use each time the scenario is costed."""
+
+    rule: Literal["every_force_without_unit"]
+    unit_model: str
+    start_year_offset: Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_HORIZON - 1)] = 0
+
+
+class DatedOverride(_Model):
+    """A planner's value for a dated rule (e.g. employer NI 16% from 6 April 2027), labelled user input."""
+
+    from_: Annotated[date, Field(alias="from")]
+    value: Number
+    note: LongText = ""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True, populate_by_name=True)
 
 
 def _default_discount() -> Param:
     return Param(
         value=0.035,
-        source="P014",
+        sources=["P014"],
         assumption=False,
         note="HM Treasury Green Book social time preference rate, 3.5% a year for years 0-30 (real terms)",
     )
@@ -405,20 +489,19 @@ def _default_discount() -> Param:
 def _default_optimism() -> Param:
     return Param(
         value=0.0,
-        source="",
         assumption=True,
         note="No optimism-bias uplift by default; the Green Book expects an uplift set for the project, so set one",
     )
 
 
 def _default_pay_uplift() -> Param:
-    return Param(value=0.0, source="", assumption=True, note="Real pay growth above the GDP deflator, per year")
+    return Param(value=0.0, assumption=True, note="Real pay growth above the GDP deflator, per year")
 
 
 def _default_deflator() -> SeriesParam:
     return SeriesParam(
         value=0.02,
-        source="P015; P016",
+        sources=["P015", "P016"],
         assumption=True,
         note=(
             "2% a year. The HM Treasury GDP deflator series (OBR forecasts) was found but its numbers were "
@@ -430,7 +513,7 @@ def _default_deflator() -> SeriesParam:
 def _default_non_pay_inflation() -> SeriesParam:
     return SeriesParam(
         value=0.02,
-        source="P015; P016",
+        sources=["P015", "P016"],
         assumption=True,
         note="Nominal non-pay inflation; set equal to the GDP deflator, so non-pay is flat in real terms",
     )
@@ -462,67 +545,38 @@ class Scenario(_Model):
         default_factory=_default_deflator
     )
     deployments: Annotated[list[Deployment], Field(max_length=500)] = []
+    placement: PlacementRule | None = None
     unit_models: Annotated[list[UnitModel], Field(min_length=1, max_length=20)]
     demand: Demand | None = None
+    # Planner values for the dated rules (on-costs, deflator): rule name → values by date, each user input.
+    parameter_overrides: Annotated[
+        dict[str, Annotated[list[DatedOverride], Field(min_length=1, max_length=40)]], Field(max_length=40)
+    ] = {}
     notes: LongText = ""
 
     @field_validator("schema_version", mode="before")
     @classmethod
     def _version_readable(cls, value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be a whole number (this app reads scenario schema version {SCHEMA_VERSION})")
+            raise ValueError(f"must be a whole number (this app reads scenario schema versions 1 and {SCHEMA_VERSION})")
         if value > SCHEMA_VERSION:
             raise ValueError(
-                f"this file uses scenario schema version {value}, but this app reads version {SCHEMA_VERSION}: "
+                f"this file uses scenario schema version {value}, but this app reads up to version {SCHEMA_VERSION}: "
                 "open it with a newer version of the atlas"
             )
-        if value < 1:
-            raise ValueError(f"must be {SCHEMA_VERSION}")
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"must be {SCHEMA_VERSION} (version 1 files are migrated when they are opened)")
         return value
 
-    @model_validator(mode="after")
-    def _cross_checks(self) -> Self:
-        problems: list[str] = []
-        ids = [u.id for u in self.unit_models]
-        for i, uid in enumerate(ids):
-            if ids.index(uid) != i:
-                problems.append(f"unit_models[{i}].id: '{uid}' is used by more than one unit model")
-        for i, unit in enumerate(self.unit_models):
-            if unit.price_year != self.price_base_year:
-                problems.append(
-                    f"unit_models[{i}].price_year: '{unit.id}' is priced in {fiscal_year_label(unit.price_year)} "
-                    f"but the scenario's price base is {fiscal_year_label(self.price_base_year)}; re-price the unit "
-                    "or change price_base_year"
-                )
-        if self.start_year < self.price_base_year:
-            problems.append(
-                f"start_year: {self.start_year} is before price_base_year {self.price_base_year}; "
-                "the first year costed must not come before the price base"
-            )
-        known = set(ids)
-        for i, dep in enumerate(self.deployments):
-            if dep.unit_model not in known:
-                hint = difflib.get_close_matches(dep.unit_model, ids, n=1)
-                extra = f" (did you mean '{hint[0]}'?)" if hint else f" (defined: {', '.join(ids)})"
-                problems.append(f"deployments[{i}].unit_model: '{dep.unit_model}' is not in unit_models{extra}")
-            if dep.start_year_offset >= self.horizon_years:
-                problems.append(
-                    f"deployments[{i}].start_year_offset: {dep.start_year_offset} is beyond the "
-                    f"{self.horizon_years}-year horizon (0 is the first year)"
-                )
+    @property
+    def last_year(self) -> int:
+        return self.start_year + self.horizon_years - 1
+
+    def placed_unit_models(self) -> set[str]:
         used = {d.unit_model for d in self.deployments}
-        for i, unit in enumerate(self.unit_models):
-            if unit.id not in used:
-                continue
-            for j, role in enumerate(unit.roles):
-                if role.fte_mode == "demand" and self.demand is None:
-                    problems.append(
-                        f"unit_models[{i}].roles[{j}].fte_mode: 'demand' needs a demand section "
-                        "(referral_rate or fixed_referrals_per_year)"
-                    )
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
+        if self.placement is not None:
+            used.add(self.placement.unit_model)
+        return used
 
     # Convenience -------------------------------------------------------------------------
     def unit(self, unit_id: str) -> UnitModel:
@@ -534,6 +588,106 @@ class Scenario(_Model):
     @property
     def years(self) -> list[int]:
         return [self.start_year + t for t in range(self.horizon_years)]
+
+
+def cross_check(scenario: Scenario) -> list[Problem]:
+    """Checks that span fields, each with the path of the field to change."""
+    s = scenario
+    problems: list[Problem] = []
+    ids = [u.id for u in s.unit_models]
+    for i, uid in enumerate(ids):
+        if ids.index(uid) != i:
+            problems.append(Problem(("unit_models", i, "id"), f"'{uid}' is used by more than one unit model"))
+    for i, unit in enumerate(s.unit_models):
+        if unit.price_year != s.price_base_year:
+            problems.append(
+                Problem(
+                    ("unit_models", i, "price_year"),
+                    f"'{unit.id}' is priced in {fiscal_year_label(unit.price_year)} but the scenario's price base is "
+                    f"{fiscal_year_label(s.price_base_year)}; re-price the unit or change price_base_year",
+                )
+            )
+    if s.start_year < s.price_base_year:
+        problems.append(
+            Problem(
+                ("start_year",),
+                f"{s.start_year} is before price_base_year {s.price_base_year}; the first year costed must not come "
+                "before the price base",
+            )
+        )
+
+    def unknown_unit(path: tuple[str | int, ...], uid: str) -> None:
+        if uid not in ids:
+            hint = difflib.get_close_matches(uid, ids, n=1)
+            extra = f" (did you mean '{hint[0]}'?)" if hint else f" (defined: {', '.join(ids)})"
+            problems.append(Problem(path, f"'{uid}' is not in unit_models{extra}"))
+
+    for i, dep in enumerate(s.deployments):
+        unknown_unit(("deployments", i, "unit_model"), dep.unit_model)
+        if dep.start_year_offset >= s.horizon_years:
+            problems.append(
+                Problem(
+                    ("deployments", i, "start_year_offset"),
+                    f"{dep.start_year_offset} is beyond the {s.horizon_years}-year horizon (0 is the first year)",
+                )
+            )
+    if s.placement is not None:
+        unknown_unit(("placement", "unit_model"), s.placement.unit_model)
+        if s.placement.start_year_offset >= s.horizon_years:
+            problems.append(
+                Problem(
+                    ("placement", "start_year_offset"),
+                    f"{s.placement.start_year_offset} is beyond the {s.horizon_years}-year horizon",
+                )
+            )
+        if s.deployments:
+            problems.append(
+                Problem(
+                    ("placement",),
+                    "a placement rule places every unit itself; remove the listed deployments or the rule",
+                )
+            )
+    used = s.placed_unit_models()
+    for i, unit in enumerate(s.unit_models):
+        if unit.id not in used:
+            continue
+        for j, role in enumerate(unit.roles):
+            if role.fte_mode == "demand" and s.demand is None:
+                problems.append(
+                    Problem(
+                        ("unit_models", i, "roles", j, "fte_mode"),
+                        "'demand' needs a demand section (referral_rate or fixed_referrals_per_year)",
+                    )
+                )
+    horizon_end = date(s.last_year + 1, 4, 5)  # the last day of the last financial year costed
+    for name, values in s.parameter_overrides.items():
+        for k, override in enumerate(values):
+            if override.from_ > horizon_end:
+                problems.append(
+                    Problem(
+                        ("parameter_overrides", name, k, "from"),
+                        f"{override.from_.isoformat()} is after the scenario's last year "
+                        f"({fiscal_year_label(s.last_year)}, which ends on {horizon_end.isoformat()})",
+                    )
+                )
+        dates = [o.from_ for o in values]
+        if dates != sorted(set(dates)):
+            problems.append(Problem(("parameter_overrides", name), "dates must increase, each date once"))
+    return problems
+
+
+def walk_sources(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every source id in a scenario (as a dict) with the path of its ``sources`` list entry."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "sources" and isinstance(value, list):
+                for i, sid in enumerate(value):
+                    yield (*path, key, i), str(sid)
+            else:
+                yield from walk_sources(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from walk_sources(value, (*path, i))
 
 
 def fiscal_year_label(year: int) -> str:
@@ -548,34 +702,48 @@ def fiscal_year_label(year: int) -> str:
 _PREFIX_RE = re.compile(r"^Value error, |^Assertion failed, ")
 
 
-def _loc_text(loc: tuple[int | str, ...]) -> str:
-    out = ""
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """A pydantic error location as the user's field path: union and validator branches dropped."""
+    out: list[int | str] = []
     for part in loc:
         if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            # Pydantic names union and function branches in the loc; users never wrote them.
-            if part in {"function-after[check(), Param]", "function-after[check(), SeriesParam]"}:
-                continue
-            if "function-" in str(part) or str(part) in {"float", "int", "list[float]", "str"}:
-                continue
-            out += ("." if out else "") + str(part)
-    return out
+            out.append(part)
+            continue
+        text = str(part)
+        # Pydantic names union and function branches in the loc; users never wrote them.
+        if "function-" in text or text in {"float", "int", "list[float]", "str", "Param", "SeriesParam"}:
+            continue
+        out.append("from" if text == "from_" else text)
+    return tuple(out)
 
 
 def _known_fields(model: type[BaseModel] | None) -> list[str]:
-    return list(model.model_fields) if model is not None else []
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 _MODEL_AT: dict[str, type[BaseModel]] = {
-    "": Scenario,
     "unit_models": UnitModel,
     "roles": Role,
     "fixed_costs": FixedCost,
     "deployments": Deployment,
+    "placement": PlacementRule,
     "demand": Demand,
     "referral_rate": ReferralRate,
+    "parameter_overrides": DatedOverride,
 }
+_PARAM_FIELDS = {
+    "discount_rate",
+    "optimism_bias",
+    "pay_uplift",
+    "non_pay",
+    "recruitment_training_cost_per_new_fte",
+    "attrition_rate",
+    "fixed_referrals_per_year",
+    "oncost_override",
+}
+_SERIES_FIELDS = {"non_pay_inflation", "gdp_deflator", "ramp_up"}
 
 
 def _model_for(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
@@ -585,22 +753,9 @@ def _model_for(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     last = names[-1]
     if last in _MODEL_AT:
         return _MODEL_AT[last]
-    return (
-        Param
-        if last
-        in {
-            "discount_rate",
-            "optimism_bias",
-            "pay_uplift",
-            "non_pay",
-            "recruitment_training_cost_per_new_fte",
-            "attrition_rate",
-            "fixed_referrals_per_year",
-        }
-        else SeriesParam
-        if last in {"non_pay_inflation", "gdp_deflator", "ramp_up"}
-        else None
-    )
+    if last in _PARAM_FIELDS:
+        return Param
+    return SeriesParam if last in _SERIES_FIELDS else None
 
 
 def _found(value: Any, *, percent: bool = False) -> str:
@@ -615,12 +770,12 @@ def _found(value: Any, *, percent: bool = False) -> str:
     return f" (found {value * 100:,.10g}%)" if percent else f" (found {value:,.10g})"
 
 
-def validation_problems(error: ValidationError) -> list[str]:
-    """Pydantic errors as short lines: 'unit_models[0].roles[2].salary: must be between …'."""
-    problems: list[str] = []
+def validation_problems(error: ValidationError) -> list[Problem]:
+    """Pydantic errors as problems with a field path: (unit_models, 0, roles, 2, salary) 'must be between …'."""
+    problems: list[Problem] = []
     for err in error.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
-        path = _loc_text(loc)
+        path = _clean_loc(loc)
         kind = err.get("type", "")
         msg = _PREFIX_RE.sub("", str(err.get("msg", "")))
         if kind == "extra_forbidden":
@@ -631,24 +786,60 @@ def validation_problems(error: ValidationError) -> list[str]:
             msg = "is required"
         elif kind == "finite_number":
             msg = "must be a finite number"
-        if kind == "value_error" and "\n" in msg:
-            problems.extend(line for line in msg.split("\n") if line)
-            continue
         if msg.startswith("must be between"):
             msg += _found(err.get("input"), percent="%" in msg)
-        problems.append(f"{path}: {msg}" if path else msg)
+        problems.append(Problem(path, msg))
     # the same problem can be reported by several union branches; keep the first of each
-    seen: set[str] = set()
-    unique = []
-    for p in problems:
-        if p not in seen:
-            seen.add(p)
-            unique.append(p)
-    return unique
+    return list(dict.fromkeys(problems))
+
+
+def _raise(problems: list[Problem], where: str) -> None:
+    if len(problems) == 1:
+        raise InputError(problems[0], where=where)
+    raise InputErrors(problems, where=where)
+
+
+def source_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """A source id that is not in the atlas's sources registry, with the field that cites it."""
+    registry = load_registry()
+    problems = []
+    for path, sid in walk_sources(data):
+        if sid in registry or not SOURCE_ID_FORM.match(sid):
+            continue  # a malformed id is reported by the schema itself
+        hint = difflib.get_close_matches(sid, list(registry), n=1)
+        problems.append(
+            Problem(
+                path,
+                f"unknown source id '{sid}'"
+                + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                + "; sources are listed in data/sources.csv",
+            )
+        )
+    return problems
+
+
+def override_problems(scenario: Scenario, names: Iterable[str]) -> list[Problem]:
+    """An override of a rule the rule book does not have."""
+    known = sorted(names)
+    problems = []
+    for name in scenario.parameter_overrides:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            problems.append(
+                Problem(
+                    ("parameter_overrides", name),
+                    "is not a rule in data/planner/rules"
+                    + (f" (did you mean '{hint[0]}'?)" if hint else f" (rules: {', '.join(known)})"),
+                )
+            )
+    return problems
 
 
 def scenario_from_dict(data: Any, *, where: str = "scenario") -> Scenario:
-    """Validate a parsed scenario (a mapping) and return it; ``InputError(s)`` naming each field otherwise."""
+    """Validate a parsed scenario (a mapping) and return it; ``InputError(s)`` naming each field otherwise.
+
+    A schema version 1 scenario is migrated to version 2 first (``coverage.planner.migrate``), keeping
+    its hand-set on-cost rates as overrides so that its totals do not change."""
     if not isinstance(data, dict):
         raise InputError(f"is not a scenario: expected a mapping of fields, got {_describe(data)}", where=where)
     if "kind" in data and data["kind"] != KIND:
@@ -659,13 +850,22 @@ def scenario_from_dict(data: Any, *, where: str = "scenario") -> Scenario:
             "schema_version: is required" + (f" ({hint})" if hint else " (this does not look like a scenario file)"),
             where=where,
         )
+    if data["schema_version"] == 1 and not isinstance(data["schema_version"], bool):
+        from coverage.planner.migrate import migrate_v1
+
+        data = migrate_v1(data)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = validation_problems(exc)
-        if len(problems) == 1:
-            raise InputError(problems[0], where=where) from None
-        raise InputErrors(problems, where=where) from None
+        _raise(validation_problems(exc), where)
+    problems = cross_check(scenario) + source_problems(data)
+    if scenario.parameter_overrides:
+        from coverage.planner.rules import load_rulebook
+
+        problems += override_problems(scenario, load_rulebook().parameters)
+    if problems:
+        _raise(problems, where)
+    return scenario
 
 
 def _describe(data: Any) -> str:
@@ -820,31 +1020,6 @@ def list_presets(directory: Path = PRESETS_DIR) -> list[dict[str, str]]:
     return out
 
 
-_SOURCE_ROW_RE = re.compile(r"^\|\s*([PS]\d{3})\s*\|(.*)\|\s*$")
-
-
-def read_source_list(path: Path = SOURCES_MD) -> dict[str, dict[str, str]]:
-    """Source ids (P001…, S038…) from the table in ``data/scenarios/SOURCES.md``.
-
-    Table columns: id | publisher | title | date | url | used for.
-    """
-    out: dict[str, dict[str, str]] = {}
-    if not Path(path).exists():
-        return out
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        m = _SOURCE_ROW_RE.match(line.strip())
-        if not m:
-            continue
-        cells = [c.strip() for c in m.group(2).split("|")]
-        cells += [""] * (5 - len(cells))
-        out[m.group(1)] = dict(zip(("publisher", "title", "date", "url", "used_for"), cells[:5]))
-    return out
-
-
-SOURCE_ID_RE = re.compile(r"\b[PS]\d{3}\b")
-
-
 def source_ids_used(scenario: Scenario) -> list[str]:
-    """Every P/S source id mentioned anywhere in a scenario's provenance fields, sorted."""
-    text = json.dumps(scenario_to_dict(scenario))
-    return sorted(set(SOURCE_ID_RE.findall(text)))
+    """Every source id a scenario cites, sorted."""
+    return sorted({sid for _, sid in walk_sources(scenario_to_dict(scenario))})

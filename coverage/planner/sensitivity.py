@@ -12,6 +12,7 @@ import pandas as pd
 
 from coverage.errors import InputError
 from coverage.planner.costing import Knobs, compile_scenario, compute_costs
+from coverage.planner.editing import SETTING_NAMES
 from coverage.planner.schema import (
     Scenario,
 )
@@ -24,13 +25,15 @@ TORNADO_FACTORS = ("salaries", "oncosts", "caseload", "referral_rate", "optimism
 COST_INPUT_FACTORS = tuple(factor for factor in TORNADO_FACTORS if factor != "discount_rate")
 
 
+# The names the planner's tables use (coverage.planner.editing.SETTING_NAMES), so a setting is called
+# the same on the chart as in the table where it is edited.
 _FACTOR_LABELS = {
-    "salaries": "Salaries (all roles)",
-    "oncosts": "Employer on-cost rates",
-    "caseload": "Caseload per FTE (demand-driven roles)",
-    "referral_rate": "Referrals per year",
-    "optimism_bias": "Optimism bias (± percentage points)",
-    "discount_rate": "Discount rate",
+    "salaries": f"{SETTING_NAMES['salary']}, all roles",
+    "oncosts": f"{SETTING_NAMES['oncost_rate']}, all roles",
+    "caseload": f"{SETTING_NAMES['caseload_per_fte']}, demand-driven roles",
+    "referral_rate": SETTING_NAMES["referral_rate"],
+    "optimism_bias": f"{SETTING_NAMES['optimism_bias']} (± percentage points)",
+    "discount_rate": SETTING_NAMES["discount_rate"],
 }
 
 
@@ -40,6 +43,8 @@ def tornado(
     offences_by_force: Mapping[str, float] | None = None,
     factors: Iterable[str] = TORNADO_FACTORS,
     swing: float = 0.2,
+    *,
+    existing_units: Iterable[str] = (),
 ) -> pd.DataFrame:
     """One-way sensitivity of the present value: each factor at (1 − swing) and (1 + swing) of its value.
 
@@ -55,7 +60,7 @@ def tornado(
         )
     if not (0 < swing < 1):
         raise InputError("swing must be between 0 and 1 (0.2 = ±20%)", where="tornado")
-    c = compile_scenario(scenario, forces, offences_by_force)
+    c = compile_scenario(scenario, forces, offences_by_force, existing_units=existing_units)
     base = compute_costs(c, full=False)["pv"]
     ob0 = scenario.optimism_bias.value
     r0 = scenario.discount_rate.value
