@@ -19,7 +19,6 @@ from coverage.export import csv_bytes
 from coverage.outputs import scenario_charts as sc
 from coverage.planner import editing as tables
 from coverage.planner import state as planner
-from coverage.planner.rules import load_rulebook
 from coverage.planner.schema import (
     AGENCIES,
     DEMAND_OFFENCES,
@@ -30,7 +29,6 @@ from coverage.planner.schema import (
     scenario_to_dict,
     source_ids_used,
 )
-from coverage.planner.value import value_for_money
 from coverage.vocabulary import OGL_V3
 from ui import scenario_view as view
 from ui.markdown import escape_markdown
@@ -61,9 +59,11 @@ unit = base["unit_models"][unit_index]
 p = current.placement
 
 # The summary of the totals stays in view while the planner scrolls through the tables (sticky).
+# The summary's own wrapper is the element that sticks (a sticky element cannot leave its parent).
 st.html(
-    "<style>.st-key-scn_summary{position:sticky;top:3.75rem;z-index:990;background:var(--background-color,#fff);"
-    "border-bottom:1px solid #b3b3b3;padding:.35rem 0}</style>"
+    "<style>div:has(> .st-key-scn_summary){position:sticky;top:3.75rem;z-index:990}"
+    ".st-key-scn_summary{background:var(--background-color,#fff);border-bottom:1px solid #b3b3b3;"
+    "padding:.35rem 0}</style>"
 )
 
 # ------------------------------------------------------------------------------------------
@@ -92,7 +92,9 @@ with pick_column:
         args=(view.key("preset"),),
         help="A preset is a complete scenario file: a unit model and its assumptions. Where the units go is kept.",
     )
-    st.caption(f"Editing: {escape_markdown(current.origin.label)}. {escape_markdown(base.get('description', '')[:400])}")
+    st.caption(
+        f"Editing: {escape_markdown(current.origin.label)}. {escape_markdown(base.get('description', '')[:400])}"
+    )
     if len(current.unit_ids) > 1:
         st.selectbox(
             "Unit model to place and edit",
@@ -221,7 +223,7 @@ with tab_inputs:
         },
     )
     rate = (base.get("demand") or {}).get("referral_rate")
-    period_choice: str | None | bool = False
+    period_choice: str | bool | None = False
     if rate:
         periods = view.crime_periods()
         options = [None, *reversed(periods)]
@@ -238,7 +240,11 @@ with tab_inputs:
         if reference:
             st.caption(
                 f"The rate was worked out against offences in {escape_markdown(str(reference))}"
-                + (f"; the referrals were made {escape_markdown(str(rate.get('referral_period')))}" if rate.get("referral_period") else "")
+                + (
+                    f"; the referrals were made {escape_markdown(str(rate.get('referral_period')))}"
+                    if rate.get("referral_period")
+                    else ""
+                )
                 + ". Applied to another year, referrals are assumed to rise and fall with recorded offences."
             )
     ramp = unit.get("ramp_up") or {}
@@ -409,7 +415,11 @@ with summary_box:
         f"**{sc.money(t['total_cost_real'])}** · present value **{sc.money(t['present_value'])}** · "
         f"**{t['fte_total']:,.1f} FTE**"
         + (f" · **{sc.money(t['cost_per_referral'])}** a referral" if t["cost_per_referral"] else "")
-        + (f" · {len(changes)} figure{'s' if len(changes) != 1 else ''} changed from the {view.reference_name(current)}" if changes else "")
+        + (
+            f" · {len(changes)} figure{'s' if len(changes) != 1 else ''} changed from the {view.reference_name(current)}"
+            if changes
+            else ""
+        )
     )
 with totals_box:
     st.header(f"{escape_markdown(scenario.name)}: {escape_markdown(where_text)}")
@@ -588,7 +598,8 @@ with tab_results:
     basis = view.demand(scenario)
     st.caption(
         "Money in GBP. Nominal = cash in each year; real = at " + price_base + ". The downloads hold the tables "
-        "as shown, with their rounding. Offences used for demand: " + escape_markdown(basis.description)
+        "as shown, with their rounding. Offences used for demand: "
+        + escape_markdown(basis.description)
         + f" (Home Office and ONS, {OGL_V3})."
     )
 

@@ -6,6 +6,7 @@ import filecmp
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -129,9 +130,23 @@ def test_cost_json_and_workbook(tmp_path):
     for key in ("total_cost_nominal", "total_cost_real", "present_value", "fte_total", "by_year", "by_force"):
         assert key in summary
     assert {"year", "cost_nominal", "cost_real", "fte"} <= set(summary["by_year"][0])
+    # schema 2 preset: the 8Q rate on Cheshire's stalking offences in the year ending December 2018
+    assert summary["referrals_per_year"] == 312.0 and summary["fte_total"] == 11.0
+    assert [f["code"] for f in summary["by_force"]] == ["E23000006"] and len(summary["by_year"]) == 10
+    assert summary["coverage"]["already_covered_in_scenario"] == ["E23000006"]  # Cheshire has a unit already
     import openpyxl
 
     assert {"Inputs", "Results", "Sources"} <= set(openpyxl.load_workbook(workbook).sheetnames)
+
+
+def test_cost_opens_a_schema_1_file_and_costs_it_as_before():
+    fixtures = Path(__file__).parent / "fixtures" / "scenarios_v1"
+    expected = json.loads((fixtures / "expected_totals.json").read_text())["cheshire_hru_like.yaml"]
+    result = run_cli("cost", str(fixtures / "cheshire_hru_like.yaml"), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    for key in ("total_cost_nominal", "total_cost_real", "present_value", "fte_total", "steady_annual_cost_real"):
+        assert summary[key] == pytest.approx(expected[key], abs=0.006), key  # the summary is rounded to pence
 
 
 def test_cost_refuses_a_file_that_is_not_a_scenario(tmp_path):
@@ -139,4 +154,15 @@ def test_cost_refuses_a_file_that_is_not_a_scenario(tmp_path):
     bad.write_text("- just\n- a list\n")
     result = run_cli("cost", str(bad))
     assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "expected a mapping of fields, got a list" in result.stderr
+
+
+def test_cost_refuses_a_bad_v2_file_naming_the_field(tmp_path):
+    text = (paths.SCENARIO_PRESETS_DIR / "cheshire_hru_like.yaml").read_text()
+    bad = tmp_path / "plan.yaml"
+    bad.write_text(text.replace("pension_scheme: nhs", "pension_scheme: teachers", 1))
+    result = run_cli("cost", str(bad))
+    assert result.returncode == 2
+    assert "unit_models[0].roles[3].pension_scheme" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

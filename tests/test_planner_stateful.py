@@ -118,7 +118,9 @@ class Planner(RuleBasedStateMachine):
         self.at.text_input(key=self.editor("ramp")).input(ramp)
         self.run()
 
-    @rule(mode=st.sampled_from(["one", "list", "no_unit", "shared"]), forces=st.lists(st.sampled_from(FORCES), max_size=3))
+    @rule(
+        mode=st.sampled_from(["one", "list", "no_unit", "shared"]), forces=st.lists(st.sampled_from(FORCES), max_size=3)
+    )
     def place(self, mode: str, forces: list[str]) -> None:
         self.at.radio(key=self.key("where")).set_value(mode)
         self.run()

@@ -114,9 +114,7 @@ def test_tornado_says_which_assumptions_have_no_effect(forces, offences):
     scenario = load_preset("met_stac_like")  # fixed posts only: caseload and referrals change nothing
     frame = tornado(scenario, forces, offences, factors=FACTORS)
     text = sc.tornado_text(frame, scenario.name, "2024/25 prices", 0.035, 10)
-    assert (
-        "No effect in this scenario: Referrals a year per FTE, demand-driven roles; Referral rate." in text.takeaway
-    )
+    assert "No effect in this scenario: Referrals a year per FTE, demand-driven roles; Referral rate." in text.takeaway
     svg = svg_text(sc.tornado_chart(frame, text=text))
     assert "no effect in this scenario" in svg
 

@@ -27,8 +27,8 @@ from coverage.model.forces import force_names as forces_by_name
 from coverage.outputs.charts import footer_text, screen_spec
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.scenario_workbook import scenario_workbook
-from coverage.planner.costing import ScenarioResult, run_scenario
 from coverage.planner import state as planner
+from coverage.planner.costing import ScenarioResult, run_scenario
 from coverage.planner.demand import DemandBasis, available_periods, demand_offences
 from coverage.planner.editing import Placement, placement_summary, problem_rows
 from coverage.planner.schema import (
@@ -42,10 +42,10 @@ from coverage.planner.schema import (
     scenario_to_dict,
     scenario_to_yaml,
 )
-from coverage.planner.state import PlannerState
-from coverage.sources import load_registry
 from coverage.planner.sensitivity import COST_INPUT_FACTORS, tornado
+from coverage.planner.state import PlannerState
 from coverage.planner.store import SQLiteScenarioStore, default_db_path
+from coverage.sources import load_registry
 from ui import data as ui_data
 from ui.markdown import escape_markdown
 
@@ -114,7 +114,9 @@ def _shipped_unknown_provision(data_dir: str = str(paths.DATA_DIR)) -> tuple[str
     return tuple(sorted(str(c) for c in table.loc[unknown, "code"]))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# cache_resource, not cache_data: a result is never changed after it is made, so every session can share it
+# without the pickle copy cache_data makes on every hit (a national rollout's result is several MB).
+@st.cache_resource(show_spinner=False, max_entries=64)
 def run(digest: str, existing: tuple[str, ...], _scenario: Scenario) -> ScenarioResult:
     """Cost a scenario, keyed on its hash (``scenario_hash``) and the forces that already have a unit."""
     return run_scenario(
@@ -141,9 +143,11 @@ def yaml_text(digest: str, _scenario: Scenario) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def chart_spec(key: tuple, _build: Callable[[], Any]) -> dict:
-    """A chart's Vega-Lite spec, built (and validated) once per key: the chart's kind and the hash of
-    everything drawn in it. Altair builds and validates a spec in about 0.1 s, too slow for every run."""
-    return _build().to_dict()
+    """A chart's Vega-Lite spec, built once per key: the chart's kind and the hash of everything drawn in it.
+
+    Not validated against the Vega-Lite schema here: validation is most of the ~0.1 s Altair takes per chart,
+    too slow for a rerun after each edit; tests/test_scenario_charts.py validates every chart the builders make."""
+    return _build().to_dict(validate=False)
 
 
 def store() -> SQLiteScenarioStore:
@@ -184,8 +188,6 @@ def show_chart(spec: dict, stem: str, description: str) -> None:
 
 def xlsx_bytes(result: ScenarioResult) -> bytes:
     return scenario_workbook(result)
-
-
 
 
 # ============================================================================================

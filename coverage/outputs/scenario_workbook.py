@@ -86,7 +86,16 @@ def _input_rows(s: Scenario) -> list[Sequence[object]]:
         for name in ("non_pay", "recruitment_training_cost_per_new_fte", "attrition_rate", "ramp_up"):
             p(sec, name, getattr(u, name))
     rows.append([])
-    role_fields = ["role", "agency", "pension_scheme", "grade", "salary", "oncost_override", "overhead_rate", "fte_mode"]
+    role_fields = [
+        "role",
+        "agency",
+        "pension_scheme",
+        "grade",
+        "salary",
+        "oncost_override",
+        "overhead_rate",
+        "fte_mode",
+    ]
     role_fields += ["fte", "caseload_per_fte", "sources", "assumption", "note"]
     rows.append(["unit", *role_fields])
     for u in s.unit_models:
@@ -105,7 +114,9 @@ def _input_rows(s: Scenario) -> list[Sequence[object]]:
         rows.append(["unit", "fixed-cost item", "agency", "amount", "index", "source", "assumption", "note"])
         for u in s.unit_models:
             for f in u.fixed_costs:
-                rows.append([u.id, f.item, f.agency, f.amount, f.index, _ids(f.sources, f.user_input), f.assumption, f.note])
+                rows.append(
+                    [u.id, f.item, f.agency, f.amount, f.index, _ids(f.sources, f.user_input), f.assumption, f.note]
+                )
     rows.append([])
     rows.append(["deployment", "forces", "start_year_offset", "first year", "unit_model", "name"])
     if s.placement is not None:

@@ -35,8 +35,9 @@ Method (every step is visible in the output columns):
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypedDict, cast, overload
 
@@ -249,21 +250,19 @@ def compile_scenario(
             force_refs = np.asarray([rate * usable[code] for code in covered], dtype=float)
 
     book = rulebook_for(s, rules)
-    rule_years = [rule_date(int(y)) for y in years]
-    paths_by_rule: dict[str, np.ndarray] = {}  # each rule's value in each costed year, read once, when needed
+    year_tuple = tuple(int(y) for y in years)
 
     def rule_path(name: str) -> np.ndarray:
-        if name not in paths_by_rule:
-            paths_by_rule[name] = np.asarray([book.value(name, when) for when in rule_years])
-        return paths_by_rule[name]
+        return _rule_path(book, name, year_tuple)
 
     def pension_path(scheme: str) -> np.ndarray:
         if scheme == "none":
             return np.zeros(T)
-        key = f"employer_pension.{scheme}"
-        if key not in paths_by_rule:
-            paths_by_rule[key] = np.asarray([oncost(book, scheme, 100_000.0, int(y)).pension_rate for y in years])
-        return paths_by_rule[key]
+        try:
+            return rule_path(f"employer_pension.{scheme}")
+        except InputError:
+            oncost(book, scheme, 100_000.0, year_tuple[0])  # raises the rules' own message (e.g. no LGPS default)
+            raise
 
     # one template table holding every unit's lines; deployments index into it
     unit_ids = [u.id for u in s.unit_models]
@@ -496,6 +495,15 @@ def deployment_label(deployment: Deployment, names: Mapping[str, str]) -> str:
     return f"{listed[0]} + {len(listed) - 1} other forces"
 
 
+@functools.lru_cache(maxsize=256)
+def _rule_path(book: RuleBook, name: str, years: tuple[int, ...]) -> np.ndarray:
+    """A rule's value in each costed financial year (the rules in force on 6 April of each); read once per
+    rule book (immutable, hashed by identity) and years, so re-costing the same scenario reads no rules."""
+    path = np.asarray([book.value(name, rule_date(year)) for year in years])
+    path.flags.writeable = False
+    return path
+
+
 def rulebook_for(scenario: Scenario, rules: RuleBook | None = None) -> RuleBook:
     """The dated rules with the scenario's own values (labelled user input) laid over them."""
     book = rules if rules is not None else load_rulebook()
@@ -672,7 +680,7 @@ class ScenarioResult:
     scenario: Scenario
     scenario_hash: str
     price_base: str  # e.g. "2024/25 prices"
-    detail: pd.DataFrame
+    detail_builder: Callable[[], pd.DataFrame] = field(repr=False)
     by_year: pd.DataFrame
     by_force: pd.DataFrame
     by_role: pd.DataFrame
@@ -682,6 +690,14 @@ class ScenarioResult:
     by_unit: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per unit (deployment)
     warnings: list[str] = field(default_factory=list)  # forces whose result needs a second look
     deployments: list[Deployment] = field(default_factory=list)  # the units costed (a placement rule resolved)
+    _detail: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def detail(self) -> pd.DataFrame:
+        """One row per cost line and year in which its unit runs (see DETAIL_COLUMNS)."""
+        if self._detail is None:
+            self._detail = self.detail_builder()
+        return self._detail
 
 
 # What makes a unit model a multi-agency stalking unit, for coverage: the police and at least one of
@@ -752,47 +768,50 @@ def run_scenario(
     L = len(c.line_type)
     labels = [fiscal_year_label(int(y)) for y in c.years]
 
-    # detail: one row per active (line, year); text columns are categoricals built from integer codes
-    li, yi = np.nonzero(m["active"])
-    role_names = list(dict.fromkeys(k[1] for k in c.keys))
-    role_of_key = np.asarray([role_names.index(k[1]) for k in c.keys], dtype=int)
+    # detail: one row per active (line, year); built only when asked for (a national rollout has ~11,000
+    # rows, and the page, the CLI and the briefing never show it), then kept
+    def build_detail() -> pd.DataFrame:
+        li, yi = np.nonzero(m["active"])
+        role_names = list(dict.fromkeys(k[1] for k in c.keys))
+        role_of_key = np.asarray([role_names.index(k[1]) for k in c.keys], dtype=int)
 
-    def cat(codes: np.ndarray, categories: Iterable[str]) -> pd.Categorical:
-        return pd.Categorical.from_codes(
-            np.asarray(codes, dtype=int), categories=pd.Index(list(categories), dtype=object)
+        def cat(codes: np.ndarray, categories: Iterable[str]) -> pd.Categorical:
+            return pd.Categorical.from_codes(
+                np.asarray(codes, dtype=int), categories=pd.Index(list(categories), dtype=object)
+            )
+
+        detail = pd.DataFrame(
+            {
+                "area_codes": cat(c.dep[li], ["+".join(d.forces) for d in c.deployments]),
+                "area_name": cat(c.dep[li], c.dep_labels),
+                "unit_model": cat(c.unit[li], c.unit_ids),
+                "deployment": c.dep[li],
+                "year": c.years[yi],
+                "year_index": yi + 1,
+                "fiscal_year": cat(yi, labels),
+                "line_type": cat(c.line_type[li], LINE_TYPES),
+                "role": cat(role_of_key[c.key[li]] if len(li) else np.zeros(0, dtype=int), role_names),
+                "agency": cat(c.agency[li], AGENCIES),
+                "grade": cat(c.grade[li], c.grades),
+                "fte": m["fte"][li, yi],
+                "staff_cost_nominal": m["staff_nom"][li, yi],
+                "staff_cost_real": m["staff_real"][li, yi],
+                "non_pay": m["np_nom"][li, yi],
+                "non_pay_real": m["np_real"][li, yi],
+                "fixed_cost": m["fixed_nom"][li, yi],
+                "fixed_cost_real": m["fixed_real"][li, yi],
+                "recruitment": m["rec_nom"][li, yi],
+                "recruitment_real": m["rec_real"][li, yi],
+                "optimism_bias": m["ob_nom"][li, yi],
+                "optimism_bias_real": m["ob_real"][li, yi],
+                "cost_nominal": m["cost_nom"][li, yi],
+                "cost_real": m["cost_real"][li, yi],
+                "discount_factor": m["disc"][yi],
+                "pv": m["pv"][li, yi],
+            },
+            columns=DETAIL_COLUMNS,
         )
-
-    detail = pd.DataFrame(
-        {
-            "area_codes": cat(c.dep[li], ["+".join(d.forces) for d in c.deployments]),
-            "area_name": cat(c.dep[li], c.dep_labels),
-            "unit_model": cat(c.unit[li], c.unit_ids),
-            "deployment": c.dep[li],
-            "year": c.years[yi],
-            "year_index": yi + 1,
-            "fiscal_year": cat(yi, labels),
-            "line_type": cat(c.line_type[li], LINE_TYPES),
-            "role": cat(role_of_key[c.key[li]] if len(li) else np.zeros(0, dtype=int), role_names),
-            "agency": cat(c.agency[li], AGENCIES),
-            "grade": cat(c.grade[li], c.grades),
-            "fte": m["fte"][li, yi],
-            "staff_cost_nominal": m["staff_nom"][li, yi],
-            "staff_cost_real": m["staff_real"][li, yi],
-            "non_pay": m["np_nom"][li, yi],
-            "non_pay_real": m["np_real"][li, yi],
-            "fixed_cost": m["fixed_nom"][li, yi],
-            "fixed_cost_real": m["fixed_real"][li, yi],
-            "recruitment": m["rec_nom"][li, yi],
-            "recruitment_real": m["rec_real"][li, yi],
-            "optimism_bias": m["ob_nom"][li, yi],
-            "optimism_bias_real": m["ob_real"][li, yi],
-            "cost_nominal": m["cost_nom"][li, yi],
-            "cost_real": m["cost_real"][li, yi],
-            "discount_factor": m["disc"][yi],
-            "pv": m["pv"][li, yi],
-        },
-        columns=DETAIL_COLUMNS,
-    )
+        return detail
 
     by_year = pd.DataFrame(
         {
@@ -915,7 +934,7 @@ def run_scenario(
         scenario=s,
         scenario_hash=scenario_hash(s),
         price_base=totals["price_base"],
-        detail=detail,
+        detail_builder=build_detail,
         by_year=by_year,
         by_force=by_force,
         by_role=by_role,

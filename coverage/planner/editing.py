@@ -20,7 +20,6 @@ import pandas as pd
 from coverage.errors import InputError, InputErrors, PathPart, Problem, path_text, problems_of
 from coverage.planner.rules import RuleBook, load_rulebook, oncost, rule_date
 from coverage.planner.schema import (
-    PENSION_SCHEMES,
     RAMP_MAX_YEARS,
     SOURCE_ID_FORM,
     Scenario,
@@ -844,7 +843,7 @@ def edited_scenario(
     ramp: str | None = None,
     placement_problems: Iterable[Problem] = (),
     rules: pd.DataFrame | None = None,
-    offences_period: str | None | bool = False,
+    offences_period: str | bool | None = False,
 ) -> Scenario:
     """The scenario the tables describe; ``InputError(s)`` naming every field that is wrong.
 

@@ -45,7 +45,7 @@ from pydantic import (
 
 from coverage import paths
 from coverage.errors import InputError, InputErrors, Problem
-from coverage.sources import load_registry
+from coverage.sources import SOURCE_ID_PATTERN, load_registry
 from coverage.vocabulary import FORCE_CODE_PATTERN, FORCE_CODE_RANGE
 
 SCHEMA_VERSION = 2
@@ -54,7 +54,6 @@ MAX_FILE_BYTES = 1_000_000
 KIND = "scenario"
 
 PRESETS_DIR = paths.DATA_DIR / "scenarios" / "presets"
-SOURCES_MD = paths.DATA_DIR / "scenarios" / "SOURCES.md"
 
 AGENCIES = ("police", "probation", "nhs", "voluntary", "cps", "other")
 Agency = Literal["police", "probation", "nhs", "voluntary", "cps", "other"]
@@ -62,7 +61,7 @@ Agency = Literal["police", "probation", "nhs", "voluntary", "cps", "other"]
 # "none" for a post with no employer pension in the model (e.g. a contracted service).
 PENSION_SCHEMES = ("police", "nhs", "local_government", "civil_service", "none")
 PensionScheme = Literal["police", "nhs", "local_government", "civil_service", "none"]
-SOURCE_ID_FORM = re.compile(r"^[A-Z]\d{3}$")
+SOURCE_ID_FORM = SOURCE_ID_PATTERN  # a registry id: a capital letter and three digits (coverage.sources)
 
 UNIT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
 

@@ -48,6 +48,7 @@ class Origin:
     saved: str | None = None  # the store name it was opened from or saved as
     version: int | None = None
     file_name: str | None = None
+    name: str | None = None  # the preset's or file's scenario name, for people
 
     @property
     def label(self) -> str:
@@ -57,7 +58,7 @@ class Origin:
             return f"uploaded file “{self.file_name}”"
         if self.kind == "deleted":
             return f"“{self.saved}” (deleted from the store; still on screen until you change it)"
-        return f"preset “{self.preset}”"
+        return f"preset “{self.name or self.preset}”"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Edits:
     fixed: pd.DataFrame | None = None
     ramp: str | None = None
     rules: pd.DataFrame | None = None
-    offences_period: str | None | bool = False  # False: not drawn; None: the latest year
+    offences_period: str | bool | None = False  # False: not drawn; None: the latest year
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,8 @@ def _with_placement(data: Mapping[str, Any], placement: Placement, unit_id: str)
 def from_preset(preset_id: str, preset: Mapping[str, Any], state: PlannerState | None = None) -> PlannerState:
     """Start from a preset. Where the units go is kept (a planner comparing unit models keeps the forces);
     the Save name is cleared, since a preset is not a saved scenario."""
-    return _fresh(state, preset, Origin("preset", preset=preset_id), save_name="", keep_placement=state is not None)
+    origin = Origin("preset", preset=preset_id, name=str(preset.get("name", "")) or None)
+    return _fresh(state, preset, origin, save_name="", keep_placement=state is not None)
 
 
 def from_saved(

@@ -30,15 +30,17 @@ The contract:
 Scenarios are stored as the validated YAML text that ``coverage.planner.schema.scenario_to_yaml``
 writes, with their schema version and hash beside them. The store's own layout has a version too
 (``STORE_SCHEMA``, kept in a ``schema_meta`` table); opening an older file upgrades it in place inside
-one transaction (version 1 is the one-table layout of atlas 0.1, whose scenarios become the ``"local"``
-user's in the ``"personal"`` workspace), and a file or database written by a newer atlas is refused
-rather than misread.
+one transaction (version 1 is the one-table layout of earlier atlas versions, whose scenarios become the
+``"local"`` user's in the ``"personal"`` workspace), and a file or database written by a newer atlas is
+refused rather than misread.
 
 Where the SQLite file lives: the ``path`` argument if given, else ``$ATLAS_SCENARIO_DB``, else
 ``$XDG_DATA_HOME/stalking-atlas/scenarios.sqlite`` (``~/.local/share/…`` when XDG_DATA_HOME is unset).
 A store remembers the file it opened (so does the process, for every store object on that path): if the
 file disappears while the app runs, the store says so and refuses to work instead of quietly starting
-a new, empty one.
+a new, empty one. A damaged file (``PRAGMA quick_check`` on opening, or damage met while working) and a
+read-only one are read as far as they can be and never written (``StoreReadOnly``); a version 1 file
+that cannot be written is read as it is, through temporary views, and upgraded once it can be.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ MAX_USER = 320  # the longest e-mail address RFC 3696 allows; an OIDC ``sub`` is
 RECOVERY_DAYS = 30
 LOCAL_USER = "local"
 PERSONAL = "personal"
-STORE_SCHEMA = 2  # the layout of the store's tables; 1 was the single table of atlas 0.1
+STORE_SCHEMA = 2  # the layout of the store's tables; 1 was the single table of earlier versions
 
 # Characters that change how text is shown without being seen: zero-width spaces and joiners, the
 # left-to-right and right-to-left marks, the bidi embeddings, overrides and isolates, and the byte-order
@@ -673,7 +675,7 @@ _SQLITE_TABLES = (
     "CREATE INDEX scenarios_deleted ON scenarios (deleted_at) WHERE deleted_at IS NOT NULL",
 )
 
-# Store schema 1 (atlas 0.1): scenario_versions(name, version, created_at, schema_version, hash, body, note).
+# Store schema 1 (earlier versions): scenario_versions(name, version, created_at, schema_version, hash, body, note).
 # Its scenarios become the local user's, in the personal workspace; every row is copied as it is.
 _SQLITE_FROM_V1 = (
     "ALTER TABLE scenario_versions RENAME TO scenario_versions_v1",

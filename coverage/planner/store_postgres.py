@@ -160,6 +160,11 @@ class PostgresScenarioStore(_VersionedStore):
                 f"the scenario server ({self.where}) stayed busy with another save of this scenario for over "
                 f"{self.lock_timeout:g} seconds; nothing was saved: try again"
             )
+        if isinstance(exc, psycopg.OperationalError):  # the connection went, or the server is shutting down
+            return StoreUnavailable(
+                f"the scenario server ({self.where}) stopped answering ({_first_line(exc)}) before anything was "
+                "committed, so nothing was changed; try again once it is running"
+            )
         return StoreUnavailable(
             f"the scenario server ({self.where}) refused the request ({_first_line(exc)}); nothing was changed"
         )
