@@ -5,11 +5,13 @@ import time
 
 import streamlit as st
 
+from ui.access import account_box, sign_in_gate
 from ui.layout import responsive_columns, sidebar, uploaded_register_notice
 
 _started = time.perf_counter()
 
 st.set_page_config(page_title="Stalking Provision Atlas", layout="wide")
+sign_in_gate()  # team mode: nothing but the sign-in page until the visitor has signed in
 
 # Each file's name is its URL path, so a link, a first visit and AppTest's switch_page all agree.
 PAGES = [
@@ -28,6 +30,7 @@ navigation = st.navigation(
     [st.Page(path, title=title, url_path=url, default=(url == "map")) for path, title, url in PAGES]
 )
 sidebar()
+account_box()
 responsive_columns()
 uploaded_register_notice()
 try:

@@ -8,7 +8,6 @@ scenario that validated and ran stays on screen while an edit is refused.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 
 import pandas as pd
@@ -34,13 +33,9 @@ from ui import scenario_view as view
 from ui.markdown import escape_markdown
 from ui.scenario_view import (
     COMPARE_SAVED,
-    CONFIRM_DELETE,
-    DUP_NAME,
     MAX_COMPARE,
-    SAVED_PICK,
     UPLOAD,
     UPLOAD_PROBLEM,
-    VERSION_PICK,
 )
 
 ss = st.session_state
@@ -662,10 +657,7 @@ with tab_compare:
     a1, a2 = st.columns(2)
     auto_label = f"{scenario.name}: {where_text}"[:120]
     a1.button("Add the scenario on screen", key="scn_compare_add", on_click=view.on_compare_current, args=(auto_label,))
-    try:
-        saved_names = [i.name for i in view.store().list()]
-    except (sqlite3.Error, OSError):
-        saved_names = []
+    saved_names = view.saved_names()
     if saved_names:
         if ss.get(COMPARE_SAVED) not in saved_names:
             ss[COMPARE_SAVED] = saved_names[0]
@@ -707,83 +699,9 @@ with tab_compare:
 with tab_files:
     save_column, share_column = st.columns(2, gap="large")
     with save_column:
-        st.subheader("Save")
-        typed = st.text_input(
-            "Name",
-            value=current.save_name,
-            key=view.key("save_name"),
-            max_chars=120,
-            placeholder="e.g. North West, two waves",
-        )
-        if typed != current.save_name:
-            current = replace(current, save_name=typed)
-            view.put(current)
-        st.button(
-            "Save",
-            key="scn_save",
-            on_click=view.on_save,
-            args=(view.key("save_name"),),
-            type="primary",
-            help="Saving under an existing name adds a new version; earlier versions are kept.",
-        )
-        st.subheader("Saved scenarios")
-        try:
-            listing = view.store().list()
-        except (sqlite3.Error, OSError) as error:
-            listing = []
-            st.error(f"The scenario store could not be read ({type(error).__name__}); saving is unavailable.")
-        if not listing:
-            st.info("No saved scenarios yet.")
-        else:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "Name": i.name,
-                            "Versions": i.versions,
-                            "Latest": i.latest_version,
-                            "Saved (UTC)": i.updated_at.replace("T", " ")[:16],
-                            "Valid": "yes" if i.ok else f"no: {i.problem}",
-                        }
-                        for i in listing
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-            listed = [i.name for i in listing]
-            if ss.get(SAVED_PICK) not in listed:
-                ss[SAVED_PICK] = listed[0]
-            st.selectbox("Saved scenario", listed, key=SAVED_PICK)
-            b1, b2 = st.columns(2)
-            b1.button("Open", key="scn_open", on_click=view.on_open)
-            b2.button("Delete…", key="scn_delete", on_click=view.on_delete, args=(False,))
-            if ss.get(CONFIRM_DELETE) == ss[SAVED_PICK]:
-                count = next(i.versions for i in listing if i.name == ss[SAVED_PICK])
-                st.warning(f"Delete “{escape_markdown(ss[SAVED_PICK])}” and all {count} of its versions?")
-                c1, c2 = st.columns(2)
-                c1.button("Yes, delete", key="scn_delete_yes", on_click=view.on_delete, args=(True,))
-                c2.button("Cancel", key="scn_delete_no", on_click=view.on_cancel_delete)
-            st.text_input("Copy it as", key=DUP_NAME, max_chars=120, placeholder="New name")
-            st.button("Duplicate", key="scn_duplicate", on_click=view.on_duplicate)
-            versions = view.store().versions(ss[SAVED_PICK])
-            numbers = [v.version for v in versions]
-            labels = {
-                v.version: f"Version {v.version}, {v.created_at.replace('T', ' ')[:16]} UTC"
-                + (f" ({v.note})" if v.note else "")
-                for v in versions
-            }
-            if ss.get(VERSION_PICK) not in numbers:
-                ss[VERSION_PICK] = numbers[-2] if len(numbers) > 1 else numbers[-1]
-            st.selectbox("Versions", numbers, format_func=labels.get, key=VERSION_PICK)
-            st.button(
-                "Make this version current again",
-                key="scn_restore",
-                on_click=view.on_restore,
-                disabled=len(numbers) < 2,
-                help="Copies the chosen version forward as the newest one; no version is ever overwritten.",
-            )
+        current = view.save_panel(current)
     with share_column:
+        view.share_link_panel(scenario)
         st.subheader("Share as a file")
         st.download_button(
             "Download this scenario (YAML)",

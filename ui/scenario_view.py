@@ -44,8 +44,9 @@ from coverage.planner.schema import (
 )
 from coverage.planner.sensitivity import COST_INPUT_FACTORS, tornado
 from coverage.planner.state import PlannerState
-from coverage.planner.store import SQLiteScenarioStore, default_db_path
+from coverage.planner.store import ScenarioStore, StoreUnavailable
 from coverage.sources import load_registry
+from ui import access
 from ui import data as ui_data
 from ui.markdown import escape_markdown
 
@@ -150,9 +151,28 @@ def chart_spec(key: tuple, _build: Callable[[], Any]) -> dict:
     return _build().to_dict(validate=False)
 
 
-def store() -> SQLiteScenarioStore:
-    """The scenario store at $ATLAS_SCENARIO_DB, or the default path."""
-    return SQLiteScenarioStore(default_db_path())
+def store() -> ScenarioStore:
+    """The configured scenario store (SQLite or PostgreSQL); public deployments have none and never call this."""
+    found = access.store()
+    if found is None:
+        raise StoreUnavailable("this public atlas keeps no scenarios on the server")
+    return found
+
+
+def workspace() -> dict[str, str]:
+    return {"workspace": access.deployment().workspace}
+
+
+def who() -> dict[str, str]:
+    """The signed-in user and their workspace, for every write."""
+    return {"actor": access.actor(), **workspace()}
+
+
+def store_problem(error: BaseException) -> str:
+    """What to tell the user when the store fails: its own words when it has them."""
+    if isinstance(error, StoreUnavailable):
+        return escape_markdown(str(error))
+    return f"the scenario store could not be used ({type(error).__name__})"
 
 
 def show_problems(
@@ -269,21 +289,37 @@ def start(qp: Mapping[str, Any] | None = None) -> None:
             wave2_year=max(2, min(year, 30)),
         )
         put(planner.edited(state(), planner.Edits(), placement))
-    if qp.get("saved"):
+    if qp.get("scenario"):
+        open_link(str(qp.get("scenario")))
+    elif qp.get("saved") and access.deployment().writes_to_store:
         open_saved(str(qp.get("saved")))
+
+
+def open_link(token: str) -> None:
+    """A share link: the scenario it carries, checked like an upload; a bad link changes nothing."""
+    from coverage.planner.share import scenario_from_token
+
+    try:
+        scenario = scenario_from_token(token)
+        check_runs(scenario)
+    except InputError as error:
+        say("error", f"{escape_markdown(str(error))} The scenario on screen is the default preset.")
+        return
+    put(planner.from_link(scenario_to_dict(scenario), state()))
+    say("success", f"Opened “{escape_markdown(scenario.name)}” from the link.")
 
 
 def open_saved(name: str, version: int | None = None) -> bool:
     try:
-        scenario = store().load(name, version)
+        scenario = store().load(name, version, **workspace())
         check_runs(scenario)
     except InputError as error:
         say("error", f"{escape_markdown(str(error))} The scenario on screen is unchanged.")
         return False
     except (sqlite3.Error, OSError) as error:
-        say("error", f"The scenario store could not be read ({type(error).__name__}).")
+        say("error", f"Not opened: {store_problem(error)}. The scenario on screen is unchanged.")
         return False
-    versions = [v.version for v in store().versions(name)]
+    versions = [v.version for v in store().versions(name, **workspace())]
     put(planner.from_saved(name, version or (versions[-1] if versions else None), scenario_to_dict(scenario), state()))
     return True
 
@@ -335,7 +371,7 @@ def _write_to_store(action, *, refused: str, failed: str):
     except InputError as error:
         say("error", f"{refused}{escape_markdown(str(error))}")
     except (sqlite3.Error, OSError) as error:
-        say("error", f"{failed}: the scenario store could not be written ({type(error).__name__}).")
+        say("error", f"{failed}: {store_problem(error)}. Nothing saved before was changed.")
     return _NOT_WRITTEN
 
 
@@ -351,7 +387,7 @@ def on_save(widget: str) -> None:
         return
     good = {**dict(current.scenario), **({"name": name[:160]} if name else {})}
     version = _write_to_store(
-        lambda: store().save(name, scenario_from_dict(good)), refused="Not saved: ", failed="Not saved"
+        lambda: store().save(name, scenario_from_dict(good), **who()), refused="Not saved: ", failed="Not saved"
     )
     if version is _NOT_WRITTEN:
         return
@@ -370,7 +406,9 @@ def on_open() -> None:
 def on_duplicate() -> None:
     name, new = ss.get(SAVED_PICK), " ".join(str(ss.get(DUP_NAME) or "").split())
     if (
-        _write_to_store(lambda: store().duplicate(name, new), refused="Not duplicated: ", failed="Not duplicated")
+        _write_to_store(
+            lambda: store().duplicate(name, new, **who()), refused="Not duplicated: ", failed="Not duplicated"
+        )
         is _NOT_WRITTEN
     ):
         return
@@ -385,11 +423,15 @@ def on_delete(confirmed: bool) -> None:
         ss[CONFIRM_DELETE] = name
         return
     ss.pop(CONFIRM_DELETE, None)
-    count = _write_to_store(lambda: store().delete(name), refused="", failed="Not deleted")
+    count = _write_to_store(lambda: store().delete(name, **who()), refused="", failed="Not deleted")
     if count is _NOT_WRITTEN:
         return
     put(planner.deleted(state(), name))
-    say("success", f"Deleted “{escape_markdown(name)}” ({count} version{'s' if count != 1 else ''}).")
+    say(
+        "success",
+        f"Deleted “{escape_markdown(name)}” ({count} version{'s' if count != 1 else ''}). It can be recovered "
+        "for 30 days under Recently deleted.",
+    )
     ss.pop(SAVED_PICK, None)
     ss.pop(VERSION_PICK, None)
 
@@ -401,7 +443,7 @@ def on_cancel_delete() -> None:
 def on_restore() -> None:
     name, version = ss.get(SAVED_PICK), ss.get(VERSION_PICK)
     new_version = _write_to_store(
-        lambda: store().restore(name, int(version)), refused="Not restored: ", failed="Not restored"
+        lambda: store().restore(name, int(version), **who()), refused="Not restored: ", failed="Not restored"
     )
     if new_version is _NOT_WRITTEN:
         return
@@ -425,7 +467,7 @@ def on_compare_saved() -> None:
     if not name:
         return
     try:
-        scenario = store().load(name)
+        scenario = store().load(name, **workspace())
     except (InputError, sqlite3.Error, OSError) as error:
         say("error", f"Could not add “{escape_markdown(name)}”: {escape_markdown(str(error))}")
         return
@@ -624,3 +666,179 @@ def show_value_for_money(result: ScenarioResult, scenario: Scenario) -> None:
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(escape_markdown(vfm.effect_size_note))
+
+
+def on_recover(name: str) -> None:
+    if (
+        _write_to_store(
+            lambda: store().restore_deleted(name, **who()), refused="Not recovered: ", failed="Not recovered"
+        )
+        is _NOT_WRITTEN
+    ):
+        return
+    say("success", f"Recovered “{escape_markdown(name)}” with all its versions.")
+    ss[SAVED_PICK] = name
+
+
+# ---- Save, open and share: the store panel (personal and team) or what a public atlas offers --------
+
+
+def saved_names() -> list[str]:
+    if not access.deployment().writes_to_store:
+        return []
+    try:
+        return [i.name for i in store().list(**workspace())]
+    except (sqlite3.Error, OSError):
+        return []
+
+
+def _when(text: str) -> str:
+    return text.replace("T", " ")[:16]
+
+
+def save_panel(current: PlannerState) -> PlannerState:
+    """Save, the saved scenarios (owner and who saved each version), open, duplicate, restore, delete and
+    recover. A public deployment keeps nothing on the server: it says so and offers files and links."""
+    from dataclasses import replace
+
+    deployment = access.deployment()
+    if not deployment.writes_to_store:
+        st.subheader("Keep it")
+        st.info(
+            "This public atlas keeps nothing on its server: your scenarios stay in this browser tab. Keep one by "
+            "downloading it as a file, or copy its link (beside this); either opens it again here."
+        )
+        return current
+    st.subheader("Save")
+    typed = st.text_input(
+        "Name", value=current.save_name, key=key("save_name"), max_chars=120, placeholder="e.g. North West, two waves"
+    )
+    if typed != current.save_name:
+        current = replace(current, save_name=typed)
+        put(current)
+    user = access.actor()
+    try:
+        allowed, why = store().can_write(" ".join(typed.split()), user, **workspace()) if typed.strip() else (True, "")
+    except (sqlite3.Error, OSError) as error:
+        allowed, why = False, store_problem(error)
+    st.button(
+        "Save",
+        key="scn_save",
+        on_click=on_save,
+        args=(key("save_name"),),
+        type="primary",
+        disabled=not allowed,
+        help=why or "Saving under an existing name adds a new version; earlier versions are kept.",
+    )
+    if not allowed:
+        st.caption(f"Not possible here: {escape_markdown(why)} Save it under a new name instead.")
+    st.subheader("Saved scenarios")
+    try:
+        listing = store().list(**workspace())
+        deleted = [i for i in store().list(include_deleted=True, **workspace()) if i.deleted_at]
+    except (sqlite3.Error, OSError) as error:
+        st.error(f"The scenario store cannot be read: {store_problem(error)}. Saving is unavailable.")
+        return current
+    if not listing:
+        st.info("No saved scenarios yet.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Name": i.name,
+                        "Owner": i.owner,
+                        "Versions": i.versions,
+                        "Latest": i.latest_version,
+                        "Saved (UTC)": _when(i.updated_at),
+                        "Saved by": i.updated_by,
+                        "Valid": "yes" if i.ok else f"no: {i.problem}",
+                    }
+                    for i in listing
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        listed = [i.name for i in listing]
+        if ss.get(SAVED_PICK) not in listed:
+            ss[SAVED_PICK] = listed[0]
+        st.selectbox("Saved scenario", listed, key=SAVED_PICK)
+        pick = ss[SAVED_PICK]
+        try:
+            may_change, reason = store().can_write(pick, user, **workspace())
+        except (sqlite3.Error, OSError) as error:
+            may_change, reason = False, store_problem(error)
+        b1, b2 = st.columns(2)
+        b1.button("Open", key="scn_open", on_click=on_open)
+        b2.button(
+            "Delete…",
+            key="scn_delete",
+            on_click=on_delete,
+            args=(False,),
+            disabled=not may_change,
+            help=reason or "Deleted scenarios can be recovered for 30 days.",
+        )
+        if not may_change:
+            st.caption(f"Read-only for you: {escape_markdown(reason)}")
+        if ss.get(CONFIRM_DELETE) == pick and may_change:
+            count = next(i.versions for i in listing if i.name == pick)
+            st.warning(
+                f"Delete “{escape_markdown(pick)}” and its {count} version{'s' if count != 1 else ''}? "
+                "It can be recovered for 30 days."
+            )
+            c1, c2 = st.columns(2)
+            c1.button("Yes, delete", key="scn_delete_yes", on_click=on_delete, args=(True,))
+            c2.button("Cancel", key="scn_delete_no", on_click=on_cancel_delete)
+        st.text_input("Copy it as", key=DUP_NAME, max_chars=120, placeholder="New name")
+        st.button("Duplicate", key="scn_duplicate", on_click=on_duplicate, help="The copy is yours.")
+        try:
+            versions = store().versions(pick, **workspace())
+        except (InputError, sqlite3.Error, OSError) as error:
+            versions = []
+            st.error(f"The versions of “{escape_markdown(pick)}” cannot be read: {store_problem(error)}.")
+        numbers = [v.version for v in versions]
+        labels = {
+            v.version: f"Version {v.version}, {_when(v.created_at)} UTC, saved by {v.saved_by}"
+            + (f" ({v.note})" if v.note else "")
+            for v in versions
+        }
+        if numbers:
+            if ss.get(VERSION_PICK) not in numbers:
+                ss[VERSION_PICK] = numbers[-2] if len(numbers) > 1 else numbers[-1]
+            st.selectbox("Versions", numbers, format_func=labels.get, key=VERSION_PICK)
+            st.button(
+                "Make this version current again",
+                key="scn_restore",
+                on_click=on_restore,
+                disabled=len(numbers) < 2 or not may_change,
+                help=reason or "Copies the chosen version forward as the newest one; no version is ever overwritten.",
+            )
+    if deleted:
+        with st.expander(f"Recently deleted ({len(deleted)})"):
+            for i, info in enumerate(deleted):
+                until = _when(str(info.recoverable_until or ""))
+                st.markdown(
+                    f"“{escape_markdown(info.name)}”, deleted by {escape_markdown(str(info.deleted_by))} on "
+                    f"{_when(str(info.deleted_at))} UTC; recoverable until {until} UTC."
+                )
+                st.button("Recover", key=f"scn_recover_{i}", on_click=on_recover, args=(info.name,))
+    return current
+
+
+def share_link_panel(scenario: Scenario) -> None:
+    """A link that carries the scenario itself (nothing is kept on the server)."""
+    from coverage.planner.share import PARAM, share_token
+
+    st.subheader("Share as a link")
+    try:
+        token = share_token(scenario)
+    except InputError as error:
+        st.info(escape_markdown(error.reason))
+        return
+    base = paths.PUBLIC_URL.rstrip("/") if paths.PUBLIC_URL else ""
+    st.code(f"{base}/scenarios?{PARAM}={token}", language=None, wrap_lines=True)
+    st.caption(
+        "The link holds the whole scenario (compressed), so whoever opens it sees these figures; nothing is "
+        "stored on the server."
+    )

@@ -1,14 +1,18 @@
-"""Dated rules for the planner: employer National Insurance, employer pension rates, the Green Book discount
-rate and the GDP deflator, read from ``data/planner/rules/*.yaml`` (the PolicyEngine parameter pattern).
+"""Dated rules for the planner: employer National Insurance, employer pension rates (and the automatic-enrolment
+minimum), the Green Book discount rate and the GDP deflator, read from ``data/planner/rules/*.yaml`` (the
+PolicyEngine parameter pattern).
 
 Each file is a namespace (its stem, e.g. ``employer_ni``) holding parameters; each parameter is a series of
-values, each in force from a date and each with at least one reference (source id, title, web address).
-:func:`oncost` turns the rules in force at the start of a financial year into a role's on-cost rate, with the
-arithmetic spelled out, so no preset needs a hand-worked ``oncost_rate`` again.
+values, each in force from a date and each with at least one reference. A reference is an id in the atlas's one
+sources registry, ``data/sources.csv`` (:mod:`coverage.sources`), with an optional ``locator`` (a paragraph,
+table or article); its publisher, title and web address are read from the registry, the one place they are
+kept. :func:`oncost` turns the rules in force at the start of a financial year into a role's on-cost rate, with
+the arithmetic spelled out, so no preset needs a hand-worked ``oncost_rate`` again.
 
 Files are read with ``yaml.safe_load`` only, must be at most 100 KB, must be one mapping, must not use YAML
 anchors/aliases and may not contain unknown keys. Every problem is an :class:`~coverage.errors.InputError`
-naming the file and the field, e.g. ``parameters.rate.values[1].from: dates must increase``.
+naming the file and the field, e.g. ``parameters.rate.values[1].from: dates must increase`` or
+``parameters.rate.values[0].references[0].id: unknown source id 'P99' (did you mean 'P099'?)``.
 """
 
 from __future__ import annotations
@@ -29,18 +33,31 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 
 from coverage import paths
 from coverage.errors import InputError, InputErrors
+from coverage.sources import (
+    SOURCE_ID_PATTERN,
+    SOURCES_CSV,
+    Source,
+    load_registry,
+    source_ids_in_text,
+    unknown_source_message,
+)
 
 RULES_DIR = paths.DATA_DIR / "planner" / "rules"
 
-# "none": no employer pension (e.g. a contracted post, or a voluntary-sector post costed without one)
-PENSION_SCHEMES = ("police", "nhs", "local_government", "civil_service", "none")
+# "auto_enrolment": the employer's statutory minimum under automatic enrolment (Pensions Act 2008), a rate on the
+# band of qualifying earnings, for voluntary-sector posts; "none": no employer pension (e.g. a contracted post)
+PENSION_SCHEMES = ("police", "nhs", "local_government", "civil_service", "auto_enrolment", "none")
 SCHEME_LABELS = {
     "police": "police pension",
     "nhs": "NHS pension",
     "local_government": "LGPS pension",
     "civil_service": "Civil Service pension",
+    "auto_enrolment": "auto-enrolment minimum pension",
     "none": "no employer pension",
 }
+# Schemes whose rate applies to a band of pay (qualifying earnings), not to the whole salary: the rate is
+# ``employer_pension.<scheme>`` and the band's limits ``employer_pension.<scheme>_lower_limit`` / ``_upper_limit``.
+BANDED_SCHEMES = ("auto_enrolment",)
 
 UNITS = ("fraction", "gbp_per_year", "index")
 # what a value of each unit may be: (lowest, highest, lowest is allowed, words for the message)
@@ -55,6 +72,11 @@ REQUIRED_PARAMETERS: dict[str, str] = {
     "employer_ni.rate": "fraction",
     "employer_ni.secondary_threshold": "gbp_per_year",
     **{f"employer_pension.{scheme}": "fraction" for scheme in PENSION_SCHEMES if scheme != "none"},
+    **{
+        f"employer_pension.{scheme}_{end}_limit": "gbp_per_year"
+        for scheme in BANDED_SCHEMES
+        for end in ("lower", "upper")
+    },
     "green_book.discount_rate": "fraction",
     "gdp_deflator.index": "index",
 }
@@ -62,8 +84,6 @@ REQUIRED_PARAMETERS: dict[str, str] = {
 MAX_RULE_FILE_BYTES = 100_000
 _MAX_YAML_DEPTH = 10  # a rules file nests five deep (parameters → a parameter → values → a value → references)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_SOURCE_ID = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-_HREF = re.compile(r"^https?://\S+$")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -72,9 +92,14 @@ _HREF = re.compile(r"^https?://\S+$")
 
 @dataclass(frozen=True)
 class Reference:
-    id: str  # a source id: P…/S… in data/scenarios/SOURCES.md, R… in the VfM research note, RB… in the rules README
+    """A source a rule cites: its id in the sources registry (``data/sources.csv``), with the registry's title
+    and web address, and where in the source the rule is (``locator``: a paragraph, table or article)."""
+
+    id: str
     title: str
     href: str
+    publisher: str = ""
+    locator: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,31 +220,42 @@ def rule_date(fiscal_year: int) -> datetime.date:
 class OnCost:
     rate: float  # employer NI + pension, as a fraction of salary
     employer_ni: float  # fraction of salary
-    pension: float  # fraction of salary
+    pension: float  # fraction of salary (for a banded scheme it depends on the salary: see pension_band)
     ni_rate: float
     ni_threshold: float
-    pension_rate: float
+    pension_rate: float  # the scheme's rate: of the whole salary, or (banded scheme) of the pay inside pension_band
     references: tuple[Reference, ...]
     user_input: bool  # True if any value used was an override
     explanation: str
+    pension_band: tuple[float, float] | None = None  # (lower, upper) £ a year of a banded scheme, else None
 
 
 def oncost(book: RuleBook, scheme: str, salary: float, fiscal_year: int) -> OnCost:
     """A role's employer on-cost rate for its salary, pension scheme and financial year.
 
-    Employer NI share = NI rate × max(0, salary − secondary threshold) ÷ salary; pension = the scheme's rate on
-    the full salary (scheme "none": 0). The rules are those in force on :func:`rule_date` of ``fiscal_year``.
+    Employer NI share = NI rate × max(0, salary − secondary threshold) ÷ salary. Pension share = the scheme's
+    rate on the whole salary (scheme "none": 0), or for a banded scheme (``auto_enrolment``) the rate on the
+    qualifying earnings: rate × max(0, min(salary, upper limit) − lower limit) ÷ salary. The rules are those in
+    force on :func:`rule_date` of ``fiscal_year``.
+
+    A higher salary never lowers the NI share, nor the pension share of a flat-rate scheme, so for those schemes
+    it never lowers the total rate. For a banded scheme it does not up to the upper limit; above it the pension
+    share falls (the pension in pounds is capped) and the total rate falls whenever NI rate × threshold is below
+    pension rate × (upper − lower), as it is under the shipped rules (15% × £5,000 = £750 < 3% × £44,030 =
+    £1,320.90). The total on-cost in pounds (rate × salary) never falls for any scheme.
     """
     if scheme not in PENSION_SCHEMES:
         raise InputError(f"scheme: {_unknown('pension scheme', scheme, PENSION_SCHEMES, listing=True)}")
     if isinstance(salary, bool) or not isinstance(salary, (int, float)) or not math.isfinite(salary) or salary <= 0:
         raise InputError(f"salary: must be a positive number of pounds a year (found {salary!r})")
     when = rule_date(fiscal_year)
+    salary = float(salary)
     ni = book.at("employer_ni.rate", when)
     threshold = book.at("employer_ni.secondary_threshold", when)
-    used = [ni, threshold]
+    pension: DatedValue | None = None
+    band: tuple[DatedValue, DatedValue] | None = None
     if scheme == "none":
-        pension_rate = 0.0
+        pension_rate = pension_share = 0.0
     else:
         name = f"employer_pension.{scheme}"
         parameter = book.parameter(name)
@@ -229,37 +265,59 @@ def oncost(book: RuleBook, scheme: str, salary: float, fiscal_year: int) -> OnCo
                 f"`{name}` as an override for their fund (from date, rate as a fraction, note)."
             )
         pension = parameter.at(when)
-        used.insert(0, pension)
-        pension_rate = pension.value
-    salary = float(salary)
+        pension_rate = pension_share = pension.value
+        if scheme in BANDED_SCHEMES:
+            band = (book.at(f"{name}_lower_limit", when), book.at(f"{name}_upper_limit", when))
+            lower, upper = band[0].value, band[1].value
+            if upper <= lower:
+                raise InputError(
+                    f"{name}_upper_limit ({_gbp(upper)}) must be above {name}_lower_limit ({_gbp(lower)}) "
+                    f"on {_day(when)}"
+                )
+            # written as for NI below so that, in floating point too, the share never falls up to the upper limit
+            if salary <= lower:
+                pension_share = 0.0
+            elif salary <= upper:
+                pension_share = pension_rate * (1.0 - lower / salary)
+            else:
+                pension_share = pension_rate * ((upper - lower) / salary)
+    used = [value for value in (pension, *(band or ()), ni, threshold) if value is not None]
     # 1 − t/s (not (s − t)/s) so that, in floating point too, a higher salary never gives a lower share
     ni_share = ni.value * (1.0 - threshold.value / salary) if salary > threshold.value else 0.0
-    rate = pension_rate + ni_share
+    rate = pension_share + ni_share
     user_input = any(value.user_input for value in used)
     references = _unique(ref for value in used for ref in value.references)
 
     def mark(value: DatedValue) -> str:
         return " (your value)" if value.user_input else ""
 
-    if scheme == "none":
+    def share_of(share: float) -> str:
+        return f"{_pct(share)} of {_gbp(salary)}" if share > 0 else f"none on {_gbp(salary)}"
+
+    if pension is None:
         pension_text = SCHEME_LABELS["none"]
+    elif band is None:
+        pension_text = f"{SCHEME_LABELS[scheme]} {_pct(pension_rate)}{mark(pension)}"
     else:
-        pension_text = f"{SCHEME_LABELS[scheme]} {_pct(pension_rate)}{mark(used[0])}"
-    share_text = f"{_pct(ni_share)} of {_gbp(salary)}" if ni_share > 0 else f"none on {_gbp(salary)}"
+        pension_text = (
+            f"{SCHEME_LABELS[scheme]} {_pct(pension_rate)}{mark(pension)} of pay between "
+            f"{_gbp(band[0].value)}{mark(band[0])} and {_gbp(band[1].value)}{mark(band[1])} ({share_of(pension_share)})"
+        )
     explanation = (
         f"{pension_text} + employer NI {_pct(ni.value)}{mark(ni)} on pay above {_gbp(threshold.value)}{mark(threshold)} "
-        f"({share_text}) = {_pct(rate)} (rules in force on {_day(when)})"
+        f"({share_of(ni_share)}) = {_pct(rate)} (rules in force on {_day(when)})"
     )
     return OnCost(
         rate=rate,
         employer_ni=ni_share,
-        pension=pension_rate,
+        pension=pension_share,
         ni_rate=ni.value,
         ni_threshold=threshold.value,
         pension_rate=pension_rate,
         references=references,
         user_input=user_input,
         explanation=explanation,
+        pension_band=(band[0].value, band[1].value) if band is not None else None,
     )
 
 
@@ -287,14 +345,11 @@ def _iso_date(value: Any) -> Any:
 
 
 def _source_id(value: Any) -> Any:
-    if not isinstance(value, str) or not _SOURCE_ID.match(value.strip()):
-        raise ValueError(f"must be a source id such as P007, S154 or R25 (found {value!r})")
-    return value.strip()
-
-
-def _href(value: Any) -> Any:
-    if not isinstance(value, str) or not _HREF.match(value.strip()):
-        raise ValueError(f"must be a web address starting http:// or https:// (found {value!r})")
+    if not isinstance(value, str) or not SOURCE_ID_PATTERN.match(value.strip()):
+        raise ValueError(
+            f"must be a source id of the sources registry, a capital letter and three digits such as P007 "
+            f"(found {value!r})"
+        )
     return value.strip()
 
 
@@ -304,8 +359,7 @@ class _Strict(BaseModel):
 
 class _ReferenceIn(_Strict):
     id: Annotated[str, BeforeValidator(_source_id)]
-    title: Annotated[str, Field(min_length=1, max_length=500)]
-    href: Annotated[str, BeforeValidator(_href), Field(max_length=1000)]
+    locator: Annotated[str, Field(max_length=200)] = ""
 
 
 class _ValueIn(_Strict):
@@ -334,7 +388,7 @@ _FIELDS = {
     "file": ("description", "parameters"),
     "parameter": ("label", "unit", "description", "no_default", "references", "values"),
     "value": ("from", "value", "references", "note", "forecast"),
-    "reference": ("id", "title", "href"),
+    "reference": ("id", "locator"),
 }
 
 
@@ -369,6 +423,11 @@ def _problems(error: ValidationError) -> list[str]:
             hint = difflib.get_close_matches(str(loc[-1]), _FIELDS[_level(loc)], n=1)
             known = ", ".join(_FIELDS[_level(loc)])
             message = "unknown field" + (f" (did you mean '{hint[0]}'?)" if hint else f" (known: {known})")
+            if _level(loc) == "reference" and loc[-1] in {"title", "href", "url", "publisher"}:
+                message += (
+                    "; a reference is a source id, and the source's title and web address are kept in the sources "
+                    "registry, data/sources.csv"
+                )
         elif kind == "missing":
             message = "is required"
         elif kind in {"dict_type", "model_type"}:
@@ -384,9 +443,10 @@ def _problems(error: ValidationError) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _check(parsed: _FileIn) -> list[str]:
-    """What the schema cannot say: names, references on every value, dates that increase, values in range."""
-    problems: list[str] = []
+def _check(parsed: _FileIn, registry: Mapping[str, Source]) -> list[str]:
+    """What the schema cannot say: names, references on every value (each in the sources registry), dates that
+    increase, values in range."""
+    problems = _reference_problems(parsed, registry)
     if not parsed.parameters:
         problems.append("parameters: needs at least one parameter")
     for name, parameter in parsed.parameters.items():
@@ -403,9 +463,7 @@ def _check(parsed: _FileIn) -> list[str]:
         low, high, low_ok, words = _UNIT_RANGE[parameter.unit]
         for i, value in enumerate(parameter.values):
             if not value.references:
-                problems.append(
-                    f"{at}.values[{i}].references: every value needs at least one reference (id, title, href)"
-                )
+                problems.append(f"{at}.values[{i}].references: every value needs at least one reference (a source id)")
             if not (low <= value.value <= high and (low_ok or value.value > low)):
                 problems.append(
                     f"{at}.values[{i}].value: must be {words} for unit {parameter.unit} (found {value.value:g})"
@@ -415,6 +473,50 @@ def _check(parsed: _FileIn) -> list[str]:
                     f"{at}.values[{i}].from: dates must increase ({value.start} is not after {parameter.values[i - 1].start})"
                 )
     return problems
+
+
+def _reference_problems(parsed: _FileIn, registry: Mapping[str, Source]) -> list[str]:
+    """Every reference id, and every id a description or note mentions, must be in the sources registry; a
+    reference's source must have a web address there."""
+    problems: list[str] = []
+
+    def refs(at: str, references: Iterable[_ReferenceIn]) -> None:
+        for j, ref in enumerate(references):
+            source = registry.get(ref.id)
+            if source is None:
+                problems.append(f"{at}.references[{j}].id: {unknown_source_message(ref.id, registry)} {_ADD_SOURCE}")
+            elif not source.url:
+                problems.append(
+                    f"{at}.references[{j}].id: source {ref.id} has no web address in the sources registry; "
+                    "a rule's reference needs one"
+                )
+
+    def mentions(at: str, text: str) -> None:
+        for source_id in source_ids_in_text(text):
+            if source_id not in registry:
+                problems.append(f"{at}: mentions {unknown_source_message(source_id, registry)} {_ADD_SOURCE}")
+
+    mentions("description", parsed.description)
+    for name, parameter in parsed.parameters.items():
+        at = f"parameters.{name}"
+        mentions(f"{at}.description", parameter.description)
+        mentions(f"{at}.no_default", parameter.no_default)
+        refs(at, parameter.references)
+        for i, value in enumerate(parameter.values):
+            refs(f"{at}.values[{i}]", value.references)
+            mentions(f"{at}.values[{i}].note", value.note)
+    return problems
+
+
+_ADD_SOURCE = (
+    "(every source is in the sources registry, data/sources.csv: add a new one to "
+    "coverage/build/curated_sources.csv and run `atlas build-data`)"
+)
+
+
+def _reference(ref: _ReferenceIn, registry: Mapping[str, Source]) -> Reference:
+    source = registry[ref.id]
+    return Reference(ref.id, source.title, source.url, source.publisher, ref.locator)
 
 
 def _refuse_aliases(text: str, where: str) -> None:
@@ -442,8 +544,11 @@ def _where(path: Path) -> str:
         return str(path)
 
 
-def load_rule_file(path: Path | str) -> dict[str, Parameter]:
-    """One rules file's parameters, named "<file stem>.<parameter>"; InputError(s) naming file and field."""
+def load_rule_file(path: Path | str, registry: Mapping[str, Source] | None = None) -> dict[str, Parameter]:
+    """One rules file's parameters, named "<file stem>.<parameter>"; InputError(s) naming file and field.
+
+    Reference ids are checked against ``registry`` (default: the shipped sources registry, ``data/sources.csv``)
+    and each reference takes its title and web address from it."""
     path = Path(path)
     where = _where(path)
     namespace = path.stem
@@ -477,7 +582,8 @@ def load_rule_file(path: Path | str) -> dict[str, Parameter]:
     except ValidationError as exc:
         _raise(_problems(exc), where=where)
         raise  # pragma: no cover - _raise always raises when there are problems
-    _raise(_check(parsed), where=where)
+    known = load_registry() if registry is None else registry
+    _raise(_check(parsed, known), where=where)
     return {
         f"{namespace}.{name}": Parameter(
             name=f"{namespace}.{name}",
@@ -487,7 +593,7 @@ def load_rule_file(path: Path | str) -> dict[str, Parameter]:
                 DatedValue(
                     start=value.start,
                     value=float(value.value),
-                    references=tuple(Reference(r.id, r.title, r.href) for r in value.references),
+                    references=tuple(_reference(r, known) for r in value.references),
                     note=value.note,
                     forecast=value.forecast,
                 )
@@ -495,29 +601,31 @@ def load_rule_file(path: Path | str) -> dict[str, Parameter]:
             ),
             description=parameter.description,
             no_default=parameter.no_default,
-            references=tuple(Reference(r.id, r.title, r.href) for r in parameter.references),
+            references=tuple(_reference(r, known) for r in parameter.references),
             where=where,
         )
         for name, parameter in parsed.parameters.items()
     }
 
 
-def load_rulebook(directory: Path = RULES_DIR) -> RuleBook:
-    """Every ``*.yaml`` rules file in ``directory``, checked, as one book (cached per resolved directory)."""
-    return _load_rulebook(str(Path(directory).resolve()))
+def load_rulebook(directory: Path = RULES_DIR, sources: Path = SOURCES_CSV) -> RuleBook:
+    """Every ``*.yaml`` rules file in ``directory``, checked (reference ids against the sources registry at
+    ``sources``), as one book (cached per resolved directory and registry)."""
+    return _load_rulebook(str(Path(directory).resolve()), str(Path(sources).resolve()))
 
 
 @functools.lru_cache(maxsize=8)
-def _load_rulebook(directory: str) -> RuleBook:
+def _load_rulebook(directory: str, sources: str) -> RuleBook:
     folder = Path(directory)
     where = _where(folder)
     if not folder.is_dir():
         raise InputError("no rules directory here", where=where)
     parameters: dict[str, Parameter] = {}
     errors: list[InputError] = []
+    registry = load_registry(Path(sources))
     for path in sorted(folder.glob("*.yaml")):
         try:
-            parameters.update(load_rule_file(path))
+            parameters.update(load_rule_file(path, registry))
         except InputError as exc:
             errors.append(exc)
     if len(errors) == 1:
@@ -619,8 +727,10 @@ def _fy_text(year: object) -> str:
 
 
 __all__ = [
+    "BANDED_SCHEMES",
     "PENSION_SCHEMES",
     "RULES_DIR",
+    "SCHEME_LABELS",
     "DatedValue",
     "OnCost",
     "Parameter",

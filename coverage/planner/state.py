@@ -35,7 +35,7 @@ from coverage.planner.editing import (
 )
 from coverage.planner.schema import scenario_from_dict, scenario_hash, scenario_to_dict
 
-OriginKind = Literal["preset", "saved", "upload", "deleted"]
+OriginKind = Literal["preset", "saved", "upload", "link", "deleted"]
 MAX_COMPARE = 4
 
 
@@ -56,6 +56,8 @@ class Origin:
             return f"saved scenario “{self.saved}”" + (f", version {self.version}" if self.version else "")
         if self.kind == "upload":
             return f"uploaded file “{self.file_name}”"
+        if self.kind == "link":
+            return f"scenario “{self.name}” from a shared link"
         if self.kind == "deleted":
             return f"“{self.saved}” (deleted from the store; still on screen until you change it)"
         return f"preset “{self.name or self.preset}”"
@@ -96,9 +98,8 @@ class PlannerState:
 
     @property
     def reference_name(self) -> str:
-        return {"preset": "preset", "saved": "saved version", "upload": "file", "deleted": "deleted scenario"}[
-            self.origin.kind
-        ]
+        names = {"preset": "preset", "saved": "saved version", "upload": "file", "link": "link", "deleted": "deleted"}
+        return names[self.origin.kind]
 
     @property
     def unit_index(self) -> int:
@@ -190,6 +191,12 @@ def from_upload(file_name: str, scenario: Mapping[str, Any], state: PlannerState
     """Open an uploaded file: its own placement; the Save name starts as the scenario's own name."""
     name = str(scenario.get("name", ""))[:120]
     return _fresh(state, scenario, Origin("upload", file_name=file_name), save_name=name, keep_placement=False)
+
+
+def from_link(scenario: Mapping[str, Any], state: PlannerState | None = None) -> PlannerState:
+    """Open the scenario a share link carries: its own placement; the Save name starts as its name."""
+    name = str(scenario.get("name", ""))[:120]
+    return _fresh(state, scenario, Origin("link", name=name), save_name=name, keep_placement=False)
 
 
 def saved_as(state: PlannerState, name: str, version: int) -> PlannerState:
