@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -16,18 +17,22 @@ from coverage import paths
 from coverage.errors import InputError
 from coverage.planner import rules
 from coverage.planner.rules import (
+    BANDED_SCHEMES,
     PENSION_SCHEMES,
     RULES_DIR,
+    SCHEME_LABELS,
     RuleBook,
     load_rule_file,
     load_rulebook,
     oncost,
     rule_date,
 )
+from coverage.sources import SOURCE_ID_PATTERN, Source, load_registry
 
 D = datetime.date
 SHIPPED_FILES = ("employer_ni.yaml", "employer_pension.yaml", "green_book.yaml", "gdp_deflator.yaml")
 COSTED_SCHEMES = [s for s in PENSION_SCHEMES if s != "local_government"]  # LGPS has no default
+FLAT_SCHEMES = [s for s in COSTED_SCHEMES if s not in BANDED_SCHEMES]
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +50,12 @@ parameters:
       - from: 2023-04-06
         value: 0.138
         references:
-          - {id: P006, title: "Tax tables", href: "https://example.org/ni"}
+          - {id: P006, locator: "Class 1 table"}
         note: ""
       - from: 2025-04-06
         value: 0.15
         references:
-          - {id: P005, title: "Spring Statement", href: "https://example.org/ss"}
+          - {id: P005}
 """
 
 
@@ -88,17 +93,31 @@ def test_every_shipped_value_has_a_reference_with_id_title_and_href(book):
                 assert ref.id and ref.title and ref.href.startswith(("http://", "https://")), (parameter.name, ref)
 
 
-def test_source_ids_in_the_shipped_files_are_listed_somewhere(book):
-    """P…/S… in SOURCES.md, R… in the VfM research note, RB… in the rules README."""
-    tables = (
-        (paths.DATA_DIR / "scenarios" / "SOURCES.md").read_text(encoding="utf-8")
-        + (paths.REPO_ROOT / "docs" / "research" / "planner_value_for_money.md").read_text(encoding="utf-8")
-        + (RULES_DIR / "README.md").read_text(encoding="utf-8")
-    )
-    ids = {ref.id for p in book.parameters.values() for v in p.values for ref in v.references}
-    ids |= {ref.id for p in book.parameters.values() for ref in p.references}
-    for source_id in ids:
-        assert f"| {source_id} |" in tables, source_id
+def test_every_shipped_reference_is_a_planner_source_of_the_one_registry(book):
+    """The registry holds each source's details; a reference's title and address are the registry's."""
+    registry = load_registry()
+    refs = [ref for p in book.parameters.values() for v in p.values for ref in v.references]
+    refs += [ref for p in book.parameters.values() for ref in p.references]
+    assert refs
+    for ref in refs:
+        assert SOURCE_ID_PATTERN.match(ref.id), ref.id
+        source = registry[ref.id]
+        assert (ref.title, ref.href, ref.publisher) == (source.title, source.url, source.publisher), ref.id
+        assert "planner" in source.used_for, ref.id
+    ids = {ref.id for ref in refs}
+    assert {"P017", "P022", "P029", "P033", "P037", "P040", "P046"} <= ids
+    # the README no longer keeps a table of its own sources, and no rule file keeps a title or address
+    readme = (RULES_DIR / "README.md").read_text(encoding="utf-8")
+    assert "| RB01 |" not in readme and "data/sources.csv" in readme
+    for name in SHIPPED_FILES:
+        text = (RULES_DIR / name).read_text(encoding="utf-8")
+        assert "title:" not in text and "href:" not in text, name
+        assert not re.search(r"\bR(B)?\d\d\b", text), name  # no RB01 or R25-style ids left
+
+
+def test_a_reference_keeps_its_locator(book):
+    ref = book.at("employer_pension.police", D(2024, 4, 6)).references[0]
+    assert (ref.id, ref.locator) == ("P022", "para 3")
 
 
 def test_shipped_values(book):
@@ -125,7 +144,7 @@ def test_gdp_deflator_series_and_its_flags(book):
     index = book.parameters["gdp_deflator.index"]
     assert [v.start.year for v in index.values] == list(range(2016, 2031))
     assert [v.forecast for v in index.values] == [False] * 9 + [True] * 6
-    assert all("R25" in v.note for v in index.values)  # third-party transcription, said so
+    assert all("P033" in v.note for v in index.values)  # third-party transcription, said so
     for year in (2015, 2031):
         with pytest.raises(InputError, match="covers 2016-17 to 2030-31"):
             book.deflator_index(year)
@@ -160,25 +179,16 @@ def test_police_oncost_2024_25_and_its_explanation(book):
     assert result.employer_ni == pytest.approx(0.138 * (51408 - 9100) / 51408)
     assert round(result.rate, 4) == 0.4666
     assert not result.user_input
-    assert {r.id for r in result.references} >= {"RB06", "RB01", "P006"}
+    assert {r.id for r in result.references} >= {"P022", "P017", "P006"}
     assert result.explanation == (
         "police pension 35.3% + employer NI 13.8% on pay above £9,100 (11.36% of £51,408) = 46.66% "
         "(rules in force on 6 April 2024)"
     )
 
 
-def test_presets_hand_set_police_rate_matches_the_rules_where_they_agree(book):
-    """The presets hand-set 0.4454 for £51,408: police pension 31% + employer NI 15% above £5,000. Those are the
-    2025/26 NI rules with the 2019 pension rate; the rules reproduce it exactly when given the same inputs."""
-    presets = paths.SCENARIO_PRESETS_DIR
-    hand_set = {
-        role["oncost_rate"]
-        for path in presets.glob("*.yaml")
-        for unit in yaml.safe_load(path.read_text(encoding="utf-8")).get("unit_models", [])
-        for role in unit.get("roles", [])
-        if role["agency"] == "police" and role["salary"] == 51408
-    }
-    assert hand_set == {0.4454}
+def test_the_presets_hand_set_police_rate_is_reproduced_by_the_rules_with_its_inputs(book):
+    """The presets once hand-set 0.4454 for £51,408: police pension 31% + employer NI 15% above £5,000. Those are
+    the 2025/26 NI rules with the 2019 pension rate; the rules reproduce it exactly when given the same inputs."""
     as_in_presets = book.with_overrides({"employer_pension.police": [(D(2024, 4, 1), 0.31, "preset's 31%")]})
     result = oncost(as_in_presets, "police", 51408, 2025)
     assert round(result.rate, 4) == 0.4454
@@ -190,6 +200,72 @@ def test_presets_hand_set_police_rate_matches_the_rules_where_they_agree(book):
     )
     # Under the rules for the presets' price-base year (2024/25) both parts differ: 35.3% and 13.8% above £9,100
     assert round(oncost(book, "police", 51408, 2024).rate, 4) != 0.4454
+
+
+def test_no_preset_hand_sets_an_oncost_and_voluntary_posts_use_the_auto_enrolment_minimum():
+    voluntary = []
+    for path in sorted(paths.SCENARIO_PRESETS_DIR.glob("*.yaml")):
+        for unit in yaml.safe_load(path.read_text(encoding="utf-8")).get("unit_models", []):
+            for role in unit.get("roles", []):
+                assert "oncost_rate" not in role and "oncost_override" not in role, (path.name, role["role"])
+                if role["agency"] == "voluntary":
+                    voluntary.append(role)
+                    assert role["pension_scheme"] == "auto_enrolment", (path.name, role["role"])
+                    assert "statutory auto-enrolment minimum" in role["note"] and "may pay more" in role["note"]
+    assert len(voluntary) == 4
+
+
+def test_auto_enrolment_values(book):
+    for year, lower, upper in [(2019, 6136, 50000), (2020, 6240, 50000), (2021, 6240, 50270), (2026, 6240, 50270)]:
+        when = rule_date(year)
+        assert book.value("employer_pension.auto_enrolment", when) == 0.03
+        assert book.value("employer_pension.auto_enrolment_lower_limit", when) == lower
+        assert book.value("employer_pension.auto_enrolment_upper_limit", when) == upper
+    with pytest.raises(InputError, match="first value is from 6 April 2019"):
+        book.value("employer_pension.auto_enrolment", D(2018, 4, 6))
+
+
+def test_auto_enrolment_oncost_of_an_advocate_replaces_the_hand_set_rate(book):
+    """£22,221 in 2026/27: NI 15% above £5,000 plus 3% of the pay between £6,240 and £50,270; the presets had
+    hand-set 0.1462 (3% of the whole salary)."""
+    result = oncost(book, "auto_enrolment", 22221, 2026)
+    assert result.pension == pytest.approx(0.03 * (22221 - 6240) / 22221)
+    assert result.pension_rate == 0.03 and result.pension_band == (6240, 50270)
+    assert result.employer_ni == pytest.approx(0.15 * (22221 - 5000) / 22221)
+    assert round(result.rate, 4) == 0.1378
+    assert round(0.15 * (22221 - 5000) / 22221 + 0.03, 4) == 0.1462  # the old hand-set rate
+    assert {r.id for r in result.references} >= {"P037", "P046", "P017"}
+    assert result.explanation == (
+        "auto-enrolment minimum pension 3% of pay between £6,240 and £50,270 (2.16% of £22,221) + employer NI 15% "
+        "on pay above £5,000 (11.62% of £22,221) = 13.78% (rules in force on 6 April 2026)"
+    )
+    assert SCHEME_LABELS["auto_enrolment"] in result.explanation
+    assert oncost(book, "none", 22221, 2026).pension_band is None
+    assert oncost(book, "police", 22221, 2026).pension_band is None
+    # below the lower limit there is no pension; above the upper limit the pension in pounds is capped
+    assert oncost(book, "auto_enrolment", 6000, 2026).pension == 0
+    assert "none on £6,000" in oncost(book, "auto_enrolment", 6000, 2026).explanation
+    capped = oncost(book, "auto_enrolment", 80000, 2026)
+    assert capped.pension * 80000 == pytest.approx(0.03 * (50270 - 6240))
+
+
+def test_auto_enrolment_overrides_an_employer_rate_and_a_bad_band(book):
+    generous = book.with_overrides({"employer_pension.auto_enrolment": [(D(2025, 4, 6), 0.05, "employer pays 5%")]})
+    result = oncost(generous, "auto_enrolment", 30000, 2026)
+    assert result.user_input and result.pension == pytest.approx(0.05 * (30000 - 6240) / 30000)
+    assert "3%" not in result.explanation and "5% (your value) of pay between" in result.explanation
+    upside_down = book.with_overrides({"employer_pension.auto_enrolment_upper_limit": [(D(2026, 4, 6), 6000, "")]})
+    with pytest.raises(InputError, match=r"auto_enrolment_upper_limit \(£6,000\) must be above"):
+        oncost(upside_down, "auto_enrolment", 30000, 2026)
+
+
+def test_above_the_upper_limit_the_auto_enrolment_rate_falls(book):
+    """Documented in the rules README: NI rate × threshold (£750) is below pension rate × band (£1,320.90), so
+    above £50,270 the capped pension's share falls faster than the NI share rises."""
+    at_limit, above = oncost(book, "auto_enrolment", 50270, 2026), oncost(book, "auto_enrolment", 100000, 2026)
+    assert round(at_limit.rate, 4) == 0.1614 and round(above.rate, 4) == 0.1557
+    assert 0.15 * 5000 < 0.03 * (50270 - 6240)
+    assert oncost(book, "auto_enrolment", 50270, 2024).rate > oncost(book, "auto_enrolment", 100000, 2024).rate
 
 
 def test_no_pension_scheme_and_salary_below_threshold(book):
@@ -234,20 +310,47 @@ def test_local_government_needs_the_fund_rate_as_an_override(book):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    scheme=st.sampled_from(COSTED_SCHEMES),
+    scheme=st.sampled_from(FLAT_SCHEMES),
     year=st.integers(min_value=2024, max_value=2035),
     low=st.floats(min_value=1, max_value=1_000_000, allow_nan=False),
     high=st.floats(min_value=1, max_value=1_000_000, allow_nan=False),
 )
-def test_a_higher_salary_never_lowers_the_oncost_rate(book, scheme, year, low, high):
+def test_a_higher_salary_never_lowers_the_oncost_rate_of_a_flat_rate_scheme(book, scheme, year, low, high):
     low, high = sorted((low, high))
     a, b = oncost(book, scheme, low, year), oncost(book, scheme, high, year)
     assert a.rate <= b.rate
     assert a.employer_ni <= b.employer_ni <= b.ni_rate
+    assert a.pension == b.pension == a.pension_rate
     assert a.rate >= 0 and b.rate >= 0
     assert a.rate == pytest.approx(a.pension + a.employer_ni)
     if scheme == "none":
         assert a.pension == 0 and b.pension == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(BANDED_SCHEMES),
+    year=st.integers(min_value=2024, max_value=2035),
+    low=st.floats(min_value=1, max_value=1_000_000, allow_nan=False),
+    high=st.floats(min_value=1, max_value=1_000_000, allow_nan=False),
+)
+def test_a_banded_scheme_never_lowers_the_rate_up_to_its_upper_limit_nor_the_pounds_above_it(
+    book, scheme, year, low, high
+):
+    """The truth for auto_enrolment: the rate never falls with salary up to the band's upper limit; above it the
+    rate may fall (the pension is capped in pounds: see the rules README), but the on-cost in pounds never does."""
+    low, high = sorted((low, high))
+    a, b = oncost(book, scheme, low, year), oncost(book, scheme, high, year)
+    assert b.pension_band is not None
+    lower, upper = b.pension_band
+    if high <= upper:
+        assert a.rate <= b.rate and a.pension <= b.pension
+    assert a.rate * low <= b.rate * high * (1 + 1e-12)
+    assert a.pension * low <= b.pension * high * (1 + 1e-12) + 1e-9
+    assert b.pension * high <= b.pension_rate * (upper - lower) * (1 + 1e-12)
+    assert a.employer_ni <= b.employer_ni <= b.ni_rate
+    assert 0 <= a.pension <= a.pension_rate
+    assert a.rate == pytest.approx(a.pension + a.employer_ni)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -310,7 +413,13 @@ def test_a_good_file_loads(tmp_path):
             "parameters.rate.unit: must be one of fraction, gbp_per_year, index (found 'percent')",
         ),
         ("{id: P006,", "{id: p6,", "parameters.rate.values[0].references[0].id: must be a source id"),
-        ('href: "https://example.org/ni"', 'href: "example.org/ni"', "references[0].href: must be a web address"),
+        ("{id: P006,", "{id: RB01,", "parameters.rate.values[0].references[0].id: must be a source id"),
+        (
+            'locator: "Class 1 table"',
+            'title: "Tax tables"',
+            "parameters.rate.values[0].references[0].title: unknown field (known: id, locator); a reference is a "
+            "source id, and the source's title and web address are kept in the sources registry",
+        ),
         ("description: A test rules file.\n", "", "description: is required"),
         ("  rate:\n", "  Rate:\n", "parameters.Rate: a parameter name is lower_case"),
     ],
@@ -323,17 +432,66 @@ def test_bad_fields_are_named(tmp_path, old, new, expected):
 
 
 def test_missing_references_are_refused(tmp_path):
-    no_list = GOOD.replace(
-        '        references:\n          - {id: P005, title: "Spring Statement", href: "https://example.org/ss"}\n', ""
-    )
+    no_list = GOOD.replace("        references:\n          - {id: P005}\n", "")
     assert "parameters.rate.values[1].references: is required" in error_of(write(tmp_path, no_list))
-    empty = GOOD.replace(
-        '        references:\n          - {id: P005, title: "Spring Statement", href: "https://example.org/ss"}\n',
-        "        references: []\n",
-    )
+    empty = GOOD.replace("        references:\n          - {id: P005}\n", "        references: []\n")
     message = error_of(write(tmp_path, empty))
     assert "sample.yaml" in message
     assert "parameters.rate.values[1].references: every value needs at least one reference" in message
+
+
+def test_a_good_file_takes_its_references_from_the_registry(tmp_path):
+    parameters = load_rule_file(write(tmp_path, GOOD))
+    ref = parameters["sample.rate"].values[0].references[0]
+    source = load_registry()["P006"]
+    assert (ref.id, ref.title, ref.href, ref.publisher, ref.locator) == (
+        "P006",
+        source.title,
+        source.url,
+        source.publisher,
+        "Class 1 table",
+    )
+
+
+def test_a_reference_id_not_in_the_registry_is_refused_naming_file_and_field(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace("{id: P005}", "{id: P999}")))
+    assert "sample.yaml" in message
+    assert "parameters.rate.values[1].references[0].id: unknown source id 'P999'" in message
+    assert "data/sources.csv" in message and "curated_sources.csv" in message
+    near = error_of(write(tmp_path, GOOD.replace("{id: P005}", "{id: S99}")))
+    assert "must be a source id" in near  # the form is checked first
+    typo = error_of(write(tmp_path, GOOD.replace("{id: P005}", "{id: P105}")))
+    assert "unknown source id 'P105' (did you mean" in typo
+
+
+def test_an_id_mentioned_in_a_note_must_be_in_the_registry(tmp_path):
+    text = GOOD.replace('        note: ""\n', '        note: "as P998 says"\n')
+    message = error_of(write(tmp_path, text))
+    assert "sample.yaml" in message and "parameters.rate.values[0].note: mentions unknown source id 'P998'" in message
+    described = GOOD.replace("description: A test rules file.", "description: A test rules file citing Q123.")
+    assert "description: mentions unknown source id 'Q123'" in error_of(write(tmp_path, described))
+
+
+def test_a_reference_to_a_source_without_a_web_address_is_refused(tmp_path):
+    registry = dict(load_registry())
+    registry["P006"] = Source("P006", "A publisher", "A title", "2026", "", "", ("planner",))
+    with pytest.raises(InputError) as caught:
+        load_rule_file(write(tmp_path, GOOD), registry)
+    assert "parameters.rate.values[0].references[0].id: source P006 has no web address" in str(caught.value)
+    assert "P034" in load_registry() and not load_registry()["P034"].url  # such sources exist, cited only in prose
+
+
+def test_the_rulebook_checks_ids_against_the_registry_it_is_given(tmp_path):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for name in SHIPPED_FILES:
+        shutil.copy(RULES_DIR / name, folder / name)
+    header = "id,publisher,title,date,url,note,used_for\n"
+    (tmp_path / "sources.csv").write_text(header + "P001,A,B,2026,https://example.org,,planner\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_rulebook(folder, tmp_path / "sources.csv")
+    message = str(caught.value)
+    assert "employer_ni.yaml" in message and "unknown source id 'P017'" in message
 
 
 def test_several_problems_are_all_reported(tmp_path):
@@ -375,9 +533,8 @@ def test_not_a_mapping_or_not_yaml(tmp_path, text, expected):
 
 def test_aliases_are_refused(tmp_path):
     text = GOOD.replace(
-        '          - {id: P006, title: "Tax tables", href: "https://example.org/ni"}',
-        '          - &ref {id: P006, title: "Tax tables", href: "https://example.org/ni"}',
-    ).replace('          - {id: P005, title: "Spring Statement", href: "https://example.org/ss"}', "          - *ref")
+        '          - {id: P006, locator: "Class 1 table"}', '          - &ref {id: P006, locator: "Class 1 table"}'
+    ).replace("          - {id: P005}", "          - *ref")
     message = error_of(write(tmp_path, text))
     assert "sample.yaml" in message and "anchors and aliases" in message
 

@@ -46,7 +46,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from coverage.errors import InputError, InputErrors, Problem
-from coverage.planner.rules import RuleBook, load_rulebook, oncost, rule_date
+from coverage.planner.rules import BANDED_SCHEMES, RuleBook, load_rulebook, oncost, rule_date
 from coverage.planner.schema import (
     AGENCIES,
     DEMAND_OFFENCES,
@@ -255,14 +255,21 @@ def compile_scenario(
     def rule_path(name: str) -> np.ndarray:
         return _rule_path(book, name, year_tuple)
 
-    def pension_path(scheme: str) -> np.ndarray:
+    def pension_path(scheme: str, salary: float) -> np.ndarray:
+        """The employer pension as a share of ``salary`` in each year (as coverage.planner.rules.oncost)."""
         if scheme == "none":
             return np.zeros(T)
+        name = f"employer_pension.{scheme}"
         try:
-            return rule_path(f"employer_pension.{scheme}")
+            rate = rule_path(name)
+            if scheme not in BANDED_SCHEMES:
+                return rate
+            lower, upper = rule_path(f"{name}_lower_limit"), rule_path(f"{name}_upper_limit")
         except InputError:
             oncost(book, scheme, 100_000.0, year_tuple[0])  # raises the rules' own message (e.g. no LGPS default)
             raise
+        # a band of pay (qualifying earnings): the rate on the part of the salary inside it
+        return rate * np.clip(np.minimum(salary, upper) - lower, 0.0, None) / salary
 
     # one template table holding every unit's lines; deployments index into it
     unit_ids = [u.id for u in s.unit_models]
@@ -301,7 +308,7 @@ def compile_scenario(
                 oncost_rows.append(np.full(T, r.oncost_override.value))
             else:
                 try:
-                    pension = pension_path(r.pension_scheme)
+                    pension = pension_path(r.pension_scheme, r.salary)
                     ni_rate = rule_path("employer_ni.rate")
                     ni_threshold = rule_path("employer_ni.secondary_threshold")
                 except InputError as error:

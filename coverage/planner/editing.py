@@ -125,6 +125,7 @@ PENSION_LABELS = {
     "nhs": "NHS pension",
     "local_government": "Local government (LGPS)",
     "civil_service": "Civil service",
+    "auto_enrolment": "Auto-enrolment minimum",
     "none": "None in the model",
 }
 

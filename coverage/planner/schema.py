@@ -26,6 +26,7 @@ import difflib
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -59,8 +60,9 @@ AGENCIES = ("police", "probation", "nhs", "voluntary", "cps", "other")
 Agency = Literal["police", "probation", "nhs", "voluntary", "cps", "other"]
 # The employer pension scheme a role's on-cost is worked out from (data/planner/rules/employer_pension.yaml);
 # "none" for a post with no employer pension in the model (e.g. a contracted service).
-PENSION_SCHEMES = ("police", "nhs", "local_government", "civil_service", "none")
-PensionScheme = Literal["police", "nhs", "local_government", "civil_service", "none"]
+# "auto_enrolment": the statutory minimum on the band of qualifying earnings (voluntary-sector posts).
+PENSION_SCHEMES = ("police", "nhs", "local_government", "civil_service", "auto_enrolment", "none")
+PensionScheme = Literal["police", "nhs", "local_government", "civil_service", "auto_enrolment", "none"]
 SOURCE_ID_FORM = SOURCE_ID_PATTERN  # a registry id: a capital letter and three digits (coverage.sources)
 
 UNIT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
@@ -135,8 +137,24 @@ def _year(value: int) -> int:
 
 
 Year = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_year)]
-ShortText = Annotated[str, Field(max_length=200)]
-LongText = Annotated[str, Field(max_length=4_000)]
+
+
+def _visible(value: str) -> str:
+    """Refuse characters a reader cannot see: zero-width, direction-changing and other format or control
+    characters make one name look like another (or reverse what follows). Newlines and tabs are text."""
+    for position, char in enumerate(value):
+        if char in "\n\t":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs"):
+            raise ValueError(
+                f"holds an invisible or direction-changing character (U+{ord(char):04X}) at position {position + 1}; "
+                "retype it without that character"
+            )
+    return value
+
+
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(_visible)]
+LongText = Annotated[str, Field(max_length=4_000), AfterValidator(_visible)]
 
 
 class _Model(BaseModel):
@@ -255,7 +273,7 @@ RampParam = Annotated[
 class Role(_Model):
     """One role in a unit: who employs it, its pay, its on-costs and how its FTE is set."""
 
-    role: Annotated[str, Field(min_length=1, max_length=120)]
+    role: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_visible)]
     agency: Agency
     grade: ShortText = ""
     salary: Annotated[Number, AfterValidator(_between(*SALARY_BOUNDS))]
@@ -284,7 +302,7 @@ class Role(_Model):
 class FixedCost(_Model):
     """A cost line with no FTE behind it in the model: a grant, a contract, a commissioned service."""
 
-    item: Annotated[str, Field(min_length=1, max_length=160)]
+    item: Annotated[str, Field(min_length=1, max_length=160), AfterValidator(_visible)]
     agency: Agency
     amount: Annotated[Number, AfterValidator(_between(*FIXED_COST_BOUNDS))]
     index: Literal["pay", "non_pay"] = "non_pay"
@@ -298,7 +316,7 @@ class UnitModel(_Model):
     """What one unit in one force area costs: its roles, fixed lines, non-pay, recruitment and ramp-up."""
 
     id: Annotated[str, Field(min_length=1, max_length=60)]
-    name: Annotated[str, Field(min_length=1, max_length=160)]
+    name: Annotated[str, Field(min_length=1, max_length=160), AfterValidator(_visible)]
     description: LongText = ""
     price_year: Year
     roles: Annotated[list[Role], Field(max_length=80)] = []
@@ -523,7 +541,7 @@ class Scenario(_Model):
 
     schema_version: int
     kind: Literal["scenario"] = "scenario"
-    name: Annotated[str, Field(min_length=1, max_length=160)]
+    name: Annotated[str, Field(min_length=1, max_length=160), AfterValidator(_visible)]
     description: LongText = ""
     price_base_year: Year
     start_year: Year

@@ -1,0 +1,426 @@
+"""How many concurrent visitors one Streamlit server holds: N real sessions on the Map page; prints a table.
+
+    python bench/load.py                 # N = 5, 10, 20; writes bench/out/load.json
+    python bench/load.py --levels 5 --rounds 2 --visits 4
+
+For each N a fresh `streamlit run app.py` is started (ATLAS_RUN_TIMES and ATLAS_SCENARIO_DB point at a
+temp dir) and warmed (the Map page once, every force's profile once, as a server that has been up for
+a while would be). Then N sessions, each a websocket speaking Streamlit's own protocol (the protobufs
+the browser sends, not a browser: N browsers would share this machine's cores with the server and
+measure themselves), at the same moment:
+
+1. open the Map page (BackMsg.rerun_script, as the frontend sends on connect), then
+2. choose a force, a different one per session, through the "Force area" selectbox's widget state
+   (the widget id and options are read from the page's own delta), then `--rounds` more times, all
+   N together each round (a burst: the worst case, N readers clicking in the same second).
+
+Measured: server script time per rerun (ATLAS_RUN_TIMES, complete runs only), per-session time from
+sending the rerun to the first delta naming the force (an answer) and to script_finished, the server's
+RSS (/proc/PID/status VmRSS) before and with all N open, and its CPU time (/proc/PID/stat) over
+`--visits` fresh sequential visits and force choices, divided by their number.
+
+Targets (2-core box): with 20 sessions p95 server time per rerun ≤ 1 s; ≤ 15 MB per added session;
+≤ 0.3 CPU-seconds per new visit to the Map page. The machine's load from other work is reported too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+FORCE_LABEL = "Force area"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+TARGETS = {"p95_server_rerun_s_at_20": 1.0, "mb_per_session": 15.0, "cpu_s_per_visit": 0.3}
+
+
+# --- the server process ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of the process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15 of stat)
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine, all cores, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
+
+
+class Server:
+    """One `streamlit run app.py`, with its run-time log and scenario store in a temp dir."""
+
+    def __init__(self, workdir: Path):
+        self.port = _free_port()
+        self.run_times = workdir / "run_times.tsv"
+        self.run_times.write_text("")
+        self.log_path = workdir / "streamlit.log"
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "ATLAS_RUN_TIMES": str(self.run_times),
+            "ATLAS_SCENARIO_DB": str(workdir / "scenarios.sqlite"),
+        }
+        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port)]
+        command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+        command += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - open for the server's whole life
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+        self.url = f"ws://127.0.0.1:{self.port}/_stcore/stream"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start; see {self.log_path}")
+            time.sleep(0.3)
+
+    def mark(self) -> int:
+        return self.run_times.stat().st_size
+
+    def runs_since(self, offset: int) -> tuple[list[float], int]:
+        """(seconds of each complete run logged after `offset`, count of interrupted runs)."""
+        with open(self.run_times, encoding="utf-8") as log:
+            log.seek(offset)
+            rows = [line.split("\t") for line in log.read().splitlines()]
+        complete = [float(row[1]) for row in rows if row[-1] == "complete"]
+        return complete, sum(1 for row in rows if row[-1] != "complete")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+# --- one visitor, speaking Streamlit's websocket protocol -------------------------------------------
+
+
+class Session:
+    """A websocket session that sends what the frontend sends and reads the ForwardMsgs it gets back."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.page_script_hash = ""
+        self.force_widget_id: str | None = None
+        self.force_options: list[str] = []
+        self.cached_hashes: set[str] = set()  # like the browser's message cache, sent with each rerun
+        self.received_bytes = 0
+        self._pending: dict | None = None
+
+    async def __aenter__(self) -> Session:
+        # permessage-deflate is offered, as Chromium offers it; no Origin header (allowed, as same-origin).
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._reader.cancel()
+        await self.ws.close()
+
+    async def _read(self) -> None:
+        async for frame in self.ws:
+            self.received_bytes += len(frame)
+            msg = ForwardMsg()
+            msg.ParseFromString(frame)
+            kind = msg.WhichOneof("type")
+            if msg.metadata.cacheable and msg.hash:
+                self.cached_hashes.add(msg.hash)
+            if kind == "navigation" and msg.navigation.page_script_hash:
+                self.page_script_hash = msg.navigation.page_script_hash
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                which = element.WhichOneof("type")
+                if which == "selectbox" and element.selectbox.label == FORCE_LABEL:
+                    self.force_widget_id = element.selectbox.id
+                    self.force_options = list(element.selectbox.options)
+                pending = self._pending
+                if (
+                    pending
+                    and pending["answer"]
+                    and pending["answered"] is None
+                    and which == "markdown"
+                    and element.markdown.body.startswith(f"**{pending['answer']}")
+                ):
+                    pending["answered"] = time.perf_counter()
+            elif kind == "script_finished" and self._pending is not None:
+                status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+                if status != "FINISHED_EARLY_FOR_RERUN" and not self._pending["done"].done():
+                    self._pending["done"].set_result(status)
+
+    async def rerun(self, widget_states: list[WidgetState] | None = None, answer: str | None = None) -> dict:
+        """Send a rerun, as the frontend does; wait for script_finished. Seconds to answer and to finished."""
+        back = BackMsg()
+        state = back.rerun_script
+        state.query_string = ""
+        state.page_script_hash = self.page_script_hash  # "" on the first run: the default page (Map)
+        state.page_name = ""
+        state.widget_states.widgets.extend(widget_states or [])
+        state.cached_message_hashes.extend(sorted(self.cached_hashes))
+        loop = asyncio.get_running_loop()
+        self._pending = {"answer": answer, "answered": None, "done": loop.create_future()}
+        start = time.perf_counter()
+        await self.ws.send(back.SerializeToString())
+        status = await asyncio.wait_for(self._pending["done"], timeout=300)
+        finished = time.perf_counter()
+        answered = self._pending["answered"]
+        self._pending = None
+        return {
+            "status": status,
+            "finished_s": finished - start,
+            "answer_s": (answered - start) if answered else None,
+        }
+
+    async def visit(self) -> dict:
+        result = await self.rerun()
+        assert self.force_widget_id, "the Map page sent no 'Force area' selectbox"
+        return result
+
+    async def choose(self, name: str) -> dict:
+        widget = WidgetState(id=self.force_widget_id, string_value=name)
+        return await self.rerun([widget], answer=name)
+
+
+# --- the measurements ------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 3)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 3)
+
+
+def summary(values: list[float]) -> dict:
+    return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95), "max": round(max(values), 3) if values else None}
+
+
+async def warm(server: Server) -> list[str]:
+    """The Map page once and every force's profile once, from one session: caches a long-lived server holds."""
+    async with Session(server.url) as session:
+        await session.visit()
+        for name in session.force_options:
+            await session.choose(name)
+        return session.force_options
+
+
+async def cost_per_visit(server: Server, visits: int, forces: list[str]) -> dict:
+    """Server CPU seconds per fresh visit (connect + Map page), and per force chosen, one at a time."""
+    before = cpu_s(server.pid)
+    for _ in range(visits):
+        async with Session(server.url) as session:
+            await session.visit()
+        await asyncio.sleep(0.2)  # let the server finish sending and close the session
+    after_visits = cpu_s(server.pid)
+    async with Session(server.url) as session:
+        await session.visit()
+        start = cpu_s(server.pid)
+        for index in range(visits):
+            await session.choose(forces[(index * 7) % len(forces)])
+        await asyncio.sleep(0.2)
+        end = cpu_s(server.pid)
+    return {
+        "cpu_s_per_visit": round((after_visits - before) / visits, 3),
+        "cpu_s_per_force_choice": round((end - start) / visits, 3),
+        "visits": visits,
+    }
+
+
+async def level(server: Server, n: int, rounds: int, forces: list[str]) -> dict:
+    rss_before = rss_mb(server.pid)
+    cpu_before = cpu_s(server.pid)
+    machine_before = machine_busy_s()
+    client_before = time.process_time()
+    wall_before = time.perf_counter()
+
+    sessions = [Session(server.url) for _ in range(n)]
+    await asyncio.gather(*(s.__aenter__() for s in sessions))
+    mark = server.mark()
+    visits = await asyncio.gather(*(s.visit() for s in sessions))
+    visit_runs, visit_interrupted = server.runs_since(mark)
+
+    mark = server.mark()
+    choices: list[dict] = []
+    for r in range(rounds + 1):
+        # Session i opens force i (then i + N, ...): a different force per session and per round.
+        picks = [forces[(i + r * n) % len(forces)] for i in range(n)]
+        choices += await asyncio.gather(*(s.choose(name) for s, name in zip(sessions, picks)))
+    choice_runs, choice_interrupted = server.runs_since(mark)
+
+    await asyncio.sleep(1.0)  # let queued sends drain before reading memory
+    rss_after = rss_mb(server.pid)
+    cpu_after = cpu_s(server.pid)
+    machine_after = machine_busy_s()
+    wall = time.perf_counter() - wall_before
+    client_cpu = time.process_time() - client_before
+    received_mb = sum(s.received_bytes for s in sessions) / 1e6
+    await asyncio.gather(*(s.__aexit__(None) for s in sessions))
+
+    server_cpu = cpu_after - cpu_before
+    machine_busy = machine_after[0] - machine_before[0]
+    bad = [c["status"] for c in visits + choices if c["status"] != "FINISHED_SUCCESSFULLY"]
+    return {
+        "sessions": n,
+        "server_rerun_s": summary(visit_runs + choice_runs),
+        "server_visit_run_s": summary(visit_runs),
+        "server_choice_run_s": summary(choice_runs),
+        "interrupted_runs": visit_interrupted + choice_interrupted,
+        "client_visit_finished_s": summary([v["finished_s"] for v in visits]),
+        "client_first_answer_s": summary([c["answer_s"] for c in choices[:n] if c["answer_s"] is not None]),
+        "client_answer_s": summary([c["answer_s"] for c in choices if c["answer_s"] is not None]),
+        "client_choice_finished_s": summary([c["finished_s"] for c in choices]),
+        "answers_missing": sum(1 for c in choices if c["answer_s"] is None),
+        "not_successful": bad,
+        "rss_mb_before": round(rss_before, 1),
+        "rss_mb_after": round(rss_after, 1),
+        "mb_per_session": round((rss_after - rss_before) / n, 2),
+        "wall_s": round(wall, 1),
+        "server_cpu_s": round(server_cpu, 1),
+        "client_cpu_s": round(client_cpu, 1),
+        "other_cpu_s": round(machine_busy - server_cpu - client_cpu, 1),
+        "received_mb": round(received_mb, 1),
+    }
+
+
+def loadavg() -> list[float]:
+    return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+@contextmanager
+def running_server():
+    with tempfile.TemporaryDirectory(prefix="atlas-load-") as tmp:
+        server = Server(Path(tmp))
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+async def measure(levels: list[int], rounds: int, visits: int) -> dict:
+    figures: dict = {"cores": os.cpu_count(), "loadavg_before": loadavg(), "levels": [], "cost": []}
+    for n in levels:
+        with running_server() as server:
+            rss_started = rss_mb(server.pid)
+            forces = await warm(server)
+            figures["cost"].append({"sessions_level": n} | await cost_per_visit(server, visits, forces))
+            result = await level(server, n, rounds, forces)
+            result["rss_mb_started"] = round(rss_started, 1)
+            figures["levels"].append(result)
+            print(f"N={n}: done in {result['wall_s']} s", file=sys.stderr)
+    figures["loadavg_after"] = loadavg()
+    figures["cpu_s_per_visit"] = round(statistics.mean(c["cpu_s_per_visit"] for c in figures["cost"]), 3)
+    figures["cpu_s_per_force_choice"] = round(statistics.mean(c["cpu_s_per_force_choice"] for c in figures["cost"]), 3)
+    return figures
+
+
+def print_table(figures: dict) -> None:
+    head = (
+        "N",
+        "srv p50",
+        "srv p95",
+        "visit p50",
+        "visit p95",
+        "answer p50",
+        "answer p95",
+        "RSS before→after MB",
+        "MB/session",
+        "srv/cli/other CPU s",
+    )
+    rows = []
+    for lv in figures["levels"]:
+        rows.append(
+            (
+                str(lv["sessions"]),
+                f"{lv['server_rerun_s']['p50']}",
+                f"{lv['server_rerun_s']['p95']}",
+                f"{lv['client_visit_finished_s']['p50']}",
+                f"{lv['client_visit_finished_s']['p95']}",
+                f"{lv['client_first_answer_s']['p50']}",
+                f"{lv['client_first_answer_s']['p95']}",
+                f"{lv['rss_mb_before']}→{lv['rss_mb_after']}",
+                f"{lv['mb_per_session']}",
+                f"{lv['server_cpu_s']}/{lv['client_cpu_s']}/{lv['other_cpu_s']}",
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    print(
+        f"CPU-seconds per new visit (connect + Map page): {figures['cpu_s_per_visit']} "
+        f"(target ≤ {TARGETS['cpu_s_per_visit']}); per force chosen: {figures['cpu_s_per_force_choice']}"
+    )
+    print(f"cores: {figures['cores']}; load average before {figures['loadavg_before']}, after {figures['loadavg_after']}")
+    print("seconds: srv = server script time per rerun (ATLAS_RUN_TIMES, complete runs), visit = client time to")
+    print("script_finished of the first run, answer = client time from choosing a force to the delta naming it")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", type=int, nargs="+", default=[5, 10, 20])
+    parser.add_argument("--rounds", type=int, default=3, help="force choices after the first, per session")
+    parser.add_argument("--visits", type=int, default=8, help="fresh visits (and choices) timed for CPU cost")
+    parser.add_argument("--json", type=Path, default=OUT / "load.json")
+    args = parser.parse_args()
+    figures = asyncio.run(measure(args.levels, args.rounds, args.visits))
+    figures["targets"] = TARGETS
+    at_20 = next((lv for lv in figures["levels"] if lv["sessions"] == 20), None)
+    figures["targets_met"] = {
+        "p95_server_rerun_s_at_20": at_20["server_rerun_s"]["p95"] <= TARGETS["p95_server_rerun_s_at_20"]
+        if at_20
+        else None,
+        "mb_per_session": all(lv["mb_per_session"] <= TARGETS["mb_per_session"] for lv in figures["levels"]),
+        "cpu_s_per_visit": figures["cpu_s_per_visit"] <= TARGETS["cpu_s_per_visit"],
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print_table(figures)
+    print(f"targets met: {figures['targets_met']}  (written to {args.json})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
