@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -37,22 +38,44 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now (a test that must know the app's port before it starts)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+_free_port = free_port  # the old private name, kept for callers that use it
+
+
 @contextmanager
-def running_app(timeout_s: float = 60):
-    """Yield the base URL of `streamlit run app.py` served on 127.0.0.1."""
-    port = _free_port()
+def running_app(
+    timeout_s: float = 60,
+    *,
+    env: Mapping[str, str | None] | None = None,
+    port: int | None = None,
+    secrets_file: str | os.PathLike[str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    extra_args: Sequence[str] = (),
+    log_path: str | os.PathLike[str] | None = None,
+):
+    """Yield the base URL of `streamlit run app.py` served on 127.0.0.1.
+
+    Every option is optional; without them the app runs as it always has, from the repository with this
+    process's environment. ``env`` is laid over this process's environment (a value of None removes that
+    variable); ``port`` serves on that port instead of a free one (for a redirect URI known in advance);
+    ``secrets_file`` is the only secrets.toml Streamlit reads (``--secrets.files``, so neither the
+    repository's nor the user's ``.streamlit/secrets.toml`` counts); ``cwd`` runs the server from another
+    folder (``app.py`` is still this checkout's, but Streamlit then reads ``.streamlit/config.toml`` from
+    that folder); ``extra_args`` go to ``streamlit run`` as they are; ``log_path`` receives the server's
+    output (else ``bench/out/streamlit-<port>.log`` when that folder exists, else nothing)."""
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        str(REPO_ROOT / "app.py") if cwd is not None else "app.py",
         "--server.port",
         str(port),
         "--server.address",
@@ -64,15 +87,23 @@ def running_app(timeout_s: float = 60):
         "--server.fileWatcherType",
         "none",
     ]
-    log = (
-        open(  # noqa: SIM115 - the server writes to it for its whole life; closed when the process ends
-            REPO_ROOT / "bench" / "out" / f"streamlit-{port}.log", "w"
-        )
-        if (REPO_ROOT / "bench" / "out").is_dir()
-        else subprocess.DEVNULL
-    )
+    if secrets_file is not None:
+        command += ["--secrets.files", os.fspath(secrets_file)]
+    command += list(extra_args)
+    if log_path is not None:
+        log = open(log_path, "w")  # noqa: SIM115 - written by the server for its whole life
+    elif (REPO_ROOT / "bench" / "out").is_dir():
+        log = open(REPO_ROOT / "bench" / "out" / f"streamlit-{port}.log", "w")  # noqa: SIM115 - as above
+    else:
+        log = subprocess.DEVNULL
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     process = subprocess.Popen(
-        command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        command, cwd=cwd if cwd is not None else REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=environment
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,6 +125,8 @@ def running_app(timeout_s: float = 60):
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if log is not subprocess.DEVNULL:
+            log.close()
 
 
 def launch_chromium(playwright):

@@ -11,7 +11,6 @@ import streamlit as st
 from coverage import paths
 from coverage.model import atlas_data
 from coverage.model.freshness import freshness_table
-from coverage.outputs.maps import atlas_map, representative_points
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REGISTER_KEY = "uploaded_register"
@@ -62,6 +61,8 @@ def provision() -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _badge_points(boundaries_version: str, _boundaries: dict) -> dict:
+    from coverage.outputs.maps import representative_points  # folium: only the Map page pays for it
+
     return representative_points(_boundaries)
 
 
@@ -78,5 +79,7 @@ def freshness(today: str) -> pd.DataFrame:
 def base_map(tiles: bool, boundaries: dict, boundaries_version: str = SHIPPED):
     """A fresh folium map each run: streamlit-folium renames a map's layers as it renders it,
     so a map object cannot be cached and rendered twice (its second script draws nothing)."""
+    from coverage.outputs.maps import atlas_map  # folium: only the Map page pays for it
+
     labels = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
     return atlas_map(boundaries, provision(), labels, tiles=tiles, points=_badge_points(boundaries_version, boundaries))

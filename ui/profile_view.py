@@ -6,7 +6,6 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-import vl_convert as vlc
 
 from coverage.model.demand import (
     ENGLAND_AND_WALES_CODE,
@@ -100,14 +99,14 @@ def _chart_downloads(spec: dict, stem: str) -> None:
     left, right = st.columns(2)
     left.download_button(
         "Chart as PNG",
-        data=lambda: vlc.vegalite_to_png(spec, scale=2),
+        data=lambda: _vlc().vegalite_to_png(spec, scale=2),
         file_name=f"{stem}.png",
         mime="image/png",
         key=f"{stem}_png",
     )
     right.download_button(
         "Chart as SVG",
-        data=lambda: vlc.vegalite_to_svg(spec),
+        data=lambda: _vlc().vegalite_to_svg(spec),
         file_name=f"{stem}.svg",
         mime="image/svg+xml",
         key=f"{stem}_svg",
@@ -309,3 +308,10 @@ def render(code: str, table: pd.DataFrame) -> None:
         wide = wide.loc[sorted(wide.index, key=year_of), list(dict.fromkeys(rows["name"]))]
         st.markdown("**Per 1,000 population, by year**")
         st.dataframe(wide.map(format_rate), width="stretch", height=300)
+
+
+def _vlc():
+    """vl-convert, imported when a chart image is downloaded, not when a page opens."""
+    import vl_convert
+
+    return vl_convert

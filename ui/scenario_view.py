@@ -17,7 +17,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-import vl_convert as vlc
 from streamlit import session_state as ss
 
 from coverage import paths
@@ -190,7 +189,7 @@ def show_chart(spec: dict, stem: str, description: str) -> None:
     left, right = st.columns(2)
     left.download_button(
         "Chart as PNG",
-        data=lambda: vlc.vegalite_to_png(json.dumps(spec), scale=2),
+        data=lambda: _vlc().vegalite_to_png(json.dumps(spec), scale=2),
         file_name=f"{stem}.png",
         mime="image/png",
         key=f"{stem}_png",
@@ -198,7 +197,7 @@ def show_chart(spec: dict, stem: str, description: str) -> None:
     )
     right.download_button(
         "Chart as SVG",
-        data=lambda: vlc.vegalite_to_svg(json.dumps(spec)),
+        data=lambda: _vlc().vegalite_to_svg(json.dumps(spec)),
         file_name=f"{stem}.svg",
         mime="image/svg+xml",
         key=f"{stem}_svg",
@@ -842,3 +841,10 @@ def share_link_panel(scenario: Scenario) -> None:
         "The link holds the whole scenario (compressed), so whoever opens it sees these figures; nothing is "
         "stored on the server."
     )
+
+
+def _vlc():
+    """vl-convert, imported when a chart image is downloaded, not when a page opens."""
+    import vl_convert
+
+    return vl_convert

@@ -269,7 +269,8 @@ def compile_scenario(
             oncost(book, scheme, 100_000.0, year_tuple[0])  # raises the rules' own message (e.g. no LGPS default)
             raise
         # a band of pay (qualifying earnings): the rate on the part of the salary inside it
-        return rate * np.clip(np.minimum(salary, upper) - lower, 0.0, None) / salary
+        share: np.ndarray = rate * np.clip(np.minimum(salary, upper) - lower, 0.0, None) / salary
+        return share
 
     # one template table holding every unit's lines; deployments index into it
     unit_ids = [u.id for u in s.unit_models]
