@@ -6,13 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from coverage.errors import InputError
-from coverage.export import formula_like_cells
-from coverage.model.atlas_data import load_register
-from coverage.model.register import MAX_BYTES, export_register_csv, register_diff
+from coverage.model.register import MAX_BYTES, MAX_FIELD_CHARS, MAX_ROWS, export_register_csv
 from ui import data, session
 from ui.markdown import escape_markdown
 
-atlas = data.atlas()
 current = data.register()
 
 st.title("Edit the evidence")
@@ -28,10 +25,11 @@ if data.register_name():
 
 st.download_button(
     "Download the register in use (CSV)",
-    data=export_register_csv(current),
+    data=lambda: export_register_csv(current),  # written when asked for, not on every rerun
     file_name="stalking_service_register.csv",
     mime="text/csv",
     key="download_register",
+    on_click="ignore",
 )
 st.caption(
     "Columns: " + ", ".join(current.columns) + ". Separate several force codes or source ids with ';'. "
@@ -39,25 +37,30 @@ st.caption(
 )
 
 LIMIT_MB = MAX_BYTES // 1_000_000  # the most the register reader accepts
+session.prepare_worker()
 upload = st.file_uploader(
     "Upload an edited register (CSV, UTF-8)", type=["csv"], key="evidence_upload", max_upload_size=LIMIT_MB
 )
-st.caption(f"A file over {LIMIT_MB} MB is refused; the published register is under 100 KB.")
+st.caption(
+    f"A file over {LIMIT_MB} MB, with more than {MAX_ROWS:,} rows or with a cell longer than {MAX_FIELD_CHARS:,} "
+    "characters is refused; the published register is under 100 KB."
+)
 if upload is not None:
     try:
-        edited = load_register(upload.getvalue(), forces=atlas.forces, sources=atlas.sources, name=upload.name)
+        # Checked once per upload (not again on each click while it sits in the box), off the page's thread.
+        checked, changes, digest = session.checked_register_upload(upload.name, upload.getvalue())
     except InputError as error:
         st.error(f"{escape_markdown(upload.name)} cannot be used: the atlas keeps using the register you had.")
         st.dataframe(session.problems_table(error), hide_index=True, width="stretch")
     else:
-        changes = register_diff(current, edited)
+        edited = checked.register
         counts = changes["change"].value_counts() if not changes.empty else {}
         added, removed = int(counts.get("added", 0)), int(counts.get("removed", 0))
         changed = changes.loc[changes["change"] == "changed", "service_id"].nunique() if not changes.empty else 0
         st.success(
             f"{escape_markdown(upload.name)}: {len(edited)} rows, all valid. {added} added, {changed} changed, {removed} removed."
         )
-        suspicious = formula_like_cells(edited)
+        suspicious = checked.formula_cells
         if not suspicious.empty:
             st.warning(
                 f"{len(suspicious)} cell(s) begin with = + - or @. They are kept as plain text and neutralised in "
@@ -73,5 +76,5 @@ if upload is not None:
                 "Use this register for my session",
                 key="use_register",
                 on_click=session.use_register,
-                args=(edited, upload.name),
+                args=(edited, upload.name, digest),
             )

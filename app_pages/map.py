@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from coverage.export import csv_bytes
 from coverage.model.demand import latest_period
 from coverage.model.forces import force_names
 from coverage.model.profile import force_summary, national_summary_sentence, national_takeaway, provision_rows
-from coverage.outputs.maps import PROVISION_STYLES, selected_outline
+from coverage.outputs.maps import PROVISION_STYLES
 from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS_LABELS, PROVISION_CLASSES
-from ui import data, profile_view, session
+from ui import data, inline_map, profile_view, session
 from ui.layout import attribution_caption
 from ui.markdown import bold, escape_markdown
 
@@ -34,9 +33,9 @@ if FORCE_KEY not in st.session_state:
 
 
 def _select_clicked_force() -> None:
-    clicked = (st.session_state.get(MAP_KEY) or {}).get("last_active_drawing") or {}
-    code = (clicked.get("properties") or {}).get("code")
-    if code in names:
+    # Only a force drawn on the current map and known to the atlas; any other click changes nothing.
+    code = inline_map.clicked_force(inline_map.trigger_value(MAP_KEY), inline_map.force_codes(boundaries), names)
+    if code is not None:
         st.session_state[FORCE_KEY] = code
 
 
@@ -51,22 +50,19 @@ if session.boundaries_name():
 
 map_column, side_column = st.columns([3, 2], gap="medium")
 
-# The map is sent first so its component starts loading while the widgets beside it render;
-# it reads the widgets' values from session state, where Streamlit keeps them between runs.
+# The map is sent first so it starts drawing while the widgets beside it render; it reads the
+# widgets' values from session state, where Streamlit keeps them between runs. Drawn in the page (no
+# iframe): the compiled map is built once per server, and the browser keeps its live map across runs,
+# only outlining the selected force and adding or removing the basemap.
 selected = st.session_state.get(FORCE_KEY)
 show_tiles = bool(st.session_state.get(BASEMAP_KEY, False))
 with map_column:
-    st_folium(
-        data.base_map(show_tiles, boundaries, session.boundaries_version()),
+    inline_map.inline_map(
+        inline_map.atlas_spec(boundaries, session.boundaries_version()),
         key=MAP_KEY,
-        height=620,
-        use_container_width=True,
-        returned_objects=["last_active_drawing"],
-        feature_group_to_add=selected_outline(boundaries, selected),
-        on_change=_select_clicked_force,
-        # Skips rendering the whole HTML page folium would write to a file; the map's script is
-        # the same (tests/test_maps.py checks it) and the run takes a third of the time.
-        render=False,
+        selected=selected,
+        basemap=show_tiles,
+        on_click=_select_clicked_force,
     )
     legend = " · ".join(
         f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_STYLES[key]['pattern']}" for key in PROVISION_CLASSES

@@ -385,7 +385,10 @@ except InputError as error:
         scenario = scenario_from_dict(empty)
         result = view.run(scenario_hash(scenario), existing, scenario)
         current = replace(current, scenario=scenario_to_dict(scenario))
+drawn_generation = view.state().generation
 view.put(current)
+if current.generation != drawn_generation:
+    st.rerun()  # the edit changed what the tables must show (e.g. an on-cost): draw them again from it
 
 with problem_box:
     if current.problems:

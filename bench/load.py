@@ -104,9 +104,12 @@ class Server:
         self.url = f"ws://127.0.0.1:{self.port}/_stcore/stream"
         deadline = time.monotonic() + 90
         while True:
+            # Other work on this machine runs Streamlit servers too: the port must be this process's
+            # (its log says it bound it, and it is alive), not another server's that answers /health.
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
+                    bound = f"URL: http://127.0.0.1:{self.port}" in self.log_path.read_text()
+                    if r.status == 200 and bound and self.process.poll() is None:
                         return
             except OSError:
                 pass
@@ -148,6 +151,8 @@ class Session:
         self.force_options: list[str] = []
         self.cached_hashes: set[str] = set()  # like the browser's message cache, sent with each rerun
         self.received_bytes = 0
+        self.exceptions: list[str] = []
+        self.kinds: list[str] = []
         self._pending: dict | None = None
 
     async def __aenter__(self) -> Session:
@@ -166,6 +171,7 @@ class Session:
             msg = ForwardMsg()
             msg.ParseFromString(frame)
             kind = msg.WhichOneof("type")
+            self.kinds.append(kind)
             if msg.metadata.cacheable and msg.hash:
                 self.cached_hashes.add(msg.hash)
             if kind == "navigation" and msg.navigation.page_script_hash:
@@ -173,6 +179,8 @@ class Session:
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 element = msg.delta.new_element
                 which = element.WhichOneof("type")
+                if which == "exception":
+                    self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
                 if which == "selectbox" and element.selectbox.label == FORCE_LABEL:
                     self.force_widget_id = element.selectbox.id
                     self.force_options = list(element.selectbox.options)
@@ -215,7 +223,11 @@ class Session:
 
     async def visit(self) -> dict:
         result = await self.rerun()
-        assert self.force_widget_id, "the Map page sent no 'Force area' selectbox"
+        if not self.force_widget_id:
+            raise RuntimeError(
+                f"the Map page sent no {FORCE_LABEL!r} selectbox ({result['status']}; exceptions: {self.exceptions}; "
+                f"messages: {self.kinds[:40]})"
+            )
         return result
 
     async def choose(self, name: str) -> dict:
@@ -235,16 +247,29 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 def summary(values: list[float]) -> dict:
-    return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95), "max": round(max(values), 3) if values else None}
+    return {
+        "n": len(values),
+        "p50": pct(values, 50),
+        "p95": pct(values, 95),
+        "max": round(max(values), 3) if values else None,
+    }
 
 
-async def warm(server: Server) -> list[str]:
-    """The Map page once and every force's profile once, from one session: caches a long-lived server holds."""
+async def warm(server: Server) -> tuple[list[str], dict]:
+    """The Map page once and every force's profile once, from one session: caches a long-lived server
+    holds. Returns the forces and what that cost: the first visit to a fresh server, each first opening."""
+    start = cpu_s(server.pid)
     async with Session(server.url) as session:
         await session.visit()
+        first = cpu_s(server.pid)
         for name in session.force_options:
             await session.choose(name)
-        return session.force_options
+        end = cpu_s(server.pid)
+        cold = {
+            "cpu_s_first_visit_fresh_server": round(first - start, 2),
+            "cpu_s_per_first_opening_of_a_force": round((end - first) / len(session.force_options), 3),
+        }
+        return session.force_options, cold
 
 
 async def cost_per_visit(server: Server, visits: int, forces: list[str]) -> dict:
@@ -265,6 +290,50 @@ async def cost_per_visit(server: Server, visits: int, forces: list[str]) -> dict
     return {
         "cpu_s_per_visit": round((after_visits - before) / visits, 3),
         "cpu_s_per_force_choice": round((end - start) / visits, 3),
+        "visits": visits,
+    }
+
+
+def browser_cost(server: Server, visits: int) -> dict:
+    """Server CPU seconds of a real first visit in headless Chromium (fresh profile: every static asset
+    fetched) and of a reload (assets cached), one browser at a time so browsers never contend; the
+    websocket visits above leave out the HTTP assets. Drives Chromium as the browser tests do."""
+    import importlib.util
+
+    from playwright.sync_api import sync_playwright
+
+    spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
+    assert spec is not None and spec.loader is not None
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    url = f"http://127.0.0.1:{server.port}/"
+    first, reload, requests, runs = [], [], [], []
+    with sync_playwright() as playwright:
+        browser = runner.launch_chromium(playwright)
+        for _ in range(visits):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            count = [0]
+            page.on("request", lambda _request, count=count: count.__setitem__(0, count[0] + 1))
+            mark, before = server.mark(), cpu_s(server.pid)
+            page.goto(url)
+            runner.wait_for_shapes(page)
+            page.wait_for_timeout(2000)  # the map component's own messages, if any, and the last sends
+            first.append(cpu_s(server.pid) - before)
+            runs.append(len(server.runs_since(mark)[0]))
+            requests.append(count[0])
+            before = cpu_s(server.pid)
+            page.reload()
+            runner.wait_for_shapes(page)
+            page.wait_for_timeout(2000)
+            reload.append(cpu_s(server.pid) - before)
+            context.close()
+        browser.close()
+    return {
+        "cpu_s_per_first_visit_median": round(statistics.median(first), 3),
+        "cpu_s_per_reload_median": round(statistics.median(reload), 3),
+        "script_runs_per_visit": statistics.median(runs),
+        "http_requests_per_first_visit": statistics.median(requests),
         "visits": visits,
     }
 
@@ -335,17 +404,25 @@ def running_server():
         server = Server(Path(tmp))
         try:
             yield server
+        except BaseException:
+            OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "load-failed-streamlit.log").write_text(server.log_path.read_text())
+            raise
         finally:
             server.stop()
 
 
-async def measure(levels: list[int], rounds: int, visits: int) -> dict:
+async def measure(levels: list[int], rounds: int, visits: int, browser: bool) -> dict:
     figures: dict = {"cores": os.cpu_count(), "loadavg_before": loadavg(), "levels": [], "cost": []}
     for n in levels:
         with running_server() as server:
             rss_started = rss_mb(server.pid)
-            forces = await warm(server)
-            figures["cost"].append({"sessions_level": n} | await cost_per_visit(server, visits, forces))
+            forces, cold = await warm(server)
+            figures["cost"].append({"sessions_level": n} | cold | await cost_per_visit(server, visits, forces))
+            if browser and n == levels[0]:
+                figures["browser"] = await asyncio.to_thread(
+                    browser_cost, server, visits
+                )  # sync Playwright: off the loop
             result = await level(server, n, rounds, forces)
             result["rss_mb_started"] = round(rss_started, 1)
             figures["levels"].append(result)
@@ -393,7 +470,20 @@ def print_table(figures: dict) -> None:
         f"CPU-seconds per new visit (connect + Map page): {figures['cpu_s_per_visit']} "
         f"(target ≤ {TARGETS['cpu_s_per_visit']}); per force chosen: {figures['cpu_s_per_force_choice']}"
     )
-    print(f"cores: {figures['cores']}; load average before {figures['loadavg_before']}, after {figures['loadavg_after']}")
+    cost = figures["cost"][0]
+    print(
+        f"fresh server: first visit {cost['cpu_s_first_visit_fresh_server']} CPU-s; first opening of a force "
+        f"{cost['cpu_s_per_first_opening_of_a_force']} CPU-s (then cached for every visitor)"
+    )
+    if browser := figures.get("browser"):
+        print(
+            f"Chromium, one at a time: first visit {browser['cpu_s_per_first_visit_median']} CPU-s "
+            f"({browser['http_requests_per_first_visit']} requests, {browser['script_runs_per_visit']} script run), "
+            f"reload {browser['cpu_s_per_reload_median']} CPU-s"
+        )
+    print(
+        f"cores: {figures['cores']}; load average before {figures['loadavg_before']}, after {figures['loadavg_after']}"
+    )
     print("seconds: srv = server script time per rerun (ATLAS_RUN_TIMES, complete runs), visit = client time to")
     print("script_finished of the first run, answer = client time from choosing a force to the delta naming it")
 
@@ -404,8 +494,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="force choices after the first, per session")
     parser.add_argument("--visits", type=int, default=8, help="fresh visits (and choices) timed for CPU cost")
     parser.add_argument("--json", type=Path, default=OUT / "load.json")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium calibration of a visit's CPU")
     args = parser.parse_args()
-    figures = asyncio.run(measure(args.levels, args.rounds, args.visits))
+    figures = asyncio.run(measure(args.levels, args.rounds, args.visits, not args.no_browser))
     figures["targets"] = TARGETS
     at_20 = next((lv for lv in figures["levels"] if lv["sessions"] == 20), None)
     figures["targets_met"] = {

@@ -1,12 +1,26 @@
-"""Benchmark the map against the foundation issue's targets; prints a table (and --json).
+"""Benchmark the map against its targets, beside a naive folium app and a bare page; prints a table (and --json).
 
-    python bench/map.py            # everything, including headless Chromium timings
+    python bench/map.py               # everything, including headless Chromium timings
+    python bench/map.py --rounds 7    # more rounds of each visit (the median is reported)
     python bench/map.py --no-browser
 
-Targets: shipped boundaries ≤ 200 KB, ≤ 500 m from the ONS BSC outline, overlap + gap ≤ 0.5 km²;
-map HTML ≤ 600 KB; warm rerun of the Map page ≤ 0.3 s server time; 43 shapes visible ≤ 5 s on a
-first visit and ≤ 1.5 s on a second visit, with no network beyond the app itself (Chromium refuses
-every other host; see tests/apprunner.py for why that is not done with Playwright's routing).
+Three apps, measured side by side in one run, each on its own server, in headless Chromium with no
+network beyond this machine (Chromium refuses every other host; see tests/apprunner.py):
+
+- the atlas (``app.py``, its Map page);
+- a naive folium app (``bench/naive_folium_app.py``: folium + streamlit-folium on the ONS boundary
+  file as published, ``../shared/data/boundaries`` when it is beside the checkout);
+- a bare Streamlit page with one title (``bench/bare_page.py``).
+
+Three visits of each: the first visit after the server starts (a fresh server and a fresh browser
+profile), a new visitor once the server is warm (a fresh profile), and the same browser coming back
+(a new tab in that profile, after closing the first). A visit lasts from asking for the page until
+all 43 force shapes are in it (for the bare page: until its title is), timed inside the browser.
+
+The map's own cost = (atlas - bare) / (naive - bare), from the medians of one run; targets: ≤ 0.25
+for a new visitor and for a returning one. Also: shipped boundaries ≤ 200 KB, ≤ 500 m from the ONS
+BSC outline, overlap + gap ≤ 0.5 km²; map data sent ≤ 600 KB; warm rerun of the Map page ≤ 0.3 s
+server time.
 """
 
 from __future__ import annotations
@@ -15,10 +29,16 @@ import argparse
 import importlib.util
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -26,13 +46,17 @@ from coverage import paths
 from coverage.model import atlas_data
 from coverage.model.boundaries import measure_simplification, read_boundaries
 from coverage.model.forces import force_names
-from coverage.outputs.maps import atlas_map, selected_outline
+from coverage.outputs.maps import atlas_map, inline_map_spec
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 # The installed package knows where its checkout is (an editable install: pip install -e .).
 REPO = paths.REPO_ROOT
+BENCH = REPO / "bench"
 
 SHARED_BSC = REPO.parent / "shared" / "data" / "boundaries" / "original" / "PFA_DEC_2023_EW_BSC.shp"
+# What bench/naive_folium_app.py draws: the raw ONS file when it is beside the checkout.
+NAIVE_RAW = REPO.parent / "shared" / "data" / "boundaries" / "police_force_areas_dec2023_bsc.geojson"
+TITLE = "Police force areas in England and Wales"  # the bare page's and the naive app's
 
 
 def boundary_figures() -> dict:
@@ -54,19 +78,12 @@ def boundary_figures() -> dict:
 
 
 def map_payload_kb() -> float:
-    """What st_folium sends: the map script, header and HTML, plus the selected-force layer."""
-    from streamlit_folium import _get_feature_group_string, _get_header, _get_html, _get_map_string
-
+    """What the Map page sends for its map on each run: the compiled folium map (the component's data)."""
     data = atlas_data.load_all()
     table = atlas_data.provision_table(data.forces, data.register)
     labels = {k: PROVISION_CLASS_LABELS[k] for k in PROVISION_CLASSES}
-    fmap = atlas_map(data.boundaries, table, labels)
-    fmap.get_root().render()
-    fmap.render()
-    html, header = _get_html(fmap), _get_header(fmap)
-    script = _get_map_string(fmap)
-    group = _get_feature_group_string(selected_outline(data.boundaries, "E23000006"), map=fmap, idx=0)
-    return round(sum(len(part.encode()) for part in (html, header, script, group)) / 1024, 1)
+    spec = inline_map_spec(atlas_map(data.boundaries, table, labels))
+    return round(len(json.dumps({"map": spec, "selected": "E23000006", "basemap": False}).encode()) / 1024, 1)
 
 
 # Switched on a force's profile, warm (each already opened once), as a reader would.
@@ -76,7 +93,7 @@ COMPARATORS = ("Its region or country", "England and Wales")
 
 def _apprunner() -> ModuleType:
     """The browser tests' app runner (tests/apprunner.py), loaded by path: the tests are not a package
-    the installed atlas ships, and the bench must drive the app exactly as they do."""
+    the installed atlas ships, and the bench must drive the browser exactly as they do."""
     spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -84,63 +101,189 @@ def _apprunner() -> ModuleType:
     return module
 
 
-def _seconds_to_shapes(page, open_page) -> float:
-    wait_for_shapes = _apprunner().wait_for_shapes
-
-    start = time.perf_counter()
-    open_page()
-    wait_for_shapes(page)
-    return time.perf_counter() - start
+@dataclass(frozen=True)
+class App:
+    name: str
+    script: Path  # the main script, run from a folder holding the atlas's .streamlit and static
+    ready: str  # a JavaScript expression, true in some frame of the page once the visit is over
 
 
-def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
-    """Seconds from asking for the page to 43 shapes drawn, in headless Chromium with no network.
+SHAPES_DRAWN = "document.querySelectorAll('path.leaflet-interactive').length >= 43"
+APPS = (
+    App("atlas", REPO / "app.py", SHAPES_DRAWN),
+    App("naive folium", BENCH / "naive_folium_app.py", SHAPES_DRAWN),
+    App("bare page", BENCH / "bare_page.py", f"[...document.querySelectorAll('h1')].some((h) => h.textContent.includes({TITLE!r}))"),
+)
 
-    A first visit uses a fresh browser profile (empty cache). A second visit comes back in the
-    same profile, measured two ways: reloading the tab, and opening the atlas in a new tab after
-    closing the first. Each is the median of `visits` rounds, with the slowest round beside it."""
-    from playwright.sync_api import sync_playwright
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(app: App, timeout_s: float = 60) -> Iterator[str]:
+    """``streamlit run`` the app on a free loopback port, as tests/apprunner.py runs the atlas.
+
+    The bench apps run from a scratch folder that links the atlas's ``.streamlit`` (the same server
+    settings for all three) and ``static`` (Streamlit serves ``static/`` beside the main script)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        if app.script.parent == REPO:
+            folder, script = REPO, app.script.name
+        else:
+            folder, script = Path(scratch), "app.py"
+            (folder / script).symlink_to(app.script)
+            (folder / "static").symlink_to(REPO / "static")
+            (folder / ".streamlit").symlink_to(REPO / ".streamlit")
+        port = _free_port()
+        command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)]
+        command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+        command += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        command += ["--server.enableStaticServing", "true"]
+        process = subprocess.Popen(
+            command,
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{app.name} did not start (exit {process.poll()})")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+# Runs in every frame (the page and any component iframe) from its first byte: the moment the
+# visit's condition first holds, on the browser's clock (ms since the epoch, comparable across frames).
+# An iframe's first document (about:blank) gives way to its page in the same window, so the watch
+# follows whichever document the window holds.
+_READY_WATCH = """(() => {
+    const ready = () => { try { return %s; } catch (e) { return false; } };
+    let watched = null, observer = null;
+    const check = () => {
+        if (window.__benchReadyAt === undefined && ready()) {
+            window.__benchReadyAt = performance.timeOrigin + performance.now();
+        }
+        if (window.__benchReadyAt !== undefined) { clearInterval(timer); if (observer) observer.disconnect(); }
+    };
+    const watch = () => {
+        if (watched !== document) {
+            if (observer) observer.disconnect();
+            watched = document;
+            observer = new MutationObserver(check);
+            observer.observe(document, {childList: true, subtree: true, characterData: true});
+        }
+        check();
+    };
+    const timer = setInterval(watch, 20);
+    watch();
+})();"""
+
+
+def _visit(context, url: str, timeout_s: float = 60):
+    """Open ``url`` in a new tab of ``context``; seconds from asking for it to the app's condition."""
+    page = context.new_page()
+    page.goto(url, wait_until="commit")
+    started = page.evaluate("performance.timeOrigin")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            try:
+                ready_at = frame.evaluate("window.__benchReadyAt")
+            except Exception:  # noqa: BLE001 - a frame still navigating answers nothing yet
+                continue
+            if ready_at:
+                return page, (ready_at - started) / 1000
+        time.sleep(0.02)
+    raise TimeoutError(f"{url} never became ready")
+
+
+def _context(browser, app: App, outside: list[str], url: str):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(_READY_WATCH % app.ready)
+    outside += _apprunner().record_outside_requests(context, url)
+    return context
+
+
+VISITS = ("first_visit", "new_visitor", "returning")
+SETTLE_S = 1.5  # a reader stays on the page a moment: what it loads after the map is in the cache too
+
+
+def visit_figures(browser, rounds: int) -> tuple[dict, list[str]]:
+    """Seconds to ready for each app and visit, over ``rounds`` rounds (apps interleaved)."""
+    times: dict[str, dict[str, list[float]]] = {app.name: {visit: [] for visit in VISITS} for app in APPS}
+    outside: list[str] = []
+    for index in range(rounds):
+        for app in APPS[index % 3 :] + APPS[: index % 3]:
+            with serving(app) as url:
+                context = _context(browser, app, outside, url)
+                page, seconds = _visit(context, url)
+                times[app.name]["first_visit"].append(seconds)
+                context.close()
+    with ExitStack() as stack:
+        urls = {app.name: stack.enter_context(serving(app)) for app in APPS}
+        for app in APPS:  # warm each server once, in a throwaway profile
+            context = _context(browser, app, outside, urls[app.name])
+            page, _ = _visit(context, urls[app.name])
+            page.wait_for_timeout(SETTLE_S * 1000)
+            context.close()
+        for index in range(rounds):
+            for app in APPS[index % 3 :] + APPS[: index % 3]:
+                url = urls[app.name]
+                context = _context(browser, app, outside, url)
+                page, seconds = _visit(context, url)
+                times[app.name]["new_visitor"].append(seconds)
+                page.wait_for_timeout(SETTLE_S * 1000)
+                page.close()
+                page, seconds = _visit(context, url)
+                times[app.name]["returning"].append(seconds)
+                context.close()
+    figures: dict = {}
+    for app in APPS:
+        for visit in VISITS:
+            values = times[app.name][visit]
+            figures[f"{app.name}: {visit} s (median)"] = round(statistics.median(values), 3)
+            figures[f"{app.name}: {visit} s (all)"] = [round(v, 2) for v in values]
+    for visit in VISITS:
+        atlas, naive, bare = (statistics.median(times[app.name][visit]) for app in APPS)
+        figures[f"map's own cost, {visit}"] = round((atlas - bare) / (naive - bare), 2) if naive > bare else None
+    return figures, outside
+
+
+def rerun_figures(browser, reruns: int = 6) -> tuple[dict, list[str]]:
+    """Server time of warm reruns of the Map page (ATLAS_RUN_TIMES), and the README's picture."""
     runner = _apprunner()
-    launch_chromium, record_outside_requests = runner.launch_chromium, runner.record_outside_requests
-    running_app, wait_for_shapes = runner.running_app, runner.wait_for_shapes
-
     log = Path(tempfile.mkdtemp()) / "run_times.tsv"
     os.environ["ATLAS_RUN_TIMES"] = str(log)
-    timings: dict[str, list[float]] = {"first_visit": [], "second_visit_reload": [], "second_visit_new_tab": []}
     figures: dict = {}
-    with running_app() as url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        # Warm the server's caches once, in a throwaway profile: the targets are about the browser.
-        warm = browser.new_context()
-        page = warm.new_page()
-        page.goto(url)
-        wait_for_shapes(page)
-        warm.close()
-
-        outside: list[str] = []
-        for _ in range(visits):
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            outside += record_outside_requests(context, url)
-            page = context.new_page()
-            timings["first_visit"].append(_seconds_to_shapes(page, lambda page=page: page.goto(url)))
-            timings["second_visit_reload"].append(_seconds_to_shapes(page, page.reload))
-            page.close()
-            again = context.new_page()
-            timings["second_visit_new_tab"].append(_seconds_to_shapes(again, lambda again=again: again.goto(url)))
-            again.close()
-            context.close()
-        for name, seconds in timings.items():
-            figures[f"{name}_s_median"] = round(statistics.median(seconds), 2)
-            figures[f"{name}_s_max"] = round(max(seconds), 2)
-
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside += record_outside_requests(context, url)
-        page = context.new_page()
-        page.goto(url)
-        wait_for_shapes(page)
+    outside: list[str] = []
+    with runner.running_app() as url:
+        context = _context(browser, APPS[0], outside, url)
+        page, _ = _visit(context, url)
         select = page.get_by_role("combobox", name="Force area")
         forces = ["Cheshire", "Hampshire", "Durham"]
+
+        def complete_runs() -> list[float]:
+            runs = [line.split("\t") for line in log.read_text().splitlines()]
+            # Complete runs of the Map page only; a run cut short by a newer rerun measures nothing.
+            return [float(run[1]) for run in runs if run[0] == "map" and run[-1] == "complete"]
 
         def choose_forces(count: int) -> list[float]:
             log.write_text("")
@@ -149,9 +292,7 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
                 select.fill(forces[index % len(forces)])
                 page.keyboard.press("Enter")
                 page.wait_for_timeout(1200)
-            runs = [line.split("\t") for line in log.read_text().splitlines()]
-            # Complete runs of the Map page only; a run cut short by a newer rerun measures nothing.
-            return [float(run[1]) for run in runs if run[0] == "map" and run[-1] == "complete"]
+            return complete_runs()
 
         # The first time a force is opened on this server its ranked chart is built (then cached for
         # every visitor); a warm rerun is every later switch, the case the target is about.
@@ -163,14 +304,20 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
         figures["warm_rerun_server_s_median"] = round(statistics.median(times), 3) if times else None
         figures["warm_rerun_server_s_max"] = round(max(times), 3) if times else None
         figures["warm_reruns_measured"] = len(times)
+
+        log.write_text("")
+        basemap_switch = page.get_by_role("switch", name="OpenStreetMap basemap")
+        basemap_switch.check(force=True)  # its tiles fail to load: there is no network here
+        page.wait_for_timeout(1200)
+        basemap_switch.uncheck(force=True)
+        page.wait_for_timeout(1200)
+        basemap = complete_runs()
+        figures["basemap_switch_server_s_median"] = round(statistics.median(basemap), 3) if basemap else None
         page.get_by_role(
             "heading", name="Specialist stalking provision by police force area"
         ).scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
         page.screenshot(path=str(REPO / "docs" / "map.png"))  # the README's picture: before the switches below
-
-        def complete_runs() -> list[float]:
-            runs = [line.split("\t") for line in log.read_text().splitlines()]
-            return [float(run[1]) for run in runs if run[0] == "map" and run[-1] == "complete"]
 
         def switch_measures(count: int) -> list[float]:
             log.write_text("")
@@ -196,19 +343,34 @@ def browser_figures(visits: int = 5, reruns: int = 6) -> dict:
         for name, values in (("measure_switch", measure_times), ("comparator_switch", comparator_times)):
             figures[f"{name}_server_s_median"] = round(statistics.median(values), 3) if values else None
             figures[f"{name}_server_s_max"] = round(max(values), 3) if values else None
-        figures["outside_requests"] = len(outside)
+        context.close()
+    return figures, outside
+
+
+def browser_figures(rounds: int, *, reruns: bool = True) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = _apprunner().launch_chromium(playwright)
+        figures, outside = visit_figures(browser, rounds)
+        if reruns:
+            more_figures, more = rerun_figures(browser)
+            figures, outside = figures | more_figures, outside + more
         browser.close()
-    return figures
+    return figures | {"outside_requests": len(outside)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each visit (default 5)")
+    parser.add_argument("--no-reruns", action="store_true", help="only the three visits of each app")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    figures = boundary_figures() | {"map_html_kb": map_payload_kb()}
+    naive = "the raw ONS file, ../shared/data/boundaries" if NAIVE_RAW.exists() else "data/boundaries (simplified)"
+    figures = boundary_figures() | {"map_data_kb": map_payload_kb(), "naive_app_boundaries": naive}
     if not args.no_browser:
-        figures |= browser_figures()
+        figures |= browser_figures(args.rounds, reruns=not args.no_reruns)
     if args.json:
         print(json.dumps(figures))
     else:

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.apprunner import record_outside_requests, running_app, wait_for_shapes
+from tests.apprunner import record_outside_requests, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -15,26 +15,44 @@ if not shutil.which("chromium") and not __import__("os").path.exists("/usr/bin/c
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
+# The Map page's map is drawn in the page itself (a Components v2 component, no iframe).
+MAP = ".atlas-inline-map"
+# The live Leaflet map, for scripts run in the page (the component leaves it on its container).
+LEAFLET_MAP = f"document.querySelector('{MAP} .leaflet-container').atlasMap"
+
+
+def wait_for_shapes(page, count: int = 43, timeout_ms: float = 30_000):
+    """The page once its map has drawn ``count`` force areas."""
+    page.wait_for_function(
+        f"document.querySelectorAll('{MAP} path.leaflet-interactive').length >= {count}", timeout=timeout_ms
+    )
+    return page
+
+
+def _map_top(page) -> float:
+    return page.evaluate(f"document.querySelector('{MAP}').getBoundingClientRect().top")
+
 
 def test_map_draws_43_forces_and_legend_without_internet(app_url, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = record_outside_requests(context, app_url)
     page = context.new_page()
     page.goto(app_url)
-    frame = wait_for_shapes(page)
-    assert frame.locator("path.leaflet-interactive").count() == 43
-    legend = frame.locator(".atlas-legend")
+    wait_for_shapes(page)
+    assert page.locator(f"{MAP} path.leaflet-interactive").count() == 43
+    assert page.locator("iframe").count() == 0  # drawn in the page, not in a frame of its own
+    legend = page.locator(".atlas-legend")
     legend.wait_for()
     legend_text = legend.inner_text()
     for label in ("Multi-agency stalking unit", "National services only", "Unknown (not searched)"):
         assert label in legend_text
     # The key folds away to show the forces under it, and comes back.
-    item = frame.locator(".atlas-legend-item").first
-    frame.get_by_role("button", name="Hide key").click()
+    item = page.locator(".atlas-legend-item").first
+    page.get_by_role("button", name="Hide key").click()
     item.wait_for(state="hidden")
-    frame.get_by_role("button", name="Show key").click()
+    page.get_by_role("button", name="Show key").click()
     item.wait_for(state="visible")
-    attribution = frame.locator(".leaflet-control-attribution").inner_text()
+    attribution = page.locator(".leaflet-control-attribution").inner_text()
     assert "Office for National Statistics" in attribution
     page.get_by_text("All 43 force areas").wait_for()
     page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
@@ -46,15 +64,15 @@ def test_on_a_narrow_window_the_columns_stack_and_the_key_starts_folded(app_url,
     context = browser.new_context(viewport={"width": 800, "height": 1000})
     page = context.new_page()
     page.goto(app_url)
-    frame = wait_for_shapes(page)
-    frame.get_by_role("button", name="Show key").wait_for(timeout=10_000)
-    assert not frame.locator(".atlas-legend-item").first.is_visible()
+    wait_for_shapes(page)
+    page.get_by_role("button", name="Show key").wait_for(timeout=10_000)
+    assert not page.locator(".atlas-legend-item").first.is_visible()
     # The force table sits below the map, not squeezed beside it.
-    map_box = page.locator("iframe").first.bounding_box()
+    map_box = page.locator(MAP).bounding_box()
     table_box = page.get_by_text("All 43 force areas").bounding_box()
     assert table_box["y"] > map_box["y"] + map_box["height"]
-    frame.get_by_role("button", name="Show key").click()
-    frame.locator(".atlas-legend-item").first.wait_for(state="visible")
+    page.get_by_role("button", name="Show key").click()
+    page.locator(".atlas-legend-item").first.wait_for(state="visible")
     context.close()
 
 
@@ -78,11 +96,11 @@ def test_hovering_a_force_names_it_with_its_class_and_population(app_url, browse
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(app_url)
-    frame = wait_for_shapes(page)
+    wait_for_shapes(page)
     # Features are drawn in code order; index 5 is E23000006, Cheshire. The event goes to the shape
     # itself: a real pointer at its centre could land on a service badge, which has its own tooltip.
-    frame.locator("path.leaflet-interactive").nth(5).dispatch_event("mouseover")
-    tooltip = frame.locator(".leaflet-tooltip")
+    page.locator(f"{MAP} path.leaflet-interactive").nth(5).dispatch_event("mouseover")
+    tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for(timeout=10_000)
     text = tooltip.inner_text()
     assert "Cheshire" in text and "Multi-agency stalking unit" in text
@@ -95,9 +113,9 @@ def test_clicking_a_force_opens_its_profile(app_url, browser):
     record_outside_requests(context, app_url)
     page = context.new_page()
     page.goto(app_url)
-    frame = wait_for_shapes(page)
+    wait_for_shapes(page)
     # Features are drawn in code order; index 5 is E23000006, Cheshire.
-    frame.locator("path.leaflet-interactive").nth(5).dispatch_event("click")
+    page.locator(f"{MAP} path.leaflet-interactive").nth(5).dispatch_event("click")
     page.get_by_role("heading", name="Cheshire").wait_for(timeout=20_000)
     page.get_by_text("Cheshire: Multi-agency stalking unit.").wait_for()
     assert "force=E23000006" in page.url
@@ -161,153 +179,151 @@ def test_no_serious_accessibility_violations(app_url, browser, path, ready):
 
 # --- The map that behaves: the wheel, tooltips inside the map, controls over the sea, the hatch -------
 
-# In the map's frame: every force area's shape (a Leaflet polygon with a feature) and its centre (the
-# centre of its largest ring, so an island does not stand for Cumbria), as points in the page's viewport.
-_FORCE_CENTRES = """() => {
-    const map = window.map, box = map.getContainer().getBoundingClientRect(), centres = [];
+# Every force area's shape (a Leaflet polygon with a feature) and its centre (the centre of its largest
+# ring, so an island does not stand for Cumbria), as points in the page's viewport.
+_FORCE_CENTRES = f"""() => {{
+    const map = {LEAFLET_MAP}, box = map.getContainer().getBoundingClientRect(), centres = [];
     const rings = (latlngs) => latlngs.length && latlngs[0] instanceof L.LatLng
         ? [latlngs] : latlngs.reduce((all, part) => all.concat(rings(part)), []);
-    const area = (ring) => { const b = L.bounds(ring.map((ll) => map.latLngToContainerPoint(ll)));
-        return (b.max.x - b.min.x) * (b.max.y - b.min.y); };
-    map.eachLayer((layer) => {
+    const area = (ring) => {{ const b = L.bounds(ring.map((ll) => map.latLngToContainerPoint(ll)));
+        return (b.max.x - b.min.x) * (b.max.y - b.min.y); }};
+    map.eachLayer((layer) => {{
         if (!(layer instanceof L.Polygon) || !layer.feature || layer.options.interactive === false) return;
         const ring = rings(layer.getLatLngs()).sort((a, b) => area(b) - area(a))[0];
         const point = map.latLngToContainerPoint(L.PolyUtil.polygonCenter(ring, map.options.crs));
-        centres.push({name: layer.feature.properties.name, x: box.left + point.x, y: box.top + point.y});
-    });
+        centres.push({{name: layer.feature.properties.name, x: box.left + point.x, y: box.top + point.y}});
+    }});
     return centres;
-}"""
+}}"""
 
-# A point of the map (in the frame's viewport) over neither a force, a badge nor a control: the sea.
-_SEA_POINT = """() => {
-    const box = document.querySelector('.leaflet-container').getBoundingClientRect();
-    for (let y = box.height * 0.9; y > box.height * 0.5; y -= 5) {
-        for (let x = box.width * 0.5; x < box.width * 0.95; x += 5) {
+# A point of the map (in the page's viewport) over neither a force, a badge nor a control: the sea.
+_SEA_POINT = f"""() => {{
+    const box = document.querySelector('{MAP} .leaflet-container').getBoundingClientRect();
+    for (let y = box.height * 0.9; y > box.height * 0.5; y -= 5) {{
+        for (let x = box.width * 0.5; x < box.width * 0.95; x += 5) {{
             const el = document.elementFromPoint(box.left + x, box.top + y);
-            if (el && !el.closest('.leaflet-control, .leaflet-marker-icon, .leaflet-tooltip')
-                && !el.matches('path.leaflet-interactive')) return {x, y};
-        }
-    }
+            if (el && el.closest('{MAP}') && !el.closest('.leaflet-control, .leaflet-marker-icon, .leaflet-tooltip')
+                && !el.matches('path.leaflet-interactive')) return {{x: box.left + x, y: box.top + y}};
+        }}
+    }}
     return null;
-}"""
+}}"""
 
 
-def _open_map(browser, app_url: str, viewport: dict):
+def _open_map(browser, app_url: str, viewport: dict, path: str = ""):
     """A new visitor's Map page at ``viewport``, once the map is drawn and its controls have laid out."""
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    page.goto(app_url)
-    frame = wait_for_shapes(page)
-    frame.locator(".atlas-fold").first.wait_for()
-    return context, page, frame
+    page.goto(app_url + path)
+    wait_for_shapes(page)
+    page.locator(".atlas-fold").first.wait_for()
+    return context, page
 
 
-def _frame_offset(page, frame) -> tuple[float, float]:
-    """Where the map's frame sits in the page's viewport (frame coordinates + offset = page coordinates)."""
-    box = page.locator("iframe").first.bounding_box()
-    return box["x"], box["y"]
-
-
-def _map_in_view(page, frame):
+def _map_in_view(page) -> None:
     """Scroll the page so the whole map is in the viewport (the map is 620 px tall)."""
-    page.locator("iframe").first.evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.locator(MAP).evaluate("el => el.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(200)
-    return _frame_offset(page, frame)
 
 
-def _zoom(frame) -> float:
-    return frame.evaluate("window.map.getZoom()")
+def _zoom(page) -> float:
+    return page.evaluate(f"{LEAFLET_MAP}.getZoom()")
 
 
-def _settled(page, frame) -> None:
+def _wheel_zooms(page) -> bool:
+    return page.evaluate(f"{LEAFLET_MAP}.scrollWheelZoom.enabled()")
+
+
+def _settled(page) -> None:
     """Wait until the map has finished an animated zoom."""
-    frame.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')", timeout=5_000)
+    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')", timeout=5_000)
     page.wait_for_timeout(100)
 
 
 def test_the_wheel_scrolls_the_page_until_the_map_is_clicked(app_url, browser):
-    context, page, frame = _open_map(browser, app_url, {"width": 1440, "height": 900})
-    start = _zoom(frame)
-    left, top = _frame_offset(page, frame)
-    sea = frame.evaluate(_SEA_POINT)
+    context, page = _open_map(browser, app_url, {"width": 1440, "height": 900})
+    start = _zoom(page)
+    top = _map_top(page)
+    sea = page.evaluate(_SEA_POINT)
     assert sea, "no sea in the map to point at"
 
     # Before a click: the wheel over the map scrolls the page and leaves the map's zoom alone.
-    page.mouse.move(left + sea["x"], top + sea["y"])
+    page.mouse.move(sea["x"], sea["y"])
     page.mouse.wheel(0, 250)
-    page.wait_for_function(f"() => document.querySelector('iframe').getBoundingClientRect().top < {top - 50}")
+    page.wait_for_function(f"() => document.querySelector('{MAP}').getBoundingClientRect().top < {top - 50}")
     page.wait_for_timeout(500)  # Leaflet's wheel zoom would have run by now
-    assert _zoom(frame) == start
-    assert not frame.evaluate("window.map.scrollWheelZoom.enabled()")
+    assert _zoom(page) == start
+    assert not _wheel_zooms(page)
 
     # After a click on the map: the wheel zooms it and the page stays put.
-    left, top = _map_in_view(page, frame)
-    sea = frame.evaluate(_SEA_POINT)
-    page.mouse.click(left + sea["x"], top + sea["y"])
-    assert frame.evaluate("window.map.scrollWheelZoom.enabled()")
+    _map_in_view(page)
+    top = _map_top(page)
+    sea = page.evaluate(_SEA_POINT)
+    page.mouse.click(sea["x"], sea["y"])
+    assert _wheel_zooms(page)
     page.mouse.wheel(0, -250)
-    frame.wait_for_function(f"() => window.map.getZoom() > {start}", timeout=5_000)
+    page.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() > {start}", timeout=5_000)
     page.wait_for_timeout(300)
-    assert _frame_offset(page, frame)[1] == top
+    assert _map_top(page) == top
 
     # Once the pointer leaves the map, the wheel scrolls the page again.
     page.mouse.move(5, 5)
-    frame.wait_for_function("() => !window.map.scrollWheelZoom.enabled()", timeout=5_000)
-    zoomed = _zoom(frame)
-    page.mouse.move(left + sea["x"], top + sea["y"])
+    page.wait_for_function(f"() => !{LEAFLET_MAP}.scrollWheelZoom.enabled()", timeout=5_000)
+    zoomed = _zoom(page)
+    page.mouse.move(sea["x"], sea["y"])
     page.mouse.wheel(0, 250)
-    page.wait_for_function(f"() => document.querySelector('iframe').getBoundingClientRect().top < {top - 50}")
+    page.wait_for_function(f"() => document.querySelector('{MAP}').getBoundingClientRect().top < {top - 50}")
     page.wait_for_timeout(500)
-    assert _zoom(frame) == zoomed
+    assert _zoom(page) == zoomed
 
     # The zoom buttons and the keyboard zoom at any time.
-    _map_in_view(page, frame)
-    frame.get_by_role("button", name="Zoom out").click()
-    frame.wait_for_function(f"() => window.map.getZoom() < {zoomed}", timeout=5_000)
-    _settled(page, frame)  # Leaflet ignores a zoom asked for while it is still zooming
-    before_key = _zoom(frame)
-    frame.locator(".leaflet-container").press("Equal")  # Leaflet zooms in on "+" / "="
-    frame.wait_for_function(f"() => window.map.getZoom() > {before_key}", timeout=5_000)
+    _map_in_view(page)
+    page.get_by_role("button", name="Zoom out").click()
+    page.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() < {zoomed}", timeout=5_000)
+    _settled(page)  # Leaflet ignores a zoom asked for while it is still zooming
+    before_key = _zoom(page)
+    page.locator(f"{MAP} .leaflet-container").press("Equal")  # Leaflet zooms in on "+" / "="
+    page.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() > {before_key}", timeout=5_000)
     context.close()
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}])
 def test_tooltips_stay_inside_the_map(app_url, browser, viewport):
-    context, page, frame = _open_map(browser, app_url, viewport)
-    left, top = _map_in_view(page, frame)
+    context, page = _open_map(browser, app_url, viewport)
+    _map_in_view(page)
     # Every force's centre, and the land nearest each edge of the map (where a tooltip would spill).
-    points = frame.evaluate(_FORCE_CENTRES)
-    points += frame.evaluate(
-        """() => {
-            const box = document.querySelector('.leaflet-container').getBoundingClientRect(), land = [];
-            for (let y = 2; y < box.height; y += 4) for (let x = 2; x < box.width; x += 4) {
+    points = page.evaluate(_FORCE_CENTRES)
+    points += page.evaluate(
+        f"""() => {{
+            const box = document.querySelector('{MAP} .leaflet-container').getBoundingClientRect(), land = [];
+            for (let y = 2; y < box.height; y += 4) for (let x = 2; x < box.width; x += 4) {{
                 const el = document.elementFromPoint(box.left + x, box.top + y);
-                if (el && el.matches('path.leaflet-interactive')) land.push({name: 'edge', x: box.left + x, y: box.top + y});
-            }
+                if (el && el.matches('{MAP} path.leaflet-interactive')) land.push({{name: 'edge', x: box.left + x, y: box.top + y}});
+            }}
             const by = (key, sign) => land.reduce((a, b) => (sign * b[key] < sign * a[key] ? b : a));
             return [by('x', 1), by('x', -1), by('y', 1), by('y', -1)];
-        }"""
+        }}"""
     )
     outside, shown = [], 0
     for point in points:
-        page.mouse.move(left + point["x"], top + point["y"])
-        spills = frame.evaluate(
-            """() => {
-                const map = document.querySelector('.leaflet-container').getBoundingClientRect();
-                return [...document.querySelectorAll('.leaflet-tooltip')].map((tip) => {
+        page.mouse.move(point["x"], point["y"])
+        spills = page.evaluate(
+            f"""() => {{
+                const map = document.querySelector('{MAP} .leaflet-container').getBoundingClientRect();
+                return [...document.querySelectorAll('{MAP} .leaflet-tooltip')].map((tip) => {{
                     const r = tip.getBoundingClientRect();
                     return r.left < map.left - 0.5 || r.top < map.top - 0.5
                         || r.right > map.right + 0.5 || r.bottom > map.bottom + 0.5;
-                });
-            }"""
+                }});
+            }}"""
         )
         shown += len(spills)
         outside += [point["name"]] * sum(spills)
     assert outside == []
     assert shown >= len(points) - 2  # a pointer on a force (or its badge) shows a tooltip
     # The content is the force, its class and its population, above the pointer.
-    page.mouse.move(left + points[-1]["x"], top + points[-1]["y"])  # the southernmost land: Cornwall
-    text = frame.locator(".leaflet-tooltip.foliumtooltip").inner_text()
+    page.mouse.move(points[-1]["x"], points[-1]["y"])  # the southernmost land: Cornwall
+    text = page.locator(f"{MAP} .leaflet-tooltip.foliumtooltip").inner_text()
     assert "Devon & Cornwall" in text and "Specialist advocacy" in text and "1,822,182" in text
     context.close()
 
@@ -317,21 +333,22 @@ def test_the_key_and_layer_switches_hide_no_force_at_the_default_view(app_url, b
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.goto(app_url)
-    frame = wait_for_shapes(page)
-    frame.locator(".atlas-fold").nth(1).wait_for()
+    wait_for_shapes(page)
+    page.locator(".atlas-fold").nth(1).wait_for()
     page.wait_for_timeout(300)  # the controls are laid out once the map's script has run
-    controls = ".atlas-legend, .leaflet-control-layers"
+    _map_in_view(page)
+    controls = f"{MAP} .atlas-legend, {MAP} .leaflet-control-layers"
     # No force's centre is under the key or the layer switches ...
-    covered = frame.evaluate(
+    covered = page.evaluate(
         f"""(centres) => centres.filter((c) => {{
             const el = document.elementFromPoint(c.x, c.y);
             return !el || el.closest({controls!r});
         }}).map((c) => c.name)""",
-        frame.evaluate(_FORCE_CENTRES),
+        page.evaluate(_FORCE_CENTRES),
     )
     assert covered == []
     # ... nor any part of a force or a badge: every few pixels under each control, nothing but sea.
-    under = frame.evaluate(
+    under = page.evaluate(
         f"""() => {{
             const found = new Set();
             for (const control of document.querySelectorAll({controls!r})) {{
@@ -349,13 +366,13 @@ def test_the_key_and_layer_switches_hide_no_force_at_the_default_view(app_url, b
     )
     assert under == []
     if viewport["width"] >= 1400:  # on a desktop both fit in the sea, open
-        assert frame.locator(".atlas-legend-item").first.is_visible()
-        assert frame.locator(".leaflet-control-layers-selector").first.is_visible()
+        assert page.locator(".atlas-legend-item").first.is_visible()
+        assert page.locator(".leaflet-control-layers-selector").first.is_visible()
     else:  # on a phone they start folded, and open on request
-        frame.get_by_role("button", name="Show key").click()
-        frame.locator(".atlas-legend-item").first.wait_for(state="visible")
-        frame.get_by_role("button", name="Show layers").click()
-        frame.locator(".leaflet-control-layers-selector").first.wait_for(state="visible")
+        page.get_by_role("button", name="Show key").click()
+        page.locator(".atlas-legend-item").first.wait_for(state="visible")
+        page.get_by_role("button", name="Show layers").click()
+        page.locator(".leaflet-control-layers-selector").first.wait_for(state="visible")
     context.close()
 
 
@@ -364,18 +381,18 @@ def test_areas_with_nothing_found_locally_are_hatched_on_the_map_and_in_the_key(
 
     from PIL import Image
 
-    context, page, frame = _open_map(browser, app_url, {"width": 1440, "height": 900})
-    fills = frame.evaluate(
-        """() => {
-            const fills = {};
-            window.map.eachLayer((layer) => {
-                if (layer instanceof L.Polygon && layer.feature && layer.getElement()) {
+    context, page = _open_map(browser, app_url, {"width": 1440, "height": 900})
+    fills = page.evaluate(
+        f"""() => {{
+            const fills = {{}};
+            {LEAFLET_MAP}.eachLayer((layer) => {{
+                if (layer instanceof L.Polygon && layer.feature && layer.getElement()) {{
                     const key = layer.feature.properties.category;
                     (fills[key] = fills[key] || new Set()).add(layer.getElement().getAttribute('fill'));
-                }
-            });
+                }}
+            }});
             return Object.fromEntries(Object.entries(fills).map(([k, v]) => [k, [...v]]));
-        }"""
+        }}"""
     )
     assert fills["national_only"] == ["url(#atlas-hatch-national_only)"]
     assert fills["other_local"] == ["#ADD1F1"]  # the palest blue stays a plain fill
@@ -383,19 +400,19 @@ def test_areas_with_nothing_found_locally_are_hatched_on_the_map_and_in_the_key(
         not fill.startswith("url(") for key, values in fills.items() if key != "national_only" for fill in values
     )
     # The pattern is in the map's SVG: light grey under dark grey lines, as on the static map.
-    pattern = frame.locator("svg defs pattern#atlas-hatch-national_only")
+    pattern = page.locator(f"{MAP} svg defs pattern#atlas-hatch-national_only")
     assert pattern.count() == 1
     assert pattern.locator("rect").nth(0).get_attribute("fill") == "#E6E6E6"
     assert pattern.locator("rect").nth(1).get_attribute("fill") == "#4D4D4D"
     # And it is drawn: inside Cumbria (nothing found locally, no badge) both dark lines and light ground.
-    left, top = _map_in_view(page, frame)
-    cumbria = next(c for c in frame.evaluate(_FORCE_CENTRES) if c["name"] == "Cumbria")
-    shot = page.screenshot(clip={"x": left + cumbria["x"] - 8, "y": top + cumbria["y"] - 8, "width": 16, "height": 16})
+    _map_in_view(page)
+    cumbria = next(c for c in page.evaluate(_FORCE_CENTRES) if c["name"] == "Cumbria")
+    shot = page.screenshot(clip={"x": cumbria["x"] - 8, "y": cumbria["y"] - 8, "width": 16, "height": 16})
     grey = [sum(pixel[:3]) / 3 for pixel in Image.open(BytesIO(shot)).convert("RGB").getdata()]
     assert min(grey) < 140 and max(grey) > 200, (min(grey), max(grey))
     # The key's swatch carries the same hatch; "unknown" keeps its dashed outline.
-    swatches = frame.locator(".atlas-swatch")
-    items = frame.locator(".atlas-legend-item").all_inner_texts()
+    swatches = page.locator(".atlas-swatch")
+    items = page.locator(".atlas-legend-item").all_inner_texts()
     national = next(i for i, text in enumerate(items) if text.startswith("National services only"))
     unknown = next(i for i, text in enumerate(items) if text.startswith("Unknown"))
     assert "repeating-linear-gradient" in swatches.nth(national).evaluate("el => getComputedStyle(el).backgroundImage")
@@ -404,17 +421,116 @@ def test_areas_with_nothing_found_locally_are_hatched_on_the_map_and_in_the_key(
 
 
 def test_the_map_has_no_serious_accessibility_violations(app_url, browser):
-    # axe-core inside the map's own frame (the page-level checks do not reach into it): the key, the
-    # layer switches, their fold buttons and Leaflet's controls.
+    # axe-core on the map, now part of the page: the key, the layer switches, their fold buttons and
+    # Leaflet's controls (the page-level checks above cover it too, beside everything else).
     from axe_playwright_python.sync_playwright import Axe
 
-    context, page, frame = _open_map(browser, app_url, {"width": 1440, "height": 900})
-    frame.evaluate(Axe().axe_script)
-    violations = frame.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+    context, page = _open_map(browser, app_url, {"width": 1440, "height": 900})
+    violations = Axe().run(page, context=MAP).response["violations"]
     serious = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
         for v in violations
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == [], serious
+    context.close()
+
+
+# --- The inline map across reruns: one live map, restyled, nothing fetched again ----------------------
+
+
+def _tag_live_map(page) -> None:
+    page.evaluate(f"{LEAFLET_MAP}.testTag = 'the first map'")
+
+
+def _same_live_map(page) -> bool:
+    return page.evaluate(
+        f"document.querySelectorAll('{MAP} .leaflet-container').length === 1 && {LEAFLET_MAP}.testTag === 'the first map'"
+    )
+
+
+def _outlined(page) -> list[str]:
+    """The codes of the forces outlined as selected (a non-interactive copy of the force's shape)."""
+    return page.evaluate(
+        f"""() => {{
+            const codes = [];
+            {LEAFLET_MAP}.eachLayer((layer) => {{
+                if (layer instanceof L.Path && layer.feature && layer.options.interactive === false
+                    && layer.options.color === '#F46A25') codes.push(layer.feature.properties.code);
+            }});
+            return codes;
+        }}"""
+    )
+
+
+def _app_requests(page) -> list[str]:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    return requests
+
+
+def test_choosing_a_force_restyles_the_live_map_and_fetches_nothing(app_url, browser):
+    context, page = _open_map(browser, app_url, {"width": 1440, "height": 900})
+    _tag_live_map(page)
+    requests = _app_requests(page)
+    assert _outlined(page) == []
+    page.locator(f"{MAP} path.leaflet-interactive").nth(5).dispatch_event("click")  # Cheshire
+    page.get_by_role("heading", name="Cheshire").wait_for(timeout=20_000)
+    page.wait_for_function(f"() => {LEAFLET_MAP}.hasLayer && document.querySelectorAll('{MAP} path[stroke=\"#F46A25\"]').length === 1")
+    assert _outlined(page) == ["E23000006"]
+    # Chosen in the list instead: the outline moves; still the same map, and no file fetched again.
+    select = page.get_by_role("combobox", name="Force area")
+    select.click()
+    select.fill("Durham")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Durham").wait_for(timeout=20_000)
+    page.wait_for_function(f"() => {LEAFLET_MAP} && document.querySelectorAll('{MAP} path[stroke=\"#F46A25\"]').length === 1")
+    assert _outlined(page) == ["E23000008"]
+    assert _same_live_map(page)
+    assert [url for url in requests if "/app/static/" in url or "leaflet" in url] == []
+    context.close()
+
+
+def test_switching_layers_and_the_basemap_keeps_the_live_map(app_url, browser):
+    context, page = _open_map(browser, app_url, {"width": 1440, "height": 900})
+    _tag_live_map(page)
+    badges = f"document.querySelectorAll('{MAP} .atlas-badge').length"
+    before = page.evaluate(badges)
+    # A service layer switched off and on in the map: no rerun at all, the badges go and come back.
+    unit = page.get_by_role("checkbox", name="U: multi-agency stalking units")
+    unit.uncheck()
+    assert page.evaluate(badges) < before
+    unit.check()
+    assert page.evaluate(badges) == before
+    # The basemap: its tiles (which cannot load here: no internet) join the same map, and leave it.
+    tiles = f"document.querySelectorAll('{MAP} .leaflet-tile-pane .leaflet-layer').length"
+    page.get_by_role("switch", name="OpenStreetMap basemap").click()
+    page.wait_for_function(f"() => {tiles} === 1", timeout=20_000)
+    assert "OpenStreetMap contributors" in page.locator(f"{MAP} .leaflet-control-attribution").inner_text()
+    page.get_by_role("switch", name="OpenStreetMap basemap").click()
+    page.wait_for_function(f"() => {tiles} === 0", timeout=20_000)
+    assert "OpenStreetMap" not in page.locator(f"{MAP} .leaflet-control-attribution").inner_text()
+    assert _same_live_map(page)
+    assert page.evaluate(f"document.querySelectorAll('{MAP} path.leaflet-interactive').length") == 43
+    context.close()
+
+
+@pytest.mark.parametrize("code", ["E23000099", "not a force", "", "<b>E23000006</b>"])
+def test_a_click_naming_no_force_of_this_map_changes_nothing(app_url, browser, code):
+    # The browser sends whatever the clicked shape says; the page accepts only a force drawn on its map.
+    context, page = _open_map(browser, app_url, {"width": 1440, "height": 900}, path="/?force=E23000030")
+    page.get_by_role("heading", name="Hampshire").wait_for(timeout=20_000)
+    page.evaluate(
+        f"""(code) => {{
+            const layers = [];
+            {LEAFLET_MAP}.eachLayer((l) => {{ if (l.feature && l.options.interactive !== false) layers.push(l); }});
+            layers[5].feature.properties.code = code;
+            layers[5].fire('click');
+        }}""",
+        code,
+    )
+    page.wait_for_timeout(2500)  # the rerun the click started has finished
+    assert page.get_by_role("heading", name="Hampshire").is_visible()
+    assert page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count() == 0
+    assert "force=E23000030" in page.url
     context.close()

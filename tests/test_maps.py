@@ -1,14 +1,16 @@
-"""The folium map as generated code: offline assets, escaped text, legend and classes."""
+"""The folium map as generated code: offline assets, escaped text, legend and classes.
+
+The Map page sends folium's script as compiled by ``inline_map_spec`` (tests/test_inline_map.py);
+the postcode lottery's map still goes through streamlit-folium."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from streamlit_folium import generate_leaflet_string
 
 from coverage.model import atlas_data
-from coverage.outputs.maps import PROVISION_STYLES, provision_geojson, provision_map, selected_outline
+from coverage.outputs.maps import PROVISION_STYLES, provision_geojson, provision_map
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 LABELS = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
@@ -21,8 +23,8 @@ def shipped():
 
 
 def _rendered(fmap) -> str:
-    page = fmap.get_root().render()
-    return page + generate_leaflet_string(fmap)
+    """The whole page folium writes for the map: its script, header and element."""
+    return fmap.get_root().render()
 
 
 def test_map_loads_only_the_apps_own_leaflet(shipped):
@@ -80,16 +82,6 @@ def test_every_class_has_a_distinct_style_and_unknown_is_dashed():
     assert "dashed" in str(PROVISION_STYLES["unknown"]["pattern"])
 
 
-def test_selected_outline_holds_only_the_chosen_force(shipped):
-    data, _ = shipped
-    group = selected_outline(data.boundaries, "E23000006")
-    layers = list(group._children.values())
-    assert len(layers) == 1
-    assert [f["properties"]["code"] for f in layers[0].data["features"]] == ["E23000006"]
-    assert list(selected_outline(data.boundaries, None)._children.values()) == []
-    assert list(selected_outline(data.boundaries, "E23000099")._children.values()) == []
-
-
 def test_map_payload_is_small(shipped):
     data, table = shipped
     fmap = provision_map(data.boundaries, table, LABELS)
@@ -97,7 +89,7 @@ def test_map_payload_is_small(shipped):
 
 
 def test_map_script_is_the_same_without_folium_page_render(shipped):
-    # app_pages/map.py passes render=False to st_folium to save server time; that must not change the map.
+    # app_pages/lottery.py passes render=False to st_folium to save server time; that must not change the map.
     from streamlit_folium import _get_header, _get_html, _get_map_string
 
     data, table = shipped
@@ -170,14 +162,11 @@ def test_the_fixed_map_bounds_enclose_every_force_area(shipped):
 
 
 def _atlas_script(shipped) -> str:
-    from streamlit_folium import _get_map_string
-
-    from coverage.outputs.maps import atlas_map
+    """The script the Map page's inline map runs: folium's own, as inline_map_spec compiles it."""
+    from coverage.outputs.maps import atlas_map, inline_map_spec
 
     data, table = shipped
-    fmap = atlas_map(data.boundaries, table, LABELS)
-    fmap.render()  # what st_folium(render=False) does before it sends the map's script
-    return _get_map_string(fmap)
+    return inline_map_spec(atlas_map(data.boundaries, table, LABELS))["script"]
 
 
 def test_the_wheel_zooms_the_map_only_once_it_is_clicked_or_focused(shipped):

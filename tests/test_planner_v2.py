@@ -24,7 +24,7 @@ from coverage.planner.costing import compile_scenario, run_scenario
 from coverage.planner.demand import demand_offences
 from coverage.planner.editing import Placement, roles_table, where_on_page
 from coverage.planner.migrate import OVERRIDE_NOTE, V1_PENSION_BY_AGENCY, migrate_v1
-from coverage.planner.rules import load_rulebook, oncost, rule_date
+from coverage.planner.rules import BANDED_SCHEMES, PENSION_SCHEMES, load_rulebook, oncost, rule_date
 from coverage.planner.schema import (
     load_preset,
     load_scenario_file,
@@ -180,7 +180,8 @@ def test_a_v1_scenario_saved_in_a_store_still_opens(tmp_path, forces, crime, ind
 # On-costs from the dated rules
 # --------------------------------------------------------------------------------------------
 
-SCHEMES = ["police", "nhs", "civil_service", "none"]
+# every scheme with a shipped rate (the LGPS rate is set fund by fund, so it needs an override)
+SCHEMES = [s for s in PENSION_SCHEMES if s == "none" or load_rulebook().parameter(f"employer_pension.{s}").values]
 PROPS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -212,17 +213,31 @@ role_specs = st.lists(
     raise_by=st.floats(0.01, 100_000, allow_nan=False),
     start=st.integers(2024, 2032),
 )
-def test_property_a_higher_salary_never_lowers_that_roles_oncost_in_any_year(forces, roles, pick, raise_by, start):
+def test_property_a_higher_salary_never_lowers_that_roles_oncost_in_any_year(
+    forces, book, roles, pick, raise_by, start
+):
+    """As a share of salary for a flat-rate scheme (and a banded one up to its upper limit); in pounds for all
+    (above the auto-enrolment upper limit the pension in pounds is capped, so its share falls: by design)."""
     data = _roles_scenario(roles, start)
     before = compile_scenario(scenario_from_dict(data), forces, {MET: 1_000})
     k = pick % len(roles)
     role = data["unit_models"][0]["roles"][k]
-    role["salary"] = min(role["salary"] + raise_by, 250_000)
+    old_salary = role["salary"]
+    role["salary"] = new_salary = min(old_salary + raise_by, 250_000)
     after = compile_scenario(scenario_from_dict(data), forces, {MET: 1_000})
+    assert (after.oncost[k] * new_salary >= before.oncost[k] * old_salary).all()
+    scheme = role["pension_scheme"]
+    if scheme in BANDED_SCHEMES:
+        upper = np.asarray(
+            [book.value(f"employer_pension.{scheme}_upper_limit", rule_date(int(y))) for y in before.years]
+        )
+        within = new_salary <= upper
+        assert (after.oncost[k][within] >= before.oncost[k][within]).all()
+    else:
+        assert (after.oncost[k] >= before.oncost[k]).all()
     # one line per role, then the unit's non-pay (no on-cost)
     assert before.oncost.shape == after.oncost.shape == (len(roles) + 1, 6)
     assert list(before.is_staff) == [True] * len(roles) + [False]
-    assert (after.oncost[k] >= before.oncost[k]).all()
     others = [i for i in range(len(roles) + 1) if i != k]
     assert np.array_equal(after.oncost[others], before.oncost[others])  # the other lines are untouched
     assert (before.oncost[-1] == 0).all()
@@ -238,18 +253,58 @@ def test_property_derived_oncosts_equal_the_rules(forces, book, roles, start):
             assert compiled.oncost[i, t] == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
-def test_cheshire_preset_oncosts_by_year(forces, book, offences_8q_2018):
+def _with_hand_set_isac(data: dict) -> dict:
+    data["unit_models"][0]["roles"][ISAC]["oncost_override"] = {
+        "value": 0.1462,
+        "sources": ["S163", "P005"],
+        "assumption": True,
+        "note": "hand-set for the test",
+    }
+    return data
+
+
+def test_banded_oncosts_are_exactly_the_rules_and_never_fall_within_the_band(forces, book):
+    lower = book.value("employer_pension.auto_enrolment_lower_limit", rule_date(2026))
+    upper = book.value("employer_pension.auto_enrolment_upper_limit", rule_date(2026))
+    salaries = np.random.default_rng(7).uniform(max(lower, 10_000), upper, 200)
+    pairs = [(float(x), float(np.nextafter(x, np.inf))) for x in salaries]
+    compiled = [
+        compile_scenario(
+            scenario_from_dict(_roles_scenario([{"salary": s, "scheme": "auto_enrolment"} for s in chunk], 2026, 1)),
+            forces,
+            {MET: 1_000},
+        ).oncost[: len(chunk), 0]
+        for chunk in ([s for pair in pairs[i : i + 40] for s in pair] for i in range(0, len(pairs), 40))
+    ]
+    rates = np.concatenate(compiled)
+    flat = [s for pair in pairs for s in pair]
+    assert list(rates) == [oncost(book, "auto_enrolment", s, 2026).rate for s in flat]
+    assert (rates[1::2] >= rates[0::2]).all()
+
+
+def test_cheshire_preset_oncosts_by_year(cheshire, forces, book, offences_8q_2018):
     compiled = compile_scenario(load_preset("cheshire_hru_like"), forces, offences_8q_2018)
-    lead = 0.353 + 0.15 * (1 - 5_000 / 51_408)  # police pension + employer NI above £5,000 (from April 2025)
-    assert compiled.oncost[0] == pytest.approx([lead] * 10)
-    assert compiled.oncost[ISAC] == pytest.approx([0.1462] * 10)  # hand-set: the rules do not apply
-    assert compiled.oncost[0, 0] == pytest.approx(oncost(book, "police", 51_408, 2026).rate)
+    ni = 0.15  # employer NI on pay above £5,000 (from 6 April 2025)
+    lead = 0.353 + ni * (1 - 5_000 / 51_408)  # police pension on the whole salary
+    assert compiled.oncost[0] == pytest.approx([lead] * 10, rel=1e-12)
+    assert compiled.oncost[0, 0] == pytest.approx(oncost(book, "police", 51_408, 2026).rate, rel=1e-12)
+    isac = load_preset("cheshire_hru_like").unit_models[0].roles[ISAC]
+    assert isac.oncost_override is None and isac.salary == 22_221
+    expected = oncost(book, isac.pension_scheme, 22_221, 2026).rate
+    assert compiled.oncost[ISAC] == pytest.approx([expected] * 10, rel=1e-12)
+    if isac.pension_scheme == "auto_enrolment":  # 3% on qualifying earnings, £6,240 to £50,270
+        assert expected == pytest.approx(0.03 * (22_221 - 6_240) / 22_221 + ni * (1 - 5_000 / 22_221), rel=1e-12)
+    # a hand-set rate replaces the rules in every year
+    hand_set = compile_scenario(scenario_from_dict(_with_hand_set_isac(cheshire)), forces, offences_8q_2018)
+    assert list(hand_set.oncost[ISAC]) == [0.1462] * 10
+    assert np.array_equal(np.delete(hand_set.oncost, ISAC, axis=0), np.delete(compiled.oncost, ISAC, axis=0))
 
 
 NI_16 = {"employer_ni.rate": [{"from": "2027-04-06", "value": 0.16, "note": "planner's test: 16% from 2027"}]}
 
 
 def test_a_rule_override_changes_derived_oncosts_from_its_year_only(cheshire, forces, book, offences_8q_2018):
+    _with_hand_set_isac(cheshire)
     base = compile_scenario(scenario_from_dict(cheshire), forces, offences_8q_2018)
     cheshire["parameter_overrides"] = NI_16
     changed_scenario = scenario_from_dict(cheshire)
@@ -266,12 +321,13 @@ def test_a_rule_override_changes_derived_oncosts_from_its_year_only(cheshire, fo
     assert np.array_equal(changed.oncost[ISAC], base.oncost[ISAC])  # an override role keeps its rate
     # the same as costing with a rule book that has the override
     overridden = book.with_overrides({"employer_ni.rate": [(datetime.date(2027, 4, 6), 0.16, "test")]})
-    direct = compile_scenario(load_preset("cheshire_hru_like"), forces, offences_8q_2018, rules=overridden)
+    del cheshire["parameter_overrides"]
+    direct = compile_scenario(scenario_from_dict(cheshire), forces, offences_8q_2018, rules=overridden)
     assert np.allclose(direct.oncost, changed.oncost, rtol=1e-14, atol=0)
     for j in derived:
         role = changed_scenario.unit_models[0].roles[j]
         assert changed.oncost[j, 3] == pytest.approx(oncost(overridden, role.pension_scheme, role.salary, 2029).rate)
-    totals_before = run_scenario(load_preset("cheshire_hru_like"), forces, offences_8q_2018).by_year
+    totals_before = run_scenario(scenario_from_dict(cheshire), forces, offences_8q_2018).by_year
     totals_after = run_scenario(changed_scenario, forces, offences_8q_2018).by_year
     assert totals_after["cost_real"].iloc[0] == totals_before["cost_real"].iloc[0]
     assert (totals_after["cost_real"].iloc[1:].to_numpy() > totals_before["cost_real"].iloc[1:].to_numpy()).all()
@@ -295,10 +351,9 @@ def test_an_unknown_pension_scheme_in_a_v2_file_names_the_role(cheshire):
         load_scenario_text(yaml.safe_dump(cheshire), where="plan.yaml")
     found = _located(info.value)
     assert list(found) == ["unit_models[0].roles[3].pension_scheme"]
-    assert (
-        "'police', 'nhs', 'local_government', 'civil_service' or 'none'"
-        in found["unit_models[0].roles[3].pension_scheme"]
-    )
+    message = found["unit_models[0].roles[3].pension_scheme"]
+    assert message.startswith("Input should be 'police', 'nhs', 'local_government', 'civil_service'")
+    assert message.endswith("or 'none'")
     assert str(info.value).startswith("plan.yaml: unit_models[0].roles[3].pension_scheme:")
     where = where_on_page(problems_of(info.value)[0].path, cheshire)
     assert where == "Roles table, row 4 (Forensic psychologist), column “Pension scheme”"
@@ -551,8 +606,19 @@ def test_a_roles_table_edit_changes_the_scenario(start):
     assert edited.problems == ()
     assert edited.scenario["unit_models"][0]["roles"][2]["salary"] == 45_000
     assert start.scenario["unit_models"][0]["roles"][2]["salary"] == 39_379
-    assert edited.scenario != start.scenario and edited.base == start.base
-    assert edited.scenario_hash != start.scenario_hash
+    assert edited.scenario != start.scenario and edited.scenario_hash != start.scenario_hash
+    # the probation officer's on-cost is worked out from the salary, so the tables are drawn again from the edit
+    assert edited.base == edited.scenario and edited.generation == start.generation + 1
+    again = roles_table(edited.base, edited.unit_index)
+    assert again.loc[2, "oncost_rate"] > roles_table(start.base, start.unit_index).loc[2, "oncost_rate"]
+
+
+def test_an_edit_that_leaves_the_oncosts_keeps_the_tables(start):
+    roles = roles_table(start.base, start.unit_index)
+    roles.loc[0, "grade"] = "Sergeant (pay point 3)"
+    edited = planner.edited(start, planner.Edits(roles=roles), start.placement)
+    assert edited.problems == () and edited.scenario["unit_models"][0]["roles"][0]["grade"] == "Sergeant (pay point 3)"
+    assert edited.base == start.base and edited.generation == start.generation
 
 
 def test_an_invalid_edit_keeps_the_previous_scenario_and_names_the_fields(start):

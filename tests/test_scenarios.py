@@ -138,9 +138,9 @@ def test_discount_rate_of_300_percent_is_refused(cheshire_dict):
             "roles[1].oncost_override: must be between 0% and 80% (found 200%)",
         ),
         (
-            ("unit_models", 0, "roles", 6, "oncost_override", "value"),
-            -0.1,
-            "roles[6].oncost_override: must be between 0% and 80%",
+            ("unit_models", 0, "roles", 6, "oncost_override"),
+            {"value": -0.1, "sources": ["S163"], "assumption": True, "note": "hand-set"},
+            "roles[6].oncost_override: must be between 0% and 80% (found -10%)",
         ),
         (("unit_models", 0, "roles", 1, "overhead_rate"), -0.1, "roles[1].overhead_rate: must be between 0% and 150%"),
         (
@@ -365,14 +365,18 @@ def test_a_blank_fixed_cost_amount_is_refused():
 
 
 def test_a_blank_oncost_cell_means_work_it_out_from_the_rules(cheshire_dict):
+    isac = cheshire_dict["unit_models"][0]["roles"][6]
+    isac["oncost_override"] = {"value": 0.1462, "sources": ["S163"], "assumption": True, "note": "hand-set"}
     roles = roles_table(cheshire_dict, 0)
-    assert roles.loc[6, "oncost_rate"] == pytest.approx(14.62)  # the ISAC's hand-set rate, as a percentage
+    assert roles.loc[6, "oncost_rate"] == pytest.approx(14.62)  # the hand-set rate, as a percentage
+    assert roles.loc[6, "oncost_basis"].startswith("set by hand")
     roles.loc[6, "oncost_rate"] = None
     s = edited_scenario(
         cheshire_dict, unit_index=0, params=None, roles=roles, fixed=None, deployments=cheshire_dict["deployments"]
     )
     assert s.unit_models[0].roles[6].oncost_override is None
-    assert s.unit_models[0].roles[6].pension_scheme == "none"
+    assert s.unit_models[0].roles[6].pension_scheme == isac["pension_scheme"]
+    assert roles_table(scenario_to_dict(s), 0).loc[6, "oncost_basis"].startswith("from the rules")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1033,12 +1037,6 @@ def test_property_removing_a_force_never_raises_the_total(forces, data, pick):
     assert after["forces_covered"] == before["forces_covered"] - 1
 
 
-@pytest.mark.xfail(
-    reason="coverage/planner/costing.py, run_scenario's build_detail: the area_codes and area_name columns are "
-    "pd.Categorical.from_codes with one category per deployment; two deployments serving the same forces (or "
-    "with the same name) repeat a category and pandas raises 'Categorical categories must be unique'",
-    strict=True,
-)
 def test_two_units_serving_the_same_force_are_both_costed(forces, offences):
     """Two units in one force (a unit and a second wave, or a unit and an advocacy service), as a schema 1
     file with two deployments to one force_code could say: both are costed, line by line."""

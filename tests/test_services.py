@@ -32,12 +32,15 @@ from coverage.build.sources import mark_planner_use, planner_input_files, read_c
 from coverage.errors import InputErrors
 from coverage.export import neutralise_formula
 from coverage.model.register import (
+    MAX_FIELD_CHARS,
+    MAX_LINES,
     MAX_ROWS,
     PROVISION_FLAGS_COLUMNS,
     PROVISION_RULES,
     REGISTER_COLUMNS,
     REGISTER_DIFF_COLUMNS,
     SOURCES_COLUMNS,
+    check_upload,
     export_register_csv,
     load_register,
     provision_by_force,
@@ -177,10 +180,10 @@ def test_text_that_is_not_a_register():
     assert "register.csv line 1" in message and "does not look like the service register" in message
 
 
-def test_unreadable_csv():
+def test_a_field_past_the_csv_modules_own_limit_is_named_not_called_unreadable():
     header = ",".join(REGISTER_COLUMNS)
     message = only_problem(f'{header}\n"{"x" * 200_000}"\n'.encode())
-    assert "register.csv line 2" in message and "not a readable CSV" in message
+    assert message == "register.csv line 2, field 'service_id': is too long; the limit is 10,000 characters"
 
 
 def test_missing_and_extra_columns_are_named():
@@ -204,6 +207,71 @@ def test_too_many_rows():
     rows[1:] = [[f"unit-{number}"] + template[1:] for number in range(MAX_ROWS + 1)]
     message = only_problem(to_csv_bytes(rows))
     assert "more than 5,000 rows" in message
+
+
+def test_a_file_of_one_20_mb_field_is_refused_naming_line_and_field():
+    import time
+
+    for content in (b"x" * 20_000_000, b'"' + b"x" * 19_999_990 + b'"', b'"' + b"x" * 19_999_990):
+        started = time.perf_counter()
+        message = only_problem(content, name="one_field.csv")
+        print(f"one 20 MB field refused in {time.perf_counter() - started:.2f} s")
+        assert message == ("one_field.csv line 1, field 1 of the header: is too long; the limit is 10,000 characters")
+
+
+def test_a_20_mb_cell_in_a_row_names_its_line_and_column():
+    rows = register_rows()
+    rows[2][rows[0].index("notes")] = "n" * 19_000_000  # past the csv module's own 131,072-character limit
+    assert only_problem(to_csv_bytes(rows)) == (
+        "register.csv line 3, field 'notes': is too long; the limit is 10,000 characters"
+    )
+    rows[2][rows[0].index("notes")] = 'a "quoted" word, ' * 10_000  # quotes and commas inside the cell
+    assert only_problem(to_csv_bytes(rows)).startswith("register.csv line 3, field 'notes': is too long")
+    assert csv.field_size_limit() == 131_072  # the csv module's process-wide limit is left alone
+
+
+def test_a_cell_over_the_field_limit_gives_its_length():
+    rows = register_rows()
+    rows[1][rows[0].index("provider")] = "p" * (MAX_FIELD_CHARS + 1)
+    rows[3][rows[0].index("funding")] = "f" * 20_000  # the rest of the file is still read
+    assert problems_of(to_csv_bytes(rows)) == [
+        "register.csv line 2, field 'provider': is 10,001 characters long; the limit is 10,000 characters",
+        "register.csv line 4, field 'funding': is 20,000 characters long; the limit is 10,000 characters",
+    ]
+    rows = register_rows()
+    rows[1][rows[0].index("notes")] = "n" * MAX_FIELD_CHARS
+    assert len(load(to_csv_bytes(rows))) == 4  # at the limit is allowed
+
+
+def test_lines_are_counted_before_parsing():
+    header = register_rows()[0]
+    content = (",".join(header) + "\n" + "x\n" * MAX_LINES).encode()
+    assert (
+        only_problem(content)
+        == "register.csv: has 50,002 lines; the limit is 50,000 (at most 5,000 rows, some on several lines)"
+    )
+
+
+def test_a_huge_header_name_is_shortened_in_the_message():
+    rows = register_rows()
+    rows[0][-1] = "c" * 5_000
+    messages = " ".join(problems_of(to_csv_bytes(rows)))
+    assert "c" * 61 not in messages and "'" + "c" * 60 + "…'" in messages
+
+
+def test_check_upload_returns_the_register_and_its_formula_cells_and_pickles():
+    import pickle
+
+    rows = register_rows()
+    rows[1][rows[0].index("provider")] = "=HYPERLINK(1)"
+    checked = check_upload(to_csv_bytes(rows), force_codes=FORCE_CODES, source_ids=SOURCE_IDS, name="up.csv")
+    again = pickle.loads(pickle.dumps(checked))
+    assert len(again.register) == 4 and again.register.equals(checked.register)
+    assert again.formula_cells[["line", "column"]].values.tolist() == [[2, "provider"]]
+    with pytest.raises(InputErrors) as refused:
+        check_upload(b"", force_codes=FORCE_CODES, name="up.csv")
+    error = pickle.loads(pickle.dumps(refused.value))  # as a worker process sends it back
+    assert error.problems == refused.value.problems and "up.csv: the file is empty" in error.problems[0]
 
 
 def test_file_name_appears_in_messages():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -55,17 +56,110 @@ def _describe(path: Path) -> str:
     return path.name
 
 
-# A zip is checked before anything is extracted: a few MB can inflate to gigabytes ("zip bomb").
-# The ONS BSC shapefile's parts are about 2 MB unzipped; generous limits still stop a bomb at once.
+# A zip is judged from its central directory (the list of members at its end, which zipfile reads on
+# opening) before anything is extracted: a few MB can inflate to gigabytes ("zip bomb"). zipfile stops
+# inflating a member at its declared size (and fails its CRC check if the data goes on), so the
+# declared sizes checked here are the most that can be written. The ONS BSC shapefile's parts are about
+# 0.4 MB unzipped and a BGC (20 m) one tens of MB; generous limits still stop a bomb at once.
 MAX_UNZIPPED_BYTES = 200_000_000
 MAX_ZIP_MEMBERS = 50
 MAX_COMPRESSION_RATIO = 100  # shapefiles compress 3-10 times; a bomb, thousands of times
+MAX_MEMBER_NAME = 240
+# One path component of a member's name: letters (any script), digits, space and . , _ - + & ' ( ).
+# Nothing that could climb out of the folder it is unpacked in or mean something to a shell or Windows.
+_SAFE_NAME_PART = re.compile(r"[\w .,+&'()-]+")
+_READABLE_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
+# The most vertices (coordinate positions) a boundary file may hold. The ONS BSC (200 m) file has
+# about 25,000 and a BGC (20 m) one a few hundred thousand; the full-resolution BFC/BFE files have
+# millions and are not what the atlas draws. At 1,000,000 (bench: reading about 0.8 s, simplifying
+# about 3 s) a file is checked well within the upload time budget; beyond it the geometry work
+# (validity, repair, the shared-arc simplification) grows past it. Counted before that work starts.
+MAX_VERTICES = 1_000_000
+# Every vertex takes at least 16 bytes in a .shp (x, y as doubles; 32 with z and m), so a .shp much
+# larger than this surely holds more than MAX_VERTICES and is refused without being read.
+_MAX_SHP_BYTES = 40 * MAX_VERTICES
+
+
+def _shown_name(name: str) -> str:
+    """A member name for a message: quoted, control characters escaped, at most 60 characters."""
+    return repr(name[:60] + ("…" if len(name) > 60 else ""))
+
+
+def _member_name_problem(name: str) -> str | None:
+    if len(name) > MAX_MEMBER_NAME:
+        return f"a name {len(name)} characters long"
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path"
+    if "\\" in name:
+        return "a backslash in its name"
+    parts = name.rstrip("/").split("/")
+    if ".." in parts:
+        return "'..' in its path (it would be unpacked outside its folder)"
+    if any(not _SAFE_NAME_PART.fullmatch(part) or part.strip(" .") == "" for part in parts):
+        return "characters no boundary file's name uses"
+    return None
+
+
+def _too_many_vertices(count: int, where: str, *, certain: str = "") -> InputError:
+    return InputError(
+        f"holds {'more than ' if certain else ''}{count:,} vertices{certain}; the limit is {MAX_VERTICES:,}. "
+        "Use the generalised ONS file (BGC, 20 m, or BSC, 200 m), not the full-resolution one",
+        where=where,
+    )
+
+
+# zipfile reads the whole central directory on opening (one object per member: 600,000 empty members
+# in a 50 MB upload took 8 s and 600 MB), so its size is read from the end record first.
+_MAX_CENTRAL_DIRECTORY_BYTES = 1_000_000
+_END_RECORD = b"PK\x05\x06"
+_ZIP64_END_RECORD = b"PK\x06\x06"
+
+
+def _central_directory_extent(path: Path) -> tuple[int, int] | None:
+    """(members, bytes) of a zip's central directory, from its end record; None if it has none."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        start = max(0, size - (22 + 65_535))  # the end record, then at most a 64 KB comment
+        handle.seek(start)
+        tail = handle.read()
+        at = tail.rfind(_END_RECORD)
+        if at < 0 or len(tail) - at < 22:
+            return None
+        members, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
+        if (members == 0xFFFF or directory_bytes == 0xFFFFFFFF) and at >= 20:
+            # ZIP64: a locator just before the end record gives where the ZIP64 end record is.
+            (offset,) = struct.unpack_from("<Q", tail, at - 20 + 8)
+            handle.seek(offset)
+            record = handle.read(56)
+            if len(record) == 56 and record.startswith(_ZIP64_END_RECORD):
+                members, directory_bytes = struct.unpack_from("<QQ", record, 32)
+    return int(members), int(directory_bytes)
+
+
+def _check_zip_directory(path: Path, where: str) -> None:
+    extent = _central_directory_extent(path)
+    if extent is None:
+        return  # not a zip at all: zipfile says so in its own words
+    members, directory_bytes = extent
+    if members > MAX_ZIP_MEMBERS or directory_bytes > _MAX_CENTRAL_DIRECTORY_BYTES:
+        many = f"{members:,} files" if members > MAX_ZIP_MEMBERS else f"a {directory_bytes / 1e6:,.1f} MB list of files"
+        raise InputError(f"the zip holds {many}; a zipped shapefile holds a handful. It was not opened", where=where)
 
 
 def _check_zip_sizes(archive: zipfile.ZipFile, where: str) -> None:
-    infos = [info for info in archive.infolist() if not info.is_dir()]
-    if len(infos) > MAX_ZIP_MEMBERS:
-        raise InputError(f"the zip holds {len(infos)} files; a zipped shapefile holds a handful", where=where)
+    """Refuse a zip from its central directory alone: member count, names, methods, sizes, ratios."""
+    everything = archive.infolist()
+    infos = [info for info in everything if not info.is_dir()]
+    if len(everything) > MAX_ZIP_MEMBERS:
+        raise InputError(f"the zip holds {len(everything)} files; a zipped shapefile holds a handful", where=where)
+    for info in everything:
+        problem = _member_name_problem(info.filename)
+        if problem:
+            raise InputError(
+                f"the zip holds a file named {_shown_name(info.filename)}, with {problem}; it was not unpacked",
+                where=where,
+            )
     total = sum(info.file_size for info in infos)
     if total > MAX_UNZIPPED_BYTES:
         raise InputError(
@@ -73,15 +167,27 @@ def _check_zip_sizes(archive: zipfile.ZipFile, where: str) -> None:
             where=where,
         )
     for info in infos:
-        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+        if info.flag_bits & 0x1:
             raise InputError(
-                f"{info.filename[:60]} in the zip is compressed {info.file_size // info.compress_size:,} times over, "
-                "far more than any boundary file; it was not unpacked",
+                f"{_shown_name(info.filename)} in the zip is encrypted; zip it without a password", where=where
+            )
+        if info.compress_type not in _READABLE_COMPRESSION:
+            raise InputError(
+                f"{_shown_name(info.filename)} in the zip uses a compression method (number {info.compress_type}) "
+                "the atlas cannot unpack; zip it again with the usual (deflate) method",
+                where=where,
+            )
+        if info.file_size and (not info.compress_size or info.file_size / info.compress_size > MAX_COMPRESSION_RATIO):
+            ratio = f"{info.file_size // info.compress_size:,} times over" if info.compress_size else "from nothing"
+            raise InputError(
+                f"{info.filename[:60]} in the zip is compressed {ratio}, far more than any boundary file; "
+                "it was not unpacked",
                 where=where,
             )
 
 
 def _shapefile_in_zip(path: Path, workdir: Path) -> Path:
+    _check_zip_directory(path, _describe(path))
     try:
         with zipfile.ZipFile(path) as archive:
             _check_zip_sizes(archive, _describe(path))
@@ -98,10 +204,45 @@ def _shapefile_in_zip(path: Path, workdir: Path) -> Path:
             # Only the one shapefile's own parts are unpacked, never anything else in the zip.
             stem = shapefiles[0][: -len(".shp")]
             parts = [m for m in members if m[: len(stem)] == stem and Path(m).suffix.lower() in SHAPEFILE_PARTS]
+            shp_bytes = archive.getinfo(shapefiles[0]).file_size
+            if shp_bytes > _MAX_SHP_BYTES:
+                unpacked = f" (its .shp would unpack to {shp_bytes / 1e6:,.0f} MB)"
+                raise _too_many_vertices(MAX_VERTICES, _describe(path), certain=unpacked)
             archive.extractall(workdir, members=parts)
     except zipfile.BadZipFile as error:
         raise InputError(f"not a valid zip file ({error})", where=_describe(path)) from None
     return workdir / shapefiles[0]
+
+
+def _precount_vertices(path: Path, suffix: str) -> None:
+    """Refuse a file with too many vertices before GDAL reads it, where that can be told cheaply."""
+    where = _describe(path)
+    if suffix == ".shp" and path.stat().st_size > _MAX_SHP_BYTES:
+        size = path.stat().st_size
+        raise _too_many_vertices(MAX_VERTICES, where, certain=f" (its .shp is {size / 1e6:,.0f} MB)")
+    if suffix in (".geojson", ".json"):
+        content = path.read_bytes()
+        # Every GeoJSON position is an array, so there are at most as many vertices as '[' (a count at
+        # memory speed); only above the limit are the positions counted, the arrays that start with a number.
+        if content.count(b"[") > MAX_VERTICES:
+            positions = _count_positions(content)
+            if positions > MAX_VERTICES:
+                raise _too_many_vertices(positions, where)
+
+
+def _count_positions(content: bytes) -> int:
+    """How many JSON arrays start with a number ('[' then, past any whitespace, '-' or a digit)."""
+    compact = np.frombuffer(content.translate(None, b" \t\r\n"), dtype=np.uint8)
+    after = compact[1:]
+    starts_number = ((after - np.uint8(ord("0"))) < 10) | (after == ord("-"))  # uint8 wraps below '0'
+    return int(np.count_nonzero((compact[:-1] == ord("[")) & starts_number))
+
+
+def _count_vertices(frame: gpd.GeoDataFrame) -> int:
+    geometry = getattr(frame, "geometry", None)
+    if geometry is None:
+        return 0
+    return int(shapely.get_num_coordinates(np.asarray(geometry.values)).sum())
 
 
 def _read_any(path: Path) -> gpd.GeoDataFrame:
@@ -114,25 +255,42 @@ def _read_any(path: Path) -> gpd.GeoDataFrame:
         )
     with tempfile.TemporaryDirectory() as workdir:
         readable = _shapefile_in_zip(path, Path(workdir)) if suffix == ".zip" else path
+        _precount_vertices(readable, readable.suffix.lower())
         try:
-            return gpd.read_file(readable)
+            frame = gpd.read_file(readable)
         except Exception:  # pyogrio raises several types; all mean "cannot read"
             raise InputError(
                 f"cannot be read as a boundary file (GeoJSON, GeoPackage or shapefile): {_unreadable_reason(path, suffix)}",
                 where=_describe(path),
             ) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or getattr(frame, "geometry", None) is None:
+        raise InputError("holds a table but no geometries; is this a boundary file?", where=_describe(path))
+    vertices = _count_vertices(frame)
+    if vertices > MAX_VERTICES:
+        raise _too_many_vertices(vertices, _describe(path))
+    return frame
+
+
+# A GeoJSON file GDAL refused is parsed again, to say why, only up to this size.
+_MAX_JSON_TO_EXPLAIN = 10_000_000
 
 
 def _unreadable_reason(path: Path, suffix: str) -> str:
     """Why a file GDAL could not read is not a boundary file, in the reader's terms. The library's own
     message names the server's temporary path and a driver prefix, which mean nothing to a reader."""
     if suffix in (".geojson", ".json"):
+        raw = path.read_bytes()
+        if len(raw) > _MAX_JSON_TO_EXPLAIN:
+            # Parsing a big file only to word the refusal could take more memory than the file is worth.
+            return "its features could not be read as GeoJSON geometries"
         try:
-            content = json.loads(path.read_bytes().decode("utf-8-sig"))
+            content = json.loads(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             return "it is not UTF-8 text, so it is not GeoJSON"
         except json.JSONDecodeError as error:
             return f"it is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg.lower()})"
+        except RecursionError:
+            return "its brackets are nested far deeper than any GeoJSON's"
         if not isinstance(content, dict) or not isinstance(content.get("features"), list):
             return "it is JSON but not a GeoJSON FeatureCollection (no 'features' list)"
         return "its features could not be read as GeoJSON geometries"
@@ -278,6 +436,13 @@ def simplify_shared_arcs(
 def to_compact_geojson(frame: gpd.GeoDataFrame) -> str:
     """GeoJSON text with no whitespace and only the given properties (web-ready)."""
     return json.dumps(json.loads(frame.to_json(drop_id=True)), separators=(",", ":"), ensure_ascii=False)
+
+
+def web_geojson(boundaries: gpd.GeoDataFrame) -> str:
+    """Checked boundaries (EPSG:27700) as the map draws them: simplified on shared arcs, compact GeoJSON.
+
+    One module-level function, so a page can run it in a worker process (it must pickle)."""
+    return to_compact_geojson(simplify_shared_arcs(boundaries))
 
 
 @dataclass

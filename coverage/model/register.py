@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from pydantic_core import PydanticCustomError
 
 from coverage.errors import InputErrors
-from coverage.export import FORMULA_TRIGGERS, csv_bytes
+from coverage.export import FORMULA_TRIGGERS, csv_bytes, formula_like_cells
 from coverage.sources import load_registry, unknown_source_message
 from coverage.vocabulary import (
     CLASS_EARNING_TYPES,
@@ -74,6 +74,12 @@ FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 MAX_ROWS = 5_000
 MAX_BYTES = 20_000_000
+# The longest cell of the published register is a note of under 1,000 characters; a cell ten times
+# that is still a long paragraph. Checked per field, naming the line and the field.
+MAX_FIELD_CHARS = 10_000
+# Counted before the CSV is parsed, so a file of a million short lines is refused at memory speed.
+# Ten lines a row on average leaves room for notes written over several lines.
+MAX_LINES = 10 * MAX_ROWS
 
 ALLOWED_CONTROL_CHARACTERS = "\t\n"
 
@@ -352,7 +358,7 @@ def _decode(data: bytes | str, name: str) -> str:
 
 
 def _describe_columns(columns: Iterable[str]) -> str:
-    return ", ".join(f"'{column}'" for column in columns)
+    return ", ".join(f"'{column[:60]}{'…' if len(column) > 60 else ''}'" for column in columns)
 
 
 def _check_header(header: list[str], spec: _TableSpec, name: str) -> list[str]:
@@ -381,11 +387,61 @@ def _too_many_rows(count: int, name: str) -> InputErrors:
     return InputErrors([f"{name}: has more than {MAX_ROWS:,} rows ({count:,} or more); the limit is {MAX_ROWS:,}"])
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# One CSV field: quoted (with "" for a quote inside) or plain. Used only to say which field was too
+# long when the csv module stopped at its own limit (csv.field_size_limit, 131,072 characters).
+# Possessive quantifiers: a quote never closed fails at once instead of backtracking through the file.
+_CSV_FIELD = re.compile(r'"[^"]*+(?:""[^"]*+)*+"|[^,"\r\n]*+')
+
+
+def _count_lines(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
+def _long_field(text: str, line: int, header: list[str] | None) -> str:
+    """Which field of the record that starts on ``line`` is longer than MAX_FIELD_CHARS, by name."""
+    position = 0
+    for _ in range(line - 1):  # to the start of the line, never past it (the field may run for megabytes)
+        end = _LINE_END.search(text, position)
+        if end is None:
+            break
+        position = end.end()
+    index = 0
+    while position <= len(text):
+        # Matched only as far as the limit: a longer field reaches the window's end, and a quoted one
+        # finds no closing quote within it. The work stays bounded however long the field is.
+        match = _CSV_FIELD.match(text, position, position + MAX_FIELD_CHARS + 2)
+        if match is None:  # unreachable: the pattern matches the empty string
+            break
+        unclosed = match.end() == position and text[position : position + 1] == '"'
+        if unclosed or match.end() - position > MAX_FIELD_CHARS:
+            if header is None:
+                return f"field {index + 1} of the header"
+            return f"field '{header[index]}'" if index < len(header) else f"field {index + 1}"
+        position = match.end()
+        if text[position : position + 1] != ",":
+            break
+        position, index = position + 1, index + 1
+    return "a field"
+
+
+def _too_long(name: str, line: int, field: str, length: int | None = None) -> str:
+    size = f"is {length:,} characters long" if length is not None else "is too long"
+    return f"{name} line {line}, {field}: {size}; the limit is {MAX_FIELD_CHARS:,} characters"
+
+
 def _parse_csv(source: CsvSource, spec: _TableSpec, name: str) -> list[_Record]:
     empty = InputErrors([f"{name}: the file is empty; expected a header line with {', '.join(spec.columns)}"])
     text = _decode(_read_bytes(source, name), name)
     if not text.strip():
         raise empty
+    lines = _count_lines(text)
+    if lines > MAX_LINES:
+        raise InputErrors(
+            [
+                f"{name}: has {lines:,} lines; the limit is {MAX_LINES:,} (at most {MAX_ROWS:,} rows, some on several lines)"
+            ]
+        )
     reader = csv.reader(io.StringIO(text, newline=""))
     records: list[_Record] = []
     problems: list[str] = []
@@ -395,6 +451,15 @@ def _parse_csv(source: CsvSource, spec: _TableSpec, name: str) -> list[_Record]:
         for fields in reader:
             start_line, line = line + 1, reader.line_num
             if not fields or all(not field.strip() for field in fields):
+                continue
+            long_fields = [(index, len(field)) for index, field in enumerate(fields) if len(field) > MAX_FIELD_CHARS]
+            if long_fields:
+                index, length = long_fields[0]
+                column = header[index] if header is not None and index < len(header) else None
+                where = f"field '{column}'" if column else f"field {index + 1}"
+                if header is None:
+                    raise InputErrors([_too_long(name, start_line, f"{where} of the header", length)])
+                problems.append(_too_long(name, start_line, where, length))
                 continue
             if header is None:
                 header = [field.strip() for field in fields]
@@ -411,6 +476,10 @@ def _parse_csv(source: CsvSource, spec: _TableSpec, name: str) -> list[_Record]:
             if len(records) > MAX_ROWS:
                 raise _too_many_rows(len(records), name)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            # The csv module's own limit (far above MAX_FIELD_CHARS) stopped it inside the field.
+            problems.append(_too_long(name, line + 1, _long_field(text, line + 1, header)))
+            raise InputErrors(problems) from None
         raise InputErrors([f"{name} line {line + 1}: is not a readable CSV ({error})"]) from None
     if header is None:
         raise empty
@@ -537,6 +606,29 @@ def load_register(
         # Used as it is, it would turn every force area into "unknown" without a word.
         raise InputErrors([f"{name}: has the header but no rows; a register lists at least one service"])
     return register
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An uploaded register, checked: the clean table and every cell a spreadsheet would read as a formula."""
+
+    register: pd.DataFrame
+    formula_cells: pd.DataFrame
+
+
+def check_upload(
+    content: bytes,
+    *,
+    force_codes: Collection[str],
+    source_ids: Collection[str] | None = None,
+    name: str = "register.csv",
+) -> CheckedUpload:
+    """The parsing and checking an uploaded register costs, in one call that takes and returns plain
+    data, so a page can run it once per upload in a worker process (arguments and result pickle).
+
+    Raises InputErrors as :func:`load_register` does."""
+    register = load_register(content, force_codes=force_codes, source_ids=source_ids, name=name)
+    return CheckedUpload(register, formula_like_cells(register))
 
 
 # ---------------------------------------------------------------------------------------------

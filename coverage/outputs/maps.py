@@ -1,4 +1,9 @@
-"""Folium map builders. No Streamlit here: the page passes the map to streamlit-folium.
+"""Folium map builders, and the compiler that turns a folium map into data for an inline component.
+
+No Streamlit here. folium builds each map (its script, layers, styles, tooltips and key);
+``inline_map_spec`` compiles it into plain data that the Map page's component (``ui/inline_map.py``,
+``static/map_component``) runs in the page itself, with no iframe. Other pages may still pass a
+folium map to streamlit-folium.
 
 The map loads Leaflet from the app itself (``/app/static/vendor/leaflet``), never from a CDN:
 many police, council and NHS networks block CDNs, and a page about stalking must not tell third
@@ -7,16 +12,18 @@ parties who is looking. Every string from data is HTML-escaped before it reaches
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import html
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import folium
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import CssLink, Element, JavascriptLink, MacroElement
 from folium.map import Layer
+from folium.utilities import camelize
 from jinja2 import Template
 
 from coverage.model.forces import force_names
@@ -284,8 +291,9 @@ class MapBehaviour(MacroElement):
                 laying = false;
             }
             // Once the whole script has run (every layer and control is on the map) and Leaflet's
-            // stylesheet, which places the controls in the corners, applies: streamlit-folium loads
-            // it alongside the script, and until then the controls are not where they will be.
+            // stylesheet, which places the controls in the corners, applies: until then the controls
+            // are not where they will be (the inline component loads it first; streamlit-folium, on
+            // other pages, alongside the script).
             function whenStyled(then, tries) {
                 var corner = container.querySelector(".leaflet-top");
                 if ((corner && getComputedStyle(corner).position === "absolute") || tries > 200) {
@@ -519,7 +527,7 @@ def category_map(
     _offline_assets(fmap, asset_base_url)
     MapBehaviour(ENGLAND_AND_WALES_BOUNDS).add_to(fmap)
     if tiles:
-        folium.TileLayer("OpenStreetMap", attr=OSM_ATTRIBUTION, name="OpenStreetMap basemap").add_to(fmap)
+        openstreetmap_layer().add_to(fmap)
 
     AreaGeoJson(
         category_geojson(boundaries, table, category_column, label_column),
@@ -571,18 +579,9 @@ def provision_map(
     )
 
 
-def selected_outline(boundaries: dict[str, Any], code: str | None) -> folium.FeatureGroup:
-    """A thick outline of the selected force, added without redrawing the base map."""
-    group = folium.FeatureGroup(name="Selected force")
-    if code:
-        features = [copy.deepcopy(f) for f in boundaries["features"] if f["properties"]["code"] == code]
-        if features:
-            folium.GeoJson(
-                {"type": "FeatureCollection", "features": features},
-                style_function=lambda _f: {"fill": False, "color": "#F46A25", "weight": 4},
-                interactive=False,
-            ).add_to(group)
-    return group
+# The selected force's outline: drawn in the browser over that force's own shape, which the map
+# already holds, so choosing a force restyles the map instead of sending or redrawing anything.
+SELECTED_OUTLINE_STYLE: dict[str, object] = {"fill": False, "color": "#F46A25", "weight": 4}
 
 
 # One toggleable layer per local service type: a lettered badge at a point inside each force area
@@ -683,3 +682,72 @@ def atlas_map(
     points = representative_points(boundaries) if points is None else points
     add_service_layers(fmap, table, force_names(table), points)
     return fmap
+
+
+# --- Compiling a folium map for an inline component ------------------------------------------------
+#
+# The idea of streamlit-folium's Components v2 proposal ("vnext", randyzwitch/streamlit-folium#306):
+# compile the folium map on the server into data, and keep one live Leaflet map in the page that later
+# runs only update. Here the compiled form is what folium itself generates (its script, the map's
+# element and styles, the files it loads), so every MacroElement above (the wheel, the tooltips, the
+# folding key, the hatching) runs unchanged; what changes between runs (the selected force, the basemap)
+# is sent beside it as small values the component applies to the live map.
+
+# Rules folium writes for a map that is a whole HTML page of its own: inside the atlas's page they would
+# restyle the page (html, body) or nothing at all (#map).
+_PAGE_ONLY_STYLE = re.compile(r"^\s*(html\s*,\s*body|#map)\s*\{", re.IGNORECASE)
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _header_css(root: Element) -> str:
+    """The map's own style rules from folium's page header (its size, its tooltip tables)."""
+    rules = []
+    for child in root.header._children.values():
+        if isinstance(child, JavascriptLink | CssLink):
+            continue
+        for block in _STYLE.findall(child.render()):
+            if not _PAGE_ONLY_STYLE.match(block):
+                rules.append(" ".join(block.split()))
+    return "\n".join(rules)
+
+
+def tile_layer_spec(layer: folium.TileLayer) -> dict[str, object]:
+    """A folium tile layer as the URL template and Leaflet options the component adds it with."""
+    return {"url": layer.tiles, "options": {camelize(key): value for key, value in layer.options.items()}}
+
+
+def inline_map_spec(fmap: folium.Map, *, basemap: folium.TileLayer | None = None) -> dict[str, Any]:
+    """Compile a folium map into what an inline component needs to draw it in the page.
+
+    - ``script``: folium's generated JavaScript, which creates the map in the element ``element_id``
+      and leaves it in the variable ``map_name``;
+    - ``html``: that element; ``css``: folium's style rules for it (the page-wide ones dropped);
+    - ``js`` and ``css_links``: the files folium loads first (here the app's own Leaflet, never a CDN);
+    - ``basemap``: an optional tile layer, added and removed in the browser without rebuilding the map;
+    - ``outline``: the style of the selected force's outline;
+    - ``version``: a digest of all of it (folium's random element ids aside), so the component rebuilds
+      its map only when the map itself changes.
+    """
+    root = fmap.get_root()
+    root.render()
+    header = list(root.header._children.values())
+    spec: dict[str, Any] = {
+        "map_name": fmap.get_name(),
+        "element_id": fmap.get_name(),
+        "html": root.html.render().strip(),
+        "css": _header_css(root),
+        "script": root.script.render(),
+        "js": [child.url for child in header if isinstance(child, JavascriptLink)],
+        "css_links": [child.url for child in header if isinstance(child, CssLink)],
+        "basemap": tile_layer_spec(basemap) if basemap is not None else None,
+        "outline": SELECTED_OUTLINE_STYLE,
+    }
+    digest = hashlib.sha256(_FOLIUM_ID.sub("", json.dumps(spec, sort_keys=True)).encode()).hexdigest()
+    spec["version"] = digest[:16]
+    return spec
+
+
+def openstreetmap_layer() -> folium.TileLayer:
+    """The optional OpenStreetMap basemap (it needs the internet and tells the tile server who is looking)."""
+    return folium.TileLayer("OpenStreetMap", attr=OSM_ATTRIBUTION, name="OpenStreetMap basemap")

@@ -269,7 +269,12 @@ def compile_scenario(
             oncost(book, scheme, 100_000.0, year_tuple[0])  # raises the rules' own message (e.g. no LGPS default)
             raise
         # a band of pay (qualifying earnings): the rate on the part of the salary inside it
-        share: np.ndarray = rate * np.clip(np.minimum(salary, upper) - lower, 0.0, None) / salary
+        # written as coverage.planner.rules.oncost does, so the two agree to the last bit
+        share: np.ndarray = np.where(
+            salary <= lower,
+            0.0,
+            np.where(salary <= upper, rate * (1.0 - lower / salary), rate * ((upper - lower) / salary)),
+        )
         return share
 
     # one template table holding every unit's lines; deployments index into it
@@ -790,8 +795,11 @@ def run_scenario(
 
         detail = pd.DataFrame(
             {
-                "area_codes": cat(c.dep[li], ["+".join(d.forces) for d in c.deployments]),
-                "area_name": cat(c.dep[li], c.dep_labels),
+                # two units may serve the same forces (or share a name): categories from the distinct values
+                "area_codes": pd.Categorical(
+                    np.asarray(["+".join(d.forces) for d in c.deployments], dtype=object)[c.dep[li]]
+                ),
+                "area_name": pd.Categorical(np.asarray(c.dep_labels, dtype=object)[c.dep[li]]),
                 "unit_model": cat(c.unit[li], c.unit_ids),
                 "deployment": c.dep[li],
                 "year": c.years[yi],

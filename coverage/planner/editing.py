@@ -312,6 +312,25 @@ def role_oncost(role: Mapping[str, Any], first_year: int, book: RuleBook) -> tup
     return worked.rate, "from the rules: " + worked.explanation
 
 
+def oncosts_shown_differ(shown: pd.DataFrame | None, data: Mapping[str, Any], unit_index: int) -> bool:
+    """Whether the roles table as the planner sees it shows different on-costs from those ``data`` works
+    out (a salary, scheme or rule changed): then the table must be drawn again, or it would show stale rates."""
+    if shown is None:
+        return False
+    now = roles_table(data, unit_index)
+    if len(now) != len(shown):
+        return True
+    for before, after, basis_before, basis_after in zip(
+        shown["oncost_rate"], now["oncost_rate"], shown["oncost_basis"], now["oncost_basis"]
+    ):
+        a, b = _number(before), _number(after)
+        if (a is None) != (b is None) or (a is not None and b is not None and not _same(a, b)):
+            return True
+        if str(basis_before) != str(basis_after):
+            return True
+    return False
+
+
 def roles_table(data: Mapping[str, Any], unit_index: int = 0, rules: RuleBook | None = None) -> pd.DataFrame:
     """The roles of one unit model as the planner edits them; on-costs as worked out for the first year."""
     roles = data["unit_models"][unit_index].get("roles") or []
@@ -851,17 +870,19 @@ def edited_scenario(
     ``offences_period`` False leaves the scenario's own period; None means the latest year."""
     data = copy.deepcopy(dict(base))
     problems = list(placement_problems)
-    if rules is not None:
-        problems += apply_rules(data, rules)
     if offences_period is not False:
         apply_offences_period(data, cast(str | None, offences_period))
     if params is not None:
         problems += apply_params(data, params, unit_index)
+    # The roles table showed on-costs worked out under the rules as they were: read it back against
+    # those rules, and only then lay the planner's new rule values over them.
     if roles is not None:
         problems += apply_roles(data, roles, unit_index)
     if fixed is not None:
         problems += apply_fixed(data, fixed, unit_index)
     problems += apply_ramp(data, ramp, unit_index)
+    if rules is not None:
+        problems += apply_rules(data, rules)
     data["deployments"] = deployments
     data["placement"] = dict(placement_rule) if placement_rule else None
     if problems:

@@ -31,6 +31,7 @@ from coverage.planner.editing import (
     Placement,
     deployments_for,
     edited_scenario,
+    oncosts_shown_differ,
     placement_from_scenario,
 )
 from coverage.planner.schema import scenario_from_dict, scenario_hash, scenario_to_dict
@@ -238,7 +239,19 @@ def edited(state: PlannerState, edits: Edits, placement: Placement) -> PlannerSt
         )
     except InputError as error:
         return replace(state, placement=placement, problems=tuple(problems_of(error)))
-    return replace(state, placement=placement, scenario=scenario_to_dict(candidate), problems=())
+    scenario = scenario_to_dict(candidate)
+    if oncosts_shown_differ(edits.roles, scenario, state.unit_index):
+        # a salary, pension scheme or rule changed what the on-cost column should say: the edit becomes the
+        # base and the tables are drawn again (a new generation), so no stale rate stays on screen
+        return replace(
+            state,
+            base=copy.deepcopy(scenario),
+            placement=placement,
+            scenario=scenario,
+            problems=(),
+            generation=state.generation + 1,
+        )
+    return replace(state, placement=placement, scenario=scenario, problems=())
 
 
 def refused(state: PlannerState, error: InputError) -> PlannerState:
