@@ -22,6 +22,7 @@ from coverage.planner.schema import (
     AGENCIES,
     DEMAND_OFFENCES,
     PENSION_SCHEMES,
+    demand_description,
     fiscal_year_label,
     scenario_from_dict,
     scenario_hash,
@@ -511,7 +512,8 @@ with tab_results:
     else:
         view.show_value_for_money(result, scenario)
 
-        year_text = sc.cost_by_year_text(result.by_year, price_base, scenario.name)
+        demand_words = demand_description(scenario)
+        year_text = sc.cost_by_year_text(result.by_year, price_base, scenario.name, demand=demand_words)
         st.markdown(f"**Cost by year.** {escape_markdown(year_text.takeaway)}")
         chart_column, table_column = st.columns([3, 2], gap="medium")
         with chart_column:
@@ -524,7 +526,9 @@ with tab_results:
             st.caption(f"£; real = {price_base}; present value discounted at {t['discount_rate']:.1%}.")
             st.dataframe(view.shown_by_year(result), hide_index=True, width="stretch")
 
-        fte_text = sc.fte_text(result.by_role, result.by_agency, scenario.name, price_base, t["forces_covered"])
+        fte_text = sc.fte_text(
+            result.by_role, result.by_agency, scenario.name, price_base, t["forces_covered"], demand=demand_words
+        )
         st.markdown(f"**Staff by role and agency.** {escape_markdown(fte_text.takeaway)}")
         chart_column, table_column = st.columns([3, 2], gap="medium")
         with chart_column:
@@ -630,7 +634,14 @@ with tab_sensitivity:
         st.info("Place at least one unit to test the assumptions.")
     else:
         frame = view.tornado_frame(scenario_hash(scenario), existing, scenario)
-        text = sc.tornado_text(frame, scenario.name, price_base, t["discount_rate"], t["horizon_years"])
+        text = sc.tornado_text(
+            frame,
+            scenario.name,
+            price_base,
+            t["discount_rate"],
+            t["horizon_years"],
+            demand=demand_description(scenario),
+        )
         st.markdown(f"**{escape_markdown(text.title)}.** {escape_markdown(text.takeaway)}")
         chart_column, table_column = st.columns([3, 2], gap="medium")
         with chart_column:
@@ -668,7 +679,11 @@ with tab_compare:
         a2.button("Add the saved scenario", key="scn_compare_add_saved", on_click=view.on_compare_saved)
     if entries:
         table, summary_frame = view.comparison_tables(entries, existing)
-        text = sc.comparison_text(summary_frame, list(summary_frame["price_base"]))
+        text = sc.comparison_text(
+            summary_frame,
+            list(summary_frame["price_base"]),
+            [demand_description(scenario_from_dict(dict(e.scenario))) for e in entries],
+        )
         st.markdown(f"**Side by side.** {escape_markdown(text.takeaway)}")
         st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
         chart_column, remove_column = st.columns([3, 2], gap="medium")

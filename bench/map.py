@@ -112,7 +112,11 @@ SHAPES_DRAWN = "document.querySelectorAll('path.leaflet-interactive').length >= 
 APPS = (
     App("atlas", REPO / "app.py", SHAPES_DRAWN),
     App("naive folium", BENCH / "naive_folium_app.py", SHAPES_DRAWN),
-    App("bare page", BENCH / "bare_page.py", f"[...document.querySelectorAll('h1')].some((h) => h.textContent.includes({TITLE!r}))"),
+    App(
+        "bare page",
+        BENCH / "bare_page.py",
+        f"[...document.querySelectorAll('h1')].some((h) => h.textContent.includes({TITLE!r}))",
+    ),
 )
 
 
@@ -207,7 +211,7 @@ def _visit(context, url: str, timeout_s: float = 60):
         for frame in page.frames:
             try:
                 ready_at = frame.evaluate("window.__benchReadyAt")
-            except Exception:  # noqa: BLE001 - a frame still navigating answers nothing yet
+            except Exception:  # a frame still navigating answers nothing yet
                 continue
             if ready_at:
                 return page, (ready_at - started) / 1000

@@ -166,7 +166,7 @@ def measure(in_thread: bool, switches: int) -> dict:
             browser = runner.launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
-            runner.wait_for_shapes(page)
+            runner.wait_for_shapes(page, timeout_ms=120_000)  # a busy machine can take a while to start
             _switch_forces(page, log, len(FORCES))  # each force's first opening builds its charts
             alone, _ = _switch_forces(page, log, switches)
             with _uploading(url) as waits_file:
@@ -196,11 +196,13 @@ def in_process(reruns: int) -> dict:
     import threading
 
     sys.path.insert(0, str(REPO))
+    from streamlit import logger
     from streamlit.testing.v1 import AppTest
 
     from coverage.model.register import check_upload
     from ui import session
 
+    logger.set_log_level("error")  # AppTest's "no ScriptRunContext" notes about this thread
     data = atlas_data.load_all()
     content = heavy_register()
     arguments = {
@@ -256,7 +258,8 @@ def in_process(reruns: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--switches", type=int, default=12)
+    parser.add_argument("--switches", type=int, default=12, help="force switches on the server, each way")
+    parser.add_argument("--reruns", type=int, default=40, help="Map page reruns in process (AppTest), each way")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-browser", action="store_true", help="only the in-process (AppTest) measurement")
     parser.add_argument("--no-in-process", action="store_true", help="only the measurement on a running server")
@@ -272,7 +275,7 @@ def main() -> int:
     if not args.no_browser:
         results["in the script thread (before)"] = measure(True, args.switches)
         results["in the worker process (now)"] = measure(False, args.switches)
-    apptest = {} if args.no_in_process else in_process(args.switches)
+    apptest = {} if args.no_in_process else in_process(args.reruns)
     if args.json:
         print(json.dumps({"register_mb": round(size / 1e6, 1), "server": results, "in_process": apptest}))
         return 0

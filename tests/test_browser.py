@@ -449,18 +449,23 @@ def _same_live_map(page) -> bool:
     )
 
 
+# The codes of the forces outlined as selected (a non-interactive copy of the force's shape, in orange).
+_OUTLINED = f"""() => {{
+    const codes = [];
+    {LEAFLET_MAP}.eachLayer((layer) => {{
+        if (layer instanceof L.Path && layer.feature && layer.options.interactive === false
+            && layer.options.color === '#F46A25') codes.push(layer.feature.properties.code);
+    }});
+    return codes;
+}}"""
+
+
 def _outlined(page) -> list[str]:
-    """The codes of the forces outlined as selected (a non-interactive copy of the force's shape)."""
-    return page.evaluate(
-        f"""() => {{
-            const codes = [];
-            {LEAFLET_MAP}.eachLayer((layer) => {{
-                if (layer instanceof L.Path && layer.feature && layer.options.interactive === false
-                    && layer.options.color === '#F46A25') codes.push(layer.feature.properties.code);
-            }});
-            return codes;
-        }}"""
-    )
+    return page.evaluate(_OUTLINED)
+
+
+def _wait_until_outlined(page, code: str) -> None:
+    page.wait_for_function(f"() => JSON.stringify(({_OUTLINED})()) === '[\"{code}\"]'", timeout=20_000)
 
 
 def _app_requests(page) -> list[str]:
@@ -476,16 +481,15 @@ def test_choosing_a_force_restyles_the_live_map_and_fetches_nothing(app_url, bro
     assert _outlined(page) == []
     page.locator(f"{MAP} path.leaflet-interactive").nth(5).dispatch_event("click")  # Cheshire
     page.get_by_role("heading", name="Cheshire").wait_for(timeout=20_000)
-    page.wait_for_function(f"() => {LEAFLET_MAP}.hasLayer && document.querySelectorAll('{MAP} path[stroke=\"#F46A25\"]').length === 1")
-    assert _outlined(page) == ["E23000006"]
+    _wait_until_outlined(page, "E23000006")
     # Chosen in the list instead: the outline moves; still the same map, and no file fetched again.
     select = page.get_by_role("combobox", name="Force area")
     select.click()
     select.fill("Durham")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Durham").wait_for(timeout=20_000)
-    page.wait_for_function(f"() => {LEAFLET_MAP} && document.querySelectorAll('{MAP} path[stroke=\"#F46A25\"]').length === 1")
-    assert _outlined(page) == ["E23000008"]
+    _wait_until_outlined(page, "E23000008")
+    assert page.locator(f"{MAP} path[stroke='#F46A25']").count() == 1
     assert _same_live_map(page)
     assert [url for url in requests if "/app/static/" in url or "leaflet" in url] == []
     context.close()
@@ -504,10 +508,11 @@ def test_switching_layers_and_the_basemap_keeps_the_live_map(app_url, browser):
     assert page.evaluate(badges) == before
     # The basemap: its tiles (which cannot load here: no internet) join the same map, and leave it.
     tiles = f"document.querySelectorAll('{MAP} .leaflet-tile-pane .leaflet-layer').length"
-    page.get_by_role("switch", name="OpenStreetMap basemap").click()
+    basemap = page.get_by_role("switch", name="OpenStreetMap basemap")
+    basemap.check(force=True)  # its label lies over the switch itself
     page.wait_for_function(f"() => {tiles} === 1", timeout=20_000)
     assert "OpenStreetMap contributors" in page.locator(f"{MAP} .leaflet-control-attribution").inner_text()
-    page.get_by_role("switch", name="OpenStreetMap basemap").click()
+    basemap.uncheck(force=True)
     page.wait_for_function(f"() => {tiles} === 0", timeout=20_000)
     assert "OpenStreetMap" not in page.locator(f"{MAP} .leaflet-control-attribution").inner_text()
     assert _same_live_map(page)

@@ -48,7 +48,9 @@ CASH = "Total cost, cash (nominal)"
 WIDE = {"width": 1400, "height": 1000}
 USER_COOKIE = "_streamlit_user"  # streamlit/web/server/starlette/starlette_server_config.py USER_COOKIE_NAME
 ATLAS_SETTINGS = ("ATLAS_MODE", "ATLAS_WORKSPACE", "ATLAS_ADMINS", "ATLAS_STORE_URL", "ATLAS_SCENARIO_DB")
-IDLE = "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+IDLE = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+)
 HAVE_CHROMIUM = bool(shutil.which("chromium")) or os.path.exists("/usr/bin/chromium")
 
 
@@ -348,17 +350,48 @@ def test_a_forged_sign_in_cookie_gets_the_sign_in_page_not_an_error(team_app, br
         page.context.close()
 
 
-@browser_test
-def test_the_forgery_tests_would_see_a_validly_signed_cookie(team_app, browser):
-    """The control for the forgeries above: the same cookie signed with the app's secret for its own origin
-    is accepted, so the forgeries were refused for their signature or origin, not for their form."""
+def cookie_signed_in(browser, team_app: TeamApp, who: str):
+    """A browser holding a sign-in cookie signed with the app's own secret for its own origin, as Streamlit
+    writes one after a sign-in (quicker than the provider's round trip, for tests about something else)."""
     context = browser.new_context(viewport=WIDE)
-    value = _signed(team_app.cookie_secret, _payload(team_app.url, CAROL))
+    value = _signed(team_app.cookie_secret, _payload(team_app.url, who))
     context.add_cookies([{"name": USER_COOKIE, "value": value, "url": team_app.url}])
-    page = context.new_page()
+    return context, context.new_page()
+
+
+@browser_test
+def test_control_a_cookie_signed_with_the_apps_secret_for_its_origin_is_accepted(team_app, browser):
+    """The control for the forgeries above: the same cookie, signed with the app's secret for its own origin,
+    signs in, so the forgeries were refused for their signature or origin, not for their form."""
+    context, page = cookie_signed_in(browser, team_app, CAROL)
     page.goto(team_app.url)
     page.get_by_text(f"Signed in as {CAROL} · workspace team").wait_for(timeout=60_000)
     context.close()
+
+
+@browser_test
+@pytest.mark.xfail(
+    strict=True,
+    reason="app_pages/scenarios.py:73 writes the planner's messages (st.success/st.error) straight into the page "
+    "above st.tabs (line 190): a message that appears or goes shifts the tabs' position, the browser remounts them "
+    "and shows the first tab, so after Save (or Duplicate, Open, Delete…) the planner jumps from 'Save, open and "
+    "share' back to 'Results'. Fix: draw the messages in a container that is always there (e.g. "
+    "`notices = st.container()` before the loop, `with notices:`), so the tabs keep their place.",
+)
+def test_after_saving_the_planner_stays_on_the_save_tab(team_app, browser):
+    context, page = cookie_signed_in(browser, team_app, CAROL)
+    open_planner(page, team_app.url)
+    save_tab(page)
+    type_into(page, "Name", "Carol plan")
+    selected = page.get_by_role("tab", name="Save, open and share")
+    assert selected.get_attribute("aria-selected") == "true"  # a rerun without a message keeps the tab
+    page.locator(".st-key-scn_save").get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("Saved “Carol plan” as version 1.").wait_for(timeout=30_000)
+    settle(page)
+    try:
+        assert selected.get_attribute("aria-selected") == "true", "the planner went back to the Results tab"
+    finally:
+        context.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,13 +466,13 @@ def test_two_replicas_on_one_postgresql_database_see_each_others_saves(browser, 
 # Public mode: nothing on the server
 # --------------------------------------------------------------------------------------------
 
-PAGES = [
+PAGES = [  # the planner last: the test goes on there
     ("/?force=E23000006", "Demand beside provision"),
     ("/lottery?q=SO14", "The postcode lottery in numbers"),
-    ("/scenarios", "Cost by year."),
     ("/briefing?force=E23000006", "Services listed in the briefing"),
     ("/evidence", "Upload an edited register"),
     ("/methods", "How a force area is classed"),
+    ("/scenarios", "Cost by year."),
 ]
 
 
@@ -464,9 +497,6 @@ def test_a_public_atlas_writes_nothing_on_every_page_and_share_links_carry_the_s
             assert "Sign in" not in page.locator("[data-testid=stSidebar]").inner_text()
 
         # the planner: no Save, and it says why; what it offers writes nothing either
-        page.close()
-        page = context.new_page()
-        open_planner(page, url)
         default_cash = cash(page)
         save_tab(page)
         assert "keeps nothing on its server" in main_text(page)
@@ -494,11 +524,14 @@ def test_a_public_atlas_writes_nothing_on_every_page_and_share_links_carry_the_s
             "changed": token[:40] + ("A" if token[40] != "A" else "B") + token[41:],
             "not ours": "x1." + token[3:],
         }
-        for how, bad in broken.items():
-            fresh = context.new_page()
-            open_planner(fresh, url, f"?scenario={bad}")
+        opened = {}
+        for how, bad in broken.items():  # all at once
+            opened[how] = context.new_page()
+            opened[how].goto(f"{url}/scenarios?scenario={bad}")
+        for how, fresh in opened.items():
+            fresh.get_by_text("Cost by year.").first.wait_for(timeout=90_000)
+            settle(fresh)
             message = fresh.locator("[data-testid=stAlertContentError]").first
-            message.wait_for(timeout=30_000)
             text = message.inner_text()
             assert "share link" in text and "The scenario on screen is the default preset." in text, (how, text)
             assert cash(fresh) == default_cash, how
@@ -651,3 +684,37 @@ def test_a_read_only_store_file_refuses_saving_and_still_lists_and_opens(setting
         assert "Opened “Plan A”." in at.success[0].value
         assert at_cash(at) == core_cash(load_preset("advocacy_only"))
     assert db.read_bytes() == content
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ui/scenario_view.py:734 always ends the Save refusal with 'Save it under a new name instead.', also "
+    "when the store itself refuses every write (file read-only, vanished or damaged), where a new name fails "
+    "the same way. Fix: add that sentence only when the refusal is about this name (owner, deleted), e.g. when "
+    "the store would accept a new name; a public `write_refusal()` on the store would tell the two apart.",
+)
+def test_a_read_only_store_does_not_suggest_saving_under_a_new_name(settings, tmp_path):
+    db = tmp_path / "store" / "scenarios.sqlite"
+    settings.setenv("ATLAS_SCENARIO_DB", str(db))
+    SQLiteScenarioStore(db).save("Plan A", load_preset("advocacy_only"))
+    with read_only(db):
+        at = planner_apptest()
+        at.text_input(key=gen_key(at, "save_name")).input("Plan B").run()
+        captions = "\n".join(c.value for c in at.caption)
+        assert "is read-only" in captions
+        assert "Save it under a new name instead" not in captions
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="requirements.txt lacks what st.login needs (Streamlit's `auth` extra: Authlib>=1.3.2 and "
+    "httpx>=0.24.1), so a team deployment installed from it cannot sign anyone in (st.login raises "
+    "StreamlitMissingAuthlibError). These tests pass only because requirements-dev.txt installs both for the "
+    "OIDC provider. Fix: add Authlib==1.9.10 and httpx==0.28.1 to requirements.txt.",
+)
+def test_the_runtime_requirements_hold_what_team_sign_in_needs():
+    from packaging.requirements import Requirement
+
+    lines = (paths.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    names = {Requirement(line).name.lower() for line in lines if line.strip() and not line.startswith(("#", "-"))}
+    assert {"authlib", "httpx"} <= names, sorted(names)

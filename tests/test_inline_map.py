@@ -45,7 +45,13 @@ def test_the_compiled_map_is_folium_s_own_script_element_and_styles(spec):
     assert ".foliumtooltip" in spec["css"]
     assert "html, body" not in spec["css"] and not re.search(r"#map\s*\{", spec["css"])
     # Everything the atlas's map does is in the script: the wheel, tooltips, the folding key, the hatch.
-    for piece in ("wheelZooms(true)", "atlasKeptInside", "map.atlasFold(", "atlas-hatch-national_only", "L.control.layers"):
+    for piece in (
+        "wheelZooms(true)",
+        "atlasKeptInside",
+        "map.atlasFold(",
+        "atlas-hatch-national_only",
+        "L.control.layers",
+    ):
         assert piece in spec["script"], piece
 
 
@@ -136,7 +142,7 @@ def test_the_map_page_mounts_the_inline_map_without_an_iframe():
     assert sent["map"]["js"] == ["/app/static/vendor/leaflet/leaflet.js"]
     element = at.get_by_key("provision_map").proto
     assert element.component_name == "atlas_inline_map" and not element.isolate_styles
-    assert not [e for e in at.get("iframe")] and not [e for e in at.get("component_instance")]
+    assert not list(at.get("iframe")) and not list(at.get("component_instance"))
 
 
 def test_choosing_a_force_or_the_basemap_sends_the_same_map_with_new_values():

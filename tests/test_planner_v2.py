@@ -264,6 +264,8 @@ def _with_hand_set_isac(data: dict) -> dict:
 
 
 def test_banded_oncosts_are_exactly_the_rules_and_never_fall_within_the_band(forces, book):
+    """The auto-enrolment share is worked out as rules.oncost works it out, to the last bit, so a salary one
+    ulp higher never gets a lower rate (rate × (min(s, upper) − lower) ÷ s can fall)."""
     lower = book.value("employer_pension.auto_enrolment_lower_limit", rule_date(2026))
     upper = book.value("employer_pension.auto_enrolment_upper_limit", rule_date(2026))
     salaries = np.random.default_rng(7).uniform(max(lower, 10_000), upper, 200)

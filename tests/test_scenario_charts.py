@@ -14,7 +14,7 @@ from coverage import paths
 from coverage.model.forces import read_force_table
 from coverage.outputs import scenario_charts as sc
 from coverage.planner.costing import run_scenario, with_deployments
-from coverage.planner.schema import load_preset, scenario_from_dict, scenario_to_dict
+from coverage.planner.schema import demand_description, load_preset, scenario_from_dict, scenario_to_dict
 from coverage.planner.sensitivity import tornado
 
 KENT, DORSET, CHESHIRE = "E23000032", "E23000039", "E23000006"
@@ -64,7 +64,7 @@ def test_money_uses_sensible_units():
 
 def test_cost_by_year_chart_carries_its_text_and_tells_nominal_from_real(result):
     scenario, r = result
-    text = sc.cost_by_year_text(r.by_year, r.price_base, scenario.name)
+    text = sc.cost_by_year_text(r.by_year, r.price_base, scenario.name, demand=demand_description(scenario))
     chart = sc.cost_by_year_chart(r.by_year, price_base=r.price_base, text=text)
     svg = svg_text(chart)
     assert text.title in svg
@@ -83,7 +83,14 @@ def test_cost_by_year_chart_carries_its_text_and_tells_nominal_from_real(result)
 
 def test_fte_chart_names_each_role_with_its_agency_and_value(result):
     scenario, r = result
-    text = sc.fte_text(r.by_role, r.by_agency, scenario.name, r.price_base, r.totals["forces_covered"])
+    text = sc.fte_text(
+        r.by_role,
+        r.by_agency,
+        scenario.name,
+        r.price_base,
+        r.totals["forces_covered"],
+        demand=demand_description(scenario),
+    )
     chart = sc.fte_by_role_chart(r.by_role, text=text)
     svg = svg_text(chart)
     assert text.title in svg and words_in(svg, text.takeaway) and words_in(svg, text.source)
@@ -97,7 +104,7 @@ def test_fte_chart_names_each_role_with_its_agency_and_value(result):
 def test_tornado_chart_labels_both_ends_and_the_base(result, forces, offences):
     scenario, r = result
     frame = tornado(scenario, forces, offences, factors=FACTORS)
-    text = sc.tornado_text(frame, scenario.name, r.price_base, 0.035, 10)
+    text = sc.tornado_text(frame, scenario.name, r.price_base, 0.035, 10, demand=demand_description(scenario))
     chart = sc.tornado_chart(frame, text=text)
     svg = svg_text(chart)
     assert text.title in svg and words_in(svg, text.takeaway) and words_in(svg, text.source)
@@ -168,7 +175,14 @@ def test_a_regional_unit_draws_with_its_forces_named(forces, offences):
     data["deployments"] = [{"forces": wales, "unit_model": "cheshire_hru_like", "name": "Wales-wide unit"}]
     scenario = scenario_from_dict(data)
     r = run_scenario(scenario, forces, offences)
-    text = sc.fte_text(r.by_role, r.by_agency, scenario.name, r.price_base, r.totals["forces_covered"])
+    text = sc.fte_text(
+        r.by_role,
+        r.by_agency,
+        scenario.name,
+        r.price_base,
+        r.totals["forces_covered"],
+        demand=demand_description(scenario),
+    )
     assert f"{sc.fte_by_role_table(r.by_role)['fte'].sum():,.1f} FTE in all" in text.takeaway
     svg = svg_text(sc.fte_by_role_chart(r.by_role, text=text))
     assert text.title in svg and "Detective constable (Police)" in svg
@@ -176,18 +190,11 @@ def test_a_regional_unit_draws_with_its_forces_named(forces, offences):
     assert sc.money(r.totals["total_cost_nominal"]) in year_text.takeaway
 
 
-@pytest.mark.xfail(
-    reason="coverage/outputs/scenario_charts.py:56 OFFENCE_SOURCE is fixed text (ONS 'Stalking and harassment' "
-    "group, year ending December 2023) put in every chart's source by source_line (line 98) and "
-    "comparison_text (line 434), though v2 scenarios apply their rate to stalking (8Q) in their own "
-    "offences_period (the presets: YE Dec 2018)",
-    strict=True,
-)
 def test_the_chart_source_names_the_offences_the_scenario_was_costed_on(result):
     scenario, r = result
     rate = scenario.demand.referral_rate
     assert rate.offence_code == "8Q" and rate.offences_period == "YE Dec 2018"
-    source = sc.cost_by_year_text(r.by_year, r.price_base, scenario.name).source
+    source = sc.cost_by_year_text(r.by_year, r.price_base, scenario.name, demand=demand_description(scenario)).source
     assert "December 2023" not in source and "'Stalking and harassment' group" not in source
     assert "8Q" in source or "stalking offences" in source
 

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import folium
 import pandas as pd
-from branca.element import CssLink, Element, JavascriptLink, MacroElement
+from branca.element import CssLink, Figure, JavascriptLink, MacroElement
 from folium.map import Layer
 from folium.utilities import camelize
 from jinja2 import Template
@@ -700,7 +700,7 @@ _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
 
-def _header_css(root: Element) -> str:
+def _header_css(root: Figure) -> str:
     """The map's own style rules from folium's page header (its size, its tooltip tables)."""
     rules = []
     for child in root.header._children.values():
@@ -730,6 +730,8 @@ def inline_map_spec(fmap: folium.Map, *, basemap: folium.TileLayer | None = None
       its map only when the map itself changes.
     """
     root = fmap.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError("the map is not in a folium figure")
     root.render()
     header = list(root.header._children.values())
     spec: dict[str, Any] = {

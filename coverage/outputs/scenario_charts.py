@@ -22,7 +22,7 @@ import pandas as pd
 
 from coverage.outputs.charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText
 from coverage.outputs.charts import titled as _titled
-from coverage.vocabulary import OFFENCE_GROUP_INCLUDES, OGL_V3
+from coverage.vocabulary import OGL_V3
 
 __all__ = [
     "AF_CATEGORICAL",
@@ -36,6 +36,7 @@ __all__ = [
     "fte_text",
     "money",
     "money_axis",
+    "offence_source",
     "source_line",
     "tornado_chart",
     "tornado_text",
@@ -53,10 +54,11 @@ AGENCY_LABELS = {
     "other": "Other",
 }
 
-OFFENCE_SOURCE = (
-    "Demand: ONS police-recorded offences in the 'Stalking and harassment' group (which also "
-    f"{OFFENCE_GROUP_INCLUDES}), year ending December 2023, {OGL_V3}."
-)
+
+def offence_source(demand: str) -> str:
+    """The demand sentence of a chart's source: the offences the scenario's referral rate was applied to
+    (``coverage.planner.schema.demand_description``), or nothing when it has no rate."""
+    return f"Demand: {demand} (Home Office / ONS, {OGL_V3})." if demand else ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,12 +92,12 @@ def money_axis(max_value: float) -> tuple[float, str]:
     return 1.0, "£"
 
 
-def source_line(scenario_name: str, price_base: str, *, with_offences: bool = True) -> str:
+def source_line(scenario_name: str, price_base: str, *, demand: str = "") -> str:
     text = (
         f"Source: Stalking Provision Atlas cost model, scenario '{scenario_name}', {price_base}. "
         "Every input and its source or assumption is in the scenario file (sources: data/scenarios/SOURCES.md)."
     )
-    return text + (" " + OFFENCE_SOURCE if with_offences else "")
+    return (text + " " + offence_source(demand)).strip()
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ def _real_label(price_base: str) -> str:
 NOMINAL_LABEL = "Nominal (cash)"
 
 
-def cost_by_year_text(by_year: pd.DataFrame, price_base: str, scenario_name: str) -> ChartText:
+def cost_by_year_text(by_year: pd.DataFrame, price_base: str, scenario_name: str, *, demand: str = "") -> ChartText:
     first, last = by_year.iloc[0], by_year.iloc[-1]
     # by_year has a RangeIndex (one row a year): idxmax is an int label, and its row a Series
     peak = cast("pd.Series[Any]", by_year.loc[cast(int, by_year["cost_real"].idxmax())]) if len(by_year) else first
@@ -127,7 +129,7 @@ def cost_by_year_text(by_year: pd.DataFrame, price_base: str, scenario_name: str
             f"real = at {price_base}."
         ),
         takeaway=takeaway,
-        source=source_line(scenario_name, price_base),
+        source=source_line(scenario_name, price_base, demand=demand),
     )
 
 
@@ -194,7 +196,13 @@ def fte_by_role_table(by_role: pd.DataFrame) -> pd.DataFrame:
 
 
 def fte_text(
-    by_role: pd.DataFrame, by_agency: pd.DataFrame, scenario_name: str, price_base: str, forces_covered: int
+    by_role: pd.DataFrame,
+    by_agency: pd.DataFrame,
+    scenario_name: str,
+    price_base: str,
+    forces_covered: int,
+    *,
+    demand: str = "",
 ) -> ChartText:
     staff = fte_by_role_table(by_role)
     total = float(staff["fte"].sum())
@@ -215,7 +223,7 @@ def fte_text(
             f"area{'s' if forces_covered != 1 else ''}; demand-driven roles = referrals a year ÷ caseload, not rounded."
         ),
         takeaway=takeaway,
-        source=source_line(scenario_name, price_base),
+        source=source_line(scenario_name, price_base, demand=demand),
     )
 
 
@@ -287,6 +295,8 @@ def tornado_text(
     discount_rate: float,
     horizon_years: int,
     swing: float = 0.2,
+    *,
+    demand: str = "",
 ) -> ChartText:
     if frame.empty:
         takeaway = "No assumptions were tested."
@@ -314,7 +324,7 @@ def tornado_text(
             f"assumption moved ±{swing:.0%} on its own (optimism bias ±{swing * 100:.0f} points, never below 0)."
         ),
         takeaway=takeaway,
-        source=source_line(scenario_name, price_base),
+        source=source_line(scenario_name, price_base, demand=demand),
     )
 
 
@@ -405,7 +415,7 @@ def text_price_hint(text: ChartText) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def comparison_text(summary: pd.DataFrame, price_bases: Sequence[str]) -> ChartText:
+def comparison_text(summary: pd.DataFrame, price_bases: Sequence[str], demands: Sequence[str] = ()) -> ChartText:
     """``summary`` has one row per scenario: label, present_value, total_cost_nominal, fte_total, horizon_years."""
     ordered = summary.sort_values("present_value", ascending=False)
     top, bottom = ordered.iloc[0], ordered.iloc[-1]
@@ -431,7 +441,14 @@ def comparison_text(summary: pd.DataFrame, price_bases: Sequence[str]) -> ChartT
         takeaway=takeaway,
         source=(
             "Source: Stalking Provision Atlas cost model; each scenario's inputs and their sources are in its scenario "
-            "file (data/scenarios/SOURCES.md). " + OFFENCE_SOURCE
+            "file (data/scenarios/SOURCES.md). "
+            + (
+                offence_source(next(iter(set(demands))))
+                if len(set(demands)) == 1
+                else "Demand: each scenario's own offences (its file says which)."
+                if demands
+                else ""
+            )
         ),
     )
 

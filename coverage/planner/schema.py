@@ -707,6 +707,14 @@ def walk_sources(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[
             yield from walk_sources(value, (*path, i))
 
 
+def demand_description(scenario: Scenario) -> str:
+    """The offences a scenario's referral rate is applied to, in words ('' without a rate)."""
+    rate = scenario.demand.referral_rate if scenario.demand is not None else None
+    if rate is None:
+        return ""
+    return f"{DEMAND_OFFENCES[rate.offence_code]}, {rate.offences_period or 'the latest year'}"
+
+
 def fiscal_year_label(year: int) -> str:
     """2026 → '2026/27'."""
     return f"{year}/{(year + 1) % 100:02d}"
