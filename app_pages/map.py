@@ -20,6 +20,10 @@ FORCE_KEY = "force"
 MAP_KEY = "provision_map"
 BASEMAP_KEY = "basemap"
 
+# Before anything else (on a fresh server the data below take a moment): the browser starts fetching
+# the map's Leaflet now, not once the page has arrived as far as the map.
+inline_map.prepare()
+
 atlas = data.atlas()
 boundaries = session.boundaries(atlas.boundaries)
 table = data.provision()

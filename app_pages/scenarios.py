@@ -71,8 +71,11 @@ st.markdown(
     "The staff, the cost per year (in cash and in real terms), the present value and the coverage update at once. "
     "Every default shows its source, or says it is an assumption."
 )
-for kind, text in messages:
-    getattr(st, kind)(text)
+# Messages go in a container that is always there, so the tabs below never move (a tab bar that moves
+# is drawn again on its first tab, and the planner would lose their place after Save or Open).
+with st.container():
+    for kind, text in messages:
+        getattr(st, kind)(text)
 
 pick_column, where_column = st.columns([2, 3], gap="large")
 with pick_column:

@@ -175,16 +175,17 @@ def serving(app: App, timeout_s: float = 60) -> Iterator[str]:
 
 
 # Runs in every frame (the page and any component iframe) from its first byte: the moment the
-# visit's condition first holds, on the browser's clock (ms since the epoch, comparable across frames).
-# An iframe's first document (about:blank) gives way to its page in the same window, so the watch
-# follows whichever document the window holds.
+# visit's condition first holds, and the moment the page's title (its first h1) is there, on the
+# browser's clock (ms since the epoch, comparable across frames). An iframe's first document
+# (about:blank) gives way to its page in the same window, so the watch follows whichever document
+# the window holds.
 _READY_WATCH = """(() => {
     const ready = () => { try { return %s; } catch (e) { return false; } };
+    const now = () => performance.timeOrigin + performance.now();
     let watched = null, observer = null;
     const check = () => {
-        if (window.__benchReadyAt === undefined && ready()) {
-            window.__benchReadyAt = performance.timeOrigin + performance.now();
-        }
+        if (window.__benchTitleAt === undefined && document.querySelector('h1')) window.__benchTitleAt = now();
+        if (window.__benchReadyAt === undefined && ready()) window.__benchReadyAt = now();
         if (window.__benchReadyAt !== undefined) { clearInterval(timer); if (observer) observer.disconnect(); }
     };
     const watch = () => {
@@ -201,8 +202,14 @@ _READY_WATCH = """(() => {
 })();"""
 
 
+@dataclass(frozen=True)
+class Visit:
+    seconds: float  # from asking for the page to the app's condition (43 shapes; the bare page's title)
+    title_s: float  # from asking for the page to its title
+
+
 def _visit(context, url: str, timeout_s: float = 60):
-    """Open ``url`` in a new tab of ``context``; seconds from asking for it to the app's condition."""
+    """Open ``url`` in a new tab of ``context``; the page and how long it took (a ``Visit``)."""
     page = context.new_page()
     page.goto(url, wait_until="commit")
     started = page.evaluate("performance.timeOrigin")
@@ -214,7 +221,8 @@ def _visit(context, url: str, timeout_s: float = 60):
             except Exception:  # a frame still navigating answers nothing yet
                 continue
             if ready_at:
-                return page, (ready_at - started) / 1000
+                title_at = page.evaluate("window.__benchTitleAt")
+                return page, Visit((ready_at - started) / 1000, (title_at - started) / 1000)
         time.sleep(0.02)
     raise TimeoutError(f"{url} never became ready")
 
@@ -227,46 +235,66 @@ def _context(browser, app: App, outside: list[str], url: str):
 
 
 VISITS = ("first_visit", "new_visitor", "returning")
-SETTLE_S = 1.5  # a reader stays on the page a moment: what it loads after the map is in the cache too
+# A reader stays on the page a moment (what it loads after the map is in the cache too), and comes back
+# later: the server has finished the visit's run and the browser has closed its tab before the next visit.
+SETTLE_S = 1.5
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(SETTLE_S * 1000)
 
 
 def visit_figures(browser, rounds: int) -> tuple[dict, list[str]]:
     """Seconds to ready for each app and visit, over ``rounds`` rounds (apps interleaved)."""
-    times: dict[str, dict[str, list[float]]] = {app.name: {visit: [] for visit in VISITS} for app in APPS}
+    visits: dict[str, dict[str, list[Visit]]] = {app.name: {visit: [] for visit in VISITS} for app in APPS}
     outside: list[str] = []
     for index in range(rounds):
         for app in APPS[index % 3 :] + APPS[: index % 3]:
             with serving(app) as url:
                 context = _context(browser, app, outside, url)
-                page, seconds = _visit(context, url)
-                times[app.name]["first_visit"].append(seconds)
+                page, visit = _visit(context, url)
+                visits[app.name]["first_visit"].append(visit)
+                _settle(page)
                 context.close()
     with ExitStack() as stack:
         urls = {app.name: stack.enter_context(serving(app)) for app in APPS}
         for app in APPS:  # warm each server once, in a throwaway profile
             context = _context(browser, app, outside, urls[app.name])
             page, _ = _visit(context, urls[app.name])
-            page.wait_for_timeout(SETTLE_S * 1000)
+            _settle(page)
             context.close()
+        idle = browser.new_context().new_page()  # for waiting while no tab of the visitor is open
         for index in range(rounds):
             for app in APPS[index % 3 :] + APPS[: index % 3]:
                 url = urls[app.name]
                 context = _context(browser, app, outside, url)
-                page, seconds = _visit(context, url)
-                times[app.name]["new_visitor"].append(seconds)
-                page.wait_for_timeout(SETTLE_S * 1000)
+                page, visit = _visit(context, url)
+                visits[app.name]["new_visitor"].append(visit)
+                _settle(page)
                 page.close()
-                page, seconds = _visit(context, url)
-                times[app.name]["returning"].append(seconds)
+                _settle(idle)
+                page, visit = _visit(context, url)
+                visits[app.name]["returning"].append(visit)
+                _settle(page)
                 context.close()
+        idle.context.close()
     figures: dict = {}
+    medians = {
+        (app.name, visit): statistics.median(v.seconds for v in visits[app.name][visit])
+        for app in APPS
+        for visit in VISITS
+    }
     for app in APPS:
         for visit in VISITS:
-            values = times[app.name][visit]
-            figures[f"{app.name}: {visit} s (median)"] = round(statistics.median(values), 3)
-            figures[f"{app.name}: {visit} s (all)"] = [round(v, 2) for v in values]
+            values = visits[app.name][visit]
+            figures[f"{app.name}: {visit} s (median)"] = round(medians[app.name, visit], 3)
+            figures[f"{app.name}: {visit} s (all)"] = [round(v.seconds, 2) for v in values]
+            if app is APPS[0]:
+                figures[f"{app.name}: {visit}, its title s (median)"] = round(
+                    statistics.median(v.title_s for v in values), 3
+                )
     for visit in VISITS:
-        atlas, naive, bare = (statistics.median(times[app.name][visit]) for app in APPS)
+        atlas, naive, bare = (medians[app.name, visit] for app in APPS)
         figures[f"map's own cost, {visit}"] = round((atlas - bare) / (naive - bare), 2) if naive > bare else None
     return figures, outside
 
@@ -281,6 +309,7 @@ def rerun_figures(browser, reruns: int = 6) -> tuple[dict, list[str]]:
     with runner.running_app() as url:
         context = _context(browser, APPS[0], outside, url)
         page, _ = _visit(context, url)
+        _settle(page)
         select = page.get_by_role("combobox", name="Force area")
         forces = ["Cheshire", "Hampshire", "Durham"]
 

@@ -11,7 +11,9 @@
 * Public: no store at all. Every page in the browser, every planner button (AppTest), share links good
   and tampered: the folder the store would live in stays empty.
 * The store's faults as a planner meets them (AppTest): the file deleted while the app runs, the file
-  made read-only.
+  made read-only (``chattr +i`` when the tests run as root, who ignores permission bits).
+
+
 """
 
 from __future__ import annotations
@@ -273,7 +275,7 @@ def test_alice_saves_bob_sees_it_read_only_with_the_reason_and_duplicates_it(tea
     type_into(bob, "Name", "Alice plan")
     save_tab(bob)
     assert bob.get_by_role("button", name="Save", exact=True).is_disabled()
-    bob.get_by_text(f"Not possible here: {why}").wait_for(timeout=10_000)
+    bob.get_by_text(f"Saving is not possible: {why.rstrip('.')}.").wait_for(timeout=10_000)
 
     # he may copy it: the copy is his, and he may delete his copy
     type_into(bob, "Copy it as", "Bob copy")
@@ -370,14 +372,6 @@ def test_control_a_cookie_signed_with_the_apps_secret_for_its_origin_is_accepted
 
 
 @browser_test
-@pytest.mark.xfail(
-    strict=True,
-    reason="app_pages/scenarios.py:73 writes the planner's messages (st.success/st.error) straight into the page "
-    "above st.tabs (line 190): a message that appears or goes shifts the tabs' position, the browser remounts them "
-    "and shows the first tab, so after Save (or Duplicate, Open, Delete…) the planner jumps from 'Save, open and "
-    "share' back to 'Results'. Fix: draw the messages in a container that is always there (e.g. "
-    "`notices = st.container()` before the loop, `with notices:`), so the tabs keep their place.",
-)
 def test_after_saving_the_planner_stays_on_the_save_tab(team_app, browser):
     context, page = cookie_signed_in(browser, team_app, CAROL)
     open_planner(page, team_app.url)
@@ -676,7 +670,7 @@ def test_a_read_only_store_file_refuses_saving_and_still_lists_and_opens(setting
         # the next run no longer offers Save, and says why; the list and Open still work
         assert at.button(key="scn_save").disabled
         captions = "\n".join(c.value for c in at.caption)
-        assert f"Not possible here: the scenario store file {escape_markdown(str(db))} is read-only" in captions
+        assert f"Saving is not possible: the scenario store file {escape_markdown(str(db))} is read-only" in captions
         listing = next(d.value for d in at.dataframe if "Owner" in d.value.columns)
         assert list(listing["Name"]) == ["Plan A"]
         at.selectbox(key="scn_saved_pick").set_value("Plan A").run()
@@ -686,13 +680,6 @@ def test_a_read_only_store_file_refuses_saving_and_still_lists_and_opens(setting
     assert db.read_bytes() == content
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/scenario_view.py:734 always ends the Save refusal with 'Save it under a new name instead.', also "
-    "when the store itself refuses every write (file read-only, vanished or damaged), where a new name fails "
-    "the same way. Fix: add that sentence only when the refusal is about this name (owner, deleted), e.g. when "
-    "the store would accept a new name; a public `write_refusal()` on the store would tell the two apart.",
-)
 def test_a_read_only_store_does_not_suggest_saving_under_a_new_name(settings, tmp_path):
     db = tmp_path / "store" / "scenarios.sqlite"
     settings.setenv("ATLAS_SCENARIO_DB", str(db))
@@ -705,13 +692,6 @@ def test_a_read_only_store_does_not_suggest_saving_under_a_new_name(settings, tm
         assert "Save it under a new name instead" not in captions
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="requirements.txt lacks what st.login needs (Streamlit's `auth` extra: Authlib>=1.3.2 and "
-    "httpx>=0.24.1), so a team deployment installed from it cannot sign anyone in (st.login raises "
-    "StreamlitMissingAuthlibError). These tests pass only because requirements-dev.txt installs both for the "
-    "OIDC provider. Fix: add Authlib==1.9.10 and httpx==0.28.1 to requirements.txt.",
-)
 def test_the_runtime_requirements_hold_what_team_sign_in_needs():
     from packaging.requirements import Requirement
 

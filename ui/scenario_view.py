@@ -716,8 +716,13 @@ def save_panel(current: PlannerState) -> PlannerState:
         current = replace(current, save_name=typed)
         put(current)
     user = access.actor()
+    name_specific = False
     try:
-        allowed, why = store().can_write(" ".join(typed.split()), user, **workspace()) if typed.strip() else (True, "")
+        why = store().write_refusal()
+        allowed = not why
+        if allowed and typed.strip():
+            allowed, why = store().can_write(" ".join(typed.split()), user, **workspace())
+            name_specific = not allowed
     except (sqlite3.Error, OSError) as error:
         allowed, why = False, store_problem(error)
     st.button(
@@ -730,7 +735,8 @@ def save_panel(current: PlannerState) -> PlannerState:
         help=why or "Saving under an existing name adds a new version; earlier versions are kept.",
     )
     if not allowed:
-        st.caption(f"Not possible here: {escape_markdown(why)} Save it under a new name instead.")
+        advice = " Save it under a new name instead." if name_specific else ""
+        st.caption(f"Saving is not possible: {escape_markdown(why.rstrip('.'))}.{advice}")
     st.subheader("Saved scenarios")
     try:
         listing = store().list(**workspace())

@@ -34,9 +34,10 @@ BOUNDARIES_VERSION_KEY = "uploaded_boundaries_version"
 # holds at most one checked register and one checked boundary file however many it uploads.
 UPLOAD_CHECKS_KEY = "upload_checks"
 
-# The most one upload's parse may take. The heaviest valid files take a few seconds (bench/uploads.py:
-# a 5,000-row, 12 MB register about 1 s; a 1,000,000-vertex boundary file about 4 s); 20 s leaves room
-# for a busy server and the worker's own start (about 2 s) without letting one file hold it for long.
+# The most one upload's parse may take. The heaviest valid files take seconds: a 5,000-row, 12 MB
+# register (bench/uploads.py) about 1 s to check on an idle machine and 3 s on a busy one; a boundary
+# file at the 1,000,000-vertex limit about 1 s to read and check and 3 s to simplify. 20 s leaves room
+# for a busy server and the worker's own start (2-6 s) without letting one file hold the worker long.
 UPLOAD_TIMEOUT_S = 20.0
 # The worker's address space. A 20 MB register or a 50 MB boundary file at its vertex limit needs well
 # under 1 GB; the cap stops a file that inflates past what was foreseen from taking the server's memory.

@@ -78,10 +78,16 @@ def _hatch_swatch(fill: str) -> str:
     )
 
 
+def leaflet_files(base_url: str = LEAFLET_BASE_URL) -> dict[str, list[str]]:
+    """The app's own Leaflet: its script and stylesheet, all a map here loads."""
+    return {"js": [f"{base_url}/leaflet.js"], "css_links": [f"{base_url}/leaflet.css"]}
+
+
 def _offline_assets(fmap: folium.Map, base_url: str) -> None:
     """Replace folium's CDN scripts and styles with the app's own copy of Leaflet (all it needs)."""
-    fmap.default_js = [("leaflet", f"{base_url}/leaflet.js")]
-    fmap.default_css = [("leaflet_css", f"{base_url}/leaflet.css")]
+    files = leaflet_files(base_url)
+    fmap.default_js = [("leaflet", url) for url in files["js"]]
+    fmap.default_css = [("leaflet_css", url) for url in files["css_links"]]
 
 
 # Area tooltips sit this far above the pointer, or (near the top edge) this far below its tip,

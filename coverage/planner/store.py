@@ -156,6 +156,7 @@ class ScenarioStore(Protocol):
     def restore_deleted(self, name: str, *, actor: str = ..., workspace: str = ...) -> int: ...
     def purge_expired(self, now: datetime | None = None) -> int: ...
     def can_write(self, name: str, actor: str = ..., workspace: str = ...) -> tuple[bool, str]: ...
+    def write_refusal(self) -> str: ...
 
 
 def default_db_path(settings: Mapping[str, str] | None = None) -> Path:
@@ -620,6 +621,13 @@ class _VersionedStore(ABC):
                 tx.run("DELETE FROM scenario_versions WHERE workspace = ? AND name = ?", (workspace, name))
                 tx.run("DELETE FROM scenarios WHERE workspace = ? AND name = ?", (workspace, name))
         return len(expired)
+
+    def write_refusal(self) -> str:
+        """Why nothing can be written to this store now (gone, damaged, read-only, server down), or ''."""
+        try:
+            return self._write_refusal() or ""
+        except StoreUnavailable as error:
+            return str(error)
 
     def can_write(self, name: str, actor: str = LOCAL_USER, workspace: str = PERSONAL) -> tuple[bool, str]:
         """Whether ``actor`` may save over, restore or delete ``name`` now, and if not, why (for a page to

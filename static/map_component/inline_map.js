@@ -6,6 +6,7 @@
 // runs folium's script in a fresh element and keeps the live map; later calls only restyle it (the
 // selected force's outline, the basemap), unless the map itself has changed (its version), when it is
 // built again. A click on a force area sends that area's code to Python as the "clicked" trigger.
+// Mounted with only {assets} instead, it loads those files and draws nothing (ui.inline_map.prepare).
 
 const assets = (window.__atlasInlineMapAssets = window.__atlasInlineMapAssets || new Map());
 const maps = new WeakMap(); // the component's element → its live map and what was last applied
@@ -134,8 +135,14 @@ function showError(state, error) {
 }
 
 export default function inlineMap({data, parentElement, setTriggerValue}) {
+  // Mounted ahead of the map (hidden, in the sidebar): fetch Leaflet while the page is still arriving.
+  if (data && data.assets) {
+    loadAll(data.assets).catch(() => {}); // the map itself reports what could not load
+    return () => {};
+  }
   let state = maps.get(parentElement);
   if (!state) {
+    performance.mark("atlas-map:mounted"); // the marks time the map's own work (bench/map.py)
     state = {root: parentElement, map: null, version: null, building: null};
     maps.set(parentElement, state);
   }
@@ -148,10 +155,12 @@ export default function inlineMap({data, parentElement, setTriggerValue}) {
       .then(() => {
         const latest = state.data.map;
         if (state.building !== spec.version || latest.version !== spec.version) return;
+        performance.mark("atlas-map:loaded");
         destroy(state);
         build(state, spec, state.data.height || 620);
         state.building = null;
         apply(state, state.data);
+        performance.mark("atlas-map:drawn");
       })
       .catch((error) => {
         state.building = null;
