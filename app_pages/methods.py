@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from coverage.errors import InputError
-from coverage.model.boundaries import read_uploaded_boundaries
 from coverage.model.catalogue import REGISTER_SNAPSHOT, catalogue_table
 from coverage.model.forces import force_names
 from coverage.model.register import PROVISION_RULES, export_register_csv
@@ -20,6 +19,7 @@ from coverage.vocabulary import (
     RATE_CAVEAT,
 )
 from ui import data, session
+from ui.markdown import escape_markdown
 
 atlas = data.atlas()
 
@@ -139,7 +139,8 @@ uploads = st.file_uploader(
 )
 if uploads:
     try:
-        checked = read_uploaded_boundaries([(f.name, f.getvalue()) for f in uploads], force_names(atlas.forces))
+        # read and checked once per upload, in a worker process with a time budget (ui/session.py)
+        checked = session.checked_boundary_upload([(f.name, f.getvalue()) for f in uploads], force_names(atlas.forces))
     except InputError as error:
         st.error("This boundary file cannot be used. Nothing has changed on the map.")
         st.dataframe(session.problems_table(error), hide_index=True, width="stretch")
@@ -151,6 +152,10 @@ if uploads:
         if checked.repaired:
             st.dataframe(pd.DataFrame({"Repaired": checked.repaired}), hide_index=True)
         if st.button("Draw the map with this file (this session only)", key="use_boundaries"):
-            session.use_boundaries(checked.frame, ", ".join(f.name for f in uploads))
-            st.success("Done: the Map page now draws your file.")
+            try:
+                session.use_boundaries(checked.frame, ", ".join(f.name for f in uploads))
+            except InputError as error:
+                st.error(f"The map cannot be drawn with this file: {escape_markdown(str(error))}")
+            else:
+                st.success("Done: the Map page now draws your file.")
 st.page_link("app_pages/evidence.py", label="Check or use an edited service register: Edit the evidence")

@@ -42,6 +42,9 @@ class InputError(ValueError):
         self.reason = str(message)
         super().__init__(f"{where}: {self.reason}" if where else self.reason)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_input_error, (self.located[0], self.where))
+
 
 def problems_of(error: InputError) -> list[Problem]:
     """Every problem an error carries, each with its field path (empty when it has none)."""
@@ -60,6 +63,12 @@ class InputErrors(InputError):
         super().__init__(f"{len(self.problems)} problem(s): {text}", where=where)
         # each problem with its field path; ``problems`` is the same list as text
         self.located = located
+        self._limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with the problems (a worker process sends its errors back): ValueError's default keeps
+        only the joined message."""
+        return (_rebuild_input_errors, (self.located, self.where, self._limit))
 
 
 # "register.csv line 13, field 'force_codes': unknown force code 'E23999999'"
@@ -84,3 +93,11 @@ def located_problems(error: InputError) -> list[dict[str, str]]:
         else:
             rows.append({"Line": "", "Field": "", "Problem": text, "File": error.where or ""})
     return rows
+
+
+def _rebuild_input_error(problem: Problem, where: str | None) -> InputError:
+    return InputError(problem, where=where)
+
+
+def _rebuild_input_errors(located: list[Problem], where: str | None, limit: int) -> InputErrors:
+    return InputErrors(located, where=where, limit=limit)
