@@ -10,8 +10,7 @@ from coverage.export import csv_bytes
 from coverage.model.demand import latest_period
 from coverage.model.forces import force_names
 from coverage.model.profile import force_summary, national_summary_sentence, national_takeaway, provision_rows
-from coverage.outputs.maps import PROVISION_STYLES
-from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS, PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, inline_map, profile_view, session
 from ui.layout import attribution_caption
 from ui.markdown import bold, escape_markdown
@@ -19,10 +18,6 @@ from ui.markdown import bold, escape_markdown
 FORCE_KEY = "force"
 MAP_KEY = "provision_map"
 BASEMAP_KEY = "basemap"
-
-# Before anything else (on a fresh server the data below take a moment): the browser starts fetching
-# the map's Leaflet now, not once the page has arrived as far as the map.
-inline_map.prepare()
 
 atlas = data.atlas()
 boundaries = session.boundaries(atlas.boundaries)
@@ -37,8 +32,10 @@ if FORCE_KEY not in st.session_state:
 
 
 def _select_clicked_force() -> None:
-    # Only a force drawn on the current map and known to the atlas; any other click changes nothing.
-    code = inline_map.clicked_force(inline_map.trigger_value(MAP_KEY), inline_map.force_codes(boundaries), names)
+    # Only a force drawn from the boundaries in use now and known to the atlas; any other click (one that
+    # names nothing, or a force a newly uploaded boundary file no longer draws) changes nothing.
+    drawn = inline_map.force_codes(session.boundaries(data.atlas().boundaries))
+    code = inline_map.clicked_force(inline_map.trigger_value(MAP_KEY), drawn, force_names(data.provision()))
     if code is not None:
         st.session_state[FORCE_KEY] = code
 
@@ -69,7 +66,7 @@ with map_column:
         on_click=_select_clicked_force,
     )
     legend = " · ".join(
-        f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_STYLES[key]['pattern']}" for key in PROVISION_CLASSES
+        f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_CLASS[key].pattern}" for key in PROVISION_CLASSES
     )
     st.caption(f"Key — {legend}. Selected force: orange outline.")
     st.caption(national_summary_sentence(table))

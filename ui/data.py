@@ -27,6 +27,14 @@ def atlas(data_dir: str = str(paths.DATA_DIR)) -> atlas_data.AtlasData:
     return atlas_data.load_all(Path(data_dir))
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def latest_period(measure_key: str, data_dir: str = str(paths.DATA_DIR)) -> str:
+    """The newest complete period of a measure in the shipped recorded-crime table (read once per server)."""
+    from coverage.model.demand import latest_period as newest
+
+    return newest(atlas(data_dir).crime, measure_key)
+
+
 @st.cache_data(show_spinner=False)
 def verification() -> pd.DataFrame:
     return atlas_data.load_verification()

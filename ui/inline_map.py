@@ -21,7 +21,6 @@ from ui import data
 COMPONENT_JS = paths.STATIC_DIR / "map_component" / "inline_map.js"
 HEIGHT_PX = 620
 CLICKED = "clicked"
-PREPARE_KEY = "atlas_inline_map_assets"
 
 # isolate_styles=False: Leaflet positions its panes and controls with its own stylesheet, loaded once
 # into the page (a shadow root would need it copied into every mount), and the hatching's SVG pattern
@@ -29,10 +28,7 @@ PREPARE_KEY = "atlas_inline_map_assets"
 _component = st.components.v2.component(
     "atlas_inline_map",
     js=COMPONENT_JS.read_text(encoding="utf-8"),
-    css=(
-        ".atlas-inline-map {position: relative; width: 100%;}"
-        f" .st-key-{PREPARE_KEY} {{display: none;}}"  # prepare(): nothing to see, and no gap for it
-    ),
+    css=".atlas-inline-map {position: relative; width: 100%;}",
     isolate_styles=False,
 )
 
@@ -93,15 +89,3 @@ def inline_map(
         data={"map": spec, "selected": selected, "basemap": basemap, "height": height},
         on_clicked_change=on_click,
     )
-
-
-def prepare() -> None:
-    """Start loading the map's Leaflet and Streamlit's component code while the page is still arriving.
-
-    Call it before the page's first element: it mounts the component, hidden, at the foot of the sidebar
-    (the page's first delta after the shared sidebar), so on a first visit the browser fetches these
-    files alongside the title instead of after everything up to the map (the map then finds them loaded)."""
-    from coverage.outputs.maps import leaflet_files
-
-    with st.sidebar:
-        _component(key=PREPARE_KEY, data={"assets": leaflet_files()})

@@ -6,7 +6,6 @@ import streamlit as st
 
 from coverage.glossary import GLOSSARY
 from coverage.model.catalogue import REGISTER_SNAPSHOT
-from coverage.model.demand import latest_period
 from coverage.vocabulary import HEADLINE_MEASURE, ONS_ATTRIBUTION
 from ui import data
 from ui.markdown import escape_markdown
@@ -14,7 +13,7 @@ from ui.markdown import escape_markdown
 
 def data_vintage() -> str:
     """The sidebar's vintage list; the recorded-crime year is read from the data, never written here."""
-    period = latest_period(data.atlas().crime, HEADLINE_MEASURE)
+    period = data.latest_period(HEADLINE_MEASURE.key)
     return (
         "**Data vintage**\n\n"
         "- Boundaries: ONS police force areas, December 2023\n"

@@ -14,7 +14,6 @@ from coverage.model.demand import (
     force_ranking,
     format_count,
     format_rate,
-    latest_period,
     trend,
     year_of,
 )
@@ -218,7 +217,7 @@ def render(code: str, table: pd.DataFrame) -> None:
             st.caption(escape_markdown(fresh.summary))
 
     measure = measure_choice()
-    period = latest_period(atlas.crime, measure)
+    period = data.latest_period(measure.key)
     demand = _demand(code, measure.key, period, ())
     facts = st.columns(4)
     facts[0].metric(

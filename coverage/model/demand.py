@@ -406,6 +406,14 @@ def trend(crime: pd.DataFrame, forces: pd.DataFrame, codes: Sequence[str], measu
         }
     )
     table = table.sort_values(["code", "year_ending"], key=lambda s: s.map(order) if s.name == "code" else s)
+    # West Midlands is a force and a region: each series needs a name of its own (the chart's legend, the
+    # table's columns); the region keeps the name with "(region)" after it
+    area_types = dict(zip(rows["area_code"], rows["area_type"]))
+    owners: dict[str, str] = {}
+    for code, name in dict.fromkeys(zip(table["code"], table["name"])):
+        if name in owners and owners[name] != code:
+            table.loc[table["code"] == code, "name"] = f"{name} ({area_types.get(code, code)})"
+        owners.setdefault(name, code)
     return table.reset_index(drop=True)[TREND_COLUMNS]
 
 

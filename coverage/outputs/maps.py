@@ -78,16 +78,10 @@ def _hatch_swatch(fill: str) -> str:
     )
 
 
-def leaflet_files(base_url: str = LEAFLET_BASE_URL) -> dict[str, list[str]]:
-    """The app's own Leaflet: its script and stylesheet, all a map here loads."""
-    return {"js": [f"{base_url}/leaflet.js"], "css_links": [f"{base_url}/leaflet.css"]}
-
-
 def _offline_assets(fmap: folium.Map, base_url: str) -> None:
     """Replace folium's CDN scripts and styles with the app's own copy of Leaflet (all it needs)."""
-    files = leaflet_files(base_url)
-    fmap.default_js = [("leaflet", url) for url in files["js"]]
-    fmap.default_css = [("leaflet_css", url) for url in files["css_links"]]
+    fmap.default_js = [("leaflet", f"{base_url}/leaflet.js")]
+    fmap.default_css = [("leaflet_css", f"{base_url}/leaflet.css")]
 
 
 # Area tooltips sit this far above the pointer, or (near the top edge) this far below its tip,
@@ -726,8 +720,8 @@ def tile_layer_spec(layer: folium.TileLayer) -> dict[str, object]:
 def inline_map_spec(fmap: folium.Map, *, basemap: folium.TileLayer | None = None) -> dict[str, Any]:
     """Compile a folium map into what an inline component needs to draw it in the page.
 
-    - ``script``: folium's generated JavaScript, which creates the map in the element ``element_id``
-      and leaves it in the variable ``map_name``;
+    - ``script``: folium's generated JavaScript, which creates the map in its element and leaves it in
+      the variable ``map_name`` (also the element's id);
     - ``html``: that element; ``css``: folium's style rules for it (the page-wide ones dropped);
     - ``js`` and ``css_links``: the files folium loads first (here the app's own Leaflet, never a CDN);
     - ``basemap``: an optional tile layer, added and removed in the browser without rebuilding the map;
@@ -742,7 +736,6 @@ def inline_map_spec(fmap: folium.Map, *, basemap: folium.TileLayer | None = None
     header = list(root.header._children.values())
     spec: dict[str, Any] = {
         "map_name": fmap.get_name(),
-        "element_id": fmap.get_name(),
         "html": root.html.render().strip(),
         "css": _header_css(root),
         "script": root.script.render(),

@@ -6,7 +6,6 @@
 // runs folium's script in a fresh element and keeps the live map; later calls only restyle it (the
 // selected force's outline, the basemap), unless the map itself has changed (its version), when it is
 // built again. A click on a force area sends that area's code to Python as the "clicked" trigger.
-// Mounted with only {assets} instead, it loads those files and draws nothing (ui.inline_map.prepare).
 
 const assets = (window.__atlasInlineMapAssets = window.__atlasInlineMapAssets || new Map());
 const maps = new WeakMap(); // the component's element → its live map and what was last applied
@@ -21,6 +20,7 @@ function load(url, kind) {
         if (kind === "js") {
           element.src = url;
           element.async = false;
+          element.fetchPriority = "high"; // on a first visit, ahead of the page's other code where it can
         } else {
           element.rel = "stylesheet";
           element.href = url;
@@ -135,11 +135,6 @@ function showError(state, error) {
 }
 
 export default function inlineMap({data, parentElement, setTriggerValue}) {
-  // Mounted ahead of the map (hidden, in the sidebar): fetch Leaflet while the page is still arriving.
-  if (data && data.assets) {
-    loadAll(data.assets).catch(() => {}); // the map itself reports what could not load
-    return () => {};
-  }
   let state = maps.get(parentElement);
   if (!state) {
     performance.mark("atlas-map:mounted"); // the marks time the map's own work (bench/map.py)
