@@ -191,8 +191,13 @@ summary_box = st.container(key="scn_summary")
 problem_box = st.container()
 totals_box = st.container()
 
+# The tabs know which one is open, so the charts of Results and Sensitivity are drawn only when they can be
+# seen: a planner editing the Assumptions tables waits for no chart they are not looking at. The other tabs
+# hold widgets whose values must be read every run (tables, comparison, save), so they are always drawn.
 tab_results, tab_inputs, tab_sensitivity, tab_compare, tab_files = st.tabs(
-    ["Results", "Assumptions", "Sensitivity", "Compare scenarios", "Save, open and share"]
+    ["Results", "Assumptions", "Sensitivity", "Compare scenarios", "Save, open and share"],
+    key="scn_tab",
+    on_change="rerun",
 )
 
 # ---- Assumptions: editable tables, read before anything is costed ------------------------
@@ -512,6 +517,8 @@ stem = tables.file_stem(scenario.name)
 with tab_results:
     if t["units"] == 0:
         st.info("Place at least one unit to see costs by year and staff by role.")
+    elif not tab_results.open:
+        pass  # drawn when the tab is opened
     else:
         view.show_value_for_money(result, scenario)
 
@@ -635,6 +642,8 @@ with tab_inputs:
 with tab_sensitivity:
     if t["units"] == 0:
         st.info("Place at least one unit to test the assumptions.")
+    elif not tab_sensitivity.open:
+        pass  # drawn when the tab is opened
     else:
         frame = view.tornado_frame(scenario_hash(scenario), existing, scenario)
         text = sc.tornado_text(
