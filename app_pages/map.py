@@ -10,7 +10,8 @@ from coverage.export import csv_bytes
 from coverage.model.demand import latest_period
 from coverage.model.forces import force_names
 from coverage.model.profile import force_summary, national_summary_sentence, national_takeaway, provision_rows
-from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS, PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.outputs.maps import PROVISION_STYLES
+from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, inline_map, profile_view, session
 from ui.layout import attribution_caption
 from ui.markdown import bold, escape_markdown
@@ -66,7 +67,7 @@ with map_column:
         on_click=_select_clicked_force,
     )
     legend = " · ".join(
-        f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_CLASS[key].pattern}" for key in PROVISION_CLASSES
+        f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_STYLES[key]['pattern']}" for key in PROVISION_CLASSES
     )
     st.caption(f"Key — {legend}. Selected force: orange outline.")
     st.caption(national_summary_sentence(table))
