@@ -363,6 +363,7 @@ def rerun_figures(browser, reruns: int = 6) -> tuple[dict, list[str]]:
         basemap = complete_runs()
         figures["basemap_switch_server_s_median"] = round(statistics.median(basemap), 3) if basemap else None
         choose_forces(1)  # Cheshire, as the README's picture says
+        page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring in it
         page.get_by_role(
             "heading", name="Specialist stalking provision by police force area"
         ).scroll_into_view_if_needed()
