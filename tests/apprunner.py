@@ -159,11 +159,3 @@ def map_frame(page, timeout_ms: float = 30_000):
                 return frame
         page.wait_for_timeout(50)
     raise TimeoutError("no map frame")
-
-
-def wait_for_shapes(page, count: int = 43, timeout_ms: float = 30_000):
-    frame = map_frame(page, timeout_ms)
-    frame.wait_for_function(
-        f"document.querySelectorAll('path.leaflet-interactive').length >= {count}", timeout=timeout_ms
-    )
-    return frame

@@ -11,7 +11,6 @@ import streamlit as st
 from coverage import paths
 from coverage.model import atlas_data
 from coverage.model.freshness import freshness_table
-from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 REGISTER_KEY = "uploaded_register"
 REGISTER_NAME_KEY = "uploaded_register_name"
@@ -82,12 +81,3 @@ def _freshness(register_version: str, today: str, _register: pd.DataFrame, _sour
 def freshness(today: str) -> pd.DataFrame:
     """Each force's last look and newest evidence for the register in use, as of ``today`` (ISO date)."""
     return _freshness(register_version(), today, register(), atlas().sources)
-
-
-def base_map(tiles: bool, boundaries: dict, boundaries_version: str = SHIPPED):
-    """A fresh folium map each run: streamlit-folium renames a map's layers as it renders it,
-    so a map object cannot be cached and rendered twice (its second script draws nothing)."""
-    from coverage.outputs.maps import atlas_map  # folium: only the Map page pays for it
-
-    labels = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
-    return atlas_map(boundaries, provision(), labels, tiles=tiles, points=_badge_points(boundaries_version, boundaries))

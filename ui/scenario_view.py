@@ -559,6 +559,12 @@ def reference_name(current: PlannerState) -> str:
 # ---- Tables as shown (and downloaded: the same names and rounding) -------------------------
 
 
+def _money_shown(frame: pd.DataFrame, price_base: str, *, cash: bool = True) -> dict[str, pd.Series]:
+    """The money columns every cost table shows, named and rounded as on screen."""
+    columns = {"Cash £": frame["cost_nominal"].round(0)} if cash else {}
+    return {**columns, f"Real £ ({price_base})": frame["cost_real"].round(0), "Present value £": frame["pv"].round(0)}
+
+
 def shown_by_year(result: ScenarioResult) -> pd.DataFrame:
     frame = result.by_year
     return pd.DataFrame(
@@ -566,9 +572,7 @@ def shown_by_year(result: ScenarioResult) -> pd.DataFrame:
             "Year": frame["fiscal_year"],
             "FTE": frame["fte"].round(1),
             "Referrals a year": frame["referrals"].round(0) if "referrals" in frame else None,
-            "Cash £": frame["cost_nominal"].round(0),
-            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
-            "Present value £": frame["pv"].round(0),
+            **_money_shown(frame, result.price_base),
         }
     )
 
@@ -581,9 +585,7 @@ def shown_by_force(result: ScenarioResult) -> pd.DataFrame:
             "Force area": frame["name"],
             "Units serving it": frame["units"],
             "FTE": frame["fte"].round(1),
-            "Cash £": frame["cost_nominal"].round(0),
-            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
-            "Present value £": frame["pv"].round(0),
+            **_money_shown(frame, result.price_base),
             "Referrals a year": frame["referrals_per_year"].round(0),
             "Population 16+": frame["pop_16plus"].round(0),
         }
@@ -599,9 +601,7 @@ def shown_by_role(result: ScenarioResult) -> pd.DataFrame:
             "Role": frame["role"],
             "Agency": frame["agency"].map(AGENCY_LABELS),
             "FTE": frame["fte"].round(2),
-            "Cash £": frame["cost_nominal"].round(0),
-            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
-            "Present value £": frame["pv"].round(0),
+            **_money_shown(frame, result.price_base),
         }
     )
 
@@ -614,8 +614,7 @@ def shown_by_unit(result: ScenarioResult) -> pd.DataFrame:
             "Forces served": frame["forces"],
             "From": frame["first_year"],
             "FTE": frame["fte"].round(1),
-            f"Real £ ({result.price_base})": frame["cost_real"].round(0),
-            "Present value £": frame["pv"].round(0),
+            **_money_shown(frame, result.price_base, cash=False),
             "Referrals a year": frame["referrals_per_year"].round(0),
         }
     )
