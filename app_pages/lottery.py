@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from coverage.errors import InputError
 from coverage.model.catalogue import REGISTER_SNAPSHOT
@@ -25,25 +24,16 @@ from coverage.model.lottery import (
     national_help,
 )
 from coverage.outputs.charts import ChartText, footer_text, grouped_share_chart, labelled_line_chart, screen_spec
-from coverage.outputs.maps import category_map
+from coverage.outputs.compiled_maps import NO_SERVICE_MAP
+from coverage.outputs.map_styles import no_service_table
 from coverage.vocabulary import HEADLINE_MEASURE, HOME_OFFICE_ATTRIBUTION, OGL_V3
-from ui import data
+from ui import data, inline_map
 from ui.markdown import escape_markdown
 
 QUERY_KEY = "q"
 ANSWER_KEY = "lottery_answer"  # the answer's container: Streamlit gives it the CSS class st-key-lottery_answer
 FOCUS_KEY = "lottery_focus_requests"  # suggestions chosen so far
 FOCUS_DONE_KEY = "lottery_focus_done"  # the last of them the answer was focused for
-NO_SERVICE_STYLES = {
-    "none": {"fillColor": "#F46A25", "fillOpacity": 0.85, "dashArray": None, "pattern": "orange"},
-    "some": {"fillColor": "#E6E6E6", "fillOpacity": 0.9, "dashArray": None, "pattern": "light grey"},
-    "unknown": {"fillColor": "#FFFFFF", "fillOpacity": 0.9, "dashArray": "4 3", "pattern": "white, dashed outline"},
-}
-NO_SERVICE_LABELS = {
-    "none": "No local specialist service found",
-    "some": "At least one local specialist service",
-    "unknown": "Unknown (not searched)",
-}
 atlas = data.atlas()
 DEMAND = HEADLINE_MEASURE
 PERIOD = latest_period(atlas.crime, DEMAND)
@@ -362,29 +352,12 @@ with table_column:
     )
 
 st.subheader("Where no local specialist service was found")
-map_table = table.copy()
-map_table["lottery_class"] = [
-    "unknown" if c == "unknown" else ("none" if c == "national_only" else "some") for c in map_table["provision_class"]
-]
-map_table["lottery_label"] = map_table["lottery_class"].map(NO_SERVICE_LABELS)
+map_table = no_service_table(table)
 map_column, list_column = st.columns([3, 2])
 with map_column:
-    st_folium(
-        category_map(
-            atlas.boundaries,
-            map_table,
-            category_column="lottery_class",
-            label_column="lottery_label",
-            styles=NO_SERVICE_STYLES,
-            labels=NO_SERVICE_LABELS,
-            legend_title="Local specialist stalking service",
-            tooltip_alias="Local service",
-        ),
-        key="no_service_map",
-        height=520,
-        use_container_width=True,
-        returned_objects=[],
-        render=False,
+    # Drawn in the page like the Map page's map (no iframe); shipped compiled in data/maps/.
+    inline_map.inline_static_map(
+        inline_map.compiled_map(NO_SERVICE_MAP, atlas.boundaries, data.SHIPPED), key="no_service_map", height=520
     )
 with list_column:
     none_table = map_table[map_table["lottery_class"] == "none"][["name", "region", "pop_mid2023_16plus"]]

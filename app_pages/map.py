@@ -10,7 +10,8 @@ from coverage.export import csv_bytes
 from coverage.model.demand import latest_period
 from coverage.model.forces import force_names
 from coverage.model.profile import force_summary, national_summary_sentence, national_takeaway, provision_rows
-from coverage.outputs.maps import PROVISION_STYLES
+from coverage.outputs.compiled_maps import PROVISION_MAP
+from coverage.outputs.map_styles import PROVISION_STYLES
 from coverage.vocabulary import HEADLINE_MEASURE, PROVISION_CLASS_LABELS, PROVISION_CLASSES
 from ui import data, inline_map, profile_view, session
 from ui.layout import attribution_caption
@@ -41,15 +42,7 @@ def _select_clicked_force() -> None:
         st.session_state[FORCE_KEY] = code
 
 
-st.title("Specialist stalking provision by police force area")
-st.markdown(national_takeaway(table, number=bold))
-if session.boundaries_name():
-    notice, reset = st.columns([5, 1])
-    notice.info(
-        f"Drawn with your uploaded boundary file ({escape_markdown(session.boundaries_name())}), for this session only."
-    )
-    reset.button("Use the ONS boundaries", on_click=session.clear_boundaries)
-
+header = st.container()  # filled once the map is on its way (below)
 map_column, side_column = st.columns([3, 2], gap="medium")
 
 # The map is sent first so it starts drawing while the widgets beside it render; it reads the
@@ -60,12 +53,24 @@ selected = st.session_state.get(FORCE_KEY)
 show_tiles = bool(st.session_state.get(BASEMAP_KEY, False))
 with map_column:
     inline_map.inline_map(
-        inline_map.atlas_spec(boundaries, session.boundaries_version()),
+        inline_map.compiled_map(PROVISION_MAP, boundaries, session.boundaries_version()),
         key=MAP_KEY,
         selected=selected,
         basemap=show_tiles,
         on_click=_select_clicked_force,
     )
+# The map is the page's first element to reach the browser: Streamlit's code for it, Leaflet's script and
+# the drawing start before the rest of the page (and the code of its widgets) arrives.
+with header:
+    st.title("Specialist stalking provision by police force area")
+    st.markdown(national_takeaway(table, number=bold))
+    if session.boundaries_name():
+        notice, reset = st.columns([5, 1])
+        notice.info(
+            f"Drawn with your uploaded boundary file ({escape_markdown(session.boundaries_name())}), for this session only."
+        )
+        reset.button("Use the ONS boundaries", on_click=session.clear_boundaries)
+with map_column:
     legend = " · ".join(
         f"**{PROVISION_CLASS_LABELS[key]}**: {PROVISION_STYLES[key]['pattern']}" for key in PROVISION_CLASSES
     )

@@ -148,14 +148,3 @@ def record_outside_requests(context, base_url: str) -> list[str]:
 
     context.on("request", note)
     return outside
-
-
-def map_frame(page, timeout_ms: float = 30_000):
-    """The streamlit-folium iframe once its Leaflet map exists."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while time.monotonic() < deadline:
-        for frame in page.frames:
-            if "streamlit_folium" in frame.url:
-                return frame
-        page.wait_for_timeout(50)
-    raise TimeoutError("no map frame")

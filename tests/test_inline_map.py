@@ -18,7 +18,7 @@ from coverage.outputs.maps import (
     provision_map,
 )
 from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
-from ui.inline_map import COMPONENT_JS, clicked_force, force_codes
+from ui.inline_map import COMPONENT_JS, VIEW_JS, clicked_force, force_codes, view_key
 
 LABELS = {key: PROVISION_CLASS_LABELS[key] for key in PROVISION_CLASSES}
 
@@ -128,29 +128,60 @@ def _map_page() -> AppTest:
     return AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=60)
 
 
-def _component_data(at: AppTest) -> dict:
-    element = at.get_by_key("provision_map")
+def _component_data(at: AppTest, key: str = "provision_map") -> dict:
+    element = at.get_by_key(key)
     proto = element.proto
     return json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)
+
+
+def _element_bytes(at: AppTest, key: str) -> bytes:
+    """The map element as Streamlit sends it (what its message cache compares from run to run)."""
+    return at.get_by_key(key).proto.SerializeToString(deterministic=True)
 
 
 def test_the_map_page_mounts_the_inline_map_without_an_iframe():
     at = _map_page().run()
     assert not at.exception
     sent = _component_data(at)
-    assert sent["selected"] is None and sent["basemap"] is False and sent["height"] == 620
-    assert sent["map"]["js"] == ["/app/static/vendor/leaflet/leaflet.js"]
+    assert sent["height"] == 620 and sent["map_id"] == "provision_map"
+    assert sent["map"]["js"] == [] and sent["map"]["css_links"] == []  # Leaflet comes with the component
     element = at.get_by_key("provision_map").proto
     assert element.component_name == "atlas_inline_map" and not element.isolate_styles
+    assert element.js_content.startswith("/* @preserve\n * Leaflet 1.9.3")
+    assert "url(/app/static/vendor/leaflet/images/layers.png)" in element.css_content
+    view = _component_data(at, view_key("provision_map"))
+    assert view == {"map_id": "provision_map", "selected": None, "basemap": False}
     assert not list(at.get("iframe")) and not list(at.get("component_instance"))
 
 
-def test_choosing_a_force_or_the_basemap_sends_the_same_map_with_new_values():
+def test_choosing_a_force_or_the_basemap_changes_only_the_view_not_the_map_element():
     at = _map_page().run()
-    version = _component_data(at)["map"]["version"]
+    before = _element_bytes(at, "provision_map")
     at.selectbox(key="force").set_value("E23000006").run()
     at.toggle(key="basemap").set_value(True).run()
     assert not at.exception
-    sent = _component_data(at)
-    assert sent["selected"] == "E23000006" and sent["basemap"] is True
-    assert sent["map"]["version"] == version  # the map itself is unchanged: the browser keeps it
+    assert _component_data(at, view_key("provision_map")) == {
+        "map_id": "provision_map",
+        "selected": "E23000006",
+        "basemap": True,
+    }
+    # Byte for byte the same element: Streamlit sends it once and then only a reference to it.
+    assert _element_bytes(at, "provision_map") == before
+
+
+def test_the_lottery_map_is_inline_too_and_sends_no_clicks():
+    at = _map_page()
+    at.run()
+    at.switch_page("app_pages/lottery.py").run()
+    assert not at.exception
+    sent = _component_data(at, "no_service_map")
+    assert sent["clickable"] is False and sent["height"] == 520 and sent["map"]["js"] == []
+    assert "No local specialist service found" in sent["map"]["script"]
+    assert not list(at.get("iframe")) and not list(at.get("component_instance"))
+
+
+def test_the_view_component_takes_no_room_and_hands_its_values_to_the_map():
+    code = VIEW_JS.read_text(encoding="utf-8")
+    assert "export default function" in code and "setTriggerValue" not in code and "innerHTML" not in code
+    assert "registry.show(data.map_id, view)" in code
+    assert "registry.show = (mapId, view)" in COMPONENT_JS.read_text(encoding="utf-8")

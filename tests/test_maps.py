@@ -1,7 +1,7 @@
 """The folium map as generated code: offline assets, escaped text, legend and classes.
 
 The Map page sends folium's script as compiled by ``inline_map_spec`` (tests/test_inline_map.py);
-the postcode lottery's map still goes through streamlit-folium."""
+the postcode lottery's map is compiled the same way (tests/test_compiled_maps.py)."""
 
 from __future__ import annotations
 
@@ -86,25 +86,6 @@ def test_map_payload_is_small(shipped):
     data, table = shipped
     fmap = provision_map(data.boundaries, table, LABELS)
     assert len(_rendered(fmap).encode()) <= 600 * 1024
-
-
-def test_map_script_is_the_same_without_folium_page_render(shipped):
-    # app_pages/lottery.py passes render=False to st_folium to save server time; that must not change the map.
-    from streamlit_folium import _get_header, _get_html, _get_map_string
-
-    data, table = shipped
-    full = provision_map(data.boundaries, table, LABELS)
-    full.get_root().render()
-    full.render()
-    quick = provision_map(data.boundaries, table, LABELS)
-    quick.render()
-
-    def same(text: str) -> str:  # each folium map has its own random element id
-        return re.sub(r"[0-9a-f]{32}", "ID", text)
-
-    assert same(_get_map_string(quick)) == same(_get_map_string(full))
-    assert same(_get_html(quick)) == same(_get_html(full))
-    assert same(_get_header(quick)) == same(_get_header(full))
 
 
 def test_markdown_from_data_is_inert():

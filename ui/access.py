@@ -8,14 +8,16 @@ sign-in and no store at all (``store()`` is None). See ``coverage/deployment.py`
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from coverage.deployment import LOCAL_USER, Deployment, deployment_from
 from coverage.errors import InputError
-from coverage.planner.store import ScenarioStore, open_store
 from ui.markdown import escape_markdown
+
+if TYPE_CHECKING:  # the store (and the planner's pydantic models) load on the pages that use it
+    from coverage.planner.store import ScenarioStore
 
 
 def _secrets() -> dict[str, Any]:
@@ -70,6 +72,8 @@ def account_box() -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _store(url: str, db: str, admins: str) -> ScenarioStore:
+    from coverage.planner.store import open_store
+
     return open_store({"ATLAS_STORE_URL": url, "ATLAS_SCENARIO_DB": db, "ATLAS_ADMINS": admins})
 
 

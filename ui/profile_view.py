@@ -20,8 +20,6 @@ from coverage.model.demand import (
 from coverage.model.forces import force_names, similar_forces
 from coverage.model.freshness import STALE_AFTER_MONTHS
 from coverage.model.profile import DemandSummary, demand_summary, force_profile, national_services
-from coverage.outputs.charts import ChartText, ranked_bar_chart, screen_spec
-from coverage.outputs.demand_charts import trend_chart, trend_takeaway
 from coverage.vocabulary import (
     HEADLINE_MEASURE,
     HOME_OFFICE_ATTRIBUTION,
@@ -146,6 +144,8 @@ def _ranked_chart_spec(
 ) -> tuple[dict, dict]:
     """The ranked chart as Vega-Lite specs, (for downloads, for the page): building it with Altair takes a
     third of a second, so each (force, measure, comparator) is built once per server."""
+    from coverage.outputs.charts import ChartText, ranked_bar_chart, screen_spec  # Altair: only when drawn
+
     measure = MEASURE[measure_key]
     demand = _demand(code, measure_key, period, ())
     comparison = _demand(code, measure_key, period, peers).comparison
@@ -175,6 +175,9 @@ def _ranked_chart_spec(
 
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _trend(code: str, measure_key: str) -> tuple[pd.DataFrame, dict, dict, str]:
+    from coverage.outputs.charts import ChartText, screen_spec  # Altair: only when drawn
+    from coverage.outputs.demand_charts import trend_chart, trend_takeaway
+
     atlas = data.atlas()
     force = atlas.forces.set_index("code").loc[code]
     rows = trend(atlas.crime, atlas.forces, [code, str(force["region_code"]), ENGLAND_AND_WALES_CODE], measure_key)

@@ -19,11 +19,13 @@ from coverage.build.recorded_crime import build_recorded_crime, describe
 from coverage.build.register import assemble_register
 from coverage.build.sources import mark_planner_use, planner_input_files, registry_csv, render_sources_markdown
 from coverage.errors import InputError
+from coverage.model.atlas_data import load_all, provision_table
 from coverage.model.boundaries import measure_simplification, read_boundaries, simplify_shared_arcs, to_compact_geojson
 from coverage.model.catalogue import catalogue_table, dataset, source_markdown
 from coverage.model.demand import recorded_crime_csv
 from coverage.model.forces import force_names
 from coverage.model.indicators import indicators_csv
+from coverage.outputs import compiled_maps
 
 ONS_BOUNDARY_SHAPEFILE = Path("boundaries") / "original" / "PFA_DEC_2023_EW_BSC.shp"
 
@@ -142,6 +144,15 @@ def _build_into(source_dir: Path, research_dir: Path | None, data_dir: Path) -> 
     )
 
     _write_csv(data_dir / "catalogue.csv", catalogue_table(), written)
+    # Last: the inline maps, compiled from the data as the app will read it back.
+    shipped = load_all(data_dir)
+    provision = provision_table(shipped.forces, shipped.register)
+    for name in compiled_maps.NAMES:
+        _write_text(
+            compiled_maps.compiled_path(data_dir, name),
+            compiled_maps.compiled_json(name, shipped.boundaries, provision),
+            written,
+        )
     return BuildReport(
         written=written,
         boundary_kb=len(geojson.encode()) / 1024,

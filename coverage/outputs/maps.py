@@ -27,26 +27,10 @@ from folium.utilities import camelize
 from jinja2 import Template
 
 from coverage.model.forces import force_names
-from coverage.outputs.static_map import HATCH
-from coverage.vocabulary import LOCAL_SERVICE_TYPES, ONS_ATTRIBUTION, OSM_ATTRIBUTION, PROVISION_CLASS_LIST
+from coverage.outputs.map_styles import HATCH, PROVISION_STYLES
+from coverage.vocabulary import LOCAL_SERVICE_TYPES, ONS_ATTRIBUTION, OSM_ATTRIBUTION
 
 LEAFLET_BASE_URL = "/app/static/vendor/leaflet"
-
-# Folium style of each provision class (fills from coverage.vocabulary: the Analysis Function
-# sequential palette, darker means more provision). The class is also named in the tooltip, legend
-# and table, and the lettered service badges mark each area's services, so colour is never the only
-# cue; the two palest classes differ in more than colour: "national services only" is hatched (as on
-# the static map and in the PDF) and "unknown" is white with a dashed outline.
-PROVISION_STYLES: dict[str, dict[str, object]] = {
-    klass.key: {
-        "fillColor": klass.fill,
-        "fillOpacity": 0.9,
-        "dashArray": "4 3" if klass.dashed_outline else None,
-        "hatch": klass.hatched,
-        "pattern": klass.pattern,
-    }
-    for klass in PROVISION_CLASS_LIST
-}
 
 ENGLAND_AND_WALES_BOUNDS = [[49.85, -6.45], [55.85, 1.80]]
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from coverage.outputs.charts import AF_ORANGE, AF_TEXT, FONT
+from coverage.outputs.map_styles import HATCH
 from coverage.vocabulary import HATCHED_CLASSES, PROVISION_CLASS, PROVISION_CLASS_LABELS, PROVISION_CLASSES
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 GRID_WEST, GRID_EAST = 80_000, 660_000
 GRID_SOUTH, GRID_NORTH = 5_000, 662_000
 OUTLINE = "#333333"
-HATCH = "#4D4D4D"
 HATCH_SPACING_M = 9_000
 HALO = "#FFFFFF"
 LEGEND_TITLE = "Specialist stalking provision (best found in each force area)"

@@ -1,12 +1,19 @@
-// The atlas's inline map: a Streamlit Components v2 module (ui/inline_map.py) that runs a folium map,
+// The atlas's inline maps: a Streamlit Components v2 module (ui/inline_map.py) that runs a folium map,
 // compiled on the server by coverage.outputs.maps.inline_map_spec, in the page itself (no iframe).
 //
+// ui/inline_map.py sends this module with the app's own Leaflet in front of it, so a first visit
+// fetches nothing before drawing: the map's files would otherwise queue behind Streamlit's own
+// (a browser opens six connections to a host). The compiled map is sent unchanged on every run, so
+// Streamlit sends it once and then only a reference to it; what changes from run to run (the selected
+// force's outline, the basemap) comes from a second, tiny component (map_view.js) that hands it to the
+// live map through the registry below. Either may arrive first.
+//
 // Streamlit calls the default export when the component mounts and again whenever its data change.
-// The first call loads Leaflet (the app's own copy: once per page, then from the browser's cache),
-// runs folium's script in a fresh element and keeps the live map; later calls only restyle it (the
-// selected force's outline, the basemap), unless the map itself has changed (its version), when it is
-// built again. A click on a force area sends that area's code to Python as the "clicked" trigger.
+// The first call runs folium's script in a fresh element and keeps the live map; later calls rebuild
+// it only if the map itself has changed (its version). A click on a force area sends that area's code
+// to Python as the "clicked" trigger.
 
+const registry = (window.__atlasInlineMaps = window.__atlasInlineMaps || {views: new Map(), maps: new Map()});
 const assets = (window.__atlasInlineMapAssets = window.__atlasInlineMapAssets || new Map());
 const maps = new WeakMap(); // the component's element → its live map and what was last applied
 
@@ -79,7 +86,8 @@ function build(state, spec, height) {
   state.root.appendChild(holder);
   const map = runScript(holder, spec);
   map.getContainer().atlasMap = map; // for the browser tests (tests/test_browser.py)
-  for (const layer of forceLayers(map)) {
+  // A map that selects nothing (the postcode lottery's) sends no clicks: each would rerun the page.
+  for (const layer of state.data.clickable === false ? [] : forceLayers(map)) {
     layer.on("click", () => {
       const code = layer.feature.properties.code;
       if (typeof code === "string" && state.setTriggerValue) state.setTriggerValue("clicked", code);
@@ -88,7 +96,7 @@ function build(state, spec, height) {
   // The column can change width without the window resizing (a sidebar opening, a phone turning).
   const observer = new ResizeObserver(() => map.invalidateSize());
   observer.observe(holder);
-  Object.assign(state, {holder, map, observer, version: spec.version, outline: null, tiles: null});
+  Object.assign(state, {holder, map, spec, observer, version: spec.version, outline: null, tiles: null});
   state.applied = {selected: null, basemap: false};
 }
 
@@ -96,14 +104,13 @@ function destroy(state) {
   if (state.observer) state.observer.disconnect();
   if (state.map) state.map.remove();
   if (state.holder) state.holder.remove();
-  Object.assign(state, {holder: null, map: null, observer: null, version: null, outline: null, tiles: null});
+  Object.assign(state, {holder: null, map: null, spec: null, observer: null, version: null, outline: null, tiles: null});
 }
 
 // What changes from run to run, applied to the live map: nothing is sent again or drawn afresh.
-function apply(state, data) {
-  const {map} = state;
-  const spec = data.map;
-  const selected = data.selected || null;
+function apply(state, view) {
+  const {map, spec} = state;
+  const selected = (view && view.selected) || null;
   if (selected !== state.applied.selected) {
     if (state.outline) map.removeLayer(state.outline);
     state.outline = null;
@@ -113,7 +120,7 @@ function apply(state, data) {
     }
     state.applied.selected = selected;
   }
-  const basemap = Boolean(data.basemap && spec.basemap);
+  const basemap = Boolean(view && view.basemap && spec.basemap);
   if (basemap !== state.applied.basemap) {
     if (basemap) {
       state.tiles = L.tileLayer(spec.basemap.url, spec.basemap.options).addTo(map);
@@ -134,6 +141,13 @@ function showError(state, error) {
   state.root.replaceChildren(note);
 }
 
+// The view component (map_view.js) calls this with the latest view of the map named `mapId`.
+registry.show = (mapId, view) => {
+  registry.views.set(mapId, view);
+  const state = registry.maps.get(mapId);
+  if (state && state.map && !state.building) apply(state, view);
+};
+
 export default function inlineMap({data, parentElement, setTriggerValue}) {
   let state = maps.get(parentElement);
   if (!state) {
@@ -144,6 +158,8 @@ export default function inlineMap({data, parentElement, setTriggerValue}) {
   state.data = data;
   state.setTriggerValue = setTriggerValue;
   const spec = data && data.map;
+  const mapId = data && data.map_id;
+  if (mapId) registry.maps.set(mapId, state);
   if (spec && state.version !== spec.version && state.building !== spec.version) {
     state.building = spec.version;
     loadAll(spec)
@@ -154,15 +170,13 @@ export default function inlineMap({data, parentElement, setTriggerValue}) {
         destroy(state);
         build(state, spec, state.data.height || 620);
         state.building = null;
-        apply(state, state.data);
+        apply(state, registry.views.get(mapId));
         performance.mark("atlas-map:drawn");
       })
       .catch((error) => {
         state.building = null;
         showError(state, error);
       });
-  } else if (state.map && !state.building) {
-    apply(state, data);
   }
   // Called before each new call and when the component leaves the page: only the latter ends the map.
   return () => {
@@ -170,6 +184,7 @@ export default function inlineMap({data, parentElement, setTriggerValue}) {
       if (!parentElement.isConnected) {
         destroy(state);
         maps.delete(parentElement);
+        if (registry.maps.get(mapId) === state) registry.maps.delete(mapId);
       }
     }, 0);
   };
