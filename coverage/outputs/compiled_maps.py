@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -51,7 +51,7 @@ def stable_ids(spec: dict[str, Any], name: str) -> dict[str, Any]:
             ids[match.group(0)] = hashlib.sha256(f"{name}:{len(ids)}".encode()).hexdigest()[:32]
         return ids[match.group(0)]
 
-    return json.loads(_FOLIUM_ID.sub(replace, text))
+    return cast(dict[str, Any], json.loads(_FOLIUM_ID.sub(replace, text)))
 
 
 def build_spec(
@@ -115,4 +115,4 @@ def read_compiled(
         return None
     if record.get("inputs") != inputs_digest(boundaries, provision) or not isinstance(record.get("spec"), dict):
         return None
-    return record["spec"]
+    return cast(dict[str, Any], record["spec"])
