@@ -3,14 +3,16 @@
     python bench/map.py               # everything, including headless Chromium timings
     python bench/map.py --rounds 7    # more rounds of each visit (the median is reported)
     python bench/map.py --no-browser
+    python bench/map.py --no-pages    # not the per-page first-run timings
 
-Three apps, measured side by side in one run, each on its own server, in headless Chromium with no
+Four apps, measured side by side in one run, each on its own server, in headless Chromium with no
 network beyond this machine (Chromium refuses every other host; see tests/apprunner.py):
 
 - the atlas (``app.py``, its Map page);
 - a naive folium app (``bench/naive_folium_app.py``: folium + streamlit-folium on the ONS boundary
   file as published, ``../shared/data/boundaries`` when it is beside the checkout);
-- a bare Streamlit page with one title (``bench/bare_page.py``).
+- a bare Streamlit page with one title (``bench/bare_page.py``);
+- the floor of the inline map: that title and the atlas's own map, nothing else (``bench/map_only_app.py``).
 
 Three visits of each: the first visit after the server starts (a fresh server and a fresh browser
 profile), a new visitor once the server is warm (a fresh profile), and the same browser coming back
@@ -21,6 +23,19 @@ The map's own cost = (atlas - bare) / (naive - bare), from the medians of one ru
 for a new visitor and for a returning one. Also: shipped boundaries ≤ 200 KB, ≤ 500 m from the ONS
 BSC outline, overlap + gap ≤ 0.5 km²; map data sent ≤ 600 KB; warm rerun of the Map page ≤ 0.3 s
 server time.
+
+Each page of the atlas (``/`` the map, ``/lottery``, ``/scenarios``, ``/briefing``, ``/evidence``,
+``/methods``) beside the bare page, timed from the navigation's start until the page's first script run
+has finished in the browser (the first ``notRunning`` mark Streamlit's front end writes after its first
+``running`` one):
+
+- a new visitor on a warm server (each page opened once first, in a throwaway profile), ``--rounds``
+  rounds with the pages interleaved; target: every page's median within 1.0 s of the bare page's;
+- the first visit after a fresh server starts, one page per server (``--fresh-server-rounds`` each),
+  with the server's own time for that run (``ATLAS_RUN_TIMES``); the bare page's too, for scale.
+
+These page servers keep their scenarios in a scratch SQLite file (``ATLAS_SCENARIO_DB``), not the
+user's. ``--no-pages`` skips them.
 """
 
 from __future__ import annotations
@@ -38,7 +53,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -46,11 +61,11 @@ from coverage import paths
 from coverage.model import atlas_data
 from coverage.model.boundaries import measure_simplification, read_boundaries
 from coverage.model.forces import force_names
-from coverage.outputs.maps import atlas_map, inline_map_spec
-from coverage.vocabulary import PROVISION_CLASS_LABELS, PROVISION_CLASSES
+from coverage.outputs import compiled_maps
 
 # The installed package knows where its checkout is (an editable install: pip install -e .).
 REPO = paths.REPO_ROOT
+COMPONENT_JS = paths.STATIC_DIR / "map_component" / "inline_map.js"  # ui/inline_map.py's
 BENCH = REPO / "bench"
 
 SHARED_BSC = REPO.parent / "shared" / "data" / "boundaries" / "original" / "PFA_DEC_2023_EW_BSC.shp"
@@ -77,13 +92,18 @@ def boundary_figures() -> dict:
     return figures
 
 
-def map_payload_kb() -> float:
-    """What the Map page sends for its map on each run: the compiled folium map (the component's data)."""
+def map_payload_kb() -> dict:
+    """What the Map page sends for its map: the compiled map (its data, the same every run, so Streamlit
+    sends it in full once per visit and then a reference), and with it, once, Leaflet and the module."""
     data = atlas_data.load_all()
     table = atlas_data.provision_table(data.forces, data.register)
-    labels = {k: PROVISION_CLASS_LABELS[k] for k in PROVISION_CLASSES}
-    spec = inline_map_spec(atlas_map(data.boundaries, table, labels))
-    return round(len(json.dumps({"map": spec, "selected": "E23000006", "basemap": False}).encode()) / 1024, 1)
+    spec = compiled_maps.build_spec(compiled_maps.PROVISION_MAP, data.boundaries, table)
+    sent = len(json.dumps({"map": spec, "map_id": compiled_maps.PROVISION_MAP, "height": 620}).encode())
+    code = sum(
+        path.stat().st_size
+        for path in (paths.LEAFLET_DIR / "leaflet.js", paths.LEAFLET_DIR / "leaflet.css", COMPONENT_JS)
+    )
+    return {"map_data_kb": round(sent / 1024, 1), "map_element_first_run_kb": round((sent + code) / 1024, 1)}
 
 
 # Switched on a force's profile, warm (each already opened once), as a reader would.
@@ -117,6 +137,8 @@ APPS = (
         BENCH / "bare_page.py",
         f"[...document.querySelectorAll('h1')].some((h) => h.textContent.includes({TITLE!r}))",
     ),
+    # The floor of the inline map itself: the bare page's title and the atlas's own map, nothing else.
+    App("map only", BENCH / "map_only_app.py", SHAPES_DRAWN),
 )
 
 
@@ -260,7 +282,7 @@ def visit_figures(browser, rounds: int) -> tuple[dict, list[str]]:
     visits: dict[str, dict[str, list[Visit]]] = {app.name: {visit: [] for visit in VISITS} for app in APPS}
     outside: list[str] = []
     for index in range(rounds):
-        for app in APPS[index % 3 :] + APPS[: index % 3]:
+        for app in APPS[index % len(APPS) :] + APPS[: index % len(APPS)]:
             with serving(app) as url:
                 context = _context(browser, app, outside, url)
                 page, visit = _visit(context, url)
@@ -276,7 +298,7 @@ def visit_figures(browser, rounds: int) -> tuple[dict, list[str]]:
             context.close()
         idle = browser.new_context().new_page()  # for waiting while no tab of the visitor is open
         for index in range(rounds):
-            for app in APPS[index % 3 :] + APPS[: index % 3]:
+            for app in APPS[index % len(APPS) :] + APPS[: index % len(APPS)]:
                 url = urls[app.name]
                 context = _context(browser, app, outside, url)
                 page, visit = _visit(context, url)
@@ -310,8 +332,133 @@ def visit_figures(browser, rounds: int) -> tuple[dict, list[str]]:
                         statistics.median(work), 3
                     )
     for visit in VISITS:
-        atlas, naive, bare = (medians[app.name, visit] for app in APPS)
+        atlas, naive, bare, floor = (medians[app.name, visit] for app in APPS)
         figures[f"map's own cost, {visit}"] = round((atlas - bare) / (naive - bare), 2) if naive > bare else None
+        # The same ratio for the map with nothing else on the page: what the inline component itself costs.
+        figures[f"map only's own cost, {visit}"] = round((floor - bare) / (naive - bare), 2) if naive > bare else None
+    return figures, outside
+
+
+# The atlas's pages by URL path ("/" is the Map page; app.py logs it as "map"), and what each is called
+# in ATLAS_RUN_TIMES.
+PAGE_PATHS = {"/": "map", "/lottery": "lottery", "/scenarios": "scenarios", "/briefing": "briefing"}
+PAGE_PATHS |= {"/evidence": "evidence", "/methods": "methods"}
+BARE_PATH = "/"
+PAGE_WITHIN_S = 1.0  # target: every page's first run finished for a new visitor ≤ this after the bare page's
+
+# When the page's first script run finished in the browser, in seconds from the navigation's start, or
+# null while it has not: Streamlit's front end marks each change of its script run state with the state's
+# name (a fresh load writes notRunning, running, notRunning).
+_FIRST_RUN_END = """(() => {
+    const running = performance.getEntriesByName('running', 'mark')[0];
+    const done = running && performance.getEntriesByName('notRunning', 'mark').find(
+        (mark) => mark.startTime >= running.startTime);
+    return done ? done.startTime / 1000 : null;
+})()"""
+
+
+def _page_app(app: App) -> App:
+    """``app`` with its visit over once its first run has finished (so the ready watch stops there)."""
+    return replace(app, ready=f"{_FIRST_RUN_END} !== null")
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """These variables in os.environ (which ``serving`` passes to the server) for the block only."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _first_run(context, url: str, timeout_s: float = 60):
+    """Open ``url`` in a new tab of ``context``; the page and seconds from the navigation's start until
+    its first script run had finished in the browser."""
+    page = context.new_page()
+    page.goto(url, wait_until="commit")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            finished = page.evaluate(_FIRST_RUN_END)
+        except Exception:  # the document is still being replaced: ask again
+            finished = None
+        if finished is not None:
+            return page, finished
+        time.sleep(0.02)
+    raise TimeoutError(f"{url}: its first script run never finished")
+
+
+def _page_visit(browser, app: App, base: str, path: str, outside: list[str]) -> float:
+    """A new visitor (a fresh profile) opens ``path``; seconds until its first run had finished."""
+    url = base + path
+    context = _context(browser, _page_app(app), outside, url)
+    page, seconds = _first_run(context, url)
+    _settle(page)
+    context.close()
+    return seconds
+
+
+def page_figures(browser, rounds: int, fresh_rounds: int = 1) -> tuple[dict, list[str]]:
+    """The first script run of every atlas page, and of the bare page: for a new visitor on a warm
+    server (``rounds`` rounds, pages interleaved) and for the first visitor of a fresh server."""
+    atlas, bare = APPS[0], APPS[2]
+    targets = [(atlas, path) for path in PAGE_PATHS] + [(bare, BARE_PATH)]
+    outside: list[str] = []
+    warm: dict[tuple[str, str], list[float]] = {(app.name, path): [] for app, path in targets}
+    fresh: dict[tuple[str, str], list[float]] = {(app.name, path): [] for app, path in targets}
+    server: dict[tuple[str, str], list[float | None]] = {(app.name, path): [] for app, path in targets}
+    scratch = Path(tempfile.mkdtemp())
+    with _environment(ATLAS_SCENARIO_DB=str(scratch / "scenarios.sqlite")):
+        with ExitStack() as stack:
+            urls = {app.name: stack.enter_context(serving(app)) for app in (atlas, bare)}
+            for app, path in targets:  # warm each page once, in a throwaway profile
+                _page_visit(browser, app, urls[app.name], path, outside)
+            for index in range(rounds):
+                shift = index % len(targets)
+                for app, path in targets[shift:] + targets[:shift]:
+                    warm[app.name, path].append(_page_visit(browser, app, urls[app.name], path, outside))
+        log = scratch / "run_times.tsv"
+        with _environment(ATLAS_RUN_TIMES=str(log)):
+            for _ in range(fresh_rounds):
+                for app, path in targets:
+                    log.write_text("")
+                    with serving(app) as url:
+                        fresh[app.name, path].append(_page_visit(browser, app, url, path, outside))
+                    if app is atlas:  # the bare page logs nothing; app.py logs each run as it ends
+                        runs = [line.split("\t") for line in log.read_text().splitlines()]
+                        first = next((run for run in runs if run[0] == PAGE_PATHS[path]), None)
+                        # None when no run of the page was logged, or its first was cut short by a rerun
+                        complete = first is not None and first[-1] == "complete"
+                        server[app.name, path].append(float(first[1]) if complete else None)
+
+    def median(values: list) -> float | None:
+        values = [value for value in values if value is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    figures: dict = {}
+    bare_median = median(warm[bare.name, BARE_PATH])
+    for app, path in targets:
+        key = f"page {path}" if app is atlas else bare.name
+        values = warm[app.name, path]
+        figures[f"{key}: new visitor, run finished s (median)"] = median(values)
+        figures[f"{key}: new visitor, run finished s (all)"] = [round(value, 2) for value in values]
+        if app is atlas and values and bare_median is not None:
+            difference = round(median(values) - bare_median, 3)
+            figures[f"{key}: minus bare page s"] = difference
+            figures[f"{key}: within {PAGE_WITHIN_S} s of the bare page"] = difference <= PAGE_WITHIN_S
+    for app, path in targets:
+        key = f"page {path}" if app is atlas else bare.name
+        figures[f"{key}: first run on a fresh server s"] = median(fresh[app.name, path])
+        if fresh_rounds > 1:
+            figures[f"{key}: first run on a fresh server s (all)"] = [round(v, 2) for v in fresh[app.name, path]]
+        if app is atlas:
+            figures[f"{key}: first run on a fresh server, server s"] = median(server[app.name, path])
     return figures, outside
 
 
@@ -398,12 +545,15 @@ def rerun_figures(browser, reruns: int = 6) -> tuple[dict, list[str]]:
     return figures, outside
 
 
-def browser_figures(rounds: int, *, reruns: bool = True) -> dict:
+def browser_figures(rounds: int, *, reruns: bool = True, pages: bool = True, fresh_rounds: int = 1) -> dict:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = _apprunner().launch_chromium(playwright)
         figures, outside = visit_figures(browser, rounds)
+        if pages:  # before the reruns, which leave ATLAS_RUN_TIMES set for every later server
+            more_figures, more = page_figures(browser, rounds, fresh_rounds)
+            figures, outside = figures | more_figures, outside + more
         if reruns:
             more_figures, more = rerun_figures(browser)
             figures, outside = figures | more_figures, outside + more
@@ -415,13 +565,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of each visit (default 5)")
-    parser.add_argument("--no-reruns", action="store_true", help="only the three visits of each app")
+    parser.add_argument("--no-reruns", action="store_true", help="not the warm reruns of the Map page")
+    parser.add_argument("--no-pages", action="store_true", help="not the first script run of each page")
+    parser.add_argument(
+        "--fresh-server-rounds", type=int, default=1, help="fresh servers per page for its first run (default 1)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     naive = "the raw ONS file, ../shared/data/boundaries" if NAIVE_RAW.exists() else "data/boundaries (simplified)"
-    figures = boundary_figures() | {"map_data_kb": map_payload_kb(), "naive_app_boundaries": naive}
+    figures = boundary_figures() | map_payload_kb() | {"naive_app_boundaries": naive}
     if not args.no_browser:
-        figures |= browser_figures(args.rounds, reruns=not args.no_reruns)
+        figures |= browser_figures(
+            args.rounds, reruns=not args.no_reruns, pages=not args.no_pages, fresh_rounds=args.fresh_server_rounds
+        )
     if args.json:
         print(json.dumps(figures))
     else:
