@@ -12,6 +12,7 @@ from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefin
 from coverage.planner.schema import list_presets
 from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, ONS_ATTRIBUTION
 from ui import data
+from ui.images import fit_for_screen
 from ui.markdown import escape_markdown
 
 FORCE_KEY = "briefing_force"
@@ -36,6 +37,12 @@ def _pack(code: str, scenario_id: str, version: str, edited: str | None, _source
     """Keyed on (force, scenario, data version, edited register's name); ``_source`` is the data that
     version names."""
     return build_briefing(_source, code or None, scenario_id or None, edited_register=edited)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _on_screen(png: bytes) -> bytes:
+    """The picture shown on the page, shrunk once per server rather than by Streamlit on every run."""
+    return fit_for_screen(png)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -152,7 +159,7 @@ for chart in pack.charts:
     }
     picture, beside = st.columns([3, 2], gap="medium")
     with picture:
-        st.image(chart.png, alt=chart.alt_text, width="stretch")
+        st.image(_on_screen(chart.png), alt=chart.alt_text, width="stretch")
         for row in (FILE_KINDS[:2], FILE_KINDS[2:]):
             for column, (extension, label, describe) in zip(st.columns(2), row):
                 column.download_button(
@@ -180,7 +187,7 @@ for chart in pack.charts:
                 )
             with st.expander("Preview the images for sharing, and their alt text"):
                 for image in shared:
-                    st.image(image.png, alt=image.alt_text, caption=image.label, width="stretch")
+                    st.image(_on_screen(image.png), alt=image.alt_text, caption=image.label, width="stretch")
                 st.markdown("**Alt text for both images** (copy it next to the image when you post it)")
                 st.code(shared[0].alt_text, language=None, wrap_lines=True)
     with beside:

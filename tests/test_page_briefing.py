@@ -150,3 +150,22 @@ def test_the_national_pack_shares_the_coverage_chart():
     assert "Coverage chart, square PNG (1080×1080)" in labels
     assert "Coverage chart, landscape PNG (1200×675)" in labels
     assert not any(label.startswith("Ranked chart, square") for label in labels)
+
+
+def test_pictures_are_shrunk_once_to_the_width_streamlit_shows_as_it_is():
+    import io
+
+    from PIL import Image
+
+    from ui.images import SCREEN_IMAGE_PX, fit_for_screen
+
+    def png(width: int, height: int) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(out, format="PNG")
+        return out.getvalue()
+
+    wide = fit_for_screen(png(2400, 1200))
+    with Image.open(io.BytesIO(wide)) as image:
+        assert (image.format, image.size) == ("PNG", (SCREEN_IMAGE_PX, 730))
+    narrow = png(800, 400)
+    assert fit_for_screen(narrow) is narrow  # already small enough: the same bytes
