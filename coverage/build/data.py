@@ -153,6 +153,7 @@ def _build_into(source_dir: Path, research_dir: Path | None, data_dir: Path) -> 
             compiled_maps.compiled_json(name, shipped.boundaries, provision),
             written,
         )
+    _write_text(data_dir / compiled_maps.MAPS_FOLDER / "SOURCE.md", compiled_maps.SOURCE_MD, written)
     return BuildReport(
         written=written,
         boundary_kb=len(geojson.encode()) / 1024,

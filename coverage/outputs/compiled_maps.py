@@ -30,6 +30,21 @@ NO_SERVICE_MAP = "no_service_map"  # the postcode lottery's
 NAMES = (PROVISION_MAP, NO_SERVICE_MAP)
 FORMAT = 1  # the layout of a compiled-map file; a file of another format is rebuilt, not read
 
+SOURCE_MD = """# Source
+
+Written by `python -m coverage build-data`; do not edit by hand.
+
+## `data/maps/provision_map.json`, `data/maps/no_service_map.json`
+
+- **What:** the Map page's map and the postcode lottery's map, built with folium and compiled for the
+  page (`coverage/outputs/compiled_maps.py`), so that the app does not build them on its first run.
+- **Made from:** `data/boundaries/pfa_dec2023_simplified.geojson` (ONS police force areas, December 2023,
+  Open Government Licence v3.0) and the provision of each force from `data/services/register.csv`
+  (see their own `SOURCE.md`); no other figure.
+- **Check:** each file records a digest of those inputs (`inputs`); the app uses a file only when the
+  data in use give the same digest, and builds the map itself otherwise.
+"""
+
 # folium's element ids: 32 hex digits after an underscore (map_…, geo_json_…).
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
