@@ -44,13 +44,10 @@ import argparse
 import importlib.util
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -142,58 +139,26 @@ APPS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def serving(app: App, timeout_s: float = 60) -> Iterator[str]:
-    """``streamlit run`` the app on a free loopback port, as tests/apprunner.py runs the atlas.
+    """``streamlit run`` the app on a free loopback port, as the browser tests run the atlas
+    (tests/apprunner.py ``running_app``, its output discarded).
 
     The bench apps run from a scratch folder that links the atlas's ``.streamlit`` (the same server
-    settings for all three) and ``static`` (Streamlit serves ``static/`` beside the main script)."""
+    settings for all of them) and ``static`` (Streamlit serves ``static/`` beside the main script)."""
+    runner = _apprunner()
+    options = {"log_path": os.devnull, "extra_args": ["--server.enableStaticServing", "true"]}
+    if app.script.parent == REPO:
+        with runner.running_app(timeout_s, **options) as url:
+            yield url
+        return
     with tempfile.TemporaryDirectory() as scratch:
-        if app.script.parent == REPO:
-            folder, script = REPO, app.script.name
-        else:
-            folder, script = Path(scratch), "app.py"
-            (folder / script).symlink_to(app.script)
-            (folder / "static").symlink_to(REPO / "static")
-            (folder / ".streamlit").symlink_to(REPO / ".streamlit")
-        port = _free_port()
-        command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)]
-        command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-        command += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        command += ["--server.enableStaticServing", "true"]
-        process = subprocess.Popen(
-            command,
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app.name} did not start (exit {process.poll()})")
-                time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        folder = Path(scratch)
+        (folder / "app.py").symlink_to(app.script)
+        (folder / "static").symlink_to(REPO / "static")
+        (folder / ".streamlit").symlink_to(REPO / ".streamlit")
+        with runner.running_app(timeout_s, cwd=folder, script="app.py", **options) as url:
+            yield url
 
 
 # Runs in every frame (the page and any component iframe) from its first byte: the moment the

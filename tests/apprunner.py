@@ -58,24 +58,26 @@ def running_app(
     cwd: str | os.PathLike[str] | None = None,
     extra_args: Sequence[str] = (),
     log_path: str | os.PathLike[str] | None = None,
+    script: str | os.PathLike[str] | None = None,
 ):
     """Yield the base URL of `streamlit run app.py` served on 127.0.0.1.
 
-    Every option is optional; without them the app runs as it always has, from the repository with this
-    process's environment. ``env`` is laid over this process's environment (a value of None removes that
-    variable); ``port`` serves on that port instead of a free one (for a redirect URI known in advance);
-    ``secrets_file`` is the only secrets.toml Streamlit reads (``--secrets.files``, so neither the
-    repository's nor the user's ``.streamlit/secrets.toml`` counts); ``cwd`` runs the server from another
-    folder (``app.py`` is still this checkout's, but Streamlit then reads ``.streamlit/config.toml`` from
-    that folder); ``extra_args`` go to ``streamlit run`` as they are; ``log_path`` receives the server's
-    output (else ``bench/out/streamlit-<port>.log`` when that folder exists, else nothing)."""
+        Every option is optional; without them the app runs as it always has, from the repository with this
+        process's environment. ``env`` is laid over this process's environment (a value of None removes that
+        variable); ``port`` serves on that port instead of a free one (for a redirect URI known in advance);
+        ``secrets_file`` is the only secrets.toml Streamlit reads (``--secrets.files``, so neither the
+        repository's nor the user's ``.streamlit/secrets.toml`` counts); ``cwd`` runs the server from another
+        folder (``app.py`` is still this checkout's, but Streamlit then reads ``.streamlit/config.toml`` from
+        that folder); ``extra_args`` go to ``streamlit run`` as they are; ``log_path`` receives the server's
+        output (else ``bench/out/streamlit-<port>.log`` when that folder exists, else nothing); ``script`` runs
+    another main script instead of the atlas's (bench/map.py's comparison apps, from their own ``cwd``)."""
     port = port or free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(REPO_ROOT / "app.py") if cwd is not None else "app.py",
+        os.fspath(script) if script is not None else str(REPO_ROOT / "app.py") if cwd is not None else "app.py",
         "--server.port",
         str(port),
         "--server.address",
@@ -117,7 +119,7 @@ def running_app(
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start (exit {process.poll()})")
-            time.sleep(0.3)
+            time.sleep(0.1)
         yield base
     finally:
         process.terminate()
