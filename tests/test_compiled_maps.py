@@ -94,3 +94,36 @@ def test_a_first_visit_imports_only_what_the_page_draws_with():
     after_map, after_lottery = json.loads(result.stdout.strip().splitlines()[-1])
     assert after_map == dict.fromkeys(after_map, False)
     assert after_lottery == dict.fromkeys(after_lottery, False) | {"altair": True}
+
+
+def test_a_visitors_own_boundary_file_is_drawn_from_that_file_not_the_shipped_map():
+    from streamlit.testing.v1 import AppTest
+
+    geojson = json.loads(paths.BOUNDARIES_GEOJSON.read_text(encoding="utf-8"))
+    # Nudge one force's outline (Cheshire) by about 100 m east: a different file, every force still there.
+    feature = next(f for f in geojson["features"] if f["properties"]["code"] == "E23000006")
+
+    def nudge(value):
+        return [value[0] + 0.0015, value[1]] if isinstance(value[0], float) else [nudge(v) for v in value]
+
+    feature["geometry"]["coordinates"] = nudge(feature["geometry"]["coordinates"])
+    at = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=120)
+    at.run()
+    shipped_version = _map_data(at)["map"]["version"]
+    at.switch_page("app_pages/methods.py").run()
+    uploader = next(u for u in at.get("file_uploader") if u.key == "boundary_upload")
+    uploader.set_value(("nudged.geojson", json.dumps(geojson).encode(), "application/geo+json")).run()
+    at.button(key="use_boundaries").click().run()
+    at.switch_page("app_pages/map.py").run()
+    assert not at.exception
+    drawn = _map_data(at)["map"]
+    assert drawn["version"] != shipped_version
+    point = feature["geometry"]["coordinates"]
+    while not isinstance(point[0], float):
+        point = point[0]
+    assert f"[{point[0]}, {point[1]}]" in drawn["script"]  # the visitor's outline, as they sent it
+
+
+def _map_data(at) -> dict:
+    proto = at.get_by_key("provision_map").proto
+    return json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)
