@@ -1,4 +1,5 @@
-"""The Map page's map, drawn in the page itself with Streamlit's Custom Components v2 (no iframe).
+"""The atlas's maps (the Map page's and the postcode lottery's), drawn in the page itself with Streamlit's
+Custom Components v2 (no iframe).
 
 folium builds the map and ``coverage.outputs.maps.inline_map_spec`` compiles it; this module caches the
 compiled map once per server for each boundary file and register, and mounts two components:
@@ -65,7 +66,7 @@ _view_component = st.components.v2.component(
 def _compiled(name: str, boundaries_version: str, register_version: str, _boundaries: dict, _table) -> dict[str, Any]:
     spec = compiled_maps.read_compiled(paths.DATA_DIR, name, _boundaries, _table)
     if spec is None:  # a visitor's own boundaries or register, or a data/ built without its maps
-        points = data._badge_points(boundaries_version, _boundaries)
+        points = data._badge_points(boundaries_version, _boundaries) if name == compiled_maps.PROVISION_MAP else None
         spec = compiled_maps.build_spec(name, _boundaries, _table, points=points)
     return without_bundled(spec)
 
