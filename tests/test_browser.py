@@ -539,3 +539,28 @@ def test_a_click_naming_no_force_of_this_map_changes_nothing(app_url, browser, c
     assert page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count() == 0
     assert "force=E23000030" in page.url
     context.close()
+
+
+def test_coming_back_to_the_map_shows_the_view_it_has_now_not_the_one_it_left(app_url, browser):
+    # Leaving the Map page drops its selection and basemap switch; on return the live map is built again
+    # and must not first show the old outline or ask a tile server for the old basemap.
+    context, page = _open_map(browser, app_url, {"width": 1440, "height": 900}, path="/?force=E23000006")
+    _wait_until_outlined(page, "E23000006")
+    page.get_by_role("switch", name="OpenStreetMap basemap").check(force=True)
+    page.wait_for_function(f"() => document.querySelectorAll('{MAP} .leaflet-tile-pane .leaflet-layer').length === 1")
+    page.get_by_role("link", name="Postcode lottery").first.click()
+    page.get_by_text("The postcode lottery in numbers").wait_for(timeout=60_000)
+    outside = record_outside_requests(context, app_url)
+    page.evaluate(
+        """() => { window.__outlinesSeen = 0; new MutationObserver(() => {
+            if (document.querySelector("path[stroke='#F46A25']")) window.__outlinesSeen += 1;
+        }).observe(document.body, {childList: true, subtree: true, attributes: true}); }"""
+    )
+    page.get_by_role("link", name="Map", exact=True).first.click()
+    wait_for_shapes(page)
+    page.wait_for_timeout(1500)
+    assert not page.get_by_role("switch", name="OpenStreetMap basemap").is_checked()
+    assert _outlined(page) == []
+    assert page.evaluate("window.__outlinesSeen") == 0
+    assert [url for url in outside if "tile.openstreetmap.org" in url] == []
+    context.close()

@@ -42,7 +42,7 @@ def test_a_shipped_map_is_not_used_for_other_data(shipped):
 
 @pytest.mark.parametrize(
     "content",
-    ["", "not json", "[]", '{"format": 99}', '{"format": 1, "name": "no_service_map"}', "\x00\xff" * 100],
+    ["", "not json", "[]", '{"format": 99}', '{"format": 1, "name": "no_service_map"}', "\udcff\udc80" * 100],
 )
 def test_a_missing_damaged_or_foreign_file_is_rebuilt_not_read(shipped, tmp_path, content):
     boundaries, provision = shipped
@@ -124,6 +124,47 @@ def test_a_visitors_own_boundary_file_is_drawn_from_that_file_not_the_shipped_ma
     assert f"[{point[0]}, {point[1]}]" in drawn["script"]  # the visitor's outline, as they sent it
 
 
-def _map_data(at) -> dict:
-    proto = at.get_by_key("provision_map").proto
+def _map_data(at, key: str = PROVISION_MAP) -> dict:
+    proto = at.get_by_key(key).proto
     return json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)
+
+
+def test_a_visitors_own_register_redraws_both_maps_for_that_visitor_only():
+    from streamlit.testing.v1 import AppTest
+
+    lines = paths.SERVICES_CSV.read_text(encoding="utf-8").splitlines()
+    met = next(line for line in lines if line.startswith("E23000001-multi_agency_unit"))
+    # Humberside (no local specialist service found) gets a multi-agency unit.
+    lines.append(
+        met.replace("E23000001-multi_agency_unit-1", "E23000012-multi_agency_unit-9", 1).replace(
+            ",E23000001,", ",E23000012,", 1
+        )
+    )
+    shipped = {
+        name: json.loads(compiled_maps.compiled_path(paths.DATA_DIR, name).read_text())["spec"] for name in NAMES
+    }
+    at = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert _map_data(at)["map"]["version"] == shipped[PROVISION_MAP]["version"]
+    at.switch_page("app_pages/evidence.py").run()
+    uploader = next(u for u in at.get("file_uploader") if u.key == "evidence_upload")
+    uploader.set_value(("edited.csv", "\n".join(lines).encode(), "text/csv")).run()
+    at.button(key="use_register").click().run()
+    at.switch_page("app_pages/map.py").run()
+    assert not at.exception
+    assert _map_data(at)["map"]["version"] != shipped[PROVISION_MAP]["version"]
+    at.switch_page("app_pages/lottery.py").run()
+    lottery = _map_data(at, NO_SERVICE_MAP)["map"]
+    assert lottery["version"] != shipped[NO_SERVICE_MAP]["version"]
+    assert "No local specialist service found (13)" in lottery["script"]  # 14 before Humberside's unit
+    other = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=120)
+    other.run()  # another visitor still gets the shipped map
+    assert _map_data(other)["map"]["version"] == shipped[PROVISION_MAP]["version"]
+
+
+def test_only_folium_s_element_ids_are_renamed():
+    element_id = "0123456789abcdef0123456789abcdef"
+    lookalike = "fedcba9876543210fedcba9876543210"
+    spec = {"script": f"var map_{element_id} = L.map(); var name = 'Service_{lookalike}';"}
+    renamed = compiled_maps.stable_ids(spec, PROVISION_MAP, [element_id])["script"]
+    assert element_id not in renamed and f"Service_{lookalike}" in renamed

@@ -183,5 +183,9 @@ def test_the_lottery_map_is_inline_too_and_sends_no_clicks():
 def test_the_view_component_takes_no_room_and_hands_its_values_to_the_map():
     code = VIEW_JS.read_text(encoding="utf-8")
     assert "export default function" in code and "setTriggerValue" not in code and "innerHTML" not in code
-    assert "registry.show(data.map_id, view)" in code
+    assert "registry.show(mapId, view)" in code and "registry.views.delete(mapId)" in code
     assert "registry.show = (mapId, view)" in COMPONENT_JS.read_text(encoding="utf-8")
+    at = _map_page().run()
+    view = at.get_by_key(view_key("provision_map")).proto
+    assert view.component_name == "atlas_inline_map_view" and "display: none;" in view.css_content
+    assert view.html_content == '<span class="atlas-map-view" hidden></span>'

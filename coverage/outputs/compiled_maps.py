@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -45,9 +44,6 @@ Written by `python -m coverage build-data`; do not edit by hand.
   data in use give the same digest, and builds the map itself otherwise.
 """
 
-# folium's element ids: 32 hex digits after an underscore (map_…, geo_json_…).
-_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
-
 
 def inputs_digest(boundaries: Mapping[str, Any], provision: pd.DataFrame) -> str:
     """A digest of what a map is drawn from: the boundaries and the provision table."""
@@ -56,17 +52,26 @@ def inputs_digest(boundaries: Mapping[str, Any], provision: pd.DataFrame) -> str
     return digest.hexdigest()[:32]
 
 
-def stable_ids(spec: dict[str, Any], name: str) -> dict[str, Any]:
-    """``spec`` with folium's random element ids replaced, consistently, by ids derived from ``name``."""
+def element_ids(root: Any) -> list[str]:
+    """The ids of every element in a folium (branca) element tree: its random 32-hex-digit names."""
+    ids, stack = [], [root]
+    while stack:
+        element = stack.pop()
+        ids.append(str(element._id))
+        stack.extend(element._children.values())
+        stack.extend(getattr(element, part) for part in ("header", "html", "script") if hasattr(element, part))
+    return ids
+
+
+def stable_ids(spec: dict[str, Any], name: str, ids: list[str]) -> dict[str, Any]:
+    """``spec`` with folium's random element ``ids`` replaced, consistently, by ids derived from ``name``
+    (numbered in the order they first appear). Only those ids change: any other text, however alike
+    (a visitor's service name, a URL), is left as it is."""
     text = json.dumps(spec, sort_keys=True)
-    ids: dict[str, str] = {}
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group(0) not in ids:
-            ids[match.group(0)] = hashlib.sha256(f"{name}:{len(ids)}".encode()).hexdigest()[:32]
-        return ids[match.group(0)]
-
-    return cast(dict[str, Any], json.loads(_FOLIUM_ID.sub(replace, text)))
+    found = sorted((text.find(element_id), element_id) for element_id in set(ids) if element_id in text)
+    for index, (_, element_id) in enumerate(found):
+        text = text.replace(element_id, hashlib.sha256(f"{name}:{index}".encode()).hexdigest()[:32])
+    return cast(dict[str, Any], json.loads(text))
 
 
 def build_spec(
@@ -99,7 +104,7 @@ def build_spec(
         spec = maps.inline_map_spec(fmap)
     else:
         raise ValueError(f"no map called {name!r} (the atlas's maps: {', '.join(NAMES)})")
-    return stable_ids(spec, name)
+    return stable_ids(spec, name, element_ids(fmap.get_root()))
 
 
 def compiled_path(data_dir: Path, name: str) -> Path:

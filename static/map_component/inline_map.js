@@ -83,6 +83,7 @@ function build(state, spec, height) {
     style.textContent = spec.css;
     holder.appendChild(style);
   }
+  for (const old of state.root.querySelectorAll(".atlas-inline-map-error")) old.remove();
   state.root.appendChild(holder);
   const map = runScript(holder, spec);
   map.getContainer().atlasMap = map; // for the browser tests (tests/test_browser.py)
@@ -133,12 +134,16 @@ function apply(state, view) {
   }
 }
 
+// Only the map's own elements are replaced: Streamlit keeps the component's styles (Leaflet's) in the
+// same parent, and a later successful build needs them.
 function showError(state, error) {
+  destroy(state);
+  for (const old of state.root.querySelectorAll(".atlas-inline-map-error")) old.remove();
   const note = document.createElement("p");
   note.className = "atlas-inline-map-error";
   note.setAttribute("role", "alert");
   note.textContent = `The map could not be drawn (${error.message}). The table beside it lists every force area.`;
-  state.root.replaceChildren(note);
+  state.root.appendChild(note);
 }
 
 // The view component (map_view.js) calls this with the latest view of the map named `mapId`.
@@ -165,7 +170,11 @@ export default function inlineMap({data, parentElement, setTriggerValue}) {
     loadAll(spec)
       .then(() => {
         const latest = state.data.map;
-        if (state.building !== spec.version || latest.version !== spec.version) return;
+        if (state.building !== spec.version) return; // a newer map is on its way
+        if (latest.version !== spec.version || !parentElement.isConnected) {
+          state.building = null; // the map on screen is current again, or has left the page
+          return;
+        }
         performance.mark("atlas-map:loaded");
         destroy(state);
         build(state, spec, state.data.height || 620);
