@@ -140,14 +140,14 @@ APPS = (
 
 
 @contextmanager
-def serving(app: App, timeout_s: float = 60) -> Iterator[str]:
+def serving(app: App, timeout_s: float = 60, env: dict[str, str] | None = None) -> Iterator[str]:
     """``streamlit run`` the app on a free loopback port, as the browser tests run the atlas
     (tests/apprunner.py ``running_app``, its output discarded).
 
     The bench apps run from a scratch folder that links the atlas's ``.streamlit`` (the same server
     settings for all of them) and ``static`` (Streamlit serves ``static/`` beside the main script)."""
     runner = _apprunner()
-    options = {"log_path": os.devnull, "extra_args": ["--server.enableStaticServing", "true"]}
+    options = {"log_path": os.devnull, "extra_args": ["--server.enableStaticServing", "true"], "env": env}
     if app.script.parent == REPO:
         with runner.running_app(timeout_s, **options) as url:
             yield url
@@ -327,21 +327,6 @@ def _page_app(app: App) -> App:
     return replace(app, ready=f"{_FIRST_RUN_END} !== null")
 
 
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """These variables in os.environ (which ``serving`` passes to the server) for the block only."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _first_run(context, url: str, timeout_s: float = 60):
     """Open ``url`` in a new tab of ``context``; the page and seconds from the navigation's start until
     its first script run had finished in the browser."""
@@ -379,28 +364,27 @@ def page_figures(browser, rounds: int, fresh_rounds: int = 1) -> tuple[dict, lis
     fresh: dict[tuple[str, str], list[float]] = {(app.name, path): [] for app, path in targets}
     server: dict[tuple[str, str], list[float | None]] = {(app.name, path): [] for app, path in targets}
     scratch = Path(tempfile.mkdtemp())
-    with _environment(ATLAS_SCENARIO_DB=str(scratch / "scenarios.sqlite")):
-        with ExitStack() as stack:
-            urls = {app.name: stack.enter_context(serving(app)) for app in (atlas, bare)}
-            for app, path in targets:  # warm each page once, in a throwaway profile
-                _page_visit(browser, app, urls[app.name], path, outside)
-            for index in range(rounds):
-                shift = index % len(targets)
-                for app, path in targets[shift:] + targets[:shift]:
-                    warm[app.name, path].append(_page_visit(browser, app, urls[app.name], path, outside))
-        log = scratch / "run_times.tsv"
-        with _environment(ATLAS_RUN_TIMES=str(log)):
-            for _ in range(fresh_rounds):
-                for app, path in targets:
-                    log.write_text("")
-                    with serving(app) as url:
-                        fresh[app.name, path].append(_page_visit(browser, app, url, path, outside))
-                    if app is atlas:  # the bare page logs nothing; app.py logs each run as it ends
-                        runs = [line.split("\t") for line in log.read_text().splitlines()]
-                        first = next((run for run in runs if run[0] == PAGE_PATHS[path]), None)
-                        # None when no run of the page was logged, or its first was cut short by a rerun
-                        complete = first is not None and first[-1] == "complete"
-                        server[app.name, path].append(float(first[1]) if complete else None)
+    log = scratch / "run_times.tsv"
+    env = {"ATLAS_SCENARIO_DB": str(scratch / "scenarios.sqlite"), "ATLAS_RUN_TIMES": str(log)}
+    with ExitStack() as stack:
+        urls = {app.name: stack.enter_context(serving(app, env=env)) for app in (atlas, bare)}
+        for app, path in targets:  # warm each page once, in a throwaway profile
+            _page_visit(browser, app, urls[app.name], path, outside)
+        for index in range(rounds):
+            shift = index % len(targets)
+            for app, path in targets[shift:] + targets[:shift]:
+                warm[app.name, path].append(_page_visit(browser, app, urls[app.name], path, outside))
+    for _ in range(fresh_rounds):
+        for app, path in targets:
+            log.write_text("")
+            with serving(app, env=env) as url:
+                fresh[app.name, path].append(_page_visit(browser, app, url, path, outside))
+            if app is atlas:  # the bare page logs nothing; app.py logs each run as it ends
+                runs = [line.split("\t") for line in log.read_text().splitlines()]
+                first = next((run for run in runs if run[0] == PAGE_PATHS[path]), None)
+                # None when no run of the page was logged, or its first was cut short by a rerun
+                complete = first is not None and first[-1] == "complete"
+                server[app.name, path].append(float(first[1]) if complete else None)
 
     def median(values: list) -> float | None:
         values = [value for value in values if value is not None]
