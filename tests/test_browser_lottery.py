@@ -51,8 +51,18 @@ def test_typing_a_postcode_shows_999_and_the_helpline_number(app_url, browser):
     context.close()
 
 
+# True once the page's script has finished its latest run (Streamlit marks each change of run state).
+_IDLE = """() => {
+    const marks = performance.getEntriesByType('mark').filter((m) => m.name === 'running' || m.name === 'notRunning');
+    return marks.length > 1 && marks[marks.length - 1].name === 'notRunning';
+}"""
+
+
 def test_the_profile_link_opens_the_force_on_the_map(app_url, browser):
     context, page, _ = _lottery(browser, app_url, "/lottery?q=SO14")
+    # As a reader would: once the answer has finished arriving (a click on a link while the page is
+    # still running can be overtaken by that run's end).
+    page.wait_for_function(_IDLE, timeout=60_000)
     page.get_by_role("link", name="Open the Hampshire profile on the map").click()
     page.wait_for_url("**/?force=E23000030", timeout=30_000)
     page.get_by_text("Demand beside provision").first.wait_for(timeout=60_000)  # the Map's force profile
