@@ -9,6 +9,7 @@ import streamlit as st
 from coverage.errors import InputError
 from coverage.model.forces import force_names
 from coverage.outputs.briefing import NATIONAL_NAME, BriefingPack, build_briefing, data_version
+from coverage.outputs.renderer import DrawingError
 from coverage.planner.schema import list_presets
 from coverage.vocabulary import OFFENCE_GROUP_CAVEAT, ONS_ATTRIBUTION
 from ui import data
@@ -112,6 +113,9 @@ try:
     pack = _pack(code, scenario_id, version, data.register_name(), source)
 except InputError as error:
     st.error(f"Could not build the briefing: {escape_markdown(str(error))}")
+    st.stop()
+except DrawingError as error:
+    st.error(f"Could not draw the briefing's charts ({escape_markdown(str(error))}). Reload the page to try again.")
     st.stop()
 
 area = escape_markdown(pack.area_name)

@@ -169,3 +169,23 @@ def test_pictures_are_shrunk_once_to_the_width_streamlit_shows_as_it_is():
         assert (image.format, image.size) == ("PNG", (SCREEN_IMAGE_PX, 730))
     narrow = png(800, 400)
     assert fit_for_screen(narrow) is narrow  # already small enough: the same bytes
+
+
+def test_charts_that_cannot_be_drawn_are_explained_and_the_next_visit_draws_them(monkeypatch):
+    from coverage.outputs import renderer
+
+    at = _app()
+    at.query_params["force"] = "E23000035"  # a pack no other test draws, so nothing of it is cached
+    monkeypatch.setattr(renderer, "DRAW_TIMEOUT_S", 0.000001)
+    at.run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert "Could not draw the briefing's charts" in error and "Reload the page" in error
+    assert not at.get("download_button")
+
+    monkeypatch.undo()
+    again = _app()
+    again.query_params["force"] = "E23000035"
+    again.run()
+    assert not again.exception and not again.error
+    assert again.header[0].value.startswith("Briefing: ")

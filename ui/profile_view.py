@@ -20,6 +20,7 @@ from coverage.model.demand import (
 from coverage.model.forces import force_names, similar_forces
 from coverage.model.freshness import STALE_AFTER_MONTHS
 from coverage.model.profile import DemandSummary, demand_summary, force_profile, national_services
+from coverage.outputs import renderer
 from coverage.vocabulary import (
     HEADLINE_MEASURE,
     HOME_OFFICE_ATTRIBUTION,
@@ -96,14 +97,14 @@ def _chart_downloads(spec: dict, stem: str) -> None:
     left, right = st.columns(2)
     left.download_button(
         "Chart as PNG",
-        data=lambda: _vlc().vegalite_to_png(spec, scale=2),
+        data=lambda: renderer.vegalite_to_png(spec, scale=2),
         file_name=f"{stem}.png",
         mime="image/png",
         key=f"{stem}_png",
     )
     right.download_button(
         "Chart as SVG",
-        data=lambda: _vlc().vegalite_to_svg(spec),
+        data=lambda: renderer.vegalite_to_svg(spec),
         file_name=f"{stem}.svg",
         mime="image/svg+xml",
         key=f"{stem}_svg",
@@ -310,10 +311,3 @@ def render(code: str, table: pd.DataFrame) -> None:
         wide = wide.loc[sorted(wide.index, key=year_of), list(dict.fromkeys(rows["name"]))]
         st.markdown("**Per 1,000 population, by year**")
         st.dataframe(wide.map(format_rate), width="stretch", height=300)
-
-
-def _vlc():
-    """vl-convert, imported when a chart image is downloaded, not when a page opens."""
-    import vl_convert
-
-    return vl_convert

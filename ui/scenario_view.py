@@ -23,6 +23,7 @@ from coverage import paths
 from coverage.errors import InputError
 from coverage.model import atlas_data
 from coverage.model.forces import force_names as forces_by_name
+from coverage.outputs import renderer
 from coverage.outputs.charts import footer_text, screen_spec
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.scenario_workbook import scenario_workbook
@@ -189,7 +190,7 @@ def show_chart(spec: dict, stem: str, description: str) -> None:
     left, right = st.columns(2)
     left.download_button(
         "Chart as PNG",
-        data=lambda: _vlc().vegalite_to_png(json.dumps(spec), scale=2),
+        data=lambda: renderer.vegalite_to_png(json.dumps(spec), scale=2),
         file_name=f"{stem}.png",
         mime="image/png",
         key=f"{stem}_png",
@@ -197,7 +198,7 @@ def show_chart(spec: dict, stem: str, description: str) -> None:
     )
     right.download_button(
         "Chart as SVG",
-        data=lambda: _vlc().vegalite_to_svg(json.dumps(spec)),
+        data=lambda: renderer.vegalite_to_svg(json.dumps(spec)),
         file_name=f"{stem}.svg",
         mime="image/svg+xml",
         key=f"{stem}_svg",
@@ -846,10 +847,3 @@ def share_link_panel(scenario: Scenario) -> None:
         "The link holds the whole scenario (compressed), so whoever opens it sees these figures; nothing is "
         "stored on the server."
     )
-
-
-def _vlc():
-    """vl-convert, imported when a chart image is downloaded, not when a page opens."""
-    import vl_convert
-
-    return vl_convert

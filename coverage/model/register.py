@@ -656,11 +656,6 @@ def _covers(force_codes_cell: str, code: str) -> bool:
     return code in split_list(force_codes_cell)
 
 
-def _local_rows(register: pd.DataFrame, code: str) -> pd.DataFrame:
-    flags = [cell != NATIONAL_FORCE_CODES and _covers(cell, code) for cell in register["force_codes"]]
-    return register.loc[pd.Series(flags, index=register.index, dtype=bool)]
-
-
 @dataclass(frozen=True)
 class _ForceProvision:
     """What the register says about one force area (local rows only)."""
@@ -805,10 +800,13 @@ def provision_flags(register: pd.DataFrame, force_codes: Sequence[str]) -> pd.Da
 
 def services_for_force(register: pd.DataFrame, code: str, include_national: bool = True) -> pd.DataFrame:
     """Register rows that cover one force area: its local rows first, then national ones."""
-    parts = [_local_rows(register, code)]
-    if include_national:
-        parts.append(register.loc[register["force_codes"] == NATIONAL_FORCE_CODES])
-    return pd.concat(parts).reset_index(drop=True)
+    cells = register["force_codes"].tolist()
+    local = [i for i, cell in enumerate(cells) if cell != NATIONAL_FORCE_CODES and _covers(cell, code)]
+    national = [i for i, cell in enumerate(cells) if cell == NATIONAL_FORCE_CODES] if include_national else []
+    # One selection, not a concatenation of two: pandas keeps a concatenation's Arrow columns in two
+    # chunks, and every later filter of a two-chunk string column cost about 12 ms (pyarrow 26), 0.17 s
+    # of each briefing pack.
+    return register.iloc[local + national].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------

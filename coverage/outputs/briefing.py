@@ -66,6 +66,7 @@ from coverage.model.register import (
     short_service_name,
     split_list,
 )
+from coverage.outputs import renderer
 from coverage.outputs.charts import AF_DARK_BLUE, AF_ORANGE, AF_TEXT, FONT, ChartText, ranked_bar_chart
 from coverage.outputs.scenario_charts import money
 from coverage.outputs.static_map import (
@@ -583,14 +584,12 @@ def briefing_context(data: AtlasData, edited_register: str | None = None) -> Bri
 
 
 def _render(spec: dict[str, Any] | str) -> tuple[str, bytes]:
-    import vl_convert as vlc
-
-    svg = vlc.vegalite_to_svg(spec)
-    return svg, vlc.svg_to_png(svg, scale=PNG_SCALE)
+    svg = renderer.vegalite_to_svg(spec)
+    return svg, renderer.svg_to_png(svg, scale=PNG_SCALE)
 
 
-# vl-convert draws one chart at a time and releases the GIL while it does, so charts are drawn on
-# one background thread while Python builds the PDF and the data files.
+# The charts are drawn one at a time in vl-convert's own process (coverage.outputs.renderer); this
+# thread hands them over and waits, without the GIL, while Python builds the PDF and the data files.
 _RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-render")
 _WARMED = threading.Event()
 
@@ -600,10 +599,10 @@ def _render_later(spec: dict[str, Any] | str) -> Future[tuple[str, bytes]]:
 
 
 def _warm_renderer() -> None:
-    """Start vl-convert (about half a second, once per process) while the caller does other work."""
+    """Start vl-convert's process (about half a second, once per server) while the caller does other work."""
     if not _WARMED.is_set():
         _WARMED.set()
-        _RENDERER.submit(_render, {"mark": "point", "data": {"values": [{"a": 1}]}, "width": 1, "height": 1})
+        _RENDERER.submit(renderer.start)
 
 
 _T = TypeVar("_T")
@@ -1067,21 +1066,20 @@ def _render_share(
     fill ``size`` / ``scale`` chart pixels (the words' wrapping does not change, so one correction
     is enough), and is drawn at that scale on a white canvas of the exact size. Returns the SVG
     drawn and the PNG."""
-    import vl_convert as vlc
     from PIL import Image
 
     width, height = size
     goal_w, goal_h = width / scale, height / scale
     frame = int(goal_w) - 2 * FRAME_PADDING
     plot_w, plot_h = frame // 2, int(goal_h * 0.4)
-    svg = vlc.vegalite_to_svg(build(plot_w, plot_h))
+    svg = renderer.vegalite_to_svg(build(plot_w, plot_h))
     got_w, got_h = _svg_size(svg)
     axis = max(0.0, got_w - 2 * FRAME_PADDING - max(plot_w, frame))  # the axis and labels left of the plot
     plot_w, plot_h = max(120, int(frame - axis)), max(60, int(plot_h + goal_h - got_h))
-    svg = vlc.vegalite_to_svg(_flush_footer(build(plot_w, plot_h), axis, frame))
+    svg = renderer.vegalite_to_svg(_flush_footer(build(plot_w, plot_h), axis, frame))
     got_w, got_h = _svg_size(svg)
     fit = min(width / got_w, height / got_h)
-    drawn = Image.open(io.BytesIO(vlc.svg_to_png(svg, scale=fit))).convert("RGB")
+    drawn = Image.open(io.BytesIO(renderer.svg_to_png(svg, scale=fit))).convert("RGB")
     drawn = drawn.crop((0, 0, min(width, drawn.width), min(height, drawn.height)))
     canvas = Image.new("RGB", (width, height), "#FFFFFF")
     canvas.paste(drawn, ((width - drawn.width) // 2, (height - drawn.height) // 2))
@@ -1848,8 +1846,11 @@ def write_all_briefings(
         from concurrent.futures import ProcessPoolExecutor
 
         chunks = [codes[i::workers] for i in range(workers)]
-        # "spawn": vl-convert runs threads of its own, which a forked child must not inherit.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # "spawn": vl-convert runs threads of its own, which a forked child must not inherit. Each worker
+        # draws its own charts: it serves no one else, so a drawing process of its own would gain nothing.
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=renderer.draw_in_this_process
+        ) as pool:
             futures = [pool.submit(_write_some, out_dir, chunk, data, scenario_id) for chunk in chunks if chunk]
             done = [item for future in futures for item in future.result()]
     by_code = dict(done)
