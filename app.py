@@ -33,6 +33,12 @@ sidebar()
 account_box()
 responsive_columns()
 uploaded_register_notice()
+if navigation.url_path == "briefing":
+    # The page's charts are drawn in vl-convert's own process: started now, it starts while the page's
+    # code is imported instead of after (coverage/outputs/renderer.py).
+    from coverage.outputs import renderer
+
+    renderer.start()
 try:
     navigation.run()
 finally:

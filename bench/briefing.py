@@ -10,16 +10,25 @@ loop that shares the national work. It also reports how long the drawings took (
 and SVG → PNG, by vl-convert in its own process: coverage/outputs/renderer.py), and, side by side,
 the longest pause of another thread of this process while one force's pack is built with the
 charts drawn in that process and drawn here (what every other visitor of a Streamlit server waits).
+
+With a browser (``--no-server`` skips it): the same side by side on a real ``streamlit run app.py``,
+drawing in its own process and with ``ATLAS_DRAW_IN_PROCESS=1``: headless Chromium opens the Briefing
+page for a force on a fresh server while another client asks the server's health endpoint every 20 ms,
+as every other visitor's browser talks to it; reported: the slowest and the 95th-percentile answer while
+the page was being drawn, and how long the page took.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import statistics
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from coverage import paths
@@ -88,11 +97,73 @@ def _longest_pause(work) -> tuple[float, float]:
     return took, max(gaps, default=took)
 
 
+def _apprunner():
+    """The browser tests' app runner (tests/apprunner.py), loaded by path as bench/map.py does."""
+    spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SERVER_FORCE = "E23000010"  # a pack nothing else in the run has drawn on that server
+
+
+def _health_waits_while_briefing(browser, runner, env: dict[str, str]) -> tuple[float, list[float]]:
+    """On a fresh server with ``env``: seconds until the Briefing page of SERVER_FORCE has every chart,
+    and the sorted waits for the health endpoint, asked every 20 ms meanwhile."""
+    waits: list[float] = []
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory() as scratch:
+        env = env | {"ATLAS_SCENARIO_DB": str(Path(scratch) / "scenarios.sqlite")}
+        with runner.running_app(env=env, log_path=os.devnull) as url:
+
+            def ask() -> None:
+                while not stop.wait(0.02):
+                    start = time.perf_counter()
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=30) as answer:
+                        answer.read()
+                    waits.append(time.perf_counter() - start)
+
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            asker = threading.Thread(target=ask)
+            asker.start()
+            start = time.perf_counter()
+            try:
+                page.goto(f"{url}/briefing?force={SERVER_FORCE}")
+                # The four charts' pictures (the last is the coverage chart), once the pack is drawn.
+                page.locator("[data-testid='stImage'] img").nth(3).wait_for(state="attached", timeout=120_000)
+                took = time.perf_counter() - start
+            finally:
+                stop.set()
+                asker.join()
+                page.close()
+    return took, sorted(waits)
+
+
+def server_figures() -> dict:
+    """The Briefing page drawn on a fresh server, drawing in its own process and in the server's."""
+    from playwright.sync_api import sync_playwright
+
+    runner = _apprunner()
+    figures: dict = {}
+    with sync_playwright() as playwright:
+        browser = runner.launch_chromium(playwright)
+        for label, env in (("own_process", {}), ("in_process", {"ATLAS_DRAW_IN_PROCESS": "1"})):
+            took, waits = _health_waits_while_briefing(browser, runner, env)
+            figures[f"server_{label}_page_s"] = took
+            figures[f"server_{label}_health_max_s"] = waits[-1]
+            figures[f"server_{label}_health_p95_s"] = waits[int(0.95 * (len(waits) - 1))]
+        browser.close()
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scenario", default=None, help="a preset id to add its cost chart to every pack")
     parser.add_argument("--keep", type=Path, default=None, help="write the packs here instead of a temporary folder")
+    parser.add_argument("--no-server", action="store_true", help="skip the side by side on a real server")
     args = parser.parse_args()
 
     timer = _Timer()
@@ -156,6 +227,9 @@ def main() -> int:
         results["all_43_two_processes_s"] = time.perf_counter() - start
         results["all_43_two_processes_files"] = len(written)
 
+    if not args.no_server:
+        results |= server_figures()
+
     results["one_force_ok"] = results["one_force_cold_s"] <= TARGET_ONE_S
     results["all_43_ok"] = results["all_43_s"] <= TARGET_ALL_S
 
@@ -192,6 +266,22 @@ def main() -> int:
                 f"while one force's pack is built ({results['pause_own_process_pack_s']:.2f} s), charts drawn in "
                 f"vl-convert's own process; drawn in this one: {results['pause_in_process_longest_s'] * 1000:.0f} ms "
                 f"(pack {results['pause_in_process_pack_s']:.2f} s)",
+            ),
+            *(
+                [
+                    (
+                        "server: slowest health answer",
+                        f"{results['server_own_process_health_max_s'] * 1000:.0f} ms",
+                        f"while the Briefing page draws a force on a fresh server (page "
+                        f"{results['server_own_process_page_s']:.1f} s; p95 "
+                        f"{results['server_own_process_health_p95_s'] * 1000:.0f} ms); drawn in the server's "
+                        f"process: {results['server_in_process_health_max_s'] * 1000:.0f} ms (page "
+                        f"{results['server_in_process_page_s']:.1f} s; p95 "
+                        f"{results['server_in_process_health_p95_s'] * 1000:.0f} ms)",
+                    )
+                ]
+                if "server_own_process_page_s" in results
+                else []
             ),
             (
                 "all 43 forces, 2 processes",

@@ -36,6 +36,9 @@ DRAW_TIMEOUT_S = 120.0
 # its JavaScript engine: about half a second here).
 START_TIMEOUT_S = 60.0
 DRAWINGS = frozenset({"vegalite_to_svg", "vegalite_to_png", "svg_to_png"})
+# ATLAS_DRAW_IN_PROCESS=1 draws in the server's own process, as before this module: for a host that
+# allows no child processes, and for bench/briefing.py's side-by-side.
+IN_PROCESS_ENV = "ATLAS_DRAW_IN_PROCESS"
 
 _log = logging.getLogger(__name__)
 
@@ -107,7 +110,9 @@ class _DrawingProcess:
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one drawing at a time: vl-convert draws one at a time anyway
         self._worker: _Worker | None = None
-        self.in_process = False  # a batch worker, or the drawing process has proved it cannot start here
+        # Set for a batch worker, by ATLAS_DRAW_IN_PROCESS, or once the drawing process has proved it
+        # cannot start here.
+        self.in_process = os.environ.get(IN_PROCESS_ENV, "") == "1"
 
     def _started(self) -> _Worker:
         if self._worker is None or self._worker.process.poll() is not None:
