@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -129,6 +130,25 @@ def test_link_with_force_reproduces_the_view(app_url, browser):
     page.goto(app_url + "/?force=E23000034")
     page.get_by_role("heading", name="City of London").wait_for(timeout=30_000)
     page.get_by_text("looked for a stalking-specific local service here and found none").wait_for()
+    context.close()
+
+
+def test_a_profile_chart_downloads_as_png_and_svg_drawn_by_the_drawing_process(app_url, browser):
+    # The images are drawn when asked for, by vl-convert in its own process (coverage/outputs/renderer.py).
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    record_outside_requests(context, app_url)
+    page = context.new_page()
+    page.goto(app_url + "/?force=E23000006")
+    page.get_by_role("heading", name="Cheshire").wait_for(timeout=30_000)
+    files = {}
+    for label in ("Chart as PNG", "Chart as SVG"):
+        button = page.get_by_role("button", name=label).first
+        button.scroll_into_view_if_needed()
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        files[label] = Path(download.value.path()).read_bytes()
+    assert files["Chart as PNG"].startswith(b"\x89PNG")
+    assert b"<svg" in files["Chart as SVG"][:200] and b"Cheshire" in files["Chart as SVG"]
     context.close()
 
 
