@@ -92,6 +92,13 @@ def test_where_no_drawing_process_can_start_charts_are_drawn_in_the_callers(monk
     assert drawing.in_process and drawing.pid() is None
 
 
+def test_where_no_process_can_be_started_at_all_charts_are_drawn_in_the_callers(monkeypatch):
+    drawing = renderer._DrawingProcess()
+    monkeypatch.setattr(renderer.sys, "executable", "/nonexistent/python")  # Popen itself fails
+    assert "Cheshire &lt;b&gt;" in drawing.call("vegalite_to_svg", SMALL_SPEC)
+    assert drawing.in_process and drawing.pid() is None
+
+
 def test_a_chart_vl_convert_refuses_raises_its_error_here_and_the_process_draws_on():
     drawing = renderer._DrawingProcess()
     with pytest.raises(ValueError):

@@ -68,13 +68,18 @@ class _Worker:
         # The checkout (or installed package) this module came from, whatever the server's working folder.
         package_root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "coverage.outputs.renderer", str(to_child_read), str(from_child_write)],
-            pass_fds=(to_child_read, from_child_write),
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-        os.close(to_child_read)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "coverage.outputs.renderer", str(to_child_read), str(from_child_write)],
+                pass_fds=(to_child_read, from_child_write),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError as error:  # no Python to start (or no more processes allowed)
+            for fd in (to_child_read, to_child_write, from_child_read, from_child_write):
+                os.close(fd)
+            raise _ProcessDied from error
+        os.close(to_child_read)  # the child's ends, now the child's alone
         os.close(from_child_write)
         self.requests = Connection(to_child_write, readable=False)
         self.answers = Connection(from_child_read, writable=False)
@@ -129,9 +134,8 @@ class _DrawingProcess:
             for _attempt in (1, 2):
                 if self.in_process:
                     break
-                worker = self._started()
                 try:
-                    return worker.draw(name, args, kwargs)
+                    return self._started().draw(name, args, kwargs)
                 except _ProcessDied:
                     self._worker = None
                 except DrawingError:
