@@ -133,8 +133,8 @@ def test_link_with_force_reproduces_the_view(app_url, browser):
     context.close()
 
 
-def test_a_profile_chart_downloads_as_png_and_svg_drawn_by_the_drawing_process(app_url, browser):
-    # The images are drawn when asked for, by vl-convert in its own process (coverage/outputs/renderer.py).
+def test_a_profile_chart_downloads_as_png_and_svg(app_url, browser):
+    # The images are drawn when asked for (by vl-convert in its own process: coverage/outputs/renderer.py).
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     record_outside_requests(context, app_url)
     page = context.new_page()

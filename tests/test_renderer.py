@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 import pytest
 
@@ -70,6 +71,29 @@ def test_a_drawing_process_that_dies_is_replaced():
     assert "Cheshire &lt;b&gt;" in drawing.call("vegalite_to_svg", SMALL_SPEC)
     assert drawing.pid() not in (None, first) and not drawing.in_process
     drawing.stop()
+
+
+def test_a_drawing_process_killed_mid_drawing_is_replaced_and_the_chart_drawn():
+    drawing = renderer._DrawingProcess()
+    drawing.call("vegalite_to_svg", SMALL_SPEC)
+    first = drawing.pid()
+    result: list = []
+    drawer = threading.Thread(target=lambda: result.append(drawing.call("vegalite_to_png", BUSY_SPEC, scale=3)))
+    drawer.start()
+    time.sleep(0.1)  # the drawing is under way (it takes several tenths of a second)
+    os.kill(first, signal.SIGKILL)
+    drawer.join(timeout=60)
+    assert result and result[0].startswith(b"\x89PNG")
+    assert drawing.pid() not in (None, first) and not drawing.in_process
+    drawing.stop()
+
+
+def test_starting_it_never_waits_and_where_it_cannot_start_charts_are_drawn_here(monkeypatch):
+    drawing = renderer._DrawingProcess()
+    monkeypatch.setattr(renderer.sys, "executable", "/nonexistent/python")
+    drawing.start()  # as app.py does when the Briefing page is chosen: no error reaches the page
+    assert drawing.in_process
+    assert "Cheshire &lt;b&gt;" in drawing.call("vegalite_to_svg", SMALL_SPEC)
 
 
 def test_a_drawing_that_does_not_finish_in_time_is_stopped_and_the_next_one_is_drawn(monkeypatch):

@@ -1837,7 +1837,9 @@ def write_all_briefings(
     many processes (vl-convert renders one chart at a time per process); each pays a second or two
     to start, so it helps for a whole batch, not for one pack.
     """
-    codes: list[str | None] = ([None] if national else []) + sorted(briefing_context(data).names)
+    # The forces' names straight from the data: building the context here would start a drawing process
+    # that, with workers, nothing in this process uses.
+    codes: list[str | None] = ([None] if national else []) + sorted(force_names(data.forces))
     out_dir = Path(out_dir)
     if workers <= 1:
         done = _write_some(out_dir, codes, data, scenario_id)

@@ -4,7 +4,7 @@ vl-convert (1.9) holds Python's GIL for the whole of each call: measured on this
 drawing of 0.1–0.2 s stops every other thread of the process for as long (``bench/briefing.py`` prints
 the longest pause, side by side). In the app's server those threads are every other visitor's page
 and the loop that talks to their browsers: one campaigner's briefing pack (a dozen drawings) froze the
-server for everyone, up to 0.6 s at a time. Drawn in a separate process, the waiting thread gives the
+server for everyone, 0.5–0.9 s at a time. Drawn in a separate process, the waiting thread gives the
 GIL up.
 
 The process (``python -m coverage.outputs.renderer``: vl-convert and this module, nothing else) is
@@ -14,8 +14,9 @@ the child, and in a Streamlit server the main script is the app itself, which wo
 atlas's data a second time in the drawing process. Requests and answers travel as pickles over two
 pipes, framed by ``multiprocessing.connection.Connection``.
 
-If the process dies, the drawing is tried once more in a new one, and then in the calling process; a
-drawing that takes longer than ``DRAW_TIMEOUT_S`` has the process stopped and raises ``DrawingError``.
+If the process cannot be started (twice), charts are drawn in the calling process rather than not at
+all. If a chart kills a process that had started, or takes longer than ``DRAW_TIMEOUT_S`` (its
+process is then stopped), that chart raises ``DrawingError``; the next one gets a new process.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from typing import Any
 # Far above the slowest drawing measured (a 2x share image, about 0.3 s on a 2-core machine, 2026-12):
 # a drawing this slow is stuck, not busy.
 DRAW_TIMEOUT_S = 120.0
-# How long a new process may take to answer its first drawing (start Python, import vl-convert, start
-# its JavaScript engine: about half a second here).
+# How long a new process may take to say it is ready (start Python, import vl-convert, start its
+# JavaScript engine: about half a second here).
 START_TIMEOUT_S = 60.0
 DRAWINGS = frozenset({"vegalite_to_svg", "vegalite_to_png", "svg_to_png"})
 # ATLAS_DRAW_IN_PROCESS=1 draws in the server's own process, as before this module: for a host that
@@ -44,11 +45,13 @@ _log = logging.getLogger(__name__)
 
 
 class DrawingError(RuntimeError):
-    """A drawing never finished, and its process was stopped."""
+    """A drawing never finished (its process was stopped), or the process died drawing it."""
 
 
 class _ProcessDied(Exception):
-    pass
+    def __init__(self, *, was_ready: bool) -> None:
+        super().__init__("the drawing process stopped")
+        self.was_ready = was_ready  # it had started and said so: a drawing, not the start, killed it
 
 
 def _draw(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -59,10 +62,16 @@ def _draw(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return getattr(vl_convert, name)(*args, **kwargs)
 
 
+READY = "ready"
+
+
 class _Worker:
-    """One drawing process and the two pipes to it."""
+    """One drawing process and the two pipes to it. It says READY once vl-convert has started, and
+    then reads one request at a time: a request is only sent while it waits for one, so a send never
+    blocks on a full pipe for long."""
 
     def __init__(self) -> None:
+        self.ready = False
         to_child_read, to_child_write = os.pipe()
         from_child_read, from_child_write = os.pipe()
         # The checkout (or installed package) this module came from, whatever the server's working folder.
@@ -74,30 +83,46 @@ class _Worker:
                 pass_fds=(to_child_read, from_child_write),
                 stdin=subprocess.DEVNULL,
                 env=env,
+                # Its own session: a Ctrl-C to the server's terminal is for the server, which then closes
+                # the pipe; the child ends when it reads the end of it.
+                start_new_session=True,
             )
         except OSError as error:  # no Python to start (or no more processes allowed)
             for fd in (to_child_read, to_child_write, from_child_read, from_child_write):
                 os.close(fd)
-            raise _ProcessDied from error
+            raise _ProcessDied(was_ready=False) from error
         os.close(to_child_read)  # the child's ends, now the child's alone
         os.close(from_child_write)
         self.requests = Connection(to_child_write, readable=False)
         self.answers = Connection(from_child_read, writable=False)
-        self.answered = False  # the first answer also waits for the process to start
 
-    def draw(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _receive(self, timeout_s: float) -> Any:
+        # Waiting on the pipe releases the GIL: the rest of the server goes on meanwhile.
         try:
-            self.requests.send((name, args, kwargs))
-            # Waiting on the pipe releases the GIL: the rest of the server goes on meanwhile.
-            ready = self.answers.poll(DRAW_TIMEOUT_S + (0 if self.answered else START_TIMEOUT_S))
-            if not ready:
+            if not self.answers.poll(timeout_s):
                 self.stop()
-                raise DrawingError(f"a chart took over {DRAW_TIMEOUT_S:.0f} s to draw and was stopped")
-            ok, value = self.answers.recv()
+                return _TIMED_OUT
+            return self.answers.recv()
         except (EOFError, OSError) as error:
             self.stop()
-            raise _ProcessDied from error
-        self.answered = True
+            raise _ProcessDied(was_ready=self.ready) from error
+
+    def draw(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not self.ready:
+            said = self._receive(START_TIMEOUT_S)
+            if said != READY:  # silent for a minute, or something else: not a drawing process
+                self.stop()
+                raise _ProcessDied(was_ready=False)
+            self.ready = True
+        try:
+            self.requests.send((name, args, kwargs))
+        except OSError as error:
+            self.stop()
+            raise _ProcessDied(was_ready=True) from error
+        answer = self._receive(DRAW_TIMEOUT_S)
+        if answer is _TIMED_OUT:
+            raise DrawingError(f"a chart took over {DRAW_TIMEOUT_S:.0f} s to draw and was stopped")
+        ok, value = answer
         if not ok:
             raise value  # vl-convert's own error for this chart, raised here as it would be in-process
         return value
@@ -109,42 +134,63 @@ class _Worker:
         self.answers.close()
 
 
+_TIMED_OUT = object()
+
+
 class _DrawingProcess:
     """The one process that draws (started on first use), or, once told, the calling process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one drawing at a time: vl-convert draws one at a time anyway
         self._worker: _Worker | None = None
-        # Set for a batch worker, by ATLAS_DRAW_IN_PROCESS, or once the drawing process has proved it
-        # cannot start here.
+        # Set for a batch worker, by ATLAS_DRAW_IN_PROCESS, or once no drawing process could start here.
         self.in_process = os.environ.get(IN_PROCESS_ENV, "") == "1"
 
     def _started(self) -> _Worker:
         if self._worker is None or self._worker.process.poll() is not None:
+            self._worker = None
             self._worker = _Worker()
         return self._worker
 
+    def _cannot_start(self) -> None:
+        _log.warning("vl-convert's own process could not be started; drawing charts in this process")
+        self.in_process = True
+
     def start(self) -> None:
-        with self._lock:
-            if not self.in_process:
-                self._started()
+        # Never waits: if another visitor's chart is being drawn, the process has started already.
+        if self.in_process or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._started()
+        except _ProcessDied:
+            self._cannot_start()
+        finally:
+            self._lock.release()
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
-            for _attempt in (1, 2):
-                if self.in_process:
-                    break
+            failed_to_start = died_drawing = 0
+            while not self.in_process:
                 try:
                     return self._started().draw(name, args, kwargs)
-                except _ProcessDied:
-                    self._worker = None
                 except DrawingError:
                     self._worker = None
                     raise
-            else:
-                # The process died twice, on start or mid-drawing. Draw here rather than not at all.
-                _log.warning("vl-convert's own process stopped twice; drawing charts in this process")
-                self.in_process = True
+                except _ProcessDied as died:
+                    self._worker = None
+                    if died.was_ready:
+                        # Killed between charts (by the system, say), or by this chart: a new process
+                        # tries it once more. Never drawn here after that: a chart that kills vl-convert
+                        # would take the server with it.
+                        died_drawing += 1
+                        if died_drawing == 2:
+                            raise DrawingError("the drawing process stopped twice while drawing this chart") from died
+                    else:
+                        failed_to_start += 1
+                        if failed_to_start == 2:
+                            # It cannot run here (a host that allows no child processes, no Python at that
+                            # path). Draw here rather than not at all.
+                            self._cannot_start()
         return _draw(name, args, kwargs)
 
     def pid(self) -> int | None:
@@ -183,22 +229,53 @@ def svg_to_png(svg: str, scale: float = 1) -> bytes:
     return bytes(_drawing.call("svg_to_png", svg, scale=scale))
 
 
+def _end_with_parent() -> None:
+    """On Linux, have the kernel stop this process when the server's process ends, even mid-drawing
+    (vl-convert holds the GIL then, so no thread of ours could notice)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _serve(requests: Connection, answers: Connection) -> None:
     """The drawing process: draw each request in turn until the parent closes its end of the pipe."""
+    parent = os.getppid()
+    _end_with_parent()
+    if os.getppid() != parent:  # the server ended before the line above took effect
+        return
     _draw("vegalite_to_svg", ({"mark": "point", "data": {"values": [{"a": 1}]}},), {})  # start vl-convert now
-    while True:
-        try:
-            name, args, kwargs = requests.recv()
-        except EOFError:
-            return
-        try:
-            answer = (True, _draw(name, args, kwargs))
-        except Exception as error:
-            answer = (False, error)
-        try:
+    try:
+        answers.send(READY)
+        while True:
+            try:
+                name, args, kwargs = requests.recv()
+            except EOFError:
+                return
+            try:
+                answer: tuple[bool, Any] = (True, _draw(name, args, kwargs))
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as error:
+                answer = (False, _portable(error))
             answers.send(answer)
-        except Exception as error:
-            answers.send((False, ValueError(f"{type(error).__name__}: {error}")))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the server has gone
+
+
+def _portable(error: BaseException) -> Exception:
+    """``error`` if it survives pickling, else a ValueError carrying its type and message."""
+    import pickle
+
+    try:
+        copy = pickle.loads(pickle.dumps(error))
+    except Exception:
+        copy = None
+    if isinstance(copy, Exception):
+        return copy
+    return ValueError(f"{type(error).__name__}: {error}")
 
 
 if __name__ == "__main__":
