@@ -21,10 +21,10 @@ the page was being drawn, and how long the page took.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -97,15 +97,6 @@ def _longest_pause(work) -> tuple[float, float]:
     return took, max(gaps, default=took)
 
 
-def _apprunner():
-    """The browser tests' app runner (tests/apprunner.py), loaded by path as bench/map.py does."""
-    spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 SERVER_FORCE = "E23000010"  # a pack nothing else in the run has drawn on that server
 
 
@@ -145,7 +136,9 @@ def server_figures() -> dict:
     """The Briefing page drawn on a fresh server, drawing in its own process and in the server's."""
     from playwright.sync_api import sync_playwright
 
-    runner = _apprunner()
+    sys.path.insert(0, str(REPO))  # tests/apprunner.py is a checkout helper, not part of the package
+    from tests import apprunner as runner
+
     figures: dict = {}
     with sync_playwright() as playwright:
         browser = runner.launch_chromium(playwright)
