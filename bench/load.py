@@ -325,14 +325,11 @@ def browser_cost(server: Server, visits: int) -> dict:
     """Server CPU seconds of a real first visit in headless Chromium (fresh profile: every static asset
     fetched) and of a reload (assets cached), one browser at a time so browsers never contend; the
     websocket visits above leave out the HTTP assets. Chromium is launched as the browser tests launch it."""
-    import importlib.util
-
     from playwright.sync_api import sync_playwright
 
-    spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
-    assert spec is not None and spec.loader is not None
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
+    sys.path.insert(0, str(REPO))  # tests/apprunner.py is a checkout helper, not part of the package
+    from tests import apprunner as runner
+
     url = f"http://127.0.0.1:{server.port}/"
     first, reload, requests, runs = [], [], [], []
     failures: list[str] = []

@@ -41,7 +41,6 @@ user's. ``--no-pages`` skips them.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -52,7 +51,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 
 from coverage import paths
 from coverage.model import atlas_data
@@ -62,6 +60,10 @@ from coverage.outputs import compiled_maps
 
 # The installed package knows where its checkout is (an editable install: pip install -e .).
 REPO = paths.REPO_ROOT
+
+sys.path.insert(0, str(REPO))  # tests/apprunner.py (the browser tests' app runner) is a checkout helper
+from tests import apprunner  # noqa: E402 - after the path it is found on
+
 COMPONENT_JS = paths.STATIC_DIR / "map_component" / "inline_map.js"  # ui/inline_map.py's
 BENCH = REPO / "bench"
 
@@ -108,16 +110,6 @@ MEASURE_NAMES = ("Stalking (8Q)", "Harassment (8L)", "Stalking and harassment gr
 COMPARATORS = ("Its region or country", "England and Wales")
 
 
-def _apprunner() -> ModuleType:
-    """The browser tests' app runner (tests/apprunner.py), loaded by path: the tests are not a package
-    the installed atlas ships, and the bench must drive the browser exactly as they do."""
-    spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @dataclass(frozen=True)
 class App:
     name: str
@@ -146,10 +138,9 @@ def serving(app: App, timeout_s: float = 60, env: dict[str, str] | None = None) 
 
     The bench apps run from a scratch folder that links the atlas's ``.streamlit`` (the same server
     settings for all of them) and ``static`` (Streamlit serves ``static/`` beside the main script)."""
-    runner = _apprunner()
     options = {"log_path": os.devnull, "extra_args": ["--server.enableStaticServing", "true"], "env": env}
     if app.script.parent == REPO:
-        with runner.running_app(timeout_s, **options) as url:
+        with apprunner.running_app(timeout_s, **options) as url:
             yield url
         return
     with tempfile.TemporaryDirectory() as scratch:
@@ -157,7 +148,7 @@ def serving(app: App, timeout_s: float = 60, env: dict[str, str] | None = None) 
         (folder / "app.py").symlink_to(app.script)
         (folder / "static").symlink_to(REPO / "static")
         (folder / ".streamlit").symlink_to(REPO / ".streamlit")
-        with runner.running_app(timeout_s, cwd=folder, script="app.py", **options) as url:
+        with apprunner.running_app(timeout_s, cwd=folder, script="app.py", **options) as url:
             yield url
 
 
@@ -228,7 +219,7 @@ def _visit(context, url: str, timeout_s: float = 60):
 def _context(browser, app: App, outside: list[str], url: str):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     context.add_init_script(_READY_WATCH % app.ready)
-    outside += _apprunner().record_outside_requests(context, url)
+    outside += apprunner.record_outside_requests(context, url)
     return context
 
 
@@ -413,12 +404,11 @@ def page_figures(browser, rounds: int, fresh_rounds: int = 1) -> tuple[dict, lis
 
 def rerun_figures(browser, reruns: int = 6) -> tuple[dict, list[str]]:
     """Server time of warm reruns of the Map page (ATLAS_RUN_TIMES), and the README's picture."""
-    runner = _apprunner()
     log = Path(tempfile.mkdtemp()) / "run_times.tsv"
     os.environ["ATLAS_RUN_TIMES"] = str(log)
     figures: dict = {}
     outside: list[str] = []
-    with runner.running_app() as url:
+    with apprunner.running_app() as url:
         context = _context(browser, APPS[0], outside, url)
         page, _ = _visit(context, url)
         _settle(page)
@@ -498,7 +488,7 @@ def browser_figures(rounds: int, *, reruns: bool = True, pages: bool = True, fre
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = _apprunner().launch_chromium(playwright)
+        browser = apprunner.launch_chromium(playwright)
         figures, outside = visit_figures(browser, rounds)
         if pages:  # before the reruns, which leave ATLAS_RUN_TIMES set for every later server
             more_figures, more = page_figures(browser, rounds, fresh_rounds)

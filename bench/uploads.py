@@ -17,7 +17,6 @@ server time per run (ATLAS_RUN_TIMES, as bench/map.py), and how long the uploade
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -27,7 +26,6 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
 
@@ -36,16 +34,12 @@ from coverage.model import atlas_data
 from coverage.model.register import MAX_ROWS, export_register_csv
 
 REPO = paths.REPO_ROOT
+
+sys.path.insert(0, str(REPO))  # tests/apprunner.py (the browser tests' app runner) is a checkout helper
+from tests import apprunner  # noqa: E402 - after the path it is found on
+
 IN_THREAD_ENV = "ATLAS_PARSE_IN_THREAD"  # ui.session.IN_THREAD_ENV (the bench does not import Streamlit)
 FORCES = ["Cheshire", "Hampshire", "Durham", "Kent"]
-
-
-def _apprunner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("apprunner", REPO / "tests" / "apprunner.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def heavy_register() -> bytes:
@@ -77,12 +71,11 @@ def uploader(url: str, stop: Path, out: Path) -> int:
     # The uploader's browser stands for a visitor's own computer, not the server's: at the lowest
     # priority (its Chromium inherits it) it takes as little as it can from the server being measured.
     os.nice(19)
-    runner = _apprunner()
     content = heavy_register()
     folder = Path(tempfile.mkdtemp())
     waits = []
     with sync_playwright() as playwright:
-        browser = runner.launch_chromium(playwright)
+        browser = apprunner.launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + "/evidence")
         page.get_by_text("Upload an edited register").first.wait_for(timeout=60_000)
@@ -151,7 +144,6 @@ def _uploading(url: str):
 def measure(in_thread: bool, switches: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    runner = _apprunner()
     log = Path(tempfile.mkdtemp()) / "run_times.tsv"
     log.write_text("")
     saved = {name: os.environ.get(name) for name in ("ATLAS_RUN_TIMES", IN_THREAD_ENV)}
@@ -162,8 +154,8 @@ def measure(in_thread: bool, switches: int) -> dict:
         os.environ.pop(IN_THREAD_ENV, None)
     figures: dict = {}
     try:
-        with runner.running_app() as url, sync_playwright() as playwright:
-            browser = runner.launch_chromium(playwright)
+        with apprunner.running_app() as url, sync_playwright() as playwright:
+            browser = apprunner.launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             # The force selector, not the map's shapes: the server's run times are what is measured here.
